@@ -1,0 +1,202 @@
+#include "grids/field.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "grids/error.hpp"
+#include "grids/petsc_util.hpp"
+
+namespace aeolus {
+
+Field::Field(const CartesianGrid& grid, std::string name)
+    : grid_(&grid), name_(std::move(name)), data_(size_t(grid.ghosted_size()), 0.0) {
+  AEOLUS_PETSC(DMCreateGlobalVector(grid_->dm(), &global_));
+  AEOLUS_PETSC(DMCreateLocalVector(grid_->dm(), &local_));
+  PetscInt n = 0;
+  AEOLUS_PETSC(VecGetLocalSize(local_, &n));
+  if (index_t(n) != grid_->ghosted_size()) {
+    throw LibraryError("Field " + name_ + ": DMDA local size " + std::to_string(n) +
+                       " differs from the expected ghosted size " +
+                       std::to_string(grid_->ghosted_size()));
+  }
+}
+
+Field::~Field() {
+  if (global_) VecDestroy(&global_);
+  if (local_) VecDestroy(&local_);
+}
+
+Field::Field(const Field& other) : Field(*other.grid_, other.name_) { data_ = other.data_; }
+
+Field& Field::operator=(const Field& other) {
+  if (this == &other) return *this;
+  if (other.data_.size() != data_.size()) {
+    throw Error("Field " + name_ + ": assignment from field " + other.name_ +
+                " on a different grid");
+  }
+  data_ = other.data_;
+  return *this;
+}
+
+FieldView Field::view() {
+  FieldView v;
+  v.nx = grid_->count(0);
+  v.ny = grid_->count(1);
+  v.nz = grid_->count(2);
+  v.hx = grid_->halo(0);
+  v.hy = grid_->halo(1);
+  v.hz = grid_->halo(2);
+  v.sy = grid_->ghosted_count(0);
+  v.sz = grid_->ghosted_count(0) * grid_->ghosted_count(1);
+  v.origin = data_.data() + v.hx + v.hy * v.sy + v.hz * v.sz;
+  return v;
+}
+
+ConstFieldView Field::view() const {
+  FieldView v = const_cast<Field*>(this)->view();
+  ConstFieldView c;
+  c.origin = v.origin;
+  c.nx = v.nx;
+  c.ny = v.ny;
+  c.nz = v.nz;
+  c.hx = v.hx;
+  c.hy = v.hy;
+  c.hz = v.hz;
+  c.sy = v.sy;
+  c.sz = v.sz;
+  return c;
+}
+
+// The local part of a DMDA global vector is the owned box, x fastest. (DMLocalToGlobal with
+// INSERT_VALUES is not supported by PETSc for periodic DMDAs, so we copy by hand.)
+void Field::copy_owned_to_global() const {
+  PetscScalar* g = nullptr;
+  AEOLUS_PETSC(VecGetArray(global_, &g));
+  auto v = view();
+  index_t n = 0;
+  for (index_t k = 0; k < v.nz; ++k)
+    for (index_t j = 0; j < v.ny; ++j)
+      for (index_t i = 0; i < v.nx; ++i) g[n++] = v(i, j, k);
+  AEOLUS_PETSC(VecRestoreArray(global_, &g));
+}
+
+void Field::exchange_halos() {
+  copy_owned_to_global();
+  AEOLUS_PETSC(VecPlaceArray(local_, data_.data()));
+  AEOLUS_PETSC(DMGlobalToLocal(grid_->dm(), global_, INSERT_VALUES, local_));
+  AEOLUS_PETSC(VecResetArray(local_));
+}
+
+void Field::fill(real_t value) { std::fill(data_.begin(), data_.end(), value); }
+
+void Field::copy_owned_from(const Field& other) {
+  for (int d = 0; d < 3; ++d) {
+    if (other.grid().count(d) != grid_->count(d) || other.grid().start(d) != grid_->start(d)) {
+      throw Error("Field " + name_ + ": copy from field " + other.name_ +
+                  " with a different decomposition");
+    }
+  }
+  auto dst = view();
+  auto src = other.view();
+  for (index_t k = 0; k < dst.nz; ++k)
+    for (index_t j = 0; j < dst.ny; ++j)
+      for (index_t i = 0; i < dst.nx; ++i) dst(i, j, k) = src(i, j, k);
+}
+
+namespace {
+template <class Op>
+real_t reduce_owned(const Field& f, real_t init, Op op, MPI_Op mpi_op) {
+  auto v = f.view();
+  real_t acc = init;
+  for (index_t k = 0; k < v.nz; ++k)
+    for (index_t j = 0; j < v.ny; ++j)
+      for (index_t i = 0; i < v.nx; ++i) acc = op(acc, v(i, j, k));
+  real_t out = acc;
+  AEOLUS_MPI(MPI_Allreduce(&acc, &out, 1, MPI_DOUBLE, mpi_op, f.grid().comm()));
+  return out;
+}
+}  // namespace
+
+real_t Field::sum() const {
+  return reduce_owned(*this, 0.0, [](real_t a, real_t b) { return a + b; }, MPI_SUM);
+}
+real_t Field::min() const {
+  return reduce_owned(*this, std::numeric_limits<real_t>::infinity(),
+                      [](real_t a, real_t b) { return std::min(a, b); }, MPI_MIN);
+}
+real_t Field::max() const {
+  return reduce_owned(*this, -std::numeric_limits<real_t>::infinity(),
+                      [](real_t a, real_t b) { return std::max(a, b); }, MPI_MAX);
+}
+index_t Field::count_nonfinite() const {
+  auto v = view();
+  long long bad = 0;
+  for (index_t k = 0; k < v.nz; ++k)
+    for (index_t j = 0; j < v.ny; ++j)
+      for (index_t i = 0; i < v.nx; ++i) bad += std::isfinite(v(i, j, k)) ? 0 : 1;
+  long long total = 0;
+  AEOLUS_MPI(MPI_Allreduce(&bad, &total, 1, MPI_LONG_LONG, MPI_SUM, grid_->comm()));
+  return index_t(total);
+}
+bool Field::all_finite() const { return count_nonfinite() == 0; }
+
+std::vector<real_t> Field::gather_to_root() const {
+  DM dm = grid_->dm();
+  // Owned values -> global vector (PETSc ordering) -> natural ordering -> rank 0.
+  copy_owned_to_global();
+  Vec natural = nullptr, root = nullptr;
+  VecScatter to_zero = nullptr;
+  AEOLUS_PETSC(DMDACreateNaturalVector(dm, &natural));
+  AEOLUS_PETSC(DMDAGlobalToNaturalBegin(dm, global_, INSERT_VALUES, natural));
+  AEOLUS_PETSC(DMDAGlobalToNaturalEnd(dm, global_, INSERT_VALUES, natural));
+  AEOLUS_PETSC(VecScatterCreateToZero(natural, &to_zero, &root));
+  AEOLUS_PETSC(VecScatterBegin(to_zero, natural, root, INSERT_VALUES, SCATTER_FORWARD));
+  AEOLUS_PETSC(VecScatterEnd(to_zero, natural, root, INSERT_VALUES, SCATTER_FORWARD));
+  std::vector<real_t> out;
+  if (grid_->rank() == 0) {
+    PetscInt n = 0;
+    const PetscScalar* a = nullptr;
+    AEOLUS_PETSC(VecGetLocalSize(root, &n));
+    AEOLUS_PETSC(VecGetArrayRead(root, &a));
+    out.assign(a, a + n);
+    AEOLUS_PETSC(VecRestoreArrayRead(root, &a));
+  }
+  VecScatterDestroy(&to_zero);
+  VecDestroy(&root);
+  VecDestroy(&natural);
+  return out;
+}
+
+void Field::scatter_from_root(const std::vector<real_t>& global_values) {
+  DM dm = grid_->dm();
+  Vec natural = nullptr, root = nullptr;
+  VecScatter to_zero = nullptr;
+  AEOLUS_PETSC(DMDACreateNaturalVector(dm, &natural));
+  AEOLUS_PETSC(VecScatterCreateToZero(natural, &to_zero, &root));
+  if (grid_->rank() == 0) {
+    PetscInt n = 0;
+    AEOLUS_PETSC(VecGetLocalSize(root, &n));
+    if (index_t(global_values.size()) != index_t(n)) {
+      // Other ranks would hang in the scatter below; abort the communicator with the reason.
+      throw Error("Field " + name_ + ": scatter of " + std::to_string(global_values.size()) +
+                  " values, expected " + std::to_string(n));
+    }
+    PetscScalar* a = nullptr;
+    AEOLUS_PETSC(VecGetArray(root, &a));
+    std::copy(global_values.begin(), global_values.end(), a);
+    AEOLUS_PETSC(VecRestoreArray(root, &a));
+  }
+  AEOLUS_PETSC(VecScatterBegin(to_zero, root, natural, INSERT_VALUES, SCATTER_REVERSE));
+  AEOLUS_PETSC(VecScatterEnd(to_zero, root, natural, INSERT_VALUES, SCATTER_REVERSE));
+  AEOLUS_PETSC(DMDANaturalToGlobalBegin(dm, natural, INSERT_VALUES, global_));
+  AEOLUS_PETSC(DMDANaturalToGlobalEnd(dm, natural, INSERT_VALUES, global_));
+  AEOLUS_PETSC(VecPlaceArray(local_, data_.data()));
+  AEOLUS_PETSC(DMGlobalToLocal(dm, global_, INSERT_VALUES, local_));
+  AEOLUS_PETSC(VecResetArray(local_));
+  VecScatterDestroy(&to_zero);
+  VecDestroy(&root);
+  VecDestroy(&natural);
+}
+
+}  // namespace aeolus

@@ -1,0 +1,25 @@
+#pragma once
+// Non-owning views of a rank's ghosted block: pointer + strides + extents. Kernels take these
+// and nothing else, so a CUDA version can mirror them. Indices are local: (0,0,0) is the first
+// owned cell; -halo .. count+halo-1 are valid along used dimensions.
+#include "grids/types.hpp"
+
+namespace aeolus {
+
+template <class T>
+struct BasicFieldView {
+  T* origin = nullptr;  // address of owned cell (0,0,0)
+  index_t nx = 1, ny = 1, nz = 1;  // owned counts
+  int hx = 0, hy = 0, hz = 0;      // halo widths
+  index_t sy = 0, sz = 0;          // strides (x is contiguous)
+
+  T& operator()(index_t i, index_t j = 0, index_t k = 0) const {
+    return origin[i + j * sy + k * sz];
+  }
+  index_t offset(index_t i, index_t j = 0, index_t k = 0) const { return i + j * sy + k * sz; }
+};
+
+using FieldView = BasicFieldView<real_t>;
+using ConstFieldView = BasicFieldView<const real_t>;
+
+}  // namespace aeolus

@@ -1,0 +1,35 @@
+#pragma once
+// The central seam of Aeolus: a classical scheme and a neural emulator implement this one
+// interface, so the driver, outputs, diagnostics and checkpoints never know which one runs.
+#include <string>
+
+#include "grids/field.hpp"
+#include "grids/types.hpp"
+
+namespace aeolus {
+
+class Stepper {
+ public:
+  virtual ~Stepper() = default;
+
+  // Registry name ("classical", "emulator", ...), written to logs and outputs.
+  virtual std::string name() const = 0;
+
+  // Largest step this stepper will take from state q at time t: CFL-limited for a classical
+  // scheme, the trained step for an emulator. Collective (may reduce over ranks); every rank
+  // gets the same value.
+  virtual real_t max_dt(const Field& q, real_t t) const = 0;
+
+  // Advance q by one step. On entry: q holds the owned cells at time t (halos need not be
+  // valid), dt > 0 is the requested step and must not exceed max_dt(q, t) (emulators require
+  // it to equal their trained step). On return: q holds the owned cells at t + dt (halos
+  // unspecified), t has been advanced by the step taken, and dt holds that step (steppers may
+  // shorten it; none of the current ones do). Collective.
+  virtual void step(Field& q, real_t& t, real_t& dt) = 0;
+
+  // Largest Courant number sum_d |u_d| dt / dx_d of a step of size dt at time t (for progress
+  // logs); 0 where the notion does not apply. Collective.
+  virtual real_t courant(real_t t, real_t dt) const = 0;
+};
+
+}  // namespace aeolus

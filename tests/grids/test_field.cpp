@@ -1,0 +1,104 @@
+// Grid decomposition, halo exchange (periodic wrap, corners) and gather/scatter in natural
+// order, run at 1, 2 and 4 ranks.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "grids/error.hpp"
+#include "grids/field.hpp"
+
+using namespace aeolus;
+
+namespace {
+real_t code(index_t i, index_t j, index_t k) { return real_t(i + 1000 * j + 1000000 * k); }
+
+CartesianGridParams params(int dim, index_t n0, index_t n1, index_t n2, int halo) {
+  CartesianGridParams p;
+  p.dim = dim;
+  p.n = {n0, n1, n2};
+  p.halo = halo;
+  return p;
+}
+}  // namespace
+
+class FieldDims : public ::testing::TestWithParam<int> {};
+
+TEST_P(FieldDims, PeriodicHaloExchangeFillsWrappedNeighboursAndCorners) {
+  const int dim = GetParam();
+  CartesianGrid grid(PETSC_COMM_WORLD, params(dim, 12, dim > 1 ? 10 : 1, dim > 2 ? 8 : 1, 2));
+  Field f(grid, "q");
+  auto v = f.view();
+  for (index_t k = 0; k < v.nz; ++k)
+    for (index_t j = 0; j < v.ny; ++j)
+      for (index_t i = 0; i < v.nx; ++i)
+        v(i, j, k) = code(grid.start(0) + i, grid.start(1) + j, grid.start(2) + k);
+  f.exchange_halos();
+  const auto wrap = [&](index_t g, int d) { return ((g % grid.n(d)) + grid.n(d)) % grid.n(d); };
+  for (index_t k = -v.hz; k < v.nz + v.hz; ++k)
+    for (index_t j = -v.hy; j < v.ny + v.hy; ++j)
+      for (index_t i = -v.hx; i < v.nx + v.hx; ++i) {
+        const real_t expect = code(wrap(grid.start(0) + i, 0), wrap(grid.start(1) + j, 1),
+                                   wrap(grid.start(2) + k, 2));
+        ASSERT_EQ(v(i, j, k), expect) << "at local " << i << "," << j << "," << k;
+      }
+}
+
+TEST_P(FieldDims, GatherScatterRoundTripInNaturalOrder) {
+  const int dim = GetParam();
+  CartesianGrid grid(PETSC_COMM_WORLD, params(dim, 9, dim > 1 ? 7 : 1, dim > 2 ? 5 : 1, 1));
+  Field f(grid, "q");
+  auto v = f.view();
+  for (index_t k = 0; k < v.nz; ++k)
+    for (index_t j = 0; j < v.ny; ++j)
+      for (index_t i = 0; i < v.nx; ++i)
+        v(i, j, k) = code(grid.start(0) + i, grid.start(1) + j, grid.start(2) + k);
+  std::vector<real_t> all = f.gather_to_root();
+  if (grid.rank() == 0) {
+    ASSERT_EQ(index_t(all.size()), grid.global_cells());
+    size_t idx = 0;
+    for (index_t k = 0; k < grid.n(2); ++k)
+      for (index_t j = 0; j < grid.n(1); ++j)
+        for (index_t i = 0; i < grid.n(0); ++i) ASSERT_EQ(all[idx++], code(i, j, k));
+    for (auto& x : all) x = -x;
+  }
+  f.scatter_from_root(all);
+  for (index_t k = 0; k < v.nz; ++k)
+    for (index_t j = 0; j < v.ny; ++j)
+      for (index_t i = 0; i < v.nx; ++i)
+        ASSERT_EQ(v(i, j, k), -code(grid.start(0) + i, grid.start(1) + j, grid.start(2) + k));
+}
+
+INSTANTIATE_TEST_SUITE_P(Dims, FieldDims, ::testing::Values(1, 2, 3));
+
+TEST(Field, ReductionsAreGlobal) {
+  CartesianGrid grid(PETSC_COMM_WORLD, params(2, 16, 8, 1, 2));
+  Field f(grid, "q");
+  f.fill(0.25);
+  EXPECT_DOUBLE_EQ(f.sum(), 0.25 * 128);
+  EXPECT_DOUBLE_EQ(f.integral(), 0.25);  // unit square
+  auto v = f.view();
+  if (grid.start(0) == 0 && grid.start(1) == 0) v(0, 0) = -3.0;
+  EXPECT_EQ(f.min(), -3.0);
+  EXPECT_EQ(f.max(), 0.25);
+  EXPECT_TRUE(f.all_finite());
+  if (grid.rank() == grid.size() - 1) v(v.nx - 1, v.ny - 1) = std::nan("");
+  EXPECT_EQ(f.count_nonfinite(), 1);
+}
+
+TEST(Grid, WithHaloKeepsDecomposition) {
+  CartesianGrid grid(PETSC_COMM_WORLD, params(2, 20, 12, 1, 2));
+  auto wide = grid.with_halo(4);
+  for (int d = 0; d < 3; ++d) {
+    EXPECT_EQ(wide->start(d), grid.start(d));
+    EXPECT_EQ(wide->count(d), grid.count(d));
+  }
+  EXPECT_EQ(wide->halo(), 4);
+  EXPECT_EQ(wide->ghosted_count(0), grid.count(0) + 8);
+}
+
+TEST(Grid, RejectsBadParameters) {
+  auto p = params(2, -4, 8, 1, 2);
+  EXPECT_THROW(CartesianGrid(PETSC_COMM_WORLD, p), ConfigError);
+  p = params(4, 4, 8, 1, 2);
+  EXPECT_THROW(CartesianGrid(PETSC_COMM_WORLD, p), ConfigError);
+}
