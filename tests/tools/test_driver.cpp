@@ -1,0 +1,202 @@
+// The time loop end to end through run_case, at 1, 2 and 4 ranks:
+//  - the output file is bitwise identical to a serial run of the same case;
+//  - a run stopped and continued with --restart ends bitwise identical to an uninterrupted one;
+//  - a NaN stops the run, keeps the last good checkpoint and never finalises the output;
+//  - results of an earlier run are not overwritten without --overwrite.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "grids/error.hpp"
+#include "grids/petsc_util.hpp"
+#include "io/netcdf_file.hpp"
+#include "tools/app/driver.hpp"
+
+using namespace aeolus;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A fresh directory name, the same on every rank.
+std::string scratch_dir(MPI_Comm comm, const std::string& tag) {
+  char buf[256] = {0};
+  if (comm_rank(comm) == 0) {
+    std::string d = fs::temp_directory_path() / ("aeolus-test-" + tag + "-XXXXXX");
+    std::vector<char> tmpl(d.begin(), d.end());
+    tmpl.push_back('\0');
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    std::snprintf(buf, sizeof buf, "%s", tmpl.data());
+  }
+  MPI_Bcast(buf, sizeof buf, MPI_CHAR, 0, comm);
+  return buf;
+}
+
+const char* kCase = R"(grid:
+  n: [24, 20]
+  periodic: [true, true]
+physics:
+  velocity:
+    type: rotating
+  initial_condition:
+    type: gaussian
+    center: [0.5, 0.7]
+    radius: 0.08
+stepper:
+  scheme:
+    reconstruction: van_leer
+time:
+  t_end: 0.25
+  cfl: 0.6
+output:
+  interval: 0.05
+checkpoint:
+  every_steps: 7
+  keep: 3
+log:
+  progress_every: 1000
+)";
+
+std::string make_case(MPI_Comm comm, const std::string& tag, const std::string& yaml = kCase) {
+  const std::string d = scratch_dir(comm, tag) + "/case";
+  if (comm_rank(comm) == 0) {
+    fs::create_directories(d);
+    std::ofstream(d + "/case.yaml") << yaml;
+  }
+  MPI_Barrier(comm);
+  return d;
+}
+
+std::vector<double> read_all(const std::string& path, const std::string& var) {
+  io::NetcdfFile f(path, io::NetcdfFile::Mode::read);
+  size_t n = 1;
+  for (size_t s : f.var_shape(var)) n *= s;
+  std::vector<double> v(n);
+  f.get(var, {}, {}, v.data());
+  return v;
+}
+
+app::RunOptions quiet() {
+  app::RunOptions o;
+  o.quiet = true;
+  return o;
+}
+
+}  // namespace
+
+TEST(Driver, OutputIsBitwiseIndependentOfRankCount) {
+  MPI_Comm world = PETSC_COMM_WORLD;
+  const std::string dist = make_case(world, "ranks");
+  auto c = app::load_case(dist);
+  auto r = app::run_case(world, c, quiet());
+  EXPECT_GT(r.steps, 10);
+  // Mass: conserved to round-off; the reduction order differs with the rank count.
+  EXPECT_NEAR(r.mass_final, r.mass_initial, 1e-13 * std::abs(r.mass_initial));
+  if (comm_rank(world) == 0) {
+    const std::string ser = make_case(MPI_COMM_SELF, "serial");
+    auto cs = app::load_case(ser);
+    app::run_case(MPI_COMM_SELF, cs, quiet());
+    const auto a = read_all(c.path("output/fields.nc"), "q");
+    const auto b = read_all(cs.path("output/fields.nc"), "q");
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_EQ(a.size(), size_t(6 * 24 * 20));  // frames at 0, 0.05, ..., 0.25
+    for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "value " << i;
+    const auto ta = read_all(c.path("output/fields.nc"), "time");
+    ASSERT_EQ(ta.size(), 6u);
+    EXPECT_DOUBLE_EQ(ta.back(), 0.25);
+    io::NetcdfFile f(c.path("output/fields.nc"), io::NetcdfFile::Mode::read);
+    EXPECT_EQ(f.get_att_double("", "aeolus_complete"), 1.0);
+    EXPECT_TRUE(fs::exists(c.path("logs/run.json")));
+  }
+}
+
+TEST(Driver, RestartIsBitwiseIdenticalToAnUninterruptedRun) {
+  MPI_Comm world = PETSC_COMM_WORLD;
+  const std::string full = make_case(world, "full");
+  const std::string split = make_case(world, "split");
+  auto cf = app::load_case(full);
+  auto cs = app::load_case(split);
+  app::run_case(world, cf, quiet());
+
+  auto opt = quiet();
+  opt.stop_after_steps = 10;  // not a multiple of the checkpoint interval
+  auto r1 = app::run_case(world, cs, opt);
+  EXPECT_EQ(r1.steps, 10);
+  EXPECT_FALSE(fs::exists(cs.path("output/fields.nc")));
+  EXPECT_TRUE(fs::exists(cs.path("output/fields.nc.part")));
+  auto again = quiet();
+  again.restart = true;
+  again.stop_after_steps = 9;
+  app::run_case(world, cs, again);  // a second interruption
+  again.stop_after_steps = 0;
+  app::run_case(world, cs, again);
+  if (comm_rank(world) == 0) {
+    for (const char* var : {"q", "time", "total_mass"}) {
+      const auto a = read_all(cf.path("output/fields.nc"), var);
+      const auto b = read_all(cs.path("output/fields.nc"), var);
+      ASSERT_EQ(a.size(), b.size()) << var;
+      for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << var << " value " << i;
+    }
+  }
+}
+
+TEST(Driver, RefusesToOverwriteAnEarlierRun) {
+  MPI_Comm world = PETSC_COMM_WORLD;
+  const std::string d = make_case(world, "overwrite");
+  auto c = app::load_case(d);
+  app::run_case(world, c, quiet());
+  EXPECT_THROW(app::run_case(world, c, quiet()), IoError);
+  auto o = quiet();
+  o.overwrite = true;
+  EXPECT_NO_THROW(app::run_case(world, c, o));
+}
+
+namespace {
+// Wraps the classical stepper and poisons one cell at step 9: stands in for a blow-up.
+class PoisonedStepper : public Stepper {
+ public:
+  PoisonedStepper(const app::CaseConfig& c, const CartesianGrid& g)
+      : inner_(app::make_stepper("classical", c, g)) {}
+  std::string name() const override { return "poisoned"; }
+  real_t max_dt(const Field& q, real_t t) const override { return inner_->max_dt(q, t); }
+  real_t courant(real_t t, real_t dt) const override { return inner_->courant(t, dt); }
+  void step(Field& q, real_t& t, real_t& dt) override {
+    inner_->step(q, t, dt);
+    if (++n_ == 9 && q.grid().rank() == q.grid().size() - 1) q.view()(0, 0) = std::nan("");
+  }
+
+ private:
+  std::unique_ptr<Stepper> inner_;
+  int n_ = 0;
+};
+}  // namespace
+
+TEST(Driver, NanStopsTheRunAndKeepsTheLastGoodCheckpoint) {
+  MPI_Comm world = PETSC_COMM_WORLD;
+  app::register_stepper("poisoned", [](const app::CaseConfig& c, const CartesianGrid& g) {
+    return std::unique_ptr<Stepper>(new PoisonedStepper(c, g));
+  });
+  const std::string d = make_case(world, "nan");
+  auto c = app::load_case(d);
+  auto o = quiet();
+  o.stepper = "poisoned";
+  try {
+    app::run_case(world, c, o);
+    FAIL() << "expected NumericsError";
+  } catch (const NumericsError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("step 9"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("ckpt_000000007.nc"), std::string::npos) << msg;
+  }
+  if (comm_rank(world) == 0) {
+    EXPECT_TRUE(fs::exists(c.path("checkpoints/ckpt_000000007.nc")));
+    EXPECT_FALSE(fs::exists(c.path("checkpoints/ckpt_000000009.nc")));
+    EXPECT_FALSE(fs::exists(c.path("output/fields.nc")));
+    // Frames written before the blow-up are finite.
+    for (double v : read_all(c.path("output/fields.nc.part"), "q")) ASSERT_TRUE(std::isfinite(v));
+    std::ifstream j(c.path("logs/run.json"));
+    std::string text((std::istreambuf_iterator<char>(j)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("\"failed\""), std::string::npos);
+  }
+}

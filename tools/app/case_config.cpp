@@ -1,0 +1,241 @@
+#include "tools/app/case_config.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "grids/error.hpp"
+#include "io/yaml_schema.hpp"
+
+namespace aeolus::app {
+
+namespace fs = std::filesystem;
+using io::Range;
+
+
+std::string fnv1a64_hex(const std::string& bytes) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::string CaseConfig::path(const std::string& rel) const {
+  fs::path p(rel);
+  if (p.is_absolute()) return p.string();
+  return (fs::path(dir) / p).lexically_normal().string();
+}
+
+namespace {
+
+// A list of length dim (the grid's) from a YAML list, padded with the default for unused axes.
+template <class T>
+std::array<T, 3> pad3(const std::vector<T>& v, T fill) {
+  std::array<T, 3> a{fill, fill, fill};
+  for (size_t i = 0; i < v.size() && i < 3; ++i) a[i] = v[i];
+  return a;
+}
+
+void read_grid(io::Section s, CaseConfig& c) {
+  auto& g = c.grid;
+  g.dim = int(s.get_int("dim", 2, Range::closed(1, 3)));
+  const size_t d = size_t(g.dim);
+  auto n = s.get_ints("n", std::vector<long long>(d, 64), d, d, Range::closed(1, 1e9));
+  auto lo = s.get_doubles("lo", std::vector<double>(d, 0.0), d, d);
+  auto hi = s.get_doubles("hi", std::vector<double>(d, 1.0), d, d);
+  auto per = s.get_bools("periodic", std::vector<bool>(d, true), d, d);
+  g.n = {1, 1, 1};
+  for (size_t i = 0; i < d; ++i) g.n[i] = n[i];
+  g.lo = pad3<double>(lo, 0.0);
+  g.hi = pad3<double>(hi, 1.0);
+  for (size_t i = 0; i < d; ++i) {
+    if (!(g.hi[i] > g.lo[i])) {
+      std::ostringstream os;
+      os << s.where("hi") << ": grid.hi[" << i << "] = " << g.hi[i] << " must exceed grid.lo["
+         << i << "] = " << g.lo[i];
+      throw ConfigError(os.str());
+    }
+  }
+  g.periodic = {true, true, true};
+  for (size_t i = 0; i < d; ++i) g.periodic[i] = per[i];
+  auto procs = s.get_ints("procs", std::vector<long long>(d, 0), d, d, Range::closed(0, 1e6));
+  for (size_t i = 0; i < d; ++i) g.procs[i] = int(procs[i]);
+  s.finish();
+}
+
+void read_physics(io::Section s, CaseConfig& c) {
+  s.get_choice("equation", "advection", {"advection"});
+  const size_t d = size_t(c.grid.dim);
+  {
+    auto v = s.section("velocity");
+    auto& p = c.velocity;
+    p.type = v.get_choice("type", "constant", {"constant", "rotating"});
+    auto u = v.get_doubles("u", std::vector<double>(d, 0.0), d, d);
+    if (d >= 1 && !v.has("u")) u[0] = 1.0;
+    if (d >= 2 && !v.has("u")) u[1] = 0.5;
+    p.u = pad3<double>(u, 0.0);
+    p.omega = v.get_double("omega", 6.283185307179586);
+    std::vector<double> mid(d);
+    for (size_t i = 0; i < d; ++i) mid[i] = 0.5 * (c.grid.lo[i] + c.grid.hi[i]);
+    p.center = pad3<double>(v.get_doubles("center", mid, d, d), 0.0);
+    if (p.type == "rotating" && c.grid.dim < 2) {
+      throw ConfigError(v.where("type") + ": physics.velocity.type = 'rotating' needs grid.dim >= 2");
+    }
+    v.finish();
+  }
+  {
+    auto v = s.section("initial_condition");
+    auto& ic = c.initial;
+    auto& p = ic.params;
+    p.type = v.get_choice("type", "gaussian",
+                          {"gaussian", "cosine_bell", "square", "sine", "random_blobs", "file"});
+    std::vector<double> mid(d);
+    for (size_t i = 0; i < d; ++i) mid[i] = 0.5 * (c.grid.lo[i] + c.grid.hi[i]);
+    p.center = pad3<double>(v.get_doubles("center", mid, d, d), 0.0);
+    p.radius = v.get_double("radius", 0.1, Range::positive());
+    p.amplitude = v.get_double("amplitude", 1.0);
+    p.background = v.get_double("background", 0.0);
+    p.wavenumber = int(v.get_int("wavenumber", 1, Range::closed(1, 1e6)));
+    p.blobs_min = int(v.get_int("blobs_min", 1, Range::closed(1, 1000)));
+    p.blobs_max = int(v.get_int("blobs_max", 4, Range::closed(1, 1000)));
+    p.radius_min = v.get_double("radius_min", 0.04, Range::positive());
+    p.radius_max = v.get_double("radius_max", 0.12, Range::positive());
+    p.amplitude_min = v.get_double("amplitude_min", 0.2);
+    p.amplitude_max = v.get_double("amplitude_max", 1.0);
+    ic.seed = std::uint64_t(v.get_int("seed", 1, Range::non_negative()));
+    ic.file = v.get_string("file", "");
+    ic.variable = v.get_string("variable", "q");
+    if (p.type == "file" && ic.file.empty()) {
+      throw ConfigError(v.where("type") +
+                        ": physics.initial_condition.type = 'file' needs physics.initial_condition.file");
+    }
+    if (p.blobs_max < p.blobs_min) {
+      throw ConfigError(v.where("blobs_max") + ": physics.initial_condition.blobs_max = " +
+                        std::to_string(p.blobs_max) + " is below blobs_min = " +
+                        std::to_string(p.blobs_min));
+    }
+    v.finish();
+  }
+  s.finish();
+}
+
+}  // namespace
+
+CaseConfig load_case(const std::string& case_dir) {
+  CaseConfig c;
+  fs::path dir(case_dir);
+  if (!fs::is_directory(dir)) {
+    throw ConfigError(case_dir + ": not a case directory (expected a directory with case.yaml)");
+  }
+  c.dir = fs::absolute(dir).lexically_normal().string();
+  if (!c.dir.empty() && c.dir.back() == '/') c.dir.pop_back();
+  c.name = fs::path(c.dir).filename().string();
+  c.file = (fs::path(c.dir) / "case.yaml").string();
+  auto doc = io::Document::load_file(c.file);
+  c.config_hash = fnv1a64_hex(doc->text());
+  auto root = doc->root();
+  c.description = root.get_string("description", "");
+
+  read_grid(root.section("grid"), c);
+  read_physics(root.section("physics"), c);
+
+  {
+    auto s = root.section("stepper");
+    c.stepper = s.get_choice("type", "classical", stepper_names());
+    auto sc = s.section("scheme");
+    c.scheme.reconstruction =
+        sc.get_choice("reconstruction", "van_leer", fv_reconstruction_names());
+    c.scheme.time_integrator =
+        sc.get_choice("time_integrator", "ssprk3", fv_time_integrator_names());
+    sc.finish();
+    s.finish();
+  }
+  {
+    auto s = root.section("time");
+    c.time.t_end = s.require_double("t_end", Range::positive());
+    const double max_cfl = fv_max_cfl(c.scheme);
+    c.time.cfl = s.get_double("cfl", 0.5, Range{0.0, max_cfl, true, false});
+    c.time.dt_max = s.get_double("dt_max", 0.0, Range::non_negative());
+    c.time.max_steps = s.get_int("max_steps", 10000000, Range::closed(1, 1e15));
+    s.finish();
+  }
+  {
+    auto s = root.section("output");
+    c.output.interval = s.get_double("interval", c.time.t_end / 10, Range::positive());
+    c.output.file = s.get_string("file", "fields.nc");
+    if (c.output.file.find('/') != std::string::npos || c.output.file.empty()) {
+      throw ConfigError(s.where("file") + ": output.file = '" + c.output.file +
+                        "' must be a plain file name (it is written under output/)");
+    }
+    s.finish();
+  }
+  {
+    auto s = root.section("checkpoint");
+    c.checkpoint.every_steps = s.get_int("every_steps", 200, Range::closed(1, 1e15));
+    c.checkpoint.keep = int(s.get_int("keep", 2, Range::closed(1, 1000)));
+    s.finish();
+  }
+  {
+    auto s = root.section("log");
+    c.progress_every = s.get_int("progress_every", 50, Range::closed(1, 1e15));
+    s.finish();
+  }
+  {
+    auto s = root.section("emulator");
+    c.model = s.get_string("model", "models/emulator.pt");
+    auto& e = c.emulator;
+    e.output = s.get_choice("output", "flux", {"flux", "state"});
+    e.mass_fixer = s.get_choice("mass_fixer", "none", {"none", "scale", "shift"});
+    if (e.output == "state" && e.mass_fixer == "none") {
+      throw ConfigError(s.where("mass_fixer") +
+                        ": emulator.output = 'state' needs emulator.mass_fixer = scale or shift");
+    }
+    e.channels = int(s.get_int("channels", 16, Range::closed(1, 4096)));
+    e.layers = int(s.get_int("layers", 4, Range::closed(1, 64)));
+    e.stencil = int(s.get_int("stencil", 6, Range::closed(2, 32)));
+    e.threads = int(s.get_int("threads", 2, Range::closed(1, 1024)));
+    auto t = s.section("training");
+    auto& tp = c.training;
+    tp.epochs = int(t.get_int("epochs", 30, Range::closed(1, 1e7)));
+    tp.batch_size = int(t.get_int("batch_size", 16, Range::closed(1, 1e6)));
+    tp.learning_rate = t.get_double("learning_rate", 2e-3, Range::positive());
+    tp.rollout_steps = int(t.get_int("rollout_steps", 1, Range::closed(1, 1000)));
+    tp.seed = std::uint64_t(t.get_int("seed", 1, Range::non_negative()));
+    tp.threads = e.threads;
+    tp.max_minutes = t.get_double("max_minutes", 8.0, Range::positive());
+    t.finish();
+    s.finish();
+  }
+  {
+    auto s = root.section("dataset");
+    auto& ds = c.dataset;
+    ds.train = int(s.get_int("train", 48, Range::closed(1, 1e7)));
+    ds.valid = int(s.get_int("valid", 8, Range::closed(1, 1e7)));
+    ds.test = int(s.get_int("test", 8, Range::closed(1, 1e7)));
+    ds.frames = int(s.get_int("frames", 20, Range::closed(1, 1e7)));
+    ds.dt_frame = s.get_double("dt_frame", 0.02, Range::positive());
+    ds.seed = std::uint64_t(s.get_int("seed", 1000, Range::non_negative()));
+    ds.velocity = s.get_choice("velocity", "random_constant", {"case", "random_constant"});
+    ds.speed_min = s.get_double("speed_min", 0.3, Range::non_negative());
+    ds.speed_max = s.get_double("speed_max", 1.2, Range::non_negative());
+    if (ds.speed_max < ds.speed_min) {
+      throw ConfigError(s.where("speed_max") + ": dataset.speed_max is below dataset.speed_min");
+    }
+    s.finish();
+  }
+  {
+    auto s = root.section("eval");
+    c.eval.trajectories = int(s.get_int("trajectories", 4, Range::closed(1, 1e6)));
+    c.eval.steps = int(s.get_int("steps", 100, Range::closed(1, 1e9)));
+    s.finish();
+  }
+  root.finish();
+  c.resolved_yaml = doc->resolved_yaml();
+  return c;
+}
+
+}  // namespace aeolus::app

@@ -1,0 +1,87 @@
+#pragma once
+// The case directory and its case.yaml: one struct with every section, filled through the
+// schema reader (io/yaml_schema.hpp). Defaults live here and nowhere else; `aeolus check`
+// prints the fully resolved configuration.
+#include <cstdint>
+#include <string>
+
+#include "emulators/emulator.hpp"
+#include "grids/cartesian_grid.hpp"
+#include "physics/advection.hpp"
+#include "solvers/fv_advection.hpp"
+
+namespace aeolus::app {
+
+struct TimeParams {
+  real_t t_end = 1.0;
+  real_t cfl = 0.5;
+  real_t dt_max = 0.0;          // 0: no cap beyond the CFL
+  long long max_steps = 10000000;
+};
+
+struct OutputParams {
+  real_t interval = 0.1;        // simulated time between frames (frame 0 is the initial state)
+  std::string file = "fields.nc";  // under CASE/output/
+};
+
+struct CheckpointParams {
+  long long every_steps = 200;  // also one at the end of the run
+  int keep = 2;
+};
+
+struct InitialConditionConfig {
+  physics::InitialConditionParams params;
+  std::uint64_t seed = 1;
+  std::string file;             // type: file -> NetCDF file (relative to the case)
+  std::string variable = "q";
+};
+
+struct DatasetParams {
+  int train = 48, valid = 8, test = 8;  // trajectories per split
+  int frames = 20;                      // frames after the initial one, per trajectory
+  real_t dt_frame = 0.02;               // simulated time between frames (the emulator step)
+  std::uint64_t seed = 1000;
+  std::string velocity = "random_constant";  // case | random_constant
+  real_t speed_min = 0.3, speed_max = 1.2;    // random_constant: |u| range
+};
+
+struct EvalParams {
+  int trajectories = 4;   // held-out initial conditions (test-split seeds)
+  int steps = 100;        // emulator steps
+};
+
+struct CaseConfig {
+  std::string dir;        // case directory
+  std::string name;       // directory name
+  std::string file;       // path of case.yaml
+  std::string description;
+  CartesianGridParams grid;
+  physics::VelocityParams velocity;
+  InitialConditionConfig initial;
+  std::string stepper = "classical";  // classical | emulator
+  FvSchemeParams scheme;
+  TimeParams time;
+  OutputParams output;
+  CheckpointParams checkpoint;
+  long long progress_every = 50;  // steps between progress lines
+  std::string model = "models/emulator.pt";  // relative to the case
+  EmulatorParams emulator;
+  TrainingParams training;
+  DatasetParams dataset;
+  EvalParams eval;
+
+  std::string resolved_yaml;  // everything read, defaults included
+  std::string config_hash;    // FNV-1a 64 of case.yaml's bytes, hex
+
+  std::string path(const std::string& rel) const;  // rel resolved against the case dir
+};
+
+// Reads and validates CASE_DIR/case.yaml. Throws ConfigError with file:line on any problem.
+CaseConfig load_case(const std::string& case_dir);
+
+// Names in the stepper registry (driver.cpp), for schema validation.
+std::vector<std::string> stepper_names();
+
+std::string fnv1a64_hex(const std::string& bytes);
+
+}  // namespace aeolus::app

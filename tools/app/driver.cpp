@@ -1,0 +1,431 @@
+#include "tools/app/driver.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "grids/error.hpp"
+#include "grids/petsc_util.hpp"
+#include "io/checkpoint.hpp"
+#include "io/netcdf_file.hpp"
+#include "io/output_writer.hpp"
+#include "tools/app/run_log.hpp"
+
+#ifndef AEOLUS_VERSION
+#define AEOLUS_VERSION "unknown"
+#endif
+#ifndef AEOLUS_GIT_HASH
+#define AEOLUS_GIT_HASH "unknown"
+#endif
+
+namespace aeolus::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+std::string human_seconds(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  if (s < 120) return fmt("%.1fs", s);
+  if (s < 7200) return fmt("%.1fmin", s / 60);
+  return fmt("%.2fh", s / 3600);
+}
+
+// Every rank decides identically from the (shared) file system; rank 0 does the removal.
+void remove_if_exists(MPI_Comm comm, const std::string& path) {
+  if (comm_rank(comm) == 0) {
+    std::error_code ec;
+    fs::remove(path, ec);
+  }
+  MPI_Barrier(comm);
+}
+
+std::vector<std::string> checkpoint_files(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  for (auto& e : fs::directory_iterator(dir)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("ckpt_", 0) == 0) out.push_back(e.path().string());
+  }
+  return out;
+}
+
+io::OutputSpec output_spec(const CaseConfig& c, const std::string& stepper) {
+  io::OutputSpec spec;
+  spec.path = c.path("output/" + c.output.file);
+  spec.fields = {{"q", "1", "advected scalar (cell average)", ""}};
+  spec.scalars = {{"total_mass", "m2", "integral of q over the domain", ""},
+                  {"q_min", "1", "minimum of q", ""},
+                  {"q_max", "1", "maximum of q", ""}};
+  if (c.grid.dim == 1) spec.scalars[0].units = "m";
+  if (c.grid.dim == 3) spec.scalars[0].units = "m3";
+  spec.attributes = {{"title", "Aeolus case " + c.name},
+                     {"source", std::string("aeolus ") + AEOLUS_VERSION + " (" + AEOLUS_GIT_HASH + ")"},
+                     {"case", c.name},
+                     {"stepper", stepper},
+                     {"config_hash", c.config_hash},
+                     {"velocity_type", c.velocity.type},
+                     {"reconstruction", c.scheme.reconstruction},
+                     {"time_integrator", c.scheme.time_integrator}};
+  spec.time_units = "s";
+  return spec;
+}
+
+bool close_to(real_t a, real_t b) { return std::abs(a - b) <= 1e-9 * std::max(std::abs(a), std::abs(b)); }
+
+}  // namespace
+
+std::unique_ptr<CartesianGrid> make_grid(MPI_Comm comm, const CaseConfig& c) {
+  CartesianGridParams p = c.grid;
+  p.halo = fv_halo_width(c.scheme);
+  return std::make_unique<CartesianGrid>(comm, p);
+}
+
+namespace {
+std::map<std::string, StepperFactory>& registry() {
+  static std::map<std::string, StepperFactory> r{
+      {"classical",
+       [](const CaseConfig& c, const CartesianGrid& grid) -> std::unique_ptr<Stepper> {
+         return std::make_unique<FvAdvectionStepper>(grid, c.velocity, c.scheme, c.time.cfl);
+       }},
+      {"emulator",
+       [](const CaseConfig& c, const CartesianGrid& grid) -> std::unique_ptr<Stepper> {
+         if (grid.dim() != 2) {
+           throw ConfigError(c.file + ": the emulator stepper supports 2D grids only (grid.dim = " +
+                             std::to_string(grid.dim()) + ")");
+         }
+         return make_emulator_stepper(grid, c.velocity, c.path(c.model), grid.dx(0), grid.dx(1));
+       }}};
+  return r;
+}
+}  // namespace
+
+std::vector<std::string> stepper_names() {
+  std::vector<std::string> names;
+  for (auto& kv : registry()) names.push_back(kv.first);
+  return names;
+}
+
+void register_stepper(const std::string& name, StepperFactory factory) {
+  registry()[name] = std::move(factory);
+}
+
+std::unique_ptr<Stepper> make_stepper(const std::string& name, const CaseConfig& c,
+                                      const CartesianGrid& grid) {
+  auto it = registry().find(name);
+  if (it == registry().end()) {
+    std::string all;
+    for (auto& n : stepper_names()) all += (all.empty() ? "" : ", ") + n;
+    throw ConfigError("unknown stepper '" + name + "' (expected one of " + all + ")");
+  }
+  return it->second(c, grid);
+}
+
+void set_initial_condition(const CaseConfig& c, Field& q) {
+  if (c.initial.params.type != "file") {
+    physics::fill_initial_condition(c.initial.params, c.initial.seed, q);
+    return;
+  }
+  // A NetCDF file with variable (y, x) (1D: x; 3D: z, y, x) in units "1". Checked on rank 0,
+  // the verdict is broadcast so every rank throws the same error.
+  const auto& grid = q.grid();
+  const std::string path = c.path(c.initial.file);
+  std::vector<real_t> values;
+  std::string error;
+  if (grid.rank() == 0) {
+    try {
+      if (!fs::exists(path)) throw IoError(path + ": initial-condition file not found");
+      io::NetcdfFile f(path, io::NetcdfFile::Mode::read);
+      const std::string& var = c.initial.variable;
+      if (!f.has_var(var)) throw IoError(path + ": no variable '" + var + "' (physics.initial_condition.variable)");
+      std::vector<size_t> want;
+      for (int d = grid.dim() - 1; d >= 0; --d) want.push_back(size_t(grid.n(d)));
+      auto shape = f.var_shape(var);
+      if (shape != want) {
+        auto show = [](const std::vector<size_t>& s) {
+          std::string o = "(";
+          for (size_t i = 0; i < s.size(); ++i) o += (i ? ", " : "") + std::to_string(s[i]);
+          return o + ")";
+        };
+        throw IoError(path + ": variable '" + var + "' has shape " + show(shape) +
+                      ", the grid needs " + show(want) + " (z, y, x order)");
+      }
+      const std::string units = f.has_att(var, "units") ? f.get_att_string(var, "units") : "";
+      if (units != "1") {
+        throw IoError(path + ": variable '" + var + "' has units '" + units +
+                      "', expected '1' (dimensionless tracer)");
+      }
+      values.resize(size_t(grid.global_cells()));
+      f.get(var, {}, {}, values.data());
+      for (size_t i = 0; i < values.size(); ++i) {
+        if (!std::isfinite(values[i])) {
+          throw IoError(path + ": variable '" + var + "' has a non-finite value at index " +
+                        std::to_string(i));
+        }
+      }
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  }
+  int len = int(error.size());
+  MPI_Bcast(&len, 1, MPI_INT, 0, grid.comm());
+  error.resize(size_t(len));
+  MPI_Bcast(error.data(), len, MPI_CHAR, 0, grid.comm());
+  if (!error.empty()) throw IoError(error);
+  q.scatter_from_root(values);
+}
+
+RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
+  const int rank = comm_rank(comm), size = comm_size(comm);
+  const std::string stepper_name = opt.stepper.empty() ? c.stepper : opt.stepper;
+  const auto names = stepper_names();
+  if (std::find(names.begin(), names.end(), stepper_name) == names.end()) {
+    std::string all;
+    for (auto& n : names) all += (all.empty() ? "" : ", ") + n;
+    throw ConfigError("--stepper " + stepper_name + ": unknown stepper (expected one of " + all + ")");
+  }
+  const auto spec = output_spec(c, stepper_name);
+  const std::string out_path = spec.path;
+  const std::string part_path = out_path + ".part";
+  const std::string ckpt_dir = c.path("checkpoints");
+  const std::string logs_dir = c.path("logs");
+
+  // Results of an earlier run are never replaced silently.
+  if (opt.restart && opt.overwrite) throw ConfigError("--restart and --overwrite exclude each other");
+  if (!opt.restart) {
+    const bool have_old = fs::exists(out_path) || fs::exists(part_path) ||
+                          !checkpoint_files(ckpt_dir).empty();
+    if (have_old && !opt.overwrite) {
+      throw IoError(c.path("output") + ": results of an earlier run exist (" +
+                    (fs::exists(out_path) ? out_path : fs::exists(part_path) ? part_path : ckpt_dir) +
+                    "); pass --overwrite to replace them or --restart to continue");
+    }
+    if (have_old) {
+      remove_if_exists(comm, out_path);
+      remove_if_exists(comm, part_path);
+      if (rank == 0) {
+        for (auto& f : checkpoint_files(ckpt_dir)) fs::remove(f);
+      }
+      MPI_Barrier(comm);
+    }
+  }
+  if (rank == 0) {
+    fs::create_directories(c.path("output"));
+    fs::create_directories(ckpt_dir);
+    fs::create_directories(logs_dir);
+  }
+  MPI_Barrier(comm);
+
+  auto grid = make_grid(comm, c);
+  auto stepper = make_stepper(stepper_name, c, *grid);
+  Field q(*grid, "q");
+
+  RunLog log(comm, logs_dir + "/run.log", !opt.quiet);
+  JsonRecord prov;
+  const std::string start = utc_now_iso8601();
+  prov.set_string("program", "aeolus");
+  prov.set_string("version", AEOLUS_VERSION);
+  prov.set_string("git_hash", AEOLUS_GIT_HASH);
+  prov.set_string("case", c.dir);
+  prov.set_string("config_hash", c.config_hash);
+  prov.set_string("stepper", stepper_name);
+  prov.set_int("ranks", size);
+  prov.set_string("start_time", start);
+  prov.set_string("status", "running");
+  if (rank == 0) {
+    // Keep the record of an earlier invocation (e.g. the run a restart continues).
+    const std::string rj = logs_dir + "/run.json";
+    if (fs::exists(rj)) {
+      int n = 1;
+      while (fs::exists(logs_dir + "/run." + std::to_string(n) + ".json")) ++n;
+      fs::rename(rj, logs_dir + "/run." + std::to_string(n) + ".json");
+    }
+    std::ofstream(logs_dir + "/config.resolved.yaml", std::ios::trunc) << c.resolved_yaml;
+  }
+
+  real_t t = 0;
+  long long step = 0;
+  real_t next_output = c.output.interval;
+  std::unique_ptr<io::OutputWriter> writer;
+  real_t mass0 = 0;
+  if (opt.restart) {
+    const std::string ck = io::latest_checkpoint(ckpt_dir);
+    if (ck.empty()) throw IoError(ckpt_dir + ": no complete checkpoint to restart from");
+    auto info = io::read_checkpoint(ck, {&q});
+    if (info.config_hash != c.config_hash) {
+      log.line("warning: case.yaml changed since checkpoint " + ck + " (config hash " +
+               info.config_hash + " -> " + c.config_hash + ")");
+    }
+    if (fs::exists(out_path) && !fs::exists(part_path)) {
+      if (info.t >= c.time.t_end * (1 - 1e-12)) {
+        log.line("run already complete at t = " + fmt("%.6g", info.t) + " (" + out_path + ")");
+        RunResult r;
+        r.t = info.t;
+        r.steps = info.step;
+        r.output_path = out_path;
+        return r;
+      }
+      throw IoError(out_path + " is complete but checkpoint " + ck +
+                    " is earlier than time.t_end; rerun with --overwrite to extend a finished run");
+    }
+    t = info.t;
+    step = info.step;
+    next_output = info.next_output_time;
+    mass0 = info.extra.count("mass_initial") ? info.extra.at("mass_initial") : q.integral();
+    writer = io::OutputWriter::resume(*grid, spec, size_t(info.output_frames));
+    prov.set_string("restarted_from", ck);
+    log.line("restart from " + ck + " at step " + std::to_string(step) + ", t = " + fmt("%.9g", t));
+  } else {
+    set_initial_condition(c, q);
+    mass0 = q.integral();
+    writer = std::make_unique<io::OutputWriter>(*grid, spec);
+    writer->write_frame(0.0, {&q}, {mass0, q.min(), q.max()});
+  }
+  if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
+
+  // An emulator has one trained step: output times and t_end must fall on its multiples.
+  const real_t dt_fixed_probe = stepper->max_dt(q, t);
+  const bool fixed_step = (stepper_name == "emulator");
+  if (fixed_step) {
+    for (auto [key, value] : {std::pair<const char*, real_t>{"output.interval", c.output.interval},
+                              {"time.t_end", c.time.t_end}}) {
+      const real_t k = value / dt_fixed_probe;
+      if (std::abs(k - std::round(k)) > 1e-9 * std::max(1.0, k)) {
+        throw ConfigError(c.file + ": " + key + " = " + fmt("%.9g", value) +
+                          " is not a multiple of the emulator step " + fmt("%.9g", dt_fixed_probe));
+      }
+    }
+  }
+
+  log.line("aeolus run " + c.name + ": stepper " + stepper_name + ", grid " +
+           std::to_string(c.grid.n[0]) + (c.grid.dim > 1 ? "x" + std::to_string(c.grid.n[1]) : "") +
+           (c.grid.dim > 2 ? "x" + std::to_string(c.grid.n[2]) : "") + ", " +
+           std::to_string(size) + " rank(s), t_end " + fmt("%.6g", c.time.t_end));
+  const auto wall0 = std::chrono::steady_clock::now();
+  const real_t t_start = t;
+  std::string last_ckpt;
+  const real_t eps_t = 1e-9 * std::max(c.output.interval, c.time.t_end) * 1e-3;
+
+  auto save_checkpoint = [&]() {
+    io::CheckpointInfo info;
+    info.step = step;
+    info.t = t;
+    info.output_frames = (long long)writer->frames_written();
+    info.next_output_time = next_output;
+    info.stepper = stepper_name;
+    info.config_hash = c.config_hash;
+    info.extra["mass_initial"] = mass0;
+    last_ckpt = io::write_checkpoint(ckpt_dir, info, {&q}, c.checkpoint.keep);
+  };
+
+  long long steps_here = 0;
+  try {
+    while (t < c.time.t_end - eps_t) {
+      if (opt.stop_after_steps > 0 && steps_here >= opt.stop_after_steps) {
+        save_checkpoint();
+        log.line("stopped after " + std::to_string(steps_here) + " steps at t = " +
+                 fmt("%.9g", t) + " (checkpoint " + last_ckpt + "); continue with --restart");
+        prov.set_string("status", "stopped");
+        prov.set_string("end_time", utc_now_iso8601());
+        prov.set_int("steps", step);
+        if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
+        RunResult r;
+        r.steps = step;
+        r.t = t;
+        r.mass_initial = mass0;
+        r.mass_final = q.integral();
+        r.output_path = part_path;
+        return r;
+      }
+      if (step >= c.time.max_steps) {
+        throw NumericsError("time.max_steps = " + std::to_string(c.time.max_steps) +
+                            " reached at t = " + fmt("%.9g", t) + " before time.t_end");
+      }
+      const real_t dt_stable = stepper->max_dt(q, t);
+      real_t dt = dt_stable;
+      if (c.time.dt_max > 0) dt = std::min(dt, c.time.dt_max);
+      const real_t to_event = std::min(next_output, c.time.t_end) - t;
+      if (to_event <= dt * (1 + 1e-9)) {
+        dt = to_event;  // land exactly on the output time / t_end
+        if (fixed_step) dt = dt_stable;
+      }
+      if (!(dt > 0)) {
+        throw NumericsError("time step " + fmt("%.3g", dt) + " at t = " + fmt("%.9g", t) +
+                            " (the velocity or the state is not finite?)");
+      }
+      const real_t cfl = stepper->courant(t, dt);
+      stepper->step(q, t, dt);
+      ++step;
+      ++steps_here;
+      const index_t bad = q.count_nonfinite();
+      if (bad > 0) {
+        throw NumericsError("non-finite values (NaN/Inf) in " + std::to_string(bad) +
+                            " cells of q at step " + std::to_string(step) + ", t = " +
+                            fmt("%.9g", t) + "; nothing of this step was written" +
+                            (last_ckpt.empty() ? std::string("")
+                                               : "; last good checkpoint: " + last_ckpt));
+      }
+      const bool output_now = t >= next_output - eps_t;
+      const bool last = t >= c.time.t_end - eps_t;
+      real_t mass = 0;
+      if (output_now || last || step % c.progress_every == 0) mass = q.integral();
+      if (output_now) {
+        writer->write_frame(t, {&q}, {mass, q.min(), q.max()});
+        next_output += c.output.interval;
+      }
+      if (step % c.checkpoint.every_steps == 0 || last) save_checkpoint();
+      if (step % c.progress_every == 0 || last) {
+        const double wall =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+        const double eta = wall * (c.time.t_end - t) / std::max(t - t_start, 1e-300);
+        std::ostringstream os;
+        os << "step " << step << "  t " << fmt("%.6e", t) << "  dt " << fmt("%.3e", dt)
+           << "  CFL " << fmt("%.3f", cfl) << "  mass " << fmt("%.15e", mass) << " (rel "
+           << fmt("%+.2e", mass0 != 0 ? (mass - mass0) / std::abs(mass0) : mass - mass0)
+           << ")  wall " << human_seconds(wall) << "  ETA " << human_seconds(eta);
+        log.line(os.str());
+      }
+    }
+    writer->finalize();
+  } catch (const Error& e) {
+    prov.set_string("status", "failed");
+    prov.set_string("error", e.what());
+    prov.set_string("end_time", utc_now_iso8601());
+    prov.set_int("steps", step);
+    if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
+    throw;
+  }
+
+  RunResult r;
+  r.steps = step;
+  r.t = t;
+  r.mass_initial = mass0;
+  r.mass_final = q.integral();
+  r.output_path = out_path;
+  prov.set_string("status", "completed");
+  prov.set_string("end_time", utc_now_iso8601());
+  prov.set_int("steps", step);
+  prov.set_number("t_final", t);
+  prov.set_number("mass_initial", r.mass_initial);
+  prov.set_number("mass_final", r.mass_final);
+  prov.set_number("mass_relative_change",
+                  r.mass_initial != 0 ? (r.mass_final - r.mass_initial) / std::abs(r.mass_initial) : 0);
+  prov.set_string("output", out_path);
+  prov.set_string("last_checkpoint", last_ckpt);
+  if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
+  log.line("done: " + std::to_string(step) + " steps, output " + out_path);
+  return r;
+}
+
+}  // namespace aeolus::app

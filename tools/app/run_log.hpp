@@ -1,0 +1,45 @@
+#pragma once
+// Run logs: progress lines to the terminal and CASE/logs/<name>.log, and the provenance record
+// CASE/logs/run.json. Rank 0 writes; other ranks' calls do nothing.
+#include <mpi.h>
+
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace aeolus::app {
+
+std::string utc_now_iso8601();
+std::string json_escape(const std::string& s);
+
+class RunLog {
+ public:
+  // Appends to log_path (creating logs/); echo: also print to stdout.
+  RunLog(MPI_Comm comm, const std::string& log_path, bool echo);
+  void line(const std::string& text);
+
+ private:
+  bool root_ = false;
+  bool echo_ = true;
+  std::ofstream out_;
+};
+
+// A flat JSON object written atomically (tmp + rename); values are pre-encoded JSON.
+class JsonRecord {
+ public:
+  void set_string(const std::string& key, const std::string& value);
+  void set_number(const std::string& key, double value);
+  void set_int(const std::string& key, long long value);
+  void set_raw(const std::string& key, const std::string& json);
+  std::string str() const;
+  void write_atomic(const std::string& path) const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> items_;
+};
+
+std::string json_number(double v);
+std::string json_array(const std::vector<double>& v);
+
+}  // namespace aeolus::app
