@@ -30,7 +30,9 @@ std::string write_checkpoint(const std::string& dir, const CheckpointInfo& info,
                              const std::vector<const Field*>& fields, int keep);
 
 // Newest complete checkpoint in dir ("" if none). Same answer on every rank.
+// Collective over PETSC_COMM_WORLD, or over `comm` in the second form.
 std::string latest_checkpoint(const std::string& dir);
+std::string latest_checkpoint(const std::string& dir, MPI_Comm comm);
 
 // Collective. Reads info and fields (by Field::name()); throws IoError naming the file and
 // variable when a field is missing or its shape differs from the grid.

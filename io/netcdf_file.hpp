@@ -26,7 +26,8 @@ class NetcdfFile {
               const std::vector<size_t>& chunks = {});
   void put_att(const std::string& var, const std::string& name, const std::string& value);  // var "" = global
   void put_att(const std::string& var, const std::string& name, double value);
-  void put_att(const std::string& var, const std::string& name, long long value);
+  void put_att(const std::string& var, const std::string& name, long long value);  // NC_INT64
+  void put_att(const std::string& var, const std::string& name, int value);        // NC_INT
   void end_def();
   void redef();
 
@@ -48,10 +49,16 @@ class NetcdfFile {
   size_t dim_len(const std::string& dim) const;
   std::string get_att_string(const std::string& var, const std::string& name) const;
   double get_att_double(const std::string& var, const std::string& name) const;
+  // Any integer attribute, read exactly (a double attribute is converted by netCDF).
+  long long get_att_int64(const std::string& var, const std::string& name) const;
+  std::vector<std::string> att_names(const std::string& var) const;  // var "" = global
+  std::vector<std::string> var_names() const;
   void sync();
-  void close();
+  void close();  // idempotent; errors on close (data not flushed) throw
 
  private:
+  [[noreturn]] void fail(int status, const char* call, const std::string& what) const;
+  int var_id(const std::string& var) const;  // "" -> NC_GLOBAL
   std::string path_;
   int ncid_ = -1;
 };

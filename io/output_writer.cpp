@@ -1,1 +1,241 @@
-// placeholder until implemented
+#include "io/output_writer.hpp"
+
+#include <filesystem>
+#include <set>
+
+#include "grids/error.hpp"
+#include "io/collective.hpp"
+#include "io/grid_layout.hpp"
+#include "io/netcdf_file.hpp"
+
+namespace aeolus::io {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kTime = "time";
+constexpr const char* kComplete = "aeolus_complete";
+// Time series are tiny; one chunk holds many frames so a long run does not create
+// thousands of chunks.
+constexpr size_t kSeriesChunk = 512;
+
+void put_meta(NetcdfFile& file, const VariableMeta& m) {
+  file.put_att(m.name, "units", m.units);
+  file.put_att(m.name, "long_name", m.long_name);
+  if (!m.standard_name.empty()) file.put_att(m.name, "standard_name", m.standard_name);
+}
+
+// Deterministic checks of the spec, run on every rank so every rank throws the same error.
+void check_spec(const OutputSpec& spec) {
+  if (spec.path.empty()) throw IoError("output: empty path");
+  std::set<std::string> names{"x", "y", "z", kTime};
+  for (const auto* list : {&spec.fields, &spec.scalars}) {
+    for (const auto& m : *list) {
+      if (m.name.empty() || !names.insert(m.name).second) {
+        throw IoError(spec.path + ": variable name '" + m.name +
+                      "' is empty or used twice (x, y, z and time are taken)");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+struct OutputWriter::Impl {
+  const CartesianGrid* grid = nullptr;
+  OutputSpec spec;
+  std::string part_path;
+  std::unique_ptr<NetcdfFile> file;  // rank 0 only
+  bool finalized = false;
+
+  MPI_Comm comm() const { return grid->comm(); }
+
+  void create() {
+    if (fs::exists(spec.path)) {
+      throw IoError(spec.path + ": output file exists (remove it or run with --overwrite)");
+    }
+    if (fs::exists(part_path)) {
+      throw IoError(part_path + ": exists, left by an interrupted run (resume it or remove it)");
+    }
+    const fs::path parent = fs::path(spec.path).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    if (ec) throw IoError(parent.string() + ": cannot create directory (" + ec.message() + ")");
+
+    file = std::make_unique<NetcdfFile>(part_path, NetcdfFile::Mode::create);
+    try {
+      define_new();
+    } catch (...) {
+      // A half-defined .part would make the next attempt refuse to start; it holds nothing.
+      file.reset();
+      std::error_code ignored;
+      fs::remove(part_path, ignored);
+      throw;
+    }
+  }
+
+  void define_new() {
+    NetcdfFile& f = *file;
+    for (const auto& [name, value] : spec.attributes) f.put_att("", name, value);
+    f.put_att("", "Conventions", "CF-1.8");
+    f.put_att("", kComplete, 0);
+
+    f.def_dim(kTime, 0);
+    f.def_var(kTime, "double", {kTime}, 0, {kSeriesChunk});
+    f.put_att(kTime, "units", spec.time_units);
+    f.put_att(kTime, "standard_name", "time");
+    f.put_att(kTime, "axis", "T");
+    f.put_att(kTime, "long_name", "time");
+    detail::define_grid(f, *grid, spec.axis_units);
+
+    std::vector<std::string> dims{kTime};
+    std::vector<size_t> chunks{1};  // one frame per chunk: a frame is written and read whole
+    for (const auto& d : detail::spatial_dims(grid->dim())) dims.push_back(d);
+    for (size_t n : detail::spatial_shape(*grid)) chunks.push_back(n);
+    for (const auto& m : spec.fields) {
+      f.def_var(m.name, "double", dims, 1, chunks);
+      put_meta(f, m);
+    }
+    for (const auto& m : spec.scalars) {
+      f.def_var(m.name, "double", {kTime}, 0, {kSeriesChunk});
+      put_meta(f, m);
+    }
+    f.end_def();
+    detail::write_coordinates(f, *grid);
+    f.sync();
+  }
+
+  void reopen(size_t next_frame) {
+    if (!fs::exists(part_path)) {
+      throw IoError(part_path + ": cannot resume output: file not found");
+    }
+    file = std::make_unique<NetcdfFile>(part_path, NetcdfFile::Mode::write);
+    NetcdfFile& f = *file;
+    if (!f.has_att("", kComplete)) {
+      throw IoError(part_path + ": not an Aeolus output file (no attribute " + kComplete + ")");
+    }
+    detail::check_grid(f, *grid);
+    std::vector<std::string> field_dims{kTime};
+    for (const auto& d : detail::spatial_dims(grid->dim())) field_dims.push_back(d);
+    auto expect_var = [&](const std::string& name, const std::vector<std::string>& dims) {
+      if (!f.has_var(name)) throw IoError(part_path + ": variable '" + name + "' not found");
+      const auto have = f.var_dims(name);
+      if (have != dims) {
+        throw IoError(part_path + ": variable '" + name + "' has dimensions " +
+                      detail::names_string(have) + ", expected " + detail::names_string(dims));
+      }
+    };
+    expect_var(kTime, {kTime});
+    for (const auto& m : spec.fields) expect_var(m.name, field_dims);
+    for (const auto& m : spec.scalars) expect_var(m.name, {kTime});
+    const size_t frames = f.dim_len(kTime);
+    if (next_frame > frames) {
+      throw IoError(part_path + ": cannot resume at frame " + std::to_string(next_frame) +
+                    ", the file has only " + std::to_string(frames) + " frames");
+    }
+  }
+};
+
+OutputWriter::OutputWriter(const CartesianGrid& grid, OutputSpec spec)
+    : OutputWriter(grid, std::move(spec), false, 0) {}
+
+OutputWriter::OutputWriter(const CartesianGrid& grid, OutputSpec spec, bool resume,
+                           size_t next_frame)
+    : impl_(std::make_unique<Impl>()) {
+  check_spec(spec);
+  impl_->grid = &grid;
+  impl_->spec = std::move(spec);
+  impl_->part_path = impl_->spec.path + ".part";
+  detail::on_root(grid.comm(), [&] {
+    if (resume) {
+      impl_->reopen(next_frame);
+    } else {
+      impl_->create();
+    }
+  });
+  frames_ = resume ? next_frame : 0;
+}
+
+std::unique_ptr<OutputWriter> OutputWriter::resume(const CartesianGrid& grid, OutputSpec spec,
+                                                   size_t next_frame) {
+  // The constructor is private; make_unique cannot reach it.
+  return std::unique_ptr<OutputWriter>(new OutputWriter(grid, std::move(spec), true, next_frame));
+}
+
+OutputWriter::~OutputWriter() = default;
+
+void OutputWriter::write_frame(double t, const std::vector<const Field*>& fields,
+                               const std::vector<double>& scalars) {
+  Impl& m = *impl_;
+  const std::string& where = m.part_path;
+  if (m.finalized) throw IoError(m.spec.path + ": write_frame after finalize");
+  if (fields.size() != m.spec.fields.size() || scalars.size() != m.spec.scalars.size()) {
+    throw IoError(where + ": write_frame got " + std::to_string(fields.size()) + " fields and " +
+                  std::to_string(scalars.size()) + " scalars, the spec has " +
+                  std::to_string(m.spec.fields.size()) + " and " +
+                  std::to_string(m.spec.scalars.size()));
+  }
+  const auto shape = detail::spatial_shape(*m.grid);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (!fields[i] || detail::spatial_shape(fields[i]->grid()) != shape) {
+      throw IoError(where + ": variable '" + m.spec.fields[i].name + "': field of shape " +
+                    (fields[i] ? detail::shape_string(detail::spatial_shape(fields[i]->grid()))
+                               : std::string("(null)")) +
+                    ", file expects " + detail::shape_string(shape));
+    }
+  }
+
+  // Gather one field at a time (only one global copy in memory on rank 0). Every rank takes
+  // part in every gather even after a write failed on rank 0, so the ranks stay in lockstep;
+  // the first error is shared at the end.
+  const bool root = m.grid->rank() == 0;
+  std::string error;
+  std::vector<size_t> start{frames_}, count{1};
+  for (size_t i = 1; i <= shape.size(); ++i) {
+    start.push_back(0);
+    count.push_back(shape[i - 1]);
+  }
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const std::vector<real_t> values = fields[i]->gather_to_root();
+    if (!root || !error.empty()) continue;
+    try {
+      m.file->put(m.spec.fields[i].name, start, count, values.data());
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  if (root && error.empty()) {
+    try {
+      for (size_t i = 0; i < scalars.size(); ++i) {
+        m.file->put(m.spec.scalars[i].name, {frames_}, {1}, &scalars[i]);
+      }
+      // Time last: a frame whose time is written is complete; sync so that a killed run keeps
+      // it in the .part file.
+      m.file->put(kTime, {frames_}, {1}, &t);
+      m.file->sync();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  detail::broadcast_error(m.comm(), error);
+  ++frames_;
+}
+
+void OutputWriter::finalize() {
+  Impl& m = *impl_;
+  if (m.finalized) return;
+  detail::on_root(m.comm(), [&] {
+    m.file->put_att("", kComplete, 1);
+    m.file->close();
+    m.file.reset();
+    std::error_code ec;
+    fs::rename(m.part_path, m.spec.path, ec);
+    if (ec) {
+      throw IoError(m.part_path + ": cannot rename to " + m.spec.path + " (" + ec.message() + ")");
+    }
+  });
+  m.finalized = true;
+}
+
+}  // namespace aeolus::io

@@ -70,15 +70,19 @@ class Section {
 
  private:
   friend class Document;
-  Section(std::shared_ptr<Document> doc, YAML::Node node, YAML::Node resolved, std::string path);
+  Section(std::shared_ptr<Document> doc, YAML::Node node, YAML::Node resolved, std::string path,
+          int line);
   std::string key_path(const std::string& key) const;
   YAML::Node lookup(const std::string& key);  // marks key as used
+  int key_line(const std::string& key) const;  // 0-based line of `key`, -1 if absent
+  std::string where_line(int line) const;
 
   std::shared_ptr<Document> doc_;
   YAML::Node node_;      // may be undefined/null for a missing section
   YAML::Node resolved_;  // where resolved values are recorded
   std::string path_;
   std::vector<std::string> used_;
+  int line_ = -1;  // 0-based line of this section's key (-1: root or absent)
 };
 
 class Document : public std::enable_shared_from_this<Document> {
