@@ -13,7 +13,7 @@
 #include "grids/petsc_util.hpp"
 #include "io/checkpoint.hpp"
 #include "io/netcdf_file.hpp"
-#include "temp_dir.hpp"
+#include "common/temp_dir.hpp"
 
 using namespace aeolus;
 using namespace aeolus::io;

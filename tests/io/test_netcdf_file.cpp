@@ -9,7 +9,7 @@
 
 #include "grids/error.hpp"
 #include "io/netcdf_file.hpp"
-#include "temp_dir.hpp"
+#include "common/temp_dir.hpp"
 
 using aeolus::IoError;
 using aeolus::io::NetcdfFile;

@@ -10,7 +10,7 @@
 #include "grids/field.hpp"
 #include "io/netcdf_file.hpp"
 #include "io/output_writer.hpp"
-#include "temp_dir.hpp"
+#include "common/temp_dir.hpp"
 
 using namespace aeolus;
 using namespace aeolus::io;

@@ -6,7 +6,7 @@
 
 #include "grids/error.hpp"
 #include "io/yaml_schema.hpp"
-#include "temp_dir.hpp"
+#include "common/temp_dir.hpp"
 
 using aeolus::ConfigError;
 using namespace aeolus::io;

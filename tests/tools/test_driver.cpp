@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/temp_dir.hpp"
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
 #include "io/netcdf_file.hpp"
@@ -18,20 +19,6 @@ using namespace aeolus;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh directory name, the same on every rank.
-std::string scratch_dir(MPI_Comm comm, const std::string& tag) {
-  char buf[256] = {0};
-  if (comm_rank(comm) == 0) {
-    std::string d = fs::temp_directory_path() / ("aeolus-test-" + tag + "-XXXXXX");
-    std::vector<char> tmpl(d.begin(), d.end());
-    tmpl.push_back('\0');
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    std::snprintf(buf, sizeof buf, "%s", tmpl.data());
-  }
-  MPI_Bcast(buf, sizeof buf, MPI_CHAR, 0, comm);
-  return buf;
-}
 
 const char* kCase = R"(grid:
   n: [24, 20]
@@ -58,8 +45,10 @@ log:
   progress_every: 1000
 )";
 
-std::string make_case(MPI_Comm comm, const std::string& tag, const std::string& yaml = kCase) {
-  const std::string d = scratch_dir(comm, tag) + "/case";
+// Writes DIR/NAME/case.yaml and returns DIR/NAME (same path on every rank of comm).
+std::string make_case(MPI_Comm comm, const test::TempDir& dir, const std::string& name,
+                      const std::string& yaml = kCase) {
+  const std::string d = dir.file(name);
   if (comm_rank(comm) == 0) {
     fs::create_directories(d);
     std::ofstream(d + "/case.yaml") << yaml;
@@ -87,14 +76,16 @@ app::RunOptions quiet() {
 
 TEST(Driver, OutputIsBitwiseIndependentOfRankCount) {
   MPI_Comm world = PETSC_COMM_WORLD;
-  const std::string dist = make_case(world, "ranks");
+  test::TempDir dir(world);
+  const std::string dist = make_case(world, dir, "ranks");
   auto c = app::load_case(dist);
   auto r = app::run_case(world, c, quiet());
   EXPECT_GT(r.steps, 10);
   // Mass: conserved to round-off; the reduction order differs with the rank count.
   EXPECT_NEAR(r.mass_final, r.mass_initial, 1e-13 * std::abs(r.mass_initial));
   if (comm_rank(world) == 0) {
-    const std::string ser = make_case(MPI_COMM_SELF, "serial");
+    test::TempDir self_dir(MPI_COMM_SELF);
+    const std::string ser = make_case(MPI_COMM_SELF, self_dir, "serial");
     auto cs = app::load_case(ser);
     app::run_case(MPI_COMM_SELF, cs, quiet());
     const auto a = read_all(c.path("output/fields.nc"), "q");
@@ -113,8 +104,9 @@ TEST(Driver, OutputIsBitwiseIndependentOfRankCount) {
 
 TEST(Driver, RestartIsBitwiseIdenticalToAnUninterruptedRun) {
   MPI_Comm world = PETSC_COMM_WORLD;
-  const std::string full = make_case(world, "full");
-  const std::string split = make_case(world, "split");
+  test::TempDir dir(world);
+  const std::string full = make_case(world, dir, "full");
+  const std::string split = make_case(world, dir, "split");
   auto cf = app::load_case(full);
   auto cs = app::load_case(split);
   app::run_case(world, cf, quiet());
@@ -143,7 +135,8 @@ TEST(Driver, RestartIsBitwiseIdenticalToAnUninterruptedRun) {
 
 TEST(Driver, RefusesToOverwriteAnEarlierRun) {
   MPI_Comm world = PETSC_COMM_WORLD;
-  const std::string d = make_case(world, "overwrite");
+  test::TempDir dir(world);
+  const std::string d = make_case(world, dir, "overwrite");
   auto c = app::load_case(d);
   app::run_case(world, c, quiet());
   EXPECT_THROW(app::run_case(world, c, quiet()), IoError);
@@ -177,7 +170,8 @@ TEST(Driver, NanStopsTheRunAndKeepsTheLastGoodCheckpoint) {
   app::register_stepper("poisoned", [](const app::CaseConfig& c, const CartesianGrid& g) {
     return std::unique_ptr<Stepper>(new PoisonedStepper(c, g));
   });
-  const std::string d = make_case(world, "nan");
+  test::TempDir dir(world);
+  const std::string d = make_case(world, dir, "nan");
   auto c = app::load_case(d);
   auto o = quiet();
   o.stepper = "poisoned";

@@ -198,12 +198,18 @@ CaseConfig load_case(const std::string& case_dir) {
     e.layers = int(s.get_int("layers", 4, Range::closed(1, 64)));
     e.stencil = int(s.get_int("stencil", 6, Range::closed(2, 32)));
     e.threads = int(s.get_int("threads", 2, Range::closed(1, 1024)));
+    e.limiter = s.get_choice("limiter", "fct", {"fct", "none"});
+    if (e.limiter == "fct" && e.output != "flux") {
+      throw ConfigError(s.where("limiter") + ": emulator.limiter = 'fct' needs emulator.output = " +
+                        "'flux' (set emulator.limiter: none for output: state)");
+    }
     auto t = s.section("training");
     auto& tp = c.training;
     tp.epochs = int(t.get_int("epochs", 30, Range::closed(1, 1e7)));
     tp.batch_size = int(t.get_int("batch_size", 16, Range::closed(1, 1e6)));
     tp.learning_rate = t.get_double("learning_rate", 2e-3, Range::positive());
     tp.rollout_steps = int(t.get_int("rollout_steps", 1, Range::closed(1, 1000)));
+    tp.rollout_epochs = int(t.get_int("rollout_epochs", 0, Range::closed(0, 1e7)));
     tp.seed = std::uint64_t(t.get_int("seed", 1, Range::non_negative()));
     tp.threads = e.threads;
     tp.max_minutes = t.get_double("max_minutes", 8.0, Range::positive());

@@ -65,8 +65,8 @@ struct CaseConfig {
   CheckpointParams checkpoint;
   long long progress_every = 50;  // steps between progress lines
   std::string model = "models/emulator.pt";  // relative to the case
-  EmulatorParams emulator;
-  TrainingParams training;
+  emulators::EmulatorParams emulator;
+  emulators::TrainingParams training;
   DatasetParams dataset;
   EvalParams eval;
 

@@ -82,8 +82,6 @@ io::OutputSpec output_spec(const CaseConfig& c, const std::string& stepper) {
   return spec;
 }
 
-bool close_to(real_t a, real_t b) { return std::abs(a - b) <= 1e-9 * std::max(std::abs(a), std::abs(b)); }
-
 }  // namespace
 
 std::unique_ptr<CartesianGrid> make_grid(MPI_Comm comm, const CaseConfig& c) {
@@ -105,7 +103,7 @@ std::map<std::string, StepperFactory>& registry() {
            throw ConfigError(c.file + ": the emulator stepper supports 2D grids only (grid.dim = " +
                              std::to_string(grid.dim()) + ")");
          }
-         return make_emulator_stepper(grid, c.velocity, c.path(c.model), grid.dx(0), grid.dx(1));
+         return emulators::make_emulator_stepper(grid, c.velocity, c.path(c.model), grid.dx(0), grid.dx(1));
        }}};
   return r;
 }

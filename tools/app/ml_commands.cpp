@@ -223,7 +223,7 @@ void train_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
                " threads, up to " + std::to_string(c.training.epochs) + " epochs / " +
                fmt("%.1f", c.training.max_minutes) + " min)");
       const std::string csv = fs::path(model).replace_extension(".train.csv").string();
-      auto rep = train_emulator(c.emulator, c.training, data, model, csv);
+      auto rep = emulators::train_emulator(c.emulator, c.training, data, model, csv);
       std::ostringstream os;
       os << "trained " << rep.epochs << " epochs in " << fmt("%.1f", rep.seconds) << " s, "
          << rep.parameters << " parameters; loss " << fmt("%.3e", rep.first_train_loss) << " -> "
@@ -273,7 +273,7 @@ void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
     const std::uint64_t seed = c.dataset.seed + 200000 + std::uint64_t(n);
     const auto vel = trajectory_velocity(c, seed);
     FvAdvectionStepper classical(*grid, vel, c.scheme, c.time.cfl);
-    auto emulator = make_emulator_stepper(*grid, vel, c.path(c.model), grid->dx(0), grid->dx(1));
+    auto emulator = emulators::make_emulator_stepper(*grid, vel, c.path(c.model), grid->dx(0), grid->dx(1));
     Field truth(*grid, "q"), pred(*grid, "q");
     physics::fill_initial_condition(dataset_ic(c), seed, truth);
     pred.copy_owned_from(truth);
@@ -322,7 +322,8 @@ void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
   // Mean over trajectories at each step.
-  std::vector<double> time(size_t(ns)), r2m(size_t(ns)), rmsem(size_t(ns)), massm(size_t(ns));
+  const size_t steps = size_t(ns);
+  std::vector<double> time(steps, 0.0), r2m(steps, 0.0), rmsem(steps, 0.0), massm(steps, 0.0);
   double worst_mass = 0;
   for (int k = 0; k < ns; ++k) {
     time[size_t(k)] = (k + 1) * dt_frame;

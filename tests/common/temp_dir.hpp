@@ -16,7 +16,7 @@ class TempDir {
     MPI_Comm_rank(comm_, &rank_);
     std::vector<char> name(256, '\0');
     if (rank_ == 0) {
-      std::string pattern = "/tmp/aeolus_io_test_XXXXXX";
+      std::string pattern = "/tmp/aeolus_test_XXXXXX";
       std::copy(pattern.begin(), pattern.end(), name.begin());
       if (!mkdtemp(name.data())) name[0] = '\0';
     }

@@ -1,0 +1,216 @@
+// The emulator behind the Stepper seam. Each rank runs the network on its own ghosted block
+// (a wide-halo copy of the state), so no rank needs the global field.
+#include <cmath>
+#include <sstream>
+
+#include "emulators/flux_model.hpp"
+#include "grids/error.hpp"
+#include "solvers/fct.hpp"
+
+namespace aeolus::emulators {
+
+namespace {
+
+using torch::indexing::Slice;
+
+bool differs(double a, double b) {
+  return std::abs(a - b) > 1e-12 * std::max(std::abs(a), std::abs(b));
+}
+
+// The ghosted block of a 2D field as a [1, rows, cols] tensor sharing its memory.
+torch::Tensor block(Field& f) {
+  const auto& g = f.grid();
+  return torch::from_blob(f.data(), {1, g.ghosted_count(1), g.ghosted_count(0)},
+                          torch::TensorOptions().dtype(torch::kFloat64));
+}
+
+// The owned cells of a field with halo h, as a view of block(f).
+torch::Tensor owned(const torch::Tensor& block, int h) {
+  return block.index({Slice(), Slice(h, block.size(1) - h), Slice(h, block.size(2) - h)});
+}
+
+// A rank's subdomain: the network's fluxes through the owned cells' low faces go into
+// wide-halo fields and are exchanged, so every face flux in the domain is evaluated exactly
+// once (two float32 evaluations of the same face on two ranks could differ) and the flux-form
+// update (optionally FCT-limited, in double, by solvers/fct.hpp) conserves mass to round-off
+// across ranks.
+class SubdomainBoundary final : public detail::Boundary {
+ public:
+  SubdomainBoundary(const CartesianGrid& wide_grid, const CartesianGrid& grid,
+                    const Field& wide_q, const Field& cx, const Field& cy, bool limit,
+                    std::string fixer)
+      : gx_(wide_grid, "emulator_gx"),
+        gy_(wide_grid, "emulator_gy"),
+        q_low_(wide_grid, "emulator_q_low"),
+        r_plus_(wide_grid, "emulator_r_plus"),
+        r_minus_(wide_grid, "emulator_r_minus"),
+        q_new_(wide_grid, "emulator_q_new"),
+        wide_q_(wide_q),
+        cx_(cx),
+        cy_(cy),
+        limit_(limit),
+        before_(grid, "emulator_q_before"),
+        after_(grid, "emulator_q_after"),
+        fixer_(std::move(fixer)) {}
+
+  torch::Tensor apply_fluxes(const torch::Tensor& q, const torch::Tensor& gx,
+                             const torch::Tensor& gy) override {
+    const int h = gx_.grid().halo();
+    owned(block(gx_), h).copy_(gx);
+    owned(block(gy_), h).copy_(gy);
+    gx_.exchange_halos();
+    gy_.exchange_halos();
+    (void)q;  // the same values are in wide_q_, with the halo the limiter needs
+    const FctWork work{q_low_.view(), r_plus_.view(), r_minus_.view()};
+    fct_update_2d(wide_q_.view(), cx_.view(), cy_.view(), gx_.view(), gy_.view(), limit_, work,
+                  q_new_.view());
+    return owned(block(q_new_), h).clone();
+  }
+
+  torch::Tensor fix_mass(const torch::Tensor& q_old, const torch::Tensor& q_new) override {
+    const int h = before_.grid().halo();
+    const torch::Tensor b = block(before_), a = block(after_);
+    owned(b, h).copy_(q_old);
+    owned(a, h).copy_(q_new);
+    apply_mass_fixer(fixer_, before_, after_, before_.sum());
+    return owned(a, h).clone();
+  }
+
+ private:
+  Field gx_, gy_, q_low_, r_plus_, r_minus_, q_new_;
+  const Field& wide_q_;
+  const Field& cx_;
+  const Field& cy_;
+  bool limit_;
+  Field before_, after_;
+  std::string fixer_;
+};
+
+class EmulatorStepper final : public Stepper {
+ public:
+  EmulatorStepper(const CartesianGrid& grid, const physics::VelocityParams& velocity,
+                  const std::string& model_path, real_t dx, real_t dy)
+      : path_(model_path), model_(detail::load_model(model_path)) {
+    const detail::ModelSpec& spec = model_.second;
+    if (grid.dim() != 2 || !grid.periodic(0) || !grid.periodic(1)) {
+      throw ConfigError("emulator " + path_ +
+                        " runs on 2D grids periodic in x and y; the case "
+                        "grid has dim " +
+                        std::to_string(grid.dim()) + " or is not periodic");
+    }
+    check_spacing("dx", spec.dx, dx);
+    check_spacing("dy", spec.dy, dy);
+    check_spacing("dx", spec.dx, grid.dx(0));
+    check_spacing("dy", spec.dy, grid.dx(1));
+    halo_ = detail::halo_width(spec.params);
+    wide_grid_ = grid.with_halo(halo_);
+    wide_q_ = std::make_unique<Field>(*wide_grid_, "emulator_q");
+    u_ = std::make_unique<Field>(*wide_grid_, "emulator_u_face");
+    v_ = std::make_unique<Field>(*wide_grid_, "emulator_v_face");
+    // Face velocities are steady in every velocity type the datasets hold. Ghosts are taken
+    // from the periodic neighbours, not evaluated analytically, because training padded its
+    // inputs periodically too (they differ at the seam of the rotating field).
+    physics::fill_face_velocity(velocity, 0, 0.0, *u_);
+    physics::fill_face_velocity(velocity, 1, 0.0, *v_);
+    u_->exchange_halos();
+    v_->exchange_halos();
+    cx_field_ = std::make_unique<Field>(*wide_grid_, "emulator_cx");
+    cy_field_ = std::make_unique<Field>(*wide_grid_, "emulator_cy");
+    {
+      const real_t sx = spec.dt_frame / spec.dx, sy = spec.dt_frame / spec.dy;
+      const size_t n = size_t(wide_grid_->ghosted_size());
+      for (size_t k = 0; k < n; ++k) {
+        cx_field_->data()[k] = u_->data()[k] * sx;
+        cy_field_->data()[k] = v_->data()[k] * sy;
+      }
+    }
+    cx_ = block(*cx_field_);
+    cy_ = block(*cy_field_);
+    const bool limit = spec.params.limiter == "fct";
+    if (limit) {
+      const real_t local = fct_max_outflow_courant(cx_field_->view(), cy_field_->view());
+      real_t worst = 0;
+      MPI_Allreduce(&local, &worst, 1, MPI_DOUBLE, MPI_MAX, grid.comm());
+      if (worst > 1.0 + 1e-12) {
+        std::ostringstream os;
+        os << "emulator " << path_ << " uses the FCT limiter, which needs the outgoing Courant "
+           << "numbers of each cell to sum to <= 1 per step; this velocity gives " << worst
+           << " with the trained step " << spec.dt_frame << " s (train with a smaller "
+           << "dataset.dt_frame or slower dataset velocities)";
+        throw ModelError(os.str());
+      }
+    }
+    boundary_ = std::make_unique<SubdomainBoundary>(*wide_grid_, grid, *wide_q_, *cx_field_,
+                                                    *cy_field_, limit, spec.params.mass_fixer);
+  }
+
+  std::string name() const override { return "emulator"; }
+
+  real_t max_dt(const Field&, real_t) const override { return model_.second.dt_frame; }
+
+  void step(Field& q, real_t& t, real_t& dt) override {
+    const real_t trained = model_.second.dt_frame;
+    if (differs(dt, trained)) {
+      std::ostringstream os;
+      os.precision(17);
+      os << "emulator " << path_ << " was trained for steps of dt = " << trained
+         << " and cannot take dt = " << dt << "; set the case's dt to the trained step";
+      throw ModelError(os.str());
+    }
+    detail::ThreadScope threads(model_.second.params.threads);
+    torch::NoGradGuard no_grad;
+    wide_q_->copy_owned_from(q);
+    wide_q_->exchange_halos();
+    const torch::Tensor q_new =
+        detail::advance(model_.first, model_.second, block(*wide_q_), cx_, cy_, *boundary_);
+    owned(block(*wide_q_), halo_).copy_(q_new);
+    q.copy_owned_from(*wide_q_);
+    t += trained;
+    dt = trained;
+  }
+
+  real_t courant(real_t, real_t dt) const override {
+    const auto u = u_->view(), v = v_->view();
+    const detail::ModelSpec& spec = model_.second;
+    real_t local = 0;
+    for (index_t j = 0; j < u.ny; ++j)
+      for (index_t i = 0; i < u.nx; ++i) {
+        const real_t cu = std::max(std::abs(u(i, j)), std::abs(u(i + 1, j))) / spec.dx;
+        const real_t cv = std::max(std::abs(v(i, j)), std::abs(v(i, j + 1))) / spec.dy;
+        local = std::max(local, (cu + cv) * dt);
+      }
+    real_t global = local;
+    MPI_Allreduce(&local, &global, 1, MPI_DOUBLE, MPI_MAX, wide_grid_->comm());
+    return global;
+  }
+
+ private:
+  void check_spacing(const char* name, double trained, double here) const {
+    if (differs(trained, here)) {
+      std::ostringstream os;
+      os.precision(17);
+      os << "model " << path_ << " was trained with " << name << " = " << trained
+         << ", the case has " << name << " = " << here;
+      throw ModelError(os.str());
+    }
+  }
+
+  std::string path_;
+  std::pair<detail::FluxStencilNet, detail::ModelSpec> model_;
+  int halo_ = 0;
+  std::unique_ptr<CartesianGrid> wide_grid_;
+  std::unique_ptr<Field> wide_q_, u_, v_, cx_field_, cy_field_;
+  torch::Tensor cx_, cy_;
+  std::unique_ptr<SubdomainBoundary> boundary_;
+};
+
+}  // namespace
+
+std::unique_ptr<Stepper> make_emulator_stepper(const CartesianGrid& grid,
+                                               const physics::VelocityParams& velocity,
+                                               const std::string& model_path, real_t dx,
+                                               real_t dy) {
+  return std::make_unique<EmulatorStepper>(grid, velocity, model_path, dx, dy);
+}
+
+}  // namespace aeolus::emulators

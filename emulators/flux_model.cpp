@@ -1,0 +1,249 @@
+#include "emulators/flux_model.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "grids/error.hpp"
+
+namespace aeolus::emulators::detail {
+
+namespace {
+constexpr int kInputChannels = 3;  // normalised q, cx on the low x-face, cy on the low y-face
+
+int output_channels(const EmulatorParams& p) {
+  return p.output == "flux" ? 2 * kTransverse * p.stencil : 1;
+}
+}  // namespace
+
+void validate(const EmulatorParams& p) {
+  const auto fail = [](const std::string& what) { throw ConfigError("emulator: " + what); };
+  if (p.output != "flux" && p.output != "state") {
+    fail("output = '" + p.output + "', expected flux or state");
+  }
+  if (p.mass_fixer != "none" && p.mass_fixer != "scale" && p.mass_fixer != "shift") {
+    fail("mass_fixer = '" + p.mass_fixer + "', expected none, scale or shift");
+  }
+  if (p.output == "state" && p.mass_fixer == "none") {
+    // A state-predicting network does not conserve mass; a long rollout drifts without a fixer.
+    fail("output = state requires mass_fixer = scale or shift, got none");
+  }
+  if (p.limiter != "none" && p.limiter != "fct") {
+    fail("limiter = '" + p.limiter + "', expected none or fct");
+  }
+  if (p.limiter == "fct" && p.output != "flux") {
+    fail("limiter = fct needs output = flux (it limits face fluxes), got output = " + p.output);
+  }
+  if (p.channels < 1) fail("channels = " + std::to_string(p.channels) + ", expected >= 1");
+  if (p.layers < 1) fail("layers = " + std::to_string(p.layers) + ", expected >= 1");
+  if (p.stencil < 2 || p.stencil % 2 != 0) {
+    fail("stencil = " + std::to_string(p.stencil) + ", expected an even number >= 2");
+  }
+  if (p.threads < 1) fail("threads = " + std::to_string(p.threads) + ", expected >= 1");
+}
+
+int halo_width(const EmulatorParams& p) {
+  // The FCT limiter of the stepper reads 3 rings of q (solvers/fct.hpp).
+  return std::max({p.layers, p.stencil / 2, kTransverse / 2, p.limiter == "fct" ? 3 : 0});
+}
+
+FluxStencilNetImpl::FluxStencilNetImpl(const EmulatorParams& p) {
+  body_ = torch::nn::Sequential();
+  int in = kInputChannels;
+  for (int l = 0; l < p.layers; ++l) {
+    // padding 0: the halo supplies the neighbours, so the same net runs on a periodic batch
+    // and on a rank's ghosted block.
+    body_->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, p.channels, 3).padding(0)));
+    body_->push_back(torch::nn::GELU());
+    in = p.channels;
+  }
+  head_ = torch::nn::Conv2d(torch::nn::Conv2dOptions(in, output_channels(p), 1));
+  register_module("body", body_);
+  register_module("head", head_);
+}
+
+torch::Tensor FluxStencilNetImpl::forward(const torch::Tensor& x) {
+  return head_(body_->forward(x));
+}
+
+long long FluxStencilNetImpl::parameter_count() const {
+  long long n = 0;
+  for (const auto& t : parameters()) n += t.numel();
+  return n;
+}
+
+torch::Tensor advance(FluxStencilNet& net, const ModelSpec& spec, const torch::Tensor& q_pad,
+                      const torch::Tensor& cx_pad, const torch::Tensor& cy_pad,
+                      Boundary& boundary) {
+  using torch::indexing::Slice;
+  const auto& p = spec.params;
+  const int h = halo_width(p);
+  const int64_t rows = q_pad.size(1) - 2 * h, cols = q_pad.size(2) - 2 * h;
+  // The net sees a frame of `layers` cells around the updated cells; its valid convolutions
+  // consume exactly that frame.
+  const int o = h - p.layers;
+  const auto frame = [&](const torch::Tensor& t) {
+    return t.index({Slice(), Slice(o, o + rows + 2 * p.layers), Slice(o, o + cols + 2 * p.layers)});
+  };
+  const auto inner = [&](const torch::Tensor& t) {
+    return t.index({Slice(), Slice(h, h + rows), Slice(h, h + cols)});
+  };
+  const torch::Tensor q_norm = (frame(q_pad) - spec.q_mean) / spec.q_std;
+  const torch::Tensor x =
+      torch::stack({q_norm, frame(cx_pad), frame(cy_pad)}, 1).to(torch::kFloat32);
+  const torch::Tensor out = net->forward(x).to(torch::kFloat64);
+  const torch::Tensor q = inner(q_pad);
+
+  if (p.output == "state") {
+    const torch::Tensor q_new = q + out.select(1, 0) * spec.q_std;
+    return boundary.fix_mass(q, q_new);
+  }
+
+  // Weights projected onto sum 1 so that a constant q gives G = c * q exactly (free-stream
+  // preservation); the projection is done in double so the sum is 1 to double round-off.
+  // Each face's stencil is `stencil` cells along its normal times kTransverse cells across it:
+  // a diagonal displacement sweeps tracer from the neighbouring rows too, and a stencil along
+  // the normal alone cannot represent that corner transport (the unsplit update then amplifies
+  // modes whenever both Courant numbers are non-zero).
+  const int s = p.stencil;
+  const int n = kTransverse * s;
+  torch::Tensor wx = out.index({Slice(), Slice(0, n)});
+  torch::Tensor wy = out.index({Slice(), Slice(n, 2 * n)});
+  wx = wx - wx.mean(1, true) + 1.0 / n;
+  wy = wy - wy.mean(1, true) + 1.0 / n;
+  // Stencil of the low face of cell i: cells i - s/2 .. i + s/2 - 1 along the normal, and
+  // -kTransverse/2 .. kTransverse/2 across it.
+  std::vector<torch::Tensor> along_x, along_y;
+  for (int m = 0; m < kTransverse; ++m) {
+    const int64_t across = h - kTransverse / 2 + m;
+    for (int k = 0; k < s; ++k) {
+      const int64_t shift = h - s / 2 + k;
+      along_x.push_back(q_pad.index({Slice(), Slice(across, across + rows), Slice(shift, shift + cols)}));
+      along_y.push_back(q_pad.index({Slice(), Slice(shift, shift + rows), Slice(across, across + cols)}));
+    }
+  }
+  const torch::Tensor gx = inner(cx_pad) * (wx * torch::stack(along_x, 1)).sum(1);
+  const torch::Tensor gy = inner(cy_pad) * (wy * torch::stack(along_y, 1)).sum(1);
+  torch::Tensor q_new = boundary.apply_fluxes(q, gx, gy);
+  if (p.mass_fixer != "none") q_new = boundary.fix_mass(q, q_new);
+  return q_new;
+}
+
+torch::Tensor PeriodicBoundary::apply_fluxes(const torch::Tensor& q, const torch::Tensor& gx,
+                                             const torch::Tensor& gy) {
+  // The high faces of the last column/row are the low faces of the first (periodic).
+  return q - (torch::roll(gx, {-1}, {2}) - gx) - (torch::roll(gy, {-1}, {1}) - gy);
+}
+
+torch::Tensor PeriodicBoundary::fix_mass(const torch::Tensor& q_old, const torch::Tensor& q_new) {
+  const torch::Tensor target = q_old.sum({1, 2}, true);
+  const torch::Tensor mass = q_new.sum({1, 2}, true);
+  if (mass_fixer_ == "scale") return q_new * (target / mass);
+  return q_new + (target - mass) / double(q_new.size(1) * q_new.size(2));
+}
+
+torch::Tensor periodic_pad(const torch::Tensor& t, int h) {
+  const auto wrapped = [&](int64_t n) {
+    return torch::remainder(torch::arange(-h, n + h, torch::kLong), n);
+  };
+  return t.index_select(1, wrapped(t.size(1))).index_select(2, wrapped(t.size(2)));
+}
+
+void save_model(const std::string& path, FluxStencilNet& net, const ModelSpec& spec) {
+  torch::serialize::OutputArchive archive;
+  net->save(archive);
+  const auto& p = spec.params;
+  archive.write("meta.format", c10::IValue(std::string(kFormatName)));
+  archive.write("meta.version", c10::IValue(kFormatVersion));
+  archive.write("meta.output", c10::IValue(p.output));
+  archive.write("meta.mass_fixer", c10::IValue(p.mass_fixer));
+  archive.write("meta.channels", c10::IValue(std::int64_t(p.channels)));
+  archive.write("meta.layers", c10::IValue(std::int64_t(p.layers)));
+  archive.write("meta.stencil", c10::IValue(std::int64_t(p.stencil)));
+  archive.write("meta.threads", c10::IValue(std::int64_t(p.threads)));
+  archive.write("meta.limiter", c10::IValue(p.limiter));
+  archive.write("meta.q_mean", c10::IValue(spec.q_mean));
+  archive.write("meta.q_std", c10::IValue(spec.q_std));
+  archive.write("meta.dt_frame", c10::IValue(spec.dt_frame));
+  archive.write("meta.dx", c10::IValue(spec.dx));
+  archive.write("meta.dy", c10::IValue(spec.dy));
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  // Write then rename, so a reader (or a crash mid-save) never sees half a model.
+  const std::string partial = path + ".partial";
+  try {
+    archive.save_to(partial);
+  } catch (const c10::Error& e) {
+    throw IoError("cannot write model " + path + ": " + e.what_without_backtrace());
+  }
+  std::filesystem::rename(partial, path, ec);
+  if (ec) throw IoError("cannot write model " + path + ": " + ec.message());
+}
+
+std::pair<FluxStencilNet, ModelSpec> load_model(const std::string& path) {
+  if (!std::ifstream(path).good()) {
+    throw IoError("model " + path + " does not exist or cannot be read");
+  }
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    throw ModelError("model " + path + " is not a torch archive: " + e.what_without_backtrace());
+  }
+  const auto read = [&](const char* key) {
+    c10::IValue v;
+    if (!archive.try_read(key, v)) {
+      throw ModelError("model " + path + " lacks '" + key + "': not an Aeolus emulator model");
+    }
+    return v;
+  };
+  const c10::IValue format = read("meta.format");
+  if (!format.isString() || format.toStringRef() != kFormatName) {
+    throw ModelError("model " + path + " is not an Aeolus flux-stencil model (format '" +
+                     (format.isString() ? format.toStringRef() : std::string("?")) + "')");
+  }
+  const std::int64_t version = read("meta.version").toInt();
+  if (version != kFormatVersion) {
+    throw ModelError("model " + path + " has format version " + std::to_string(version) +
+                     ", this build reads version " + std::to_string(kFormatVersion) +
+                     "; retrain or use a matching build");
+  }
+  ModelSpec spec;
+  try {
+    spec.params.output = read("meta.output").toStringRef();
+    spec.params.mass_fixer = read("meta.mass_fixer").toStringRef();
+    spec.params.channels = int(read("meta.channels").toInt());
+    spec.params.layers = int(read("meta.layers").toInt());
+    spec.params.stencil = int(read("meta.stencil").toInt());
+    spec.params.threads = int(read("meta.threads").toInt());
+    spec.params.limiter = read("meta.limiter").toStringRef();
+    spec.q_mean = read("meta.q_mean").toDouble();
+    spec.q_std = read("meta.q_std").toDouble();
+    spec.dt_frame = read("meta.dt_frame").toDouble();
+    spec.dx = read("meta.dx").toDouble();
+    spec.dy = read("meta.dy").toDouble();
+    validate(spec.params);
+  } catch (const c10::Error& e) {
+    throw ModelError("model " + path + " has malformed metadata: " + e.what_without_backtrace());
+  } catch (const ConfigError& e) {
+    throw ModelError("model " + path + " has invalid parameters: " + e.what());
+  }
+  FluxStencilNet net(spec.params);
+  try {
+    net->load(archive);
+  } catch (const c10::Error& e) {
+    throw ModelError("model " + path +
+                     ": weights do not fit the saved architecture: " + e.what_without_backtrace());
+  }
+  net->eval();
+  return {net, spec};
+}
+
+ThreadScope::ThreadScope(int threads) : previous_(torch::get_num_threads()) {
+  torch::set_num_threads(threads);
+}
+ThreadScope::~ThreadScope() { torch::set_num_threads(previous_); }
+
+}  // namespace aeolus::emulators::detail
