@@ -33,6 +33,10 @@ struct EmulatorParams {
   // (solvers/fct.hpp): no new extrema, so long rollouts stay bounded; needs the outgoing
   // Courant numbers of every cell to sum to <= 1 per step. none: fluxes as predicted.
   std::string limiter = "fct";
+  // What the network sees. courant: only the face Courant numbers, so the flux weights are a
+  // learned linear scheme that varies with the local velocity (stable in long rollouts, limited
+  // by FCT); courant+q: also the normalised state (data-dependent, nonlinear weights).
+  std::string inputs = "courant";
 };
 
 struct TrainingParams {
@@ -43,6 +47,8 @@ struct TrainingParams {
   int rollout_epochs = 0;       // with rollout_steps > 1: only the last rollout_epochs epochs
                                 // roll out (fine-tuning after one-step training); 0 = all
   std::uint64_t seed = 1;       // minibatch shuffling and weight initialisation
+  double stability_weight = 1.0;  // weight of the von Neumann penalty (flux output): keeps
+                                  // the learned scheme from amplifying unseen short waves
   int threads = 2;              // torch intra-op threads during training
   double max_minutes = 8;       // wall-clock cap; training stops after the epoch that crosses it
 };

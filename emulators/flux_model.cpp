@@ -10,7 +10,8 @@
 namespace aeolus::emulators::detail {
 
 namespace {
-constexpr int kInputChannels = 3;  // normalised q, cx on the low x-face, cy on the low y-face
+// [normalised q,] cx on the low x-face, cy on the low y-face.
+int input_channels(const EmulatorParams& p) { return p.inputs == "courant" ? 2 : 3; }
 
 int output_channels(const EmulatorParams& p) {
   return p.output == "flux" ? 2 * kTransverse * p.stencil : 1;
@@ -28,6 +29,12 @@ void validate(const EmulatorParams& p) {
   if (p.output == "state" && p.mass_fixer == "none") {
     // A state-predicting network does not conserve mass; a long rollout drifts without a fixer.
     fail("output = state requires mass_fixer = scale or shift, got none");
+  }
+  if (p.inputs != "courant" && p.inputs != "courant+q") {
+    fail("inputs = '" + p.inputs + "', expected courant or courant+q");
+  }
+  if (p.inputs == "courant" && p.output != "flux") {
+    fail("inputs = courant needs output = flux (a state increment must see the state)");
   }
   if (p.limiter != "none" && p.limiter != "fct") {
     fail("limiter = '" + p.limiter + "', expected none or fct");
@@ -50,7 +57,7 @@ int halo_width(const EmulatorParams& p) {
 
 FluxStencilNetImpl::FluxStencilNetImpl(const EmulatorParams& p) {
   body_ = torch::nn::Sequential();
-  int in = kInputChannels;
+  int in = input_channels(p);
   for (int l = 0; l < p.layers; ++l) {
     // padding 0: the halo supplies the neighbours, so the same net runs on a periodic batch
     // and on a rank's ghosted block.
@@ -73,9 +80,49 @@ long long FluxStencilNetImpl::parameter_count() const {
   return n;
 }
 
+namespace {
+// Amplification factor of one step for the Fourier mode q(i, j) = exp(I (alpha i + beta j)):
+// the flux through the low x-face of (i, j) is cx Wx q(i, j) with
+// Wx = sum_{m,k} wx[m, k] exp(I (alpha (k - s/2) + beta (m - 1))), the one through its high
+// face cx Wx exp(I alpha) q(i, j); likewise in y with the roles of alpha and beta swapped.
+// A = 1 - cx Wx (exp(I alpha) - 1) - cy Wy (exp(I beta) - 1). Real arithmetic throughout.
+torch::Tensor von_neumann_penalty(const torch::Tensor& wx, const torch::Tensor& wy,
+                                  const torch::Tensor& cx, const torch::Tensor& cy, int s) {
+  constexpr int kModes = 12;
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat64);
+  // Wavenumbers (0, 2 pi) x (0, 2 pi), excluding 0 where A = 1 for any consistent scheme.
+  const torch::Tensor k1 = (torch::arange(1, kModes + 1, opts)) * (2 * M_PI / (kModes + 1));
+  const torch::Tensor alpha = k1.view({1, kModes, 1}).expand({1, kModes, kModes}).reshape({1, -1});
+  const torch::Tensor beta = k1.view({1, 1, kModes}).expand({1, kModes, kModes}).reshape({1, -1});
+  // Per-sample mean weights [B, n] and Courant numbers [B, 1].
+  const torch::Tensor mx = wx.mean({2, 3}), my = wy.mean({2, 3});
+  const torch::Tensor cxm = cx.mean({1, 2}).unsqueeze(1), cym = cy.mean({1, 2}).unsqueeze(1);
+  std::vector<double> along, across;
+  for (int m = 0; m < kTransverse; ++m)
+    for (int k = 0; k < s; ++k) {
+      along.push_back(k - s / 2);
+      across.push_back(m - kTransverse / 2);
+    }
+  const torch::Tensor a_off = torch::tensor(along, opts).view({-1, 1});   // [n, 1]
+  const torch::Tensor c_off = torch::tensor(across, opts).view({-1, 1});  // [n, 1]
+  // Phases [n, modes]; symbols [B, modes].
+  const torch::Tensor phx = a_off * alpha + c_off * beta;
+  const torch::Tensor phy = a_off * beta + c_off * alpha;
+  const torch::Tensor wx_re = mx.matmul(torch::cos(phx)), wx_im = mx.matmul(torch::sin(phx));
+  const torch::Tensor wy_re = my.matmul(torch::cos(phy)), wy_im = my.matmul(torch::sin(phy));
+  // (exp(I t) - 1) = (cos t - 1) + I sin t.
+  const torch::Tensor ex_re = torch::cos(alpha) - 1, ex_im = torch::sin(alpha);
+  const torch::Tensor ey_re = torch::cos(beta) - 1, ey_im = torch::sin(beta);
+  const torch::Tensor a_re =
+      1 - cxm * (wx_re * ex_re - wx_im * ex_im) - cym * (wy_re * ey_re - wy_im * ey_im);
+  const torch::Tensor a_im = -cxm * (wx_re * ex_im + wx_im * ex_re) - cym * (wy_re * ey_im + wy_im * ey_re);
+  return torch::relu(a_re * a_re + a_im * a_im - 1).mean();
+}
+}  // namespace
+
 torch::Tensor advance(FluxStencilNet& net, const ModelSpec& spec, const torch::Tensor& q_pad,
                       const torch::Tensor& cx_pad, const torch::Tensor& cy_pad,
-                      Boundary& boundary) {
+                      Boundary& boundary, torch::Tensor* stability) {
   using torch::indexing::Slice;
   const auto& p = spec.params;
   const int h = halo_width(p);
@@ -89,9 +136,15 @@ torch::Tensor advance(FluxStencilNet& net, const ModelSpec& spec, const torch::T
   const auto inner = [&](const torch::Tensor& t) {
     return t.index({Slice(), Slice(h, h + rows), Slice(h, h + cols)});
   };
-  const torch::Tensor q_norm = (frame(q_pad) - spec.q_mean) / spec.q_std;
-  const torch::Tensor x =
-      torch::stack({q_norm, frame(cx_pad), frame(cy_pad)}, 1).to(torch::kFloat32);
+  torch::Tensor x;
+  if (p.inputs == "courant") {
+    // Speeds only: the weights come out in the upwind frame and are mirrored below, so one
+    // learned stencil serves all four flow directions (and sees four times the data).
+    x = torch::stack({frame(cx_pad).abs(), frame(cy_pad).abs()}, 1).to(torch::kFloat32);
+  } else {
+    const torch::Tensor q_norm = (frame(q_pad) - spec.q_mean) / spec.q_std;
+    x = torch::stack({q_norm, frame(cx_pad), frame(cy_pad)}, 1).to(torch::kFloat32);
+  }
   const torch::Tensor out = net->forward(x).to(torch::kFloat64);
   const torch::Tensor q = inner(q_pad);
 
@@ -112,6 +165,24 @@ torch::Tensor advance(FluxStencilNet& net, const ModelSpec& spec, const torch::T
   torch::Tensor wy = out.index({Slice(), Slice(n, 2 * n)});
   wx = wx - wx.mean(1, true) + 1.0 / n;
   wy = wy - wy.mean(1, true) + 1.0 / n;
+  if (p.inputs == "courant") {
+    // Upwind frame -> grid frame: reverse the stencil along the face normal where the normal
+    // Courant number is negative, and across it where the transverse one is (the transverse
+    // velocity of the face's cell, from its low face).
+    const auto orient = [&](const torch::Tensor& w, const torch::Tensor& c_normal,
+                            const torch::Tensor& c_across) {
+      // [B, kTransverse * s, H, W] -> [B, kTransverse, s, H, W] (across, along).
+      torch::Tensor v = w.reshape({w.size(0), kTransverse, s, rows, cols});
+      const torch::Tensor flip_along = (c_normal < 0).unsqueeze(1).unsqueeze(1);
+      const torch::Tensor flip_across = (c_across < 0).unsqueeze(1).unsqueeze(1);
+      v = torch::where(flip_along, v.flip({2}), v);
+      v = torch::where(flip_across, v.flip({1}), v);
+      return v.reshape({w.size(0), n, rows, cols});
+    };
+    wx = orient(wx, inner(cx_pad), inner(cy_pad));
+    wy = orient(wy, inner(cy_pad), inner(cx_pad));
+  }
+  if (stability) *stability = von_neumann_penalty(wx, wy, inner(cx_pad), inner(cy_pad), s);
   // Stencil of the low face of cell i: cells i - s/2 .. i + s/2 - 1 along the normal, and
   // -kTransverse/2 .. kTransverse/2 across it.
   std::vector<torch::Tensor> along_x, along_y;
@@ -163,6 +234,7 @@ void save_model(const std::string& path, FluxStencilNet& net, const ModelSpec& s
   archive.write("meta.stencil", c10::IValue(std::int64_t(p.stencil)));
   archive.write("meta.threads", c10::IValue(std::int64_t(p.threads)));
   archive.write("meta.limiter", c10::IValue(p.limiter));
+  archive.write("meta.inputs", c10::IValue(p.inputs));
   archive.write("meta.q_mean", c10::IValue(spec.q_mean));
   archive.write("meta.q_std", c10::IValue(spec.q_std));
   archive.write("meta.dt_frame", c10::IValue(spec.dt_frame));
@@ -219,6 +291,7 @@ std::pair<FluxStencilNet, ModelSpec> load_model(const std::string& path) {
     spec.params.stencil = int(read("meta.stencil").toInt());
     spec.params.threads = int(read("meta.threads").toInt());
     spec.params.limiter = read("meta.limiter").toStringRef();
+    spec.params.inputs = read("meta.inputs").toStringRef();
     spec.q_mean = read("meta.q_mean").toDouble();
     spec.q_std = read("meta.q_std").toDouble();
     spec.dt_frame = read("meta.dt_frame").toDouble();

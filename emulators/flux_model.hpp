@@ -64,8 +64,13 @@ class Boundary {
 // One step of the emulator. q_pad, cx_pad, cy_pad: [B, H + 2h, W + 2h] double with
 // h = halo_width (raw q; Courant numbers of the low x/y face of each cell). Returns q at
 // t + dt_frame on the inner [B, H, W] cells. Differentiable (training) or not (NoGradGuard).
+// If `stability` is given (flux output only), it receives the mean over samples of the von
+// Neumann penalty mean(relu(|A(alpha, beta)|^2 - 1)) of the scheme the predicted weights define
+// (each sample's weights averaged over its cells, a grid of wavenumbers): a learned linear
+// scheme fitted to smooth data is otherwise free to amplify the short waves it never saw.
 torch::Tensor advance(FluxStencilNet& net, const ModelSpec& spec, const torch::Tensor& q_pad,
-                      const torch::Tensor& cx_pad, const torch::Tensor& cy_pad, Boundary& boundary);
+                      const torch::Tensor& cx_pad, const torch::Tensor& cy_pad, Boundary& boundary,
+                      torch::Tensor* stability = nullptr);
 
 // The periodic boundary of full-domain training samples.
 class PeriodicBoundary final : public Boundary {

@@ -71,6 +71,7 @@ void check_training(const TrainingParams& t) {
   if (t.rollout_epochs < 0) {
     fail("rollout_epochs = " + std::to_string(t.rollout_epochs) + ", expected >= 0");
   }
+  if (!(t.stability_weight >= 0)) fail("stability_weight must be >= 0");
   if (t.threads < 1) fail("threads = " + std::to_string(t.threads) + ", expected >= 1");
   if (!(t.max_minutes > 0)) fail("max_minutes must be > 0");
 }
@@ -104,7 +105,8 @@ Split to_tensors(const Dataset& d, int rollout_steps) {
 
 // Mean over the k rollout steps of the MSE of normalised q.
 torch::Tensor batch_loss(FluxStencilNet& net, const ModelSpec& spec, const Split& split,
-                         const std::vector<std::int64_t>& rows, int rollout_steps) {
+                         const std::vector<std::int64_t>& rows, int rollout_steps,
+                         double stability_weight) {
   const int h = detail::halo_width(spec.params);
   const torch::Tensor index = torch::tensor(rows, torch::kLong);
   const torch::Tensor traj = torch::div(index, split.frames, "floor");
@@ -113,8 +115,12 @@ torch::Tensor batch_loss(FluxStencilNet& net, const ModelSpec& spec, const Split
   detail::PeriodicBoundary boundary(spec.params.mass_fixer);
   torch::Tensor q = split.q.index_select(0, index);
   torch::Tensor loss = torch::zeros({}, torch::kFloat64);
+  const bool penalise = stability_weight > 0 && spec.params.output == "flux";
   for (int k = 1; k <= rollout_steps; ++k) {
-    q = detail::advance(net, spec, detail::periodic_pad(q, h), cx_pad, cy_pad, boundary);
+    torch::Tensor penalty;
+    q = detail::advance(net, spec, detail::periodic_pad(q, h), cx_pad, cy_pad, boundary,
+                        penalise && k == 1 ? &penalty : nullptr);
+    if (penalise && k == 1) loss = loss + stability_weight * double(rollout_steps) * penalty;
     const torch::Tensor target = split.q.index_select(0, index + k);
     loss = loss + ((q - target) / spec.q_std).pow(2).mean();
   }
@@ -130,7 +136,7 @@ double evaluate(FluxStencilNet& net, const ModelSpec& spec, const Split& split, 
     const size_t e = std::min(split.samples.size(), b + size_t(batch_size));
     std::vector<std::int64_t> rows(split.samples.begin() + std::ptrdiff_t(b),
                                    split.samples.begin() + std::ptrdiff_t(e));
-    total += batch_loss(net, spec, split, rows, rollout_steps).item<double>() * double(e - b);
+    total += batch_loss(net, spec, split, rows, rollout_steps, 0.0).item<double>() * double(e - b);
     count += e - b;
   }
   return total / double(count);
@@ -207,7 +213,8 @@ TrainReport train_emulator(const EmulatorParams& params, const TrainingParams& t
       std::vector<std::int64_t> rows(order.begin() + std::ptrdiff_t(b),
                                      order.begin() + std::ptrdiff_t(e));
       optimizer.zero_grad();
-      torch::Tensor loss = batch_loss(net, spec, train_split, rows, steps);
+      torch::Tensor loss =
+          batch_loss(net, spec, train_split, rows, steps, training.stability_weight);
       loss.backward();
       optimizer.step();
       sum += loss.item<double>() * double(e - b);

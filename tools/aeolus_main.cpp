@@ -78,7 +78,7 @@ On success prints the resolved configuration (all defaults filled in) and exits 
 
 Generates data/train.nc, data/valid.nc and data/test.nc: dataset.train/valid/test
 trajectories of dataset.frames frames spaced dataset.dt_frame apart, from random-blob initial
-conditions (physics.initial_condition blob parameters) and velocities (dataset.velocity:
+conditions (dataset.blobs_min/max, radius_min/max, amplitude_min/max) and velocities (dataset.velocity:
 'case' or 'random_constant' with |u| in [dataset.speed_min, dataset.speed_max]), computed by the
 classical stepper; seeds are dataset.seed + index (+100000 valid, +200000 test).
 Refuses to replace existing files unless --overwrite.

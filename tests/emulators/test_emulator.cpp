@@ -233,7 +233,8 @@ TEST(EmulatorTraining, StateOutputWithShiftFixerConservesMass) {
   const Dataset valid = test::make_shift_dataset(kN, 2, 3, kCourant, 32);
   EmulatorParams p = tiny_model();
   p.output = "state";
-  p.limiter = "none";  // FCT limits face fluxes; a state-predicting model has none
+  p.limiter = "none";       // FCT limits face fluxes; a state-predicting model has none
+  p.inputs = "courant+q";   // and it must see the state
   p.mass_fixer = "none";
   EXPECT_THROW(
       train_emulator(p, quick_training(1), train, valid, dir.file("s.pt"), dir.file("s.csv")),

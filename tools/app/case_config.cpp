@@ -199,6 +199,7 @@ CaseConfig load_case(const std::string& case_dir) {
     e.stencil = int(s.get_int("stencil", 6, Range::closed(2, 32)));
     e.threads = int(s.get_int("threads", 2, Range::closed(1, 1024)));
     e.limiter = s.get_choice("limiter", "fct", {"fct", "none"});
+    e.inputs = s.get_choice("inputs", "courant", {"courant", "courant+q"});
     if (e.limiter == "fct" && e.output != "flux") {
       throw ConfigError(s.where("limiter") + ": emulator.limiter = 'fct' needs emulator.output = " +
                         "'flux' (set emulator.limiter: none for output: state)");
@@ -210,6 +211,7 @@ CaseConfig load_case(const std::string& case_dir) {
     tp.learning_rate = t.get_double("learning_rate", 2e-3, Range::positive());
     tp.rollout_steps = int(t.get_int("rollout_steps", 1, Range::closed(1, 1000)));
     tp.rollout_epochs = int(t.get_int("rollout_epochs", 0, Range::closed(0, 1e7)));
+    tp.stability_weight = t.get_double("stability_weight", 1.0, Range::non_negative());
     tp.seed = std::uint64_t(t.get_int("seed", 1, Range::non_negative()));
     tp.threads = e.threads;
     tp.max_minutes = t.get_double("max_minutes", 8.0, Range::positive());
@@ -223,11 +225,24 @@ CaseConfig load_case(const std::string& case_dir) {
     ds.valid = int(s.get_int("valid", 8, Range::closed(1, 1e7)));
     ds.test = int(s.get_int("test", 8, Range::closed(1, 1e7)));
     ds.frames = int(s.get_int("frames", 20, Range::closed(1, 1e7)));
-    ds.dt_frame = s.get_double("dt_frame", 0.02, Range::positive());
+    ds.dt_frame = s.get_double("dt_frame", 0.01, Range::positive());
     ds.seed = std::uint64_t(s.get_int("seed", 1000, Range::non_negative()));
     ds.velocity = s.get_choice("velocity", "random_constant", {"case", "random_constant"});
     ds.speed_min = s.get_double("speed_min", 0.3, Range::non_negative());
-    ds.speed_max = s.get_double("speed_max", 1.2, Range::non_negative());
+    ds.speed_max = s.get_double("speed_max", 1.0, Range::non_negative());
+    auto& b = ds.blobs;
+    b.type = "random_blobs";
+    b.background = s.get_double("background", 0.0);
+    b.blobs_min = int(s.get_int("blobs_min", 1, Range::closed(1, 1000)));
+    b.blobs_max = int(s.get_int("blobs_max", 4, Range::closed(1, 1000)));
+    b.radius_min = s.get_double("radius_min", 0.012, Range::positive());
+    b.radius_max = s.get_double("radius_max", 0.12, Range::positive());
+    b.amplitude_min = s.get_double("amplitude_min", 0.2);
+    b.amplitude_max = s.get_double("amplitude_max", 1.0);
+    if (b.blobs_max < b.blobs_min || b.radius_max < b.radius_min || b.amplitude_max < b.amplitude_min) {
+      throw ConfigError(s.where() + ": dataset: each *_max must be >= its *_min (blobs, radius, " +
+                        "amplitude)");
+    }
     if (ds.speed_max < ds.speed_min) {
       throw ConfigError(s.where("speed_max") + ": dataset.speed_max is below dataset.speed_min");
     }

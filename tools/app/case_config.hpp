@@ -39,10 +39,12 @@ struct InitialConditionConfig {
 struct DatasetParams {
   int train = 48, valid = 8, test = 8;  // trajectories per split
   int frames = 20;                      // frames after the initial one, per trajectory
-  real_t dt_frame = 0.02;               // simulated time between frames (the emulator step)
+  real_t dt_frame = 0.01;               // simulated time between frames (the emulator step)
   std::uint64_t seed = 1000;
   std::string velocity = "random_constant";  // case | random_constant
-  real_t speed_min = 0.3, speed_max = 1.2;    // random_constant: |u| range
+  real_t speed_min = 0.3, speed_max = 1.0;    // random_constant: |u| range
+  // Initial conditions: random Gaussian blobs (type random_blobs; counts, radii, amplitudes).
+  physics::InitialConditionParams blobs;
 };
 
 struct EvalParams {

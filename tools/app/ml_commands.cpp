@@ -50,11 +50,7 @@ physics::VelocityParams trajectory_velocity(const CaseConfig& c, std::uint64_t s
   return v;
 }
 
-physics::InitialConditionParams dataset_ic(const CaseConfig& c) {
-  physics::InitialConditionParams p = c.initial.params;
-  p.type = "random_blobs";
-  return p;
-}
+physics::InitialConditionParams dataset_ic(const CaseConfig& c) { return c.dataset.blobs; }
 
 void require_2d_periodic(const CaseConfig& c, const char* what) {
   if (c.grid.dim != 2 || !c.grid.periodic[0] || !c.grid.periodic[1]) {
