@@ -103,6 +103,8 @@ class EmulatorStepper final : public Stepper {
     check_spacing("dx", spec.dx, grid.dx(0));
     check_spacing("dy", spec.dy, grid.dx(1));
     halo_ = detail::halo_width(spec.params);
+    // The process's torch threads for the run (the per-step scope then changes nothing).
+    torch::set_num_threads(spec.params.threads);
     wide_grid_ = grid.with_halo(halo_);
     wide_q_ = std::make_unique<Field>(*wide_grid_, "emulator_q");
     u_ = std::make_unique<Field>(*wide_grid_, "emulator_u_face");
@@ -162,7 +164,8 @@ class EmulatorStepper final : public Stepper {
     wide_q_->copy_owned_from(q);
     wide_q_->exchange_halos();
     const torch::Tensor q_new =
-        detail::advance(model_.first, model_.second, block(*wide_q_), cx_, cy_, *boundary_);
+        detail::advance(model_.first, model_.second, block(*wide_q_), cx_, cy_, *boundary_,
+                        nullptr, &weights_);
     owned(block(*wide_q_), halo_).copy_(q_new);
     q.copy_owned_from(*wide_q_);
     t += trained;
@@ -202,6 +205,7 @@ class EmulatorStepper final : public Stepper {
   std::unique_ptr<Field> wide_q_, u_, v_, cx_field_, cy_field_;
   torch::Tensor cx_, cy_;
   std::unique_ptr<SubdomainBoundary> boundary_;
+  detail::WeightCache weights_;  // the velocity is steady: the network runs once
 };
 
 }  // namespace

@@ -122,7 +122,7 @@ torch::Tensor von_neumann_penalty(const torch::Tensor& wx, const torch::Tensor& 
 
 torch::Tensor advance(FluxStencilNet& net, const ModelSpec& spec, const torch::Tensor& q_pad,
                       const torch::Tensor& cx_pad, const torch::Tensor& cy_pad,
-                      Boundary& boundary, torch::Tensor* stability) {
+                      Boundary& boundary, torch::Tensor* stability, WeightCache* cache) {
   using torch::indexing::Slice;
   const auto& p = spec.params;
   const int h = halo_width(p);
@@ -136,51 +136,61 @@ torch::Tensor advance(FluxStencilNet& net, const ModelSpec& spec, const torch::T
   const auto inner = [&](const torch::Tensor& t) {
     return t.index({Slice(), Slice(h, h + rows), Slice(h, h + cols)});
   };
-  torch::Tensor x;
-  if (p.inputs == "courant") {
-    // Speeds only: the weights come out in the upwind frame and are mirrored below, so one
-    // learned stencil serves all four flow directions (and sees four times the data).
-    x = torch::stack({frame(cx_pad).abs(), frame(cy_pad).abs()}, 1).to(torch::kFloat32);
-  } else {
-    const torch::Tensor q_norm = (frame(q_pad) - spec.q_mean) / spec.q_std;
-    x = torch::stack({q_norm, frame(cx_pad), frame(cy_pad)}, 1).to(torch::kFloat32);
-  }
-  const torch::Tensor out = net->forward(x).to(torch::kFloat64);
   const torch::Tensor q = inner(q_pad);
-
-  if (p.output == "state") {
-    const torch::Tensor q_new = q + out.select(1, 0) * spec.q_std;
-    return boundary.fix_mass(q, q_new);
-  }
-
-  // Weights projected onto sum 1 so that a constant q gives G = c * q exactly (free-stream
-  // preservation); the projection is done in double so the sum is 1 to double round-off.
-  // Each face's stencil is `stencil` cells along its normal times kTransverse cells across it:
-  // a diagonal displacement sweeps tracer from the neighbouring rows too, and a stencil along
-  // the normal alone cannot represent that corner transport (the unsplit update then amplifies
-  // modes whenever both Courant numbers are non-zero).
   const int s = p.stencil;
   const int n = kTransverse * s;
-  torch::Tensor wx = out.index({Slice(), Slice(0, n)});
-  torch::Tensor wy = out.index({Slice(), Slice(n, 2 * n)});
-  wx = wx - wx.mean(1, true) + 1.0 / n;
-  wy = wy - wy.mean(1, true) + 1.0 / n;
-  if (p.inputs == "courant") {
-    // Upwind frame -> grid frame: reverse the stencil along the face normal where the normal
-    // Courant number is negative, and across it where the transverse one is (the transverse
-    // velocity of the face's cell, from its low face).
-    const auto orient = [&](const torch::Tensor& w, const torch::Tensor& c_normal,
-                            const torch::Tensor& c_across) {
-      // [B, kTransverse * s, H, W] -> [B, kTransverse, s, H, W] (across, along).
-      torch::Tensor v = w.reshape({w.size(0), kTransverse, s, rows, cols});
-      const torch::Tensor flip_along = (c_normal < 0).unsqueeze(1).unsqueeze(1);
-      const torch::Tensor flip_across = (c_across < 0).unsqueeze(1).unsqueeze(1);
-      v = torch::where(flip_along, v.flip({2}), v);
-      v = torch::where(flip_across, v.flip({1}), v);
-      return v.reshape({w.size(0), n, rows, cols});
-    };
-    wx = orient(wx, inner(cx_pad), inner(cy_pad));
-    wy = orient(wy, inner(cy_pad), inner(cx_pad));
+  torch::Tensor wx, wy;
+  if (cache && cache->wx.defined()) {
+    wx = cache->wx;
+    wy = cache->wy;
+  } else {
+    torch::Tensor x;
+    if (p.inputs == "courant") {
+      // Speeds only: the weights come out in the upwind frame and are mirrored below, so one
+      // learned stencil serves all four flow directions (and sees four times the data).
+      x = torch::stack({frame(cx_pad).abs(), frame(cy_pad).abs()}, 1).to(torch::kFloat32);
+    } else {
+      const torch::Tensor q_norm = (frame(q_pad) - spec.q_mean) / spec.q_std;
+      x = torch::stack({q_norm, frame(cx_pad), frame(cy_pad)}, 1).to(torch::kFloat32);
+    }
+    const torch::Tensor out = net->forward(x).to(torch::kFloat64);
+
+    if (p.output == "state") {
+      const torch::Tensor q_new = q + out.select(1, 0) * spec.q_std;
+      return boundary.fix_mass(q, q_new);
+    }
+
+    // Weights projected onto sum 1 so that a constant q gives G = c * q exactly (free-stream
+    // preservation); the projection is done in double so the sum is 1 to double round-off.
+    // Each face's stencil is `stencil` cells along its normal times kTransverse cells across it:
+    // a diagonal displacement sweeps tracer from the neighbouring rows too, and a stencil along
+    // the normal alone cannot represent that corner transport (the unsplit update then amplifies
+    // modes whenever both Courant numbers are non-zero).
+    wx = out.index({Slice(), Slice(0, n)});
+    wy = out.index({Slice(), Slice(n, 2 * n)});
+    wx = wx - wx.mean(1, true) + 1.0 / n;
+    wy = wy - wy.mean(1, true) + 1.0 / n;
+    if (p.inputs == "courant") {
+      // Upwind frame -> grid frame: reverse the stencil along the face normal where the normal
+      // Courant number is negative, and across it where the transverse one is (the transverse
+      // velocity of the face's cell, from its low face).
+      const auto orient = [&](const torch::Tensor& w, const torch::Tensor& c_normal,
+                              const torch::Tensor& c_across) {
+        // [B, kTransverse * s, H, W] -> [B, kTransverse, s, H, W] (across, along).
+        torch::Tensor v = w.reshape({w.size(0), kTransverse, s, rows, cols});
+        const torch::Tensor flip_along = (c_normal < 0).unsqueeze(1).unsqueeze(1);
+        const torch::Tensor flip_across = (c_across < 0).unsqueeze(1).unsqueeze(1);
+        v = torch::where(flip_along, v.flip({2}), v);
+        v = torch::where(flip_across, v.flip({1}), v);
+        return v.reshape({w.size(0), n, rows, cols});
+      };
+      wx = orient(wx, inner(cx_pad), inner(cy_pad));
+      wy = orient(wy, inner(cy_pad), inner(cx_pad));
+    }
+    if (cache && p.inputs == "courant") {
+      cache->wx = wx;
+      cache->wy = wy;
+    }
   }
   if (stability) *stability = von_neumann_penalty(wx, wy, inner(cx_pad), inner(cy_pad), s);
   // Stencil of the low face of cell i: cells i - s/2 .. i + s/2 - 1 along the normal, and
@@ -314,9 +324,12 @@ std::pair<FluxStencilNet, ModelSpec> load_model(const std::string& path) {
   return {net, spec};
 }
 
+// Changing torch's thread count rebuilds its pool (costly per step): only change it when needed.
 ThreadScope::ThreadScope(int threads) : previous_(torch::get_num_threads()) {
-  torch::set_num_threads(threads);
+  if (threads != previous_) torch::set_num_threads(threads);
 }
-ThreadScope::~ThreadScope() { torch::set_num_threads(previous_); }
+ThreadScope::~ThreadScope() {
+  if (torch::get_num_threads() != previous_) torch::set_num_threads(previous_);
+}
 
 }  // namespace aeolus::emulators::detail

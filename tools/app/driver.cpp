@@ -374,6 +374,10 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
                             (last_ckpt.empty() ? std::string("")
                                                : "; last good checkpoint: " + last_ckpt));
       }
+      // A fixed-step stepper accumulates t += dt; snap to the output time it is meant to hit,
+      // so frame times are exact multiples of output.interval.
+      if (fixed_step && std::abs(t - next_output) <= eps_t) t = next_output;
+      if (fixed_step && std::abs(t - c.time.t_end) <= eps_t) t = c.time.t_end;
       const bool output_now = t >= next_output - eps_t;
       const bool last = t >= c.time.t_end - eps_t;
       real_t mass = 0;
