@@ -105,6 +105,7 @@ class EmulatorStepper final : public Stepper {
     halo_ = detail::halo_width(spec.params);
     // The process's torch threads for the run (the per-step scope then changes nothing).
     torch::set_num_threads(spec.params.threads);
+    if (spec.params.inputs == "courant") model_.first->to(torch::kFloat64);
     wide_grid_ = grid.with_halo(halo_);
     wide_q_ = std::make_unique<Field>(*wide_grid_, "emulator_q");
     u_ = std::make_unique<Field>(*wide_grid_, "emulator_u_face");

@@ -148,12 +148,16 @@ torch::Tensor advance(FluxStencilNet& net, const ModelSpec& spec, const torch::T
     if (p.inputs == "courant") {
       // Speeds only: the weights come out in the upwind frame and are mirrored below, so one
       // learned stencil serves all four flow directions (and sees four times the data).
-      x = torch::stack({frame(cx_pad).abs(), frame(cy_pad).abs()}, 1).to(torch::kFloat32);
+      x = torch::stack({frame(cx_pad).abs(), frame(cy_pad).abs()}, 1);
     } else {
       const torch::Tensor q_norm = (frame(q_pad) - spec.q_mean) / spec.q_std;
-      x = torch::stack({q_norm, frame(cx_pad), frame(cy_pad)}, 1).to(torch::kFloat32);
+      x = torch::stack({q_norm, frame(cx_pad), frame(cy_pad)}, 1);
     }
-    const torch::Tensor out = net->forward(x).to(torch::kFloat64);
+    // The network's own precision: float32 in training, float64 in the stepper (which runs it
+    // once per run, see WeightCache, so that ranks with different block shapes agree to
+    // double round-off).
+    const auto net_type = net->parameters().front().scalar_type();
+    const torch::Tensor out = net->forward(x.to(net_type)).to(torch::kFloat64);
 
     if (p.output == "state") {
       const torch::Tensor q_new = q + out.select(1, 0) * spec.q_std;
