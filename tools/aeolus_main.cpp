@@ -18,13 +18,8 @@
 #include "grids/petsc_util.hpp"
 #include "io/yaml_schema.hpp"
 #include "tools/app/driver.hpp"
+#include "tools/app/version.hpp"
 
-#ifndef AEOLUS_VERSION
-#define AEOLUS_VERSION "unknown"
-#endif
-#ifndef AEOLUS_GIT_HASH
-#define AEOLUS_GIT_HASH "unknown"
-#endif
 
 namespace {
 

@@ -14,13 +14,8 @@
 #include "io/netcdf_file.hpp"
 #include "io/output_writer.hpp"
 #include "tools/app/run_log.hpp"
+#include "tools/app/version.hpp"
 
-#ifndef AEOLUS_VERSION
-#define AEOLUS_VERSION "unknown"
-#endif
-#ifndef AEOLUS_GIT_HASH
-#define AEOLUS_GIT_HASH "unknown"
-#endif
 
 namespace aeolus::app {
 
@@ -328,6 +323,15 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   };
 
   long long steps_here = 0;
+  const auto result = [&](const std::string& path) {  // collective (the mass is reduced)
+    RunResult r;
+    r.steps = step;
+    r.t = t;
+    r.mass_initial = mass0;
+    r.mass_final = q.integral();
+    r.output_path = path;
+    return r;
+  };
   try {
     while (t < c.time.t_end - eps_t) {
       if (opt.stop_after_steps > 0 && steps_here >= opt.stop_after_steps) {
@@ -338,13 +342,7 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
         prov.set_string("end_time", utc_now_iso8601());
         prov.set_int("steps", step);
         if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
-        RunResult r;
-        r.steps = step;
-        r.t = t;
-        r.mass_initial = mass0;
-        r.mass_final = q.integral();
-        r.output_path = part_path;
-        return r;
+        return result(part_path);
       }
       if (step >= c.time.max_steps) {
         throw NumericsError("time.max_steps = " + std::to_string(c.time.max_steps) +
@@ -409,12 +407,7 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
     throw;
   }
 
-  RunResult r;
-  r.steps = step;
-  r.t = t;
-  r.mass_initial = mass0;
-  r.mass_final = q.integral();
-  r.output_path = out_path;
+  const RunResult r = result(out_path);
   prov.set_string("status", "completed");
   prov.set_string("end_time", utc_now_iso8601());
   prov.set_int("steps", step);

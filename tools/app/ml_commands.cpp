@@ -13,10 +13,8 @@
 #include "io/netcdf_file.hpp"
 #include "tools/app/driver.hpp"
 #include "tools/app/run_log.hpp"
+#include "tools/app/version.hpp"
 
-#ifndef AEOLUS_VERSION
-#define AEOLUS_VERSION "unknown"
-#endif
 
 namespace aeolus::app {
 
