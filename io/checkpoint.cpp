@@ -111,6 +111,8 @@ void define_checkpoint(NetcdfFile& f, const CheckpointInfo& info,
   detail::define_grid(f, grid, {"m", "m", "m"});
   for (const Field* field : fields) {
     f.def_var(field->name(), "double", detail::spatial_dims(grid.dim()));
+    // Checkpoints hold state, not diagnostics; the units live in the run's output file.
+    f.put_att(field->name(), "long_name", "checkpointed state of field " + field->name());
   }
   f.end_def();
   detail::write_coordinates(f, grid);

@@ -84,6 +84,7 @@ struct OutputWriter::Impl {
     f.def_dim(kTime, 0);
     f.def_var(kTime, "double", {kTime}, 0, {kSeriesChunk});
     f.put_att(kTime, "units", spec.time_units);
+    f.put_att(kTime, "calendar", spec.calendar);
     f.put_att(kTime, "standard_name", "time");
     f.put_att(kTime, "axis", "T");
     f.put_att(kTime, "long_name", "time");

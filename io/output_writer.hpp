@@ -31,7 +31,9 @@ struct OutputSpec {
   std::vector<VariableMeta> fields;          // one per Field passed to write_frame, in order
   std::vector<VariableMeta> scalars;         // per-frame diagnostics (time series)
   std::map<std::string, std::string> attributes;  // global attributes (title, source, ...)
-  std::string time_units = "s";              // CF: "seconds since ..." or "s"
+  // CF 4.4 wants a reference time; idealised runs count from an arbitrary epoch.
+  std::string time_units = "seconds since 2000-01-01 00:00:00";
+  std::string calendar = "proleptic_gregorian";
   std::vector<std::string> axis_units{"m", "m", "m"};
 };
 

@@ -73,7 +73,6 @@ io::OutputSpec output_spec(const CaseConfig& c, const std::string& stepper) {
                      {"velocity_type", c.velocity.type},
                      {"reconstruction", c.scheme.reconstruction},
                      {"time_integrator", c.scheme.time_integrator}};
-  spec.time_units = "s";
   return spec;
 }
 

@@ -11,6 +11,7 @@
 #include "grids/petsc_util.hpp"
 #include "io/dataset_format.hpp"
 #include "io/netcdf_file.hpp"
+#include "io/output_writer.hpp"
 #include "tools/app/driver.hpp"
 #include "tools/app/run_log.hpp"
 #include "tools/app/version.hpp"
@@ -122,7 +123,8 @@ void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
       f->put_att("y", "long_name", "y coordinate of cell centre");
       f->put_att("y", "standard_name", "projection_y_coordinate");
       f->put_att("y", "axis", "Y");
-      f->put_att("time", "units", "s");
+      f->put_att("time", "units", io::OutputSpec().time_units);
+      f->put_att("time", "calendar", io::OutputSpec().calendar);
       f->put_att("time", "long_name", "time since the start of the trajectory");
       f->put_att("time", "standard_name", "time");
       f->put_att("time", "axis", "T");
@@ -358,7 +360,8 @@ void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
       f.def_dim("trajectory", size_t(nt));
       f.def_dim("time", size_t(ns));
       f.def_var("time", "double", {"time"});
-      f.put_att("time", "units", "s");
+      f.put_att("time", "units", io::OutputSpec().time_units);
+      f.put_att("time", "calendar", io::OutputSpec().calendar);
       f.put_att("time", "long_name", "time since the initial state");
       f.put_att("time", "standard_name", "time");
       f.put_att("time", "axis", "T");
