@@ -351,9 +351,12 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
       real_t dt = dt_stable;
       if (c.time.dt_max > 0) dt = std::min(dt, c.time.dt_max);
       const real_t to_event = std::min(next_output, c.time.t_end) - t;
-      if (to_event <= dt * (1 + 1e-9)) {
-        dt = to_event;  // land exactly on the output time / t_end
-        if (fixed_step) dt = dt_stable;
+      if (fixed_step) {
+        dt = dt_stable;
+      } else if (to_event > 0) {
+        // Land exactly on the next output time / t_end in equal steps (no sliver step).
+        const real_t n = std::ceil(to_event / dt * (1 - 1e-12));
+        dt = to_event / std::max<real_t>(n, 1);
       }
       if (!(dt > 0)) {
         throw NumericsError("time step " + fmt("%.3g", dt) + " at t = " + fmt("%.9g", t) +
@@ -371,17 +374,18 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
                             (last_ckpt.empty() ? std::string("")
                                                : "; last good checkpoint: " + last_ckpt));
       }
-      // A fixed-step stepper accumulates t += dt; snap to the output time it is meant to hit,
-      // so frame times are exact multiples of output.interval.
-      if (fixed_step && std::abs(t - next_output) <= eps_t) t = next_output;
-      if (fixed_step && std::abs(t - c.time.t_end) <= eps_t) t = c.time.t_end;
+      // t accumulates t += dt; snap to the output time / t_end the step was meant to hit, so
+      // frame times are exact.
+      if (std::abs(t - next_output) <= eps_t) t = next_output;
+      if (std::abs(t - c.time.t_end) <= eps_t) t = c.time.t_end;
       const bool output_now = t >= next_output - eps_t;
       const bool last = t >= c.time.t_end - eps_t;
       real_t mass = 0;
       if (output_now || last || step % c.progress_every == 0) mass = q.integral();
       if (output_now) {
         writer->write_frame(t, {&q}, {mass, q.min(), q.max()});
-        next_output += c.output.interval;
+        // k * interval, not a running sum, so that frame times do not drift.
+        next_output = real_t(writer->frames_written()) * c.output.interval;
       }
       if (step % c.checkpoint.every_steps == 0 || last) save_checkpoint();
       if (step % c.progress_every == 0 || last) {
