@@ -42,15 +42,15 @@ struct EmulatorParams {
 struct TrainingParams {
   int epochs = 30;
   int batch_size = 16;
-  double learning_rate = 2e-3;  // peak; cosine decay to 0 over `epochs`
-  int rollout_steps = 1;        // >1: train through k consecutive steps, loss averaged over k
-  int rollout_epochs = 0;       // with rollout_steps > 1: only the last rollout_epochs epochs
-                                // roll out (fine-tuning after one-step training); 0 = all
-  std::uint64_t seed = 1;       // minibatch shuffling and weight initialisation
+  double learning_rate = 2e-3;    // peak; cosine decay to 0 over `epochs`
+  int rollout_steps = 1;          // >1: train through k consecutive steps, loss averaged over k
+  int rollout_epochs = 0;         // with rollout_steps > 1: only the last rollout_epochs epochs
+                                  // roll out (fine-tuning after one-step training); 0 = all
+  std::uint64_t seed = 1;         // minibatch shuffling and weight initialisation
   double stability_weight = 1.0;  // weight of the von Neumann penalty (flux output): keeps
                                   // the learned scheme from amplifying unseen short waves
-  int threads = 2;              // torch intra-op threads during training
-  double max_minutes = 8;       // wall-clock cap; training stops after the epoch that crosses it
+  int threads = 2;                // torch intra-op threads during training
+  double max_minutes = 8;         // wall-clock cap; training stops after the epoch that crosses it
 };
 
 struct TrainReport {

@@ -36,9 +36,8 @@ torch::Tensor owned(const torch::Tensor& block, int h) {
 // across ranks.
 class SubdomainBoundary final : public detail::Boundary {
  public:
-  SubdomainBoundary(const CartesianGrid& wide_grid, const CartesianGrid& grid,
-                    const Field& wide_q, const Field& cx, const Field& cy, bool limit,
-                    std::string fixer)
+  SubdomainBoundary(const CartesianGrid& wide_grid, const CartesianGrid& grid, const Field& wide_q,
+                    const Field& cx, const Field& cy, bool limit, std::string fixer)
       : gx_(wide_grid, "emulator_gx"),
         gy_(wide_grid, "emulator_gy"),
         q_low_(wide_grid, "emulator_q_low"),
@@ -164,9 +163,8 @@ class EmulatorStepper final : public Stepper {
     torch::NoGradGuard no_grad;
     wide_q_->copy_owned_from(q);
     wide_q_->exchange_halos();
-    const torch::Tensor q_new =
-        detail::advance(model_.first, model_.second, block(*wide_q_), cx_, cy_, *boundary_,
-                        nullptr, &weights_);
+    const torch::Tensor q_new = detail::advance(model_.first, model_.second, block(*wide_q_), cx_,
+                                                cy_, *boundary_, nullptr, &weights_);
     owned(block(*wide_q_), halo_).copy_(q_new);
     q.copy_owned_from(*wide_q_);
     t += trained;

@@ -115,14 +115,15 @@ torch::Tensor von_neumann_penalty(const torch::Tensor& wx, const torch::Tensor& 
   const torch::Tensor ey_re = torch::cos(beta) - 1, ey_im = torch::sin(beta);
   const torch::Tensor a_re =
       1 - cxm * (wx_re * ex_re - wx_im * ex_im) - cym * (wy_re * ey_re - wy_im * ey_im);
-  const torch::Tensor a_im = -cxm * (wx_re * ex_im + wx_im * ex_re) - cym * (wy_re * ey_im + wy_im * ey_re);
+  const torch::Tensor a_im =
+      -cxm * (wx_re * ex_im + wx_im * ex_re) - cym * (wy_re * ey_im + wy_im * ey_re);
   return torch::relu(a_re * a_re + a_im * a_im - 1).mean();
 }
 }  // namespace
 
 torch::Tensor advance(FluxStencilNet& net, const ModelSpec& spec, const torch::Tensor& q_pad,
-                      const torch::Tensor& cx_pad, const torch::Tensor& cy_pad,
-                      Boundary& boundary, torch::Tensor* stability, WeightCache* cache) {
+                      const torch::Tensor& cx_pad, const torch::Tensor& cy_pad, Boundary& boundary,
+                      torch::Tensor* stability, WeightCache* cache) {
   using torch::indexing::Slice;
   const auto& p = spec.params;
   const int h = halo_width(p);
@@ -204,8 +205,10 @@ torch::Tensor advance(FluxStencilNet& net, const ModelSpec& spec, const torch::T
     const int64_t across = h - kTransverse / 2 + m;
     for (int k = 0; k < s; ++k) {
       const int64_t shift = h - s / 2 + k;
-      along_x.push_back(q_pad.index({Slice(), Slice(across, across + rows), Slice(shift, shift + cols)}));
-      along_y.push_back(q_pad.index({Slice(), Slice(shift, shift + rows), Slice(across, across + cols)}));
+      along_x.push_back(
+          q_pad.index({Slice(), Slice(across, across + rows), Slice(shift, shift + cols)}));
+      along_y.push_back(
+          q_pad.index({Slice(), Slice(shift, shift + rows), Slice(across, across + cols)}));
     }
   }
   const torch::Tensor gx = inner(cx_pad) * (wx * torch::stack(along_x, 1)).sum(1);

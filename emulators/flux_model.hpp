@@ -33,9 +33,9 @@ void validate(const EmulatorParams& p);
 int halo_width(const EmulatorParams& p);
 
 // `layers` 3x3 'valid' convolutions of `channels` with GELU, then a 1x1 linear head with
-// 2*kTransverse*stencil outputs (flux mode: weights of the low x-face then the low y-face) or 1 output
-// (state mode: increment of normalised q). Input [B, 3, H + 2L, W + 2L] float, output
-// [B, out, H, W].
+// 2*kTransverse*stencil outputs (flux mode: weights of the low x-face then the low y-face) or 1
+// output (state mode: increment of normalised q). Input [B, 3, H + 2L, W + 2L] float, output [B,
+// out, H, W].
 class FluxStencilNetImpl : public torch::nn::Module {
  public:
   explicit FluxStencilNetImpl(const EmulatorParams& p);

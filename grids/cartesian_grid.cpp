@@ -65,10 +65,9 @@ void CartesianGrid::create(const std::array<std::vector<PetscInt>, 3>* ownership
                               PetscInt(params_.n[1]), procs(0), procs(1), 1, sw, lx(0), lx(1),
                               &dm_));
   } else {
-    AEOLUS_PETSC(DMDACreate3d(comm_, bt(0), bt(1), bt(2), DMDA_STENCIL_BOX,
-                              PetscInt(params_.n[0]), PetscInt(params_.n[1]),
-                              PetscInt(params_.n[2]), procs(0), procs(1), procs(2), 1, sw, lx(0),
-                              lx(1), lx(2), &dm_));
+    AEOLUS_PETSC(DMDACreate3d(comm_, bt(0), bt(1), bt(2), DMDA_STENCIL_BOX, PetscInt(params_.n[0]),
+                              PetscInt(params_.n[1]), PetscInt(params_.n[2]), procs(0), procs(1),
+                              procs(2), 1, sw, lx(0), lx(1), lx(2), &dm_));
   }
   AEOLUS_PETSC(DMSetFromOptions(dm_));
   AEOLUS_PETSC(DMSetUp(dm_));
@@ -95,8 +94,8 @@ void CartesianGrid::create(const std::array<std::vector<PetscInt>, 3>* ownership
     for (PetscInt c : ownership_[d]) {
       if (c < params_.halo && size_ > 1) {
         std::ostringstream os;
-        os << "grid: " << size_ << " ranks leave a subdomain of " << c
-           << " cells along dimension " << d << ", fewer than the halo width " << params_.halo
+        os << "grid: " << size_ << " ranks leave a subdomain of " << c << " cells along dimension "
+           << d << ", fewer than the halo width " << params_.halo
            << "; use fewer ranks or a finer grid";
         throw ConfigError(os.str());
       }

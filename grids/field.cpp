@@ -119,15 +119,18 @@ real_t reduce_owned(const Field& f, real_t init, Op op, MPI_Op mpi_op) {
 }  // namespace
 
 real_t Field::sum() const {
-  return reduce_owned(*this, 0.0, [](real_t a, real_t b) { return a + b; }, MPI_SUM);
+  return reduce_owned(
+      *this, 0.0, [](real_t a, real_t b) { return a + b; }, MPI_SUM);
 }
 real_t Field::min() const {
-  return reduce_owned(*this, std::numeric_limits<real_t>::infinity(),
-                      [](real_t a, real_t b) { return std::min(a, b); }, MPI_MIN);
+  return reduce_owned(
+      *this, std::numeric_limits<real_t>::infinity(),
+      [](real_t a, real_t b) { return std::min(a, b); }, MPI_MIN);
 }
 real_t Field::max() const {
-  return reduce_owned(*this, -std::numeric_limits<real_t>::infinity(),
-                      [](real_t a, real_t b) { return std::max(a, b); }, MPI_MAX);
+  return reduce_owned(
+      *this, -std::numeric_limits<real_t>::infinity(),
+      [](real_t a, real_t b) { return std::max(a, b); }, MPI_MAX);
 }
 index_t Field::count_nonfinite() const {
   auto v = view();

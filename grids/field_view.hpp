@@ -14,10 +14,17 @@ struct BasicFieldView {
   // A mutable view converts to a read-only one.
   template <class U, class = std::enable_if_t<std::is_same_v<const U, T> && !std::is_same_v<U, T>>>
   BasicFieldView(const BasicFieldView<U>& o)  // NOLINT(google-explicit-constructor)
-      : origin(o.origin), nx(o.nx), ny(o.ny), nz(o.nz), hx(o.hx), hy(o.hy), hz(o.hz), sy(o.sy),
+      : origin(o.origin),
+        nx(o.nx),
+        ny(o.ny),
+        nz(o.nz),
+        hx(o.hx),
+        hy(o.hy),
+        hz(o.hz),
+        sy(o.sy),
         sz(o.sz) {}
 
-  T* origin = nullptr;  // address of owned cell (0,0,0)
+  T* origin = nullptr;             // address of owned cell (0,0,0)
   index_t nx = 1, ny = 1, nz = 1;  // owned counts
   int hx = 0, hy = 0, hz = 0;      // halo widths
   index_t sy = 0, sz = 0;          // strides (x is contiguous)

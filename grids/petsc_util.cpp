@@ -8,7 +8,8 @@ void throw_library_error(const char* lib, const char* call, int code, const char
   os << lib << " call failed with code " << code;
   if (std::string(lib) == "PETSc") {
     const char* text = nullptr;
-    if (PetscErrorMessage(PetscErrorCode(code), &text, nullptr) == 0 && text) os << " (" << text << ")";
+    if (PetscErrorMessage(PetscErrorCode(code), &text, nullptr) == 0 && text)
+      os << " (" << text << ")";
   }
   os << ": " << call << " (" << file << ":" << line << ")";
   throw LibraryError(os.str());

@@ -12,17 +12,17 @@ namespace aeolus::detail {
 }
 
 // Wrap every PETSc call: AEOLUS_PETSC(VecSet(v, 0.0));
-#define AEOLUS_PETSC(call)                                                               \
-  do {                                                                                   \
-    PetscErrorCode aeolus_ierr_ = (call);                                                \
-    if (aeolus_ierr_) ::aeolus::detail::throw_library_error("PETSc", #call, aeolus_ierr_, \
-                                                            __FILE__, __LINE__);        \
+#define AEOLUS_PETSC(call)                                                                     \
+  do {                                                                                         \
+    PetscErrorCode aeolus_ierr_ = (call);                                                      \
+    if (aeolus_ierr_)                                                                          \
+      ::aeolus::detail::throw_library_error("PETSc", #call, aeolus_ierr_, __FILE__, __LINE__); \
   } while (0)
 
-#define AEOLUS_MPI(call)                                                                   \
-  do {                                                                                     \
-    int aeolus_mpierr_ = (call);                                                           \
-    if (aeolus_mpierr_ != MPI_SUCCESS)                                                     \
+#define AEOLUS_MPI(call)                                                                       \
+  do {                                                                                         \
+    int aeolus_mpierr_ = (call);                                                               \
+    if (aeolus_mpierr_ != MPI_SUCCESS)                                                         \
       ::aeolus::detail::throw_library_error("MPI", #call, aeolus_mpierr_, __FILE__, __LINE__); \
   } while (0)
 

@@ -3,6 +3,6 @@
 #include <cstdint>
 
 namespace aeolus {
-using real_t = double;        // all physics state and diagnostics
-using index_t = std::int64_t; // global cell counts and indices
+using real_t = double;         // all physics state and diagnostics
+using index_t = std::int64_t;  // global cell counts and indices
 }  // namespace aeolus

@@ -15,13 +15,13 @@
 namespace aeolus::io {
 
 struct CheckpointInfo {
-  long long step = 0;          // steps taken
-  double t = 0.0;              // simulated time
-  double dt = 0.0;             // last step size
-  long long output_frames = 0; // frames written to the output file so far
+  long long step = 0;           // steps taken
+  double t = 0.0;               // simulated time
+  double dt = 0.0;              // last step size
+  long long output_frames = 0;  // frames written to the output file so far
   double next_output_time = 0.0;
-  std::string stepper;         // stepper name
-  std::string config_hash;     // hash of case.yaml it came from
+  std::string stepper;                  // stepper name
+  std::string config_hash;              // hash of case.yaml it came from
   std::map<std::string, double> extra;  // stepper-specific scalars (e.g. initial mass)
 };
 

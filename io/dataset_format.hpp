@@ -8,9 +8,9 @@
 //   double x(x), y(y)                           cell centres (m)
 //   double time(time)                           frame time since trajectory start (s)
 //   double q(trajectory, time, y, x)            tracer (cell averages), units "1"
-//   double u_face(trajectory, y, x)             normal velocity on the low x-face of each cell (m s-1)
-//   double v_face(trajectory, y, x)             normal velocity on the low y-face of each cell (m s-1)
-//   int64  seed(trajectory)                     initial-condition seed of each trajectory
+//   double u_face(trajectory, y, x)             normal velocity on the low x-face of each cell (m
+//   s-1) double v_face(trajectory, y, x)             normal velocity on the low y-face of each cell
+//   (m s-1) int64  seed(trajectory)                     initial-condition seed of each trajectory
 // global attributes:
 //   Conventions = "CF-1.8", aeolus_complete = 1, dt_frame (s, simulated time between frames),
 //   dx, dy (m), case_name, config_hash, velocity_type, split

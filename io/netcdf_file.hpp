@@ -24,7 +24,8 @@ class NetcdfFile {
   int def_var(const std::string& name, const std::string& type,
               const std::vector<std::string>& dims, int deflate_level = 0,
               const std::vector<size_t>& chunks = {});
-  void put_att(const std::string& var, const std::string& name, const std::string& value);  // var "" = global
+  void put_att(const std::string& var, const std::string& name,
+               const std::string& value);  // var "" = global
   void put_att(const std::string& var, const std::string& name, double value);
   void put_att(const std::string& var, const std::string& name, long long value);  // NC_INT64
   void put_att(const std::string& var, const std::string& name, int value);        // NC_INT

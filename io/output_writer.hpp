@@ -27,9 +27,9 @@ struct VariableMeta {
 };
 
 struct OutputSpec {
-  std::string path;                          // final path, e.g. case/output/advection.nc
-  std::vector<VariableMeta> fields;          // one per Field passed to write_frame, in order
-  std::vector<VariableMeta> scalars;         // per-frame diagnostics (time series)
+  std::string path;                               // final path, e.g. case/output/advection.nc
+  std::vector<VariableMeta> fields;               // one per Field passed to write_frame, in order
+  std::vector<VariableMeta> scalars;              // per-frame diagnostics (time series)
   std::map<std::string, std::string> attributes;  // global attributes (title, source, ...)
   // CF 4.4 wants a reference time; idealised runs count from an arbitrary epoch.
   std::string time_units = "seconds since 2000-01-01 00:00:00";

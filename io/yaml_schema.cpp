@@ -314,11 +314,14 @@ YAML::Node checked_list(const YAML::Node& n, const std::string& where, const std
 
 }  // namespace
 
-std::vector<double> Section::get_doubles(const std::string& key, const std::vector<double>& def,
-                                         size_t min_len, size_t max_len, Range range) {
-  const YAML::Node n =
-      checked_list(lookup(key), where(key), key_path(key), "numbers", min_len, max_len);
-  std::vector<double> v = def;
+// One list reader for every element type: length, per-element type and range checks with the
+// element's own line, and the resolved value recorded.
+template <class T, class Parse, class ToYaml>
+std::vector<T> Section::get_list(const std::string& key, const std::vector<T>& def, size_t min_len,
+                                 size_t max_len, const char* what, const char* expects, Parse parse,
+                                 const Range* range, ToYaml to_yaml) {
+  const YAML::Node n = checked_list(lookup(key), where(key), key_path(key), what, min_len, max_len);
+  std::vector<T> v = def;
   if (n.IsDefined()) {
     v.clear();
     const int line = key_line(key);
@@ -326,74 +329,52 @@ std::vector<double> Section::get_doubles(const std::string& key, const std::vect
       const YAML::Node e = n[i];
       const std::string at = where_line(node_line(e, line));
       const std::string name = key_path(key) + "[" + std::to_string(i) + "]";
-      double x = 0.0;
-      if (!e.IsScalar() || !parse_double(e.Scalar(), x)) {
-        throw ConfigError(at + ": " + name + " expects a number, got " + describe_node(e));
+      T x{};
+      if (!e.IsScalar() || !parse(e, x)) {
+        throw ConfigError(at + ": " + name + " expects " + expects + ", got " + describe_node(e));
       }
-      if (!range.contains(x)) {
+      if (range && !range->contains(double(x))) {
         throw ConfigError(at + ": " + name + " = " + e.Scalar() + " is out of range " +
-                          range.describe());
+                          range->describe());
       }
       v.push_back(x);
     }
   }
   YAML::Node seq = flow_sequence();
-  for (double x : v) seq.push_back(yaml_number(x));
+  for (T x : v) seq.push_back(to_yaml(x));
   resolved_[key] = seq;
   return v;
+}
+
+std::vector<double> Section::get_doubles(const std::string& key, const std::vector<double>& def,
+                                         size_t min_len, size_t max_len, Range range) {
+  return get_list<double>(
+      key, def, min_len, max_len, "numbers", "a number",
+      [](const YAML::Node& e, double& x) { return parse_double(e.Scalar(), x); }, &range,
+      [](double x) { return yaml_number(x); });
 }
 
 std::vector<long long> Section::get_ints(const std::string& key, const std::vector<long long>& def,
                                          size_t min_len, size_t max_len, Range range) {
-  const YAML::Node n =
-      checked_list(lookup(key), where(key), key_path(key), "integers", min_len, max_len);
-  std::vector<long long> v = def;
-  if (n.IsDefined()) {
-    v.clear();
-    const int line = key_line(key);
-    for (size_t i = 0; i < n.size(); ++i) {
-      const YAML::Node e = n[i];
-      const std::string at = where_line(node_line(e, line));
-      const std::string name = key_path(key) + "[" + std::to_string(i) + "]";
-      long long x = 0;
-      if (!e.IsScalar() || !parse_int(e.Scalar(), x)) {
-        throw ConfigError(at + ": " + name + " expects an integer, got " + describe_node(e));
-      }
-      if (!range.contains(double(x))) {
-        throw ConfigError(at + ": " + name + " = " + e.Scalar() + " is out of range " +
-                          range.describe());
-      }
-      v.push_back(x);
-    }
-  }
-  YAML::Node seq = flow_sequence();
-  for (long long x : v) seq.push_back(x);
-  resolved_[key] = seq;
-  return v;
+  return get_list<long long>(
+      key, def, min_len, max_len, "integers", "an integer",
+      [](const YAML::Node& e, long long& x) { return parse_int(e.Scalar(), x); }, &range,
+      [](long long x) { return YAML::Node(x); });
 }
 
 std::vector<bool> Section::get_bools(const std::string& key, const std::vector<bool>& def,
                                      size_t min_len, size_t max_len) {
-  const YAML::Node n =
-      checked_list(lookup(key), where(key), key_path(key), "booleans", min_len, max_len);
-  std::vector<bool> v = def;
-  if (n.IsDefined()) {
-    v.clear();
-    const int line = key_line(key);
-    for (size_t i = 0; i < n.size(); ++i) {
-      const YAML::Node e = n[i];
-      bool x = false;
-      if (!e.IsScalar() || !YAML::convert<bool>::decode(e, x)) {
-        throw ConfigError(where_line(node_line(e, line)) + ": " + key_path(key) + "[" +
-                          std::to_string(i) + "] expects true or false, got " + describe_node(e));
-      }
-      v.push_back(x);
-    }
-  }
-  YAML::Node seq = flow_sequence();
-  for (bool x : v) seq.push_back(x);
-  resolved_[key] = seq;
-  return v;
+  const std::vector<char> as_chars(def.begin(), def.end());
+  const std::vector<char> got = get_list<char>(
+      key, as_chars, min_len, max_len, "booleans", "true or false",
+      [](const YAML::Node& e, char& x) {
+        bool b = false;
+        if (!YAML::convert<bool>::decode(e, b)) return false;
+        x = b;
+        return true;
+      },
+      nullptr, [](char x) { return YAML::Node(bool(x)); });
+  return std::vector<bool>(got.begin(), got.end());
 }
 
 double Section::require_double(const std::string& key, Range range) {

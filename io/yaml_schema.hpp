@@ -51,8 +51,8 @@ class Section {
                                   size_t min_len, size_t max_len, Range range = {});
   std::vector<long long> get_ints(const std::string& key, const std::vector<long long>& def,
                                   size_t min_len, size_t max_len, Range range = {});
-  std::vector<bool> get_bools(const std::string& key, const std::vector<bool>& def,
-                              size_t min_len, size_t max_len);
+  std::vector<bool> get_bools(const std::string& key, const std::vector<bool>& def, size_t min_len,
+                              size_t max_len);
   // Required variants: missing -> ConfigError "missing required key".
   double require_double(const std::string& key, Range range = {});
   std::string require_string(const std::string& key);
@@ -73,7 +73,11 @@ class Section {
   Section(std::shared_ptr<Document> doc, YAML::Node node, YAML::Node resolved, std::string path,
           int line);
   std::string key_path(const std::string& key) const;
-  YAML::Node lookup(const std::string& key);  // marks key as used
+  template <class T, class Parse, class ToYaml>
+  std::vector<T> get_list(const std::string& key, const std::vector<T>& def, size_t min_len,
+                          size_t max_len, const char* what, const char* expects, Parse parse,
+                          const Range* range, ToYaml to_yaml);
+  YAML::Node lookup(const std::string& key);   // marks key as used
   int key_line(const std::string& key) const;  // 0-based line of `key`, -1 if absent
   std::string where_line(int line) const;
 

@@ -22,8 +22,7 @@ std::string comma_list(const std::vector<std::string>& names) {
 
 [[noreturn]] void throw_unknown(const std::string& key, const std::string& value,
                                 const std::vector<std::string>& names) {
-  throw ConfigError(key + " = '" + value + "' is unknown; expected one of: " +
-                    comma_list(names));
+  throw ConfigError(key + " = '" + value + "' is unknown; expected one of: " + comma_list(names));
 }
 
 enum class VelocityType { constant, rotating };
@@ -285,8 +284,7 @@ std::vector<Blob> draw_random_blobs(const InitialConditionParams& p, std::uint64
   for (Blob& b : blobs) {
     for (int d = 0; d < 3; ++d) {
       const real_t u = uniform01(rng);
-      b.center[d] = d < grid.dim() ? grid.lo(d) + u * (grid.hi(d) - grid.lo(d))
-                                   : grid.center(d, 0);
+      b.center[d] = d < grid.dim() ? grid.lo(d) + u * (grid.hi(d) - grid.lo(d)) : grid.center(d, 0);
     }
     b.radius = uniform(rng, p.radius_min, p.radius_max);
     b.amplitude = uniform(rng, p.amplitude_min, p.amplitude_max);

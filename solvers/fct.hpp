@@ -16,8 +16,8 @@ namespace aeolus {
 
 // Scratch arrays of the limiter, shaped like the state's ghosted block.
 struct FctWork {
-  FieldView q_low;              // first-order solution (valid on owned cells + 2 rings)
-  FieldView r_plus, r_minus;    // Zalesak's R+ and R- (owned cells + 1 ring)
+  FieldView q_low;            // first-order solution (valid on owned cells + 2 rings)
+  FieldView r_plus, r_minus;  // Zalesak's R+ and R- (owned cells + 1 ring)
 };
 
 // Largest sum over a cell of its outgoing Courant numbers (owned cells only; the caller reduces

@@ -126,8 +126,8 @@ void flux_divergence(ConstFieldView q, const ConstFieldView* vel, int dim, const
 }  // namespace
 
 const std::vector<std::string>& fv_reconstruction_names() {
-  static const std::vector<std::string> names{"upwind", "linear", "minmod",
-                                              "van_leer", "mc", "ppm"};
+  static const std::vector<std::string> names{"upwind",   "linear", "minmod",
+                                              "van_leer", "mc",     "ppm"};
   return names;
 }
 
@@ -137,14 +137,14 @@ const std::vector<std::string>& fv_time_integrator_names() {
 }
 
 FvReconstruction fv_reconstruction_from_name(const std::string& name) {
-  static const FvReconstruction values[] = {FvReconstruction::upwind,   FvReconstruction::linear,
-                                            FvReconstruction::minmod,   FvReconstruction::van_leer,
-                                            FvReconstruction::mc,       FvReconstruction::ppm};
+  static const FvReconstruction values[] = {FvReconstruction::upwind, FvReconstruction::linear,
+                                            FvReconstruction::minmod, FvReconstruction::van_leer,
+                                            FvReconstruction::mc,     FvReconstruction::ppm};
   const auto& names = fv_reconstruction_names();
   for (size_t i = 0; i < names.size(); ++i)
     if (names[i] == name) return values[i];
-  throw ConfigError("scheme.reconstruction = '" + name + "' is unknown; expected one of: " +
-                    joined(names));
+  throw ConfigError("scheme.reconstruction = '" + name +
+                    "' is unknown; expected one of: " + joined(names));
 }
 
 FvTimeIntegrator fv_time_integrator_from_name(const std::string& name) {
@@ -153,8 +153,8 @@ FvTimeIntegrator fv_time_integrator_from_name(const std::string& name) {
   const auto& names = fv_time_integrator_names();
   for (size_t i = 0; i < names.size(); ++i)
     if (names[i] == name) return values[i];
-  throw ConfigError("scheme.time_integrator = '" + name + "' is unknown; expected one of: " +
-                    joined(names));
+  throw ConfigError("scheme.time_integrator = '" + name +
+                    "' is unknown; expected one of: " + joined(names));
 }
 
 int fv_halo_width(const FvSchemeParams& p) {
@@ -208,8 +208,7 @@ void fv_flux_divergence(FvReconstruction reconstruction, ConstFieldView q,
 void fv_flux_divergence(const std::string& reconstruction, ConstFieldView q,
                         const ConstFieldView* face_velocity, int dim, const real_t* dx,
                         FieldView rhs) {
-  fv_flux_divergence(fv_reconstruction_from_name(reconstruction), q, face_velocity, dim, dx,
-                     rhs);
+  fv_flux_divergence(fv_reconstruction_from_name(reconstruction), q, face_velocity, dim, dx, rhs);
 }
 
 void fv_fill_outflow_ghosts(Field& q) {
@@ -309,8 +308,7 @@ FvAdvectionStepper::FvAdvectionStepper(const CartesianGrid& grid,
     m.face_velocity.push_back(
         std::make_unique<Field>(*m.work_grid, "face_velocity_" + std::to_string(d)));
     physics::fill_face_velocity(velocity, d, 0.0, *m.face_velocity.back());
-    m.face_velocity_views.push_back(
-        static_cast<const Field&>(*m.face_velocity.back()).view());
+    m.face_velocity_views.push_back(static_cast<const Field&>(*m.face_velocity.back()).view());
   }
   m.inverse_cfl_time = physics::max_inverse_cfl_time(velocity, *m.work_grid, 0.0);
   m.q0 = std::make_unique<Field>(*m.work_grid, "fv_q0");

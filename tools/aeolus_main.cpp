@@ -6,12 +6,12 @@
 //   aeolus run cases/advection-2d --stepper emulator --overwrite && aeolus eval cases/advection-2d
 #include <chrono>
 #include <cstdio>
-#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "grids/error.hpp"
@@ -20,10 +20,10 @@
 #include "tools/app/driver.hpp"
 #include "tools/app/version.hpp"
 
-
 namespace {
 
-const char* kMainHelp = R"(aeolus - classical PDE solvers and neural emulators in one time-stepping loop
+const char* kMainHelp =
+    R"(aeolus - classical PDE solvers and neural emulators in one time-stepping loop
 
 usage: aeolus SUBCOMMAND [options] CASE_DIR [PETSc options]
        aeolus --help | --version
@@ -106,14 +106,15 @@ bool is_root() { return aeolus::comm_rank(PETSC_COMM_WORLD) == 0; }
 Args parse(int argc, char** argv) {
   Args a;
   std::vector<std::string> positional;
-  const std::vector<std::string> flags{"--stepper", "--restart", "--overwrite", "--quiet",
-                                      "--stop-after-steps", "--help"};
+  const std::vector<std::string> flags{"--stepper", "--restart",          "--overwrite",
+                                       "--quiet",   "--stop-after-steps", "--help"};
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
     if (s == "--help" || s == "-h") {
       a.help = true;
     } else if (s == "--stepper") {
-      if (i + 1 >= argc) throw aeolus::ConfigError("--stepper needs a value (classical or emulator)");
+      if (i + 1 >= argc)
+        throw aeolus::ConfigError("--stepper needs a value (classical or emulator)");
       a.run.stepper = argv[++i];
     } else if (s.rfind("--stepper=", 0) == 0) {
       a.run.stepper = s.substr(10);
@@ -174,8 +175,8 @@ int dispatch(const Args& a) {
     throw aeolus::ConfigError("aeolus " + a.command + " needs a CASE_DIR; see aeolus " + a.command +
                               " --help");
   }
-  if (a.command != "run" && (!a.run.stepper.empty() || a.run.restart || a.run.quiet ||
-                            a.run.stop_after_steps > 0)) {
+  if (a.command != "run" &&
+      (!a.run.stepper.empty() || a.run.restart || a.run.quiet || a.run.stop_after_steps > 0)) {
     throw aeolus::ConfigError(
         "--stepper, --restart, --quiet and --stop-after-steps apply to 'aeolus run' only");
   }

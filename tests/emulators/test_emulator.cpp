@@ -113,8 +113,8 @@ TEST_F(EmulatorSuite, TrainingHalvesTheLossAndLogsEveryEpoch) {
   EXPECT_EQ(report_.epochs, kEpochs);
   EXPECT_LT(report_.final_train_loss, 0.5 * report_.first_train_loss);
   EXPECT_TRUE(std::isfinite(report_.final_valid_loss));
-  // 2 inputs (|cx|, |cy|) -> 8 -> 8 channels of 3x3, then a 1x1 head to 2 faces x (4 along x 3 across)
-  // weights.
+  // 2 inputs (|cx|, |cy|) -> 8 -> 8 channels of 3x3, then a 1x1 head to 2 faces x (4 along x 3
+  // across) weights.
   EXPECT_EQ(report_.parameters, (2 * 9 + 1) * 8 + (8 * 9 + 1) * 8 + (8 + 1) * 24);
   EXPECT_EQ(count_lines(log_), 1 + report_.epochs);
 }
@@ -234,8 +234,8 @@ TEST(EmulatorTraining, StateOutputWithShiftFixerConservesMass) {
   const Dataset valid = test::make_shift_dataset(kN, 2, 3, kCourant, 32);
   EmulatorParams p = tiny_model();
   p.output = "state";
-  p.limiter = "none";       // FCT limits face fluxes; a state-predicting model has none
-  p.inputs = "courant+q";   // and it must see the state
+  p.limiter = "none";      // FCT limits face fluxes; a state-predicting model has none
+  p.inputs = "courant+q";  // and it must see the state
   p.mass_fixer = "none";
   EXPECT_THROW(
       train_emulator(p, quick_training(1), train, valid, dir.file("s.pt"), dir.file("s.csv")),

@@ -7,13 +7,15 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
+#include "common/error_of.hpp"
+#include "common/temp_dir.hpp"
 #include "grids/error.hpp"
 #include "grids/field.hpp"
 #include "grids/petsc_util.hpp"
 #include "io/checkpoint.hpp"
 #include "io/netcdf_file.hpp"
-#include "common/temp_dir.hpp"
 
 using namespace aeolus;
 using namespace aeolus::io;
@@ -81,12 +83,7 @@ std::vector<std::string> listing(const std::string& dir) {
 
 template <class Fn>
 std::string io_error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const IoError& e) {
-    return e.what();
-  }
-  return "";
+  return test::error_of<IoError>(std::forward<Fn>(fn));
 }
 
 int rank() { return comm_rank(PETSC_COMM_WORLD); }

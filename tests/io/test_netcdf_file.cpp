@@ -6,10 +6,12 @@
 
 #include <cmath>
 #include <fstream>
+#include <utility>
 
+#include "common/error_of.hpp"
+#include "common/temp_dir.hpp"
 #include "grids/error.hpp"
 #include "io/netcdf_file.hpp"
-#include "common/temp_dir.hpp"
 
 using aeolus::IoError;
 using aeolus::io::NetcdfFile;
@@ -18,12 +20,7 @@ namespace {
 
 template <class Fn>
 std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const IoError& e) {
-    return e.what();
-  }
-  return "";
+  return aeolus::test::error_of<IoError>(std::forward<Fn>(fn));
 }
 
 bool contains(const std::string& s, const std::string& part) {

@@ -5,12 +5,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
+#include "common/error_of.hpp"
+#include "common/temp_dir.hpp"
 #include "grids/error.hpp"
 #include "grids/field.hpp"
 #include "io/netcdf_file.hpp"
 #include "io/output_writer.hpp"
-#include "common/temp_dir.hpp"
 
 using namespace aeolus;
 using namespace aeolus::io;
@@ -61,12 +63,7 @@ bool exists_on_root(const std::string& path) {
 
 template <class Fn>
 std::string io_error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const IoError& e) {
-    return e.what();
-  }
-  return "";
+  return test::error_of<IoError>(std::forward<Fn>(fn));
 }
 
 // Rank 0 checks the file: metadata, coordinates and every value of frames [0, frames).

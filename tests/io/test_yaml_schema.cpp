@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <utility>
 
+#include "common/error_of.hpp"
+#include "common/temp_dir.hpp"
 #include "grids/error.hpp"
 #include "io/yaml_schema.hpp"
-#include "common/temp_dir.hpp"
 
 using aeolus::ConfigError;
 using namespace aeolus::io;
@@ -20,12 +22,7 @@ std::shared_ptr<Document> doc(const std::string& text) {
 // Message of the ConfigError `fn` throws ("" if none), so tests can compare it whole.
 template <class Fn>
 std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return aeolus::test::error_of<ConfigError>(std::forward<Fn>(fn));
 }
 
 const char* kCase =

@@ -18,15 +18,23 @@ struct FctFixture {
   CartesianGrid grid;
   Field q, cx, cy, gx, gy, q_low, rp, rm, q_new;
   explicit FctFixture(index_t n)
-      : grid(PETSC_COMM_SELF, [n] {
-          CartesianGridParams p;
-          p.dim = 2;
-          p.n = {n, n + 3, 1};
-          p.halo = 3;
-          return p;
-        }()),
-        q(grid, "q"), cx(grid, "cx"), cy(grid, "cy"), gx(grid, "gx"), gy(grid, "gy"),
-        q_low(grid, "q_low"), rp(grid, "rp"), rm(grid, "rm"), q_new(grid, "q_new") {}
+      : grid(PETSC_COMM_SELF,
+             [n] {
+               CartesianGridParams p;
+               p.dim = 2;
+               p.n = {n, n + 3, 1};
+               p.halo = 3;
+               return p;
+             }()),
+        q(grid, "q"),
+        cx(grid, "cx"),
+        cy(grid, "cy"),
+        gx(grid, "gx"),
+        gy(grid, "gy"),
+        q_low(grid, "q_low"),
+        rp(grid, "rp"),
+        rm(grid, "rm"),
+        q_new(grid, "q_new") {}
   FctWork work() { return {q_low.view(), rp.view(), rm.view()}; }
 };
 
@@ -91,7 +99,7 @@ TEST(Fct, DonorCellFluxesGiveTheDonorCellStep) {
 
 TEST(Fct, OutflowCourantSumsOutgoingFaces) {
   FctFixture s(8);
-  s.cx.fill(0.25);   // each cell: out through its high x-face
-  s.cy.fill(-0.5);   // out through its low y-face
+  s.cx.fill(0.25);  // each cell: out through its high x-face
+  s.cy.fill(-0.5);  // out through its low y-face
   EXPECT_DOUBLE_EQ(fct_max_outflow_courant(s.cx.view(), s.cy.view()), 0.75);
 }

@@ -72,8 +72,8 @@ TEST_P(FvConvergence, SineProfileOnePeriodDiagonalVelocity) {
   for (int m = 0; m < 3; ++m) errors[m] = sine_period_error(c.reconstruction, "ssprk3", sizes[m]);
   const real_t coarse = std::log2(errors[0] / errors[1]);
   const real_t fine = std::log2(errors[1] / errors[2]);
-  std::printf("  [measured] %-8s L1 %.3e %.3e %.3e  order %.3f %.3f\n", c.reconstruction,
-              errors[0], errors[1], errors[2], coarse, fine);
+  std::printf("  [measured] %-8s L1 %.3e %.3e %.3e  order %.3f %.3f\n", c.reconstruction, errors[0],
+              errors[1], errors[2], coarse, fine);
   RecordProperty("order_64_128", std::to_string(fine));
   EXPECT_GE(fine, c.min_order);
   EXPECT_GT(coarse, 0.5);
@@ -132,8 +132,8 @@ TEST_P(FvConservation, TotalMassOver1000Steps) {
   const MassCase c = GetParam();
   // halo 1: the stepper has to widen it for its own work fields.
   CartesianGrid grid(PETSC_COMM_SELF, square_grid(2, 32, 1));
-  const physics::VelocityParams vel = c.rotating ? rotating_velocity()
-                                                 : constant_velocity(1.0, 0.37);
+  const physics::VelocityParams vel =
+      c.rotating ? rotating_velocity() : constant_velocity(1.0, 0.37);
   physics::InitialConditionParams ic;
   ic.type = "gaussian";
   ic.center = {0.5, 0.75, 0.0};
@@ -149,8 +149,8 @@ TEST_P(FvConservation, TotalMassOver1000Steps) {
     stepper.step(q, t, dt);
   }
   const real_t drift = std::abs(physics::diagnose(q).mass - mass0) / mass0;
-  std::printf("  [measured] %s %s relative mass drift %.2e after 1000 steps\n",
-              c.reconstruction, c.rotating ? "rotating" : "constant", drift);
+  std::printf("  [measured] %s %s relative mass drift %.2e after 1000 steps\n", c.reconstruction,
+              c.rotating ? "rotating" : "constant", drift);
   EXPECT_LT(drift, 1e-13);
   EXPECT_TRUE(q.all_finite());
 }
@@ -182,8 +182,8 @@ TEST_P(FvNoNewExtrema, SquareWave) {
   ic.amplitude = 1.3;
   ic.radius = c.rotating ? 0.12 : 0.2;
   ic.center = c.rotating ? physics::Vec3{0.5, 0.72, 0.0} : physics::Vec3{0.43, 0.5, 0.0};
-  const physics::VelocityParams vel = c.rotating ? rotating_velocity()
-                                                 : constant_velocity(1.0, 1.0);
+  const physics::VelocityParams vel =
+      c.rotating ? rotating_velocity() : constant_velocity(1.0, 1.0);
   Field q(grid, "q");
   physics::fill_initial_condition(ic, 0, q);
   const physics::Diagnostics d0 = physics::diagnose(q);
@@ -205,16 +205,16 @@ TEST_P(FvNoNewExtrema, SquareWave) {
   EXPECT_GT(q.max(), d0.min + 0.5 * (d0.max - d0.min));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Limiters, FvNoNewExtrema,
-    ::testing::Values(ExtremaCase{"minmod", false}, ExtremaCase{"van_leer", false},
-                      ExtremaCase{"mc", false}, ExtremaCase{"ppm", false},
-                      ExtremaCase{"minmod", true}, ExtremaCase{"van_leer", true},
-                      ExtremaCase{"mc", true}, ExtremaCase{"ppm", true}),
-    [](const auto& info) {
-      return std::string(info.param.reconstruction) +
-             (info.param.rotating ? "_rotated" : "_diagonal");
-    });
+INSTANTIATE_TEST_SUITE_P(Limiters, FvNoNewExtrema,
+                         ::testing::Values(ExtremaCase{"minmod", false},
+                                           ExtremaCase{"van_leer", false}, ExtremaCase{"mc", false},
+                                           ExtremaCase{"ppm", false}, ExtremaCase{"minmod", true},
+                                           ExtremaCase{"van_leer", true}, ExtremaCase{"mc", true},
+                                           ExtremaCase{"ppm", true}),
+                         [](const auto& info) {
+                           return std::string(info.param.reconstruction) +
+                                  (info.param.rotating ? "_rotated" : "_diagonal");
+                         });
 
 TEST(FvNoNewExtremaContrast, UnlimitedLinearOvershootsTheSquare) {
   // Shows the extrema test can fail: the same square with unlimited slopes rings.

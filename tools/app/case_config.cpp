@@ -12,7 +12,6 @@ namespace aeolus::app {
 namespace fs = std::filesystem;
 using io::Range;
 
-
 std::string fnv1a64_hex(const std::string& bytes) {
   std::uint64_t h = 1469598103934665603ULL;
   for (unsigned char c : bytes) {
@@ -55,8 +54,8 @@ void read_grid(io::Section s, CaseConfig& c) {
   for (size_t i = 0; i < d; ++i) {
     if (!(g.hi[i] > g.lo[i])) {
       std::ostringstream os;
-      os << s.where("hi") << ": grid.hi[" << i << "] = " << g.hi[i] << " must exceed grid.lo["
-         << i << "] = " << g.lo[i];
+      os << s.where("hi") << ": grid.hi[" << i << "] = " << g.hi[i] << " must exceed grid.lo[" << i
+         << "] = " << g.lo[i];
       throw ConfigError(os.str());
     }
   }
@@ -83,7 +82,8 @@ void read_physics(io::Section s, CaseConfig& c) {
     for (size_t i = 0; i < d; ++i) mid[i] = 0.5 * (c.grid.lo[i] + c.grid.hi[i]);
     p.center = pad3<double>(v.get_doubles("center", mid, d, d), 0.0);
     if (p.type == "rotating" && c.grid.dim < 2) {
-      throw ConfigError(v.where("type") + ": physics.velocity.type = 'rotating' needs grid.dim >= 2");
+      throw ConfigError(v.where("type") +
+                        ": physics.velocity.type = 'rotating' needs grid.dim >= 2");
     }
     v.finish();
   }
@@ -110,13 +110,14 @@ void read_physics(io::Section s, CaseConfig& c) {
     ic.file = v.get_string("file", "");
     ic.variable = v.get_string("variable", "q");
     if (p.type == "file" && ic.file.empty()) {
-      throw ConfigError(v.where("type") +
-                        ": physics.initial_condition.type = 'file' needs physics.initial_condition.file");
+      throw ConfigError(
+          v.where("type") +
+          ": physics.initial_condition.type = 'file' needs physics.initial_condition.file");
     }
     if (p.blobs_max < p.blobs_min) {
-      throw ConfigError(v.where("blobs_max") + ": physics.initial_condition.blobs_max = " +
-                        std::to_string(p.blobs_max) + " is below blobs_min = " +
-                        std::to_string(p.blobs_min));
+      throw ConfigError(v.where("blobs_max") +
+                        ": physics.initial_condition.blobs_max = " + std::to_string(p.blobs_max) +
+                        " is below blobs_min = " + std::to_string(p.blobs_min));
     }
     v.finish();
   }
@@ -239,7 +240,8 @@ CaseConfig load_case(const std::string& case_dir) {
     b.radius_max = s.get_double("radius_max", 0.12, Range::positive());
     b.amplitude_min = s.get_double("amplitude_min", 0.2);
     b.amplitude_max = s.get_double("amplitude_max", 1.0);
-    if (b.blobs_max < b.blobs_min || b.radius_max < b.radius_min || b.amplitude_max < b.amplitude_min) {
+    if (b.blobs_max < b.blobs_min || b.radius_max < b.radius_min ||
+        b.amplitude_max < b.amplitude_min) {
       throw ConfigError(s.where() + ": dataset: each *_max must be >= its *_min (blobs, radius, " +
                         "amplitude)");
     }

@@ -15,12 +15,12 @@ namespace aeolus::app {
 struct TimeParams {
   real_t t_end = 1.0;
   real_t cfl = 0.5;
-  real_t dt_max = 0.0;          // 0: no cap beyond the CFL
+  real_t dt_max = 0.0;  // 0: no cap beyond the CFL
   long long max_steps = 10000000;
 };
 
 struct OutputParams {
-  real_t interval = 0.1;        // simulated time between frames (frame 0 is the initial state)
+  real_t interval = 0.1;           // simulated time between frames (frame 0 is the initial state)
   std::string file = "fields.nc";  // under CASE/output/
 };
 
@@ -32,7 +32,7 @@ struct CheckpointParams {
 struct InitialConditionConfig {
   physics::InitialConditionParams params;
   std::uint64_t seed = 1;
-  std::string file;             // type: file -> NetCDF file (relative to the case)
+  std::string file;  // type: file -> NetCDF file (relative to the case)
   std::string variable = "q";
 };
 
@@ -42,20 +42,20 @@ struct DatasetParams {
   real_t dt_frame = 0.01;               // simulated time between frames (the emulator step)
   std::uint64_t seed = 1000;
   std::string velocity = "random_constant";  // case | random_constant
-  real_t speed_min = 0.3, speed_max = 1.0;    // random_constant: |u| range
+  real_t speed_min = 0.3, speed_max = 1.0;   // random_constant: |u| range
   // Initial conditions: random Gaussian blobs (type random_blobs; counts, radii, amplitudes).
   physics::InitialConditionParams blobs;
 };
 
 struct EvalParams {
-  int trajectories = 4;   // held-out initial conditions (test-split seeds)
-  int steps = 100;        // emulator steps
+  int trajectories = 4;  // held-out initial conditions (test-split seeds)
+  int steps = 100;       // emulator steps
 };
 
 struct CaseConfig {
-  std::string dir;        // case directory
-  std::string name;       // directory name
-  std::string file;       // path of case.yaml
+  std::string dir;   // case directory
+  std::string name;  // directory name
+  std::string file;  // path of case.yaml
   std::string description;
   CartesianGridParams grid;
   physics::VelocityParams velocity;
@@ -65,7 +65,7 @@ struct CaseConfig {
   TimeParams time;
   OutputParams output;
   CheckpointParams checkpoint;
-  long long progress_every = 50;  // steps between progress lines
+  long long progress_every = 50;             // steps between progress lines
   std::string model = "models/emulator.pt";  // relative to the case
   emulators::EmulatorParams emulator;
   emulators::TrainingParams training;

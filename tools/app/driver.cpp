@@ -16,7 +16,6 @@
 #include "tools/app/run_log.hpp"
 #include "tools/app/version.hpp"
 
-
 namespace aeolus::app {
 
 namespace fs = std::filesystem;
@@ -65,14 +64,15 @@ io::OutputSpec output_spec(const CaseConfig& c, const std::string& stepper) {
                   {"q_max", "1", "maximum of q", ""}};
   if (c.grid.dim == 1) spec.scalars[0].units = "m";
   if (c.grid.dim == 3) spec.scalars[0].units = "m3";
-  spec.attributes = {{"title", "Aeolus case " + c.name},
-                     {"source", std::string("aeolus ") + AEOLUS_VERSION + " (" + AEOLUS_GIT_HASH + ")"},
-                     {"case", c.name},
-                     {"stepper", stepper},
-                     {"config_hash", c.config_hash},
-                     {"velocity_type", c.velocity.type},
-                     {"reconstruction", c.scheme.reconstruction},
-                     {"time_integrator", c.scheme.time_integrator}};
+  spec.attributes = {
+      {"title", "Aeolus case " + c.name},
+      {"source", std::string("aeolus ") + AEOLUS_VERSION + " (" + AEOLUS_GIT_HASH + ")"},
+      {"case", c.name},
+      {"stepper", stepper},
+      {"config_hash", c.config_hash},
+      {"velocity_type", c.velocity.type},
+      {"reconstruction", c.scheme.reconstruction},
+      {"time_integrator", c.scheme.time_integrator}};
   return spec;
 }
 
@@ -91,13 +91,13 @@ std::map<std::string, StepperFactory>& registry() {
        [](const CaseConfig& c, const CartesianGrid& grid) -> std::unique_ptr<Stepper> {
          return std::make_unique<FvAdvectionStepper>(grid, c.velocity, c.scheme, c.time.cfl);
        }},
-      {"emulator",
-       [](const CaseConfig& c, const CartesianGrid& grid) -> std::unique_ptr<Stepper> {
+      {"emulator", [](const CaseConfig& c, const CartesianGrid& grid) -> std::unique_ptr<Stepper> {
          if (grid.dim() != 2) {
            throw ConfigError(c.file + ": the emulator stepper supports 2D grids only (grid.dim = " +
                              std::to_string(grid.dim()) + ")");
          }
-         return emulators::make_emulator_stepper(grid, c.velocity, c.path(c.model), grid.dx(0), grid.dx(1));
+         return emulators::make_emulator_stepper(grid, c.velocity, c.path(c.model), grid.dx(0),
+                                                 grid.dx(1));
        }}};
   return r;
 }
@@ -140,7 +140,8 @@ void set_initial_condition(const CaseConfig& c, Field& q) {
       if (!fs::exists(path)) throw IoError(path + ": initial-condition file not found");
       io::NetcdfFile f(path, io::NetcdfFile::Mode::read);
       const std::string& var = c.initial.variable;
-      if (!f.has_var(var)) throw IoError(path + ": no variable '" + var + "' (physics.initial_condition.variable)");
+      if (!f.has_var(var))
+        throw IoError(path + ": no variable '" + var + "' (physics.initial_condition.variable)");
       std::vector<size_t> want;
       for (int d = grid.dim() - 1; d >= 0; --d) want.push_back(size_t(grid.n(d)));
       auto shape = f.var_shape(var);
@@ -185,7 +186,8 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   if (std::find(names.begin(), names.end(), stepper_name) == names.end()) {
     std::string all;
     for (auto& n : names) all += (all.empty() ? "" : ", ") + n;
-    throw ConfigError("--stepper " + stepper_name + ": unknown stepper (expected one of " + all + ")");
+    throw ConfigError("--stepper " + stepper_name + ": unknown stepper (expected one of " + all +
+                      ")");
   }
   const auto spec = output_spec(c, stepper_name);
   const std::string out_path = spec.path;
@@ -194,13 +196,16 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   const std::string logs_dir = c.path("logs");
 
   // Results of an earlier run are never replaced silently.
-  if (opt.restart && opt.overwrite) throw ConfigError("--restart and --overwrite exclude each other");
+  if (opt.restart && opt.overwrite)
+    throw ConfigError("--restart and --overwrite exclude each other");
   if (!opt.restart) {
-    const bool have_old = fs::exists(out_path) || fs::exists(part_path) ||
-                          !checkpoint_files(ckpt_dir).empty();
+    const bool have_old =
+        fs::exists(out_path) || fs::exists(part_path) || !checkpoint_files(ckpt_dir).empty();
     if (have_old && !opt.overwrite) {
       throw IoError(c.path("output") + ": results of an earlier run exist (" +
-                    (fs::exists(out_path) ? out_path : fs::exists(part_path) ? part_path : ckpt_dir) +
+                    (fs::exists(out_path)    ? out_path
+                     : fs::exists(part_path) ? part_path
+                                             : ckpt_dir) +
                     "); pass --overwrite to replace them or --restart to continue");
     }
     if (have_old) {
@@ -302,8 +307,8 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
 
   log.line("aeolus run " + c.name + ": stepper " + stepper_name + ", grid " +
            std::to_string(c.grid.n[0]) + (c.grid.dim > 1 ? "x" + std::to_string(c.grid.n[1]) : "") +
-           (c.grid.dim > 2 ? "x" + std::to_string(c.grid.n[2]) : "") + ", " +
-           std::to_string(size) + " rank(s), t_end " + fmt("%.6g", c.time.t_end));
+           (c.grid.dim > 2 ? "x" + std::to_string(c.grid.n[2]) : "") + ", " + std::to_string(size) +
+           " rank(s), t_end " + fmt("%.6g", c.time.t_end));
   const auto wall0 = std::chrono::steady_clock::now();
   const real_t t_start = t;
   std::string last_ckpt;
@@ -335,8 +340,8 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
     while (t < c.time.t_end - eps_t) {
       if (opt.stop_after_steps > 0 && steps_here >= opt.stop_after_steps) {
         save_checkpoint();
-        log.line("stopped after " + std::to_string(steps_here) + " steps at t = " +
-                 fmt("%.9g", t) + " (checkpoint " + last_ckpt + "); continue with --restart");
+        log.line("stopped after " + std::to_string(steps_here) + " steps at t = " + fmt("%.9g", t) +
+                 " (checkpoint " + last_ckpt + "); continue with --restart");
         prov.set_string("status", "stopped");
         prov.set_string("end_time", utc_now_iso8601());
         prov.set_int("steps", step);
@@ -368,11 +373,11 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
       ++steps_here;
       const index_t bad = q.count_nonfinite();
       if (bad > 0) {
-        throw NumericsError("non-finite values (NaN/Inf) in " + std::to_string(bad) +
-                            " cells of q at step " + std::to_string(step) + ", t = " +
-                            fmt("%.9g", t) + "; nothing of this step was written" +
-                            (last_ckpt.empty() ? std::string("")
-                                               : "; last good checkpoint: " + last_ckpt));
+        throw NumericsError(
+            "non-finite values (NaN/Inf) in " + std::to_string(bad) + " cells of q at step " +
+            std::to_string(step) + ", t = " + fmt("%.9g", t) +
+            "; nothing of this step was written" +
+            (last_ckpt.empty() ? std::string("") : "; last good checkpoint: " + last_ckpt));
       }
       // t accumulates t += dt; snap to the output time / t_end the step was meant to hit, so
       // frame times are exact.
@@ -393,8 +398,8 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
             std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
         const double eta = wall * (c.time.t_end - t) / std::max(t - t_start, 1e-300);
         std::ostringstream os;
-        os << "step " << step << "  t " << fmt("%.6e", t) << "  dt " << fmt("%.3e", dt)
-           << "  CFL " << fmt("%.3f", cfl) << "  mass " << fmt("%.15e", mass) << " (rel "
+        os << "step " << step << "  t " << fmt("%.6e", t) << "  dt " << fmt("%.3e", dt) << "  CFL "
+           << fmt("%.3f", cfl) << "  mass " << fmt("%.15e", mass) << " (rel "
            << fmt("%+.2e", mass0 != 0 ? (mass - mass0) / std::abs(mass0) : mass - mass0)
            << ")  wall " << human_seconds(wall) << "  ETA " << human_seconds(eta);
         log.line(os.str());
@@ -417,8 +422,9 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   prov.set_number("t_final", t);
   prov.set_number("mass_initial", r.mass_initial);
   prov.set_number("mass_final", r.mass_final);
-  prov.set_number("mass_relative_change",
-                  r.mass_initial != 0 ? (r.mass_final - r.mass_initial) / std::abs(r.mass_initial) : 0);
+  prov.set_number(
+      "mass_relative_change",
+      r.mass_initial != 0 ? (r.mass_final - r.mass_initial) / std::abs(r.mass_initial) : 0);
   prov.set_string("output", out_path);
   prov.set_string("last_checkpoint", last_ckpt);
   if (rank == 0) prov.write_atomic(logs_dir + "/run.json");

@@ -16,7 +16,6 @@
 #include "tools/app/run_log.hpp"
 #include "tools/app/version.hpp"
 
-
 namespace aeolus::app {
 
 namespace fs = std::filesystem;
@@ -42,7 +41,8 @@ physics::VelocityParams trajectory_velocity(const CaseConfig& c, std::uint64_t s
   physics::VelocityParams v = c.velocity;
   if (c.dataset.velocity == "case") return v;
   std::mt19937_64 g(seed ^ 0x9e3779b97f4a7c15ULL);
-  const double speed = c.dataset.speed_min + (c.dataset.speed_max - c.dataset.speed_min) * uniform01(g);
+  const double speed =
+      c.dataset.speed_min + (c.dataset.speed_max - c.dataset.speed_min) * uniform01(g);
   const double angle = 2 * M_PI * uniform01(g);
   v.type = "constant";
   v.u = {speed * std::cos(angle), speed * std::sin(angle), 0.0};
@@ -61,7 +61,8 @@ void require_2d_periodic(const CaseConfig& c, const char* what) {
 // Advance q by exactly dt_frame with the classical stepper in equal substeps.
 void advance_frame(Stepper& s, Field& q, real_t& t, real_t dt_frame) {
   const real_t dt_stable = s.max_dt(q, t);
-  const long long n = std::max<long long>(1, (long long)std::ceil(dt_frame / dt_stable * (1 - 1e-12)));
+  const long long n =
+      std::max<long long>(1, (long long)std::ceil(dt_frame / dt_stable * (1 - 1e-12)));
   const real_t t0 = t;
   for (long long k = 0; k < n; ++k) {
     real_t dt = dt_frame / real_t(n);
@@ -111,7 +112,8 @@ void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
       f->def_var("x", "double", {"x"});
       f->def_var("y", "double", {"y"});
       f->def_var("time", "double", {"time"});
-      f->def_var(io::dataset::kTracer, "double", {"trajectory", "time", "y", "x"}, 1, {1, 1, ny, nx});
+      f->def_var(io::dataset::kTracer, "double", {"trajectory", "time", "y", "x"}, 1,
+                 {1, 1, ny, nx});
       f->def_var(io::dataset::kUFace, "double", {"trajectory", "y", "x"}, 1, {1, ny, nx});
       f->def_var(io::dataset::kVFace, "double", {"trajectory", "y", "x"}, 1, {1, ny, nx});
       f->def_var(io::dataset::kSeed, "int64", {"trajectory"});
@@ -179,7 +181,8 @@ void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
                               ", trajectory " + std::to_string(n) + ", frame " + std::to_string(k));
         }
         auto g = q.gather_to_root();
-        if (rank == 0) f->put(io::dataset::kTracer, {size_t(n), size_t(k), 0, 0}, {1, 1, ny, nx}, g.data());
+        if (rank == 0)
+          f->put(io::dataset::kTracer, {size_t(n), size_t(k), 0, 0}, {1, 1, ny, nx}, g.data());
       }
     }
     if (rank == 0) {
@@ -190,7 +193,8 @@ void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
       fs::rename(part, path);
     }
     MPI_Barrier(comm);
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     log.line("dataset " + std::string(sp.name) + ": " + std::to_string(sp.count) +
              " trajectories x " + std::to_string(ds.frames + 1) + " frames -> " + path + " (" +
              fmt("%.1f", wall) + " s so far)");
@@ -223,8 +227,8 @@ void train_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
       std::ostringstream os;
       os << "trained " << rep.epochs << " epochs in " << fmt("%.1f", rep.seconds) << " s, "
          << rep.parameters << " parameters; loss " << fmt("%.3e", rep.first_train_loss) << " -> "
-         << fmt("%.3e", rep.final_train_loss) << " (validation " << fmt("%.3e", rep.final_valid_loss)
-         << "); model " << model << ", log " << csv;
+         << fmt("%.3e", rep.final_train_loss) << " (validation "
+         << fmt("%.3e", rep.final_valid_loss) << "); model " << model << ", log " << csv;
       log.line(os.str());
       JsonRecord j;
       j.set_string("model", model);
@@ -269,7 +273,8 @@ void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
     const std::uint64_t seed = c.dataset.seed + 200000 + std::uint64_t(n);
     const auto vel = trajectory_velocity(c, seed);
     FvAdvectionStepper classical(*grid, vel, c.scheme, c.time.cfl);
-    auto emulator = emulators::make_emulator_stepper(*grid, vel, c.path(c.model), grid->dx(0), grid->dx(1));
+    auto emulator =
+        emulators::make_emulator_stepper(*grid, vel, c.path(c.model), grid->dx(0), grid->dx(1));
     Field truth(*grid, "q"), pred(*grid, "q");
     physics::fill_initial_condition(dataset_ic(c), seed, truth);
     pred.copy_owned_from(truth);
@@ -398,8 +403,8 @@ void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   os << "eval: " << nt << " held-out trajectories x " << ns << " emulator steps: R2 "
      << fmt("%.4f", r2m.back()) << ", RMSE " << fmt("%.3e", rmsem.back())
      << ", max relative mass error " << fmt("%.2e", worst_mass) << "; emulator "
-     << fmt("%.2f", wall_emulator) << " s vs classical " << fmt("%.2f", wall_classical)
-     << " s; -> " << json;
+     << fmt("%.2f", wall_emulator) << " s vs classical " << fmt("%.2f", wall_classical) << " s; -> "
+     << json;
   log.line(os.str());
 }
 
