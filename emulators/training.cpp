@@ -103,17 +103,40 @@ Split to_tensors(const Dataset& d, int rollout_steps) {
   return s;
 }
 
+// A mirror image of a periodic sample: flip_x reverses x (dim 2) and flip_y y (dim 1). The
+// state and the targets are flipped; a face Courant number field, staggered on the low faces,
+// moves to the other side of its cell and changes sign: in the flipped frame the low face of
+// cell i' = W-1-i is the high face of cell i, so c'(i') = -c(i+1). Exact on periodic samples,
+// so every sample also teaches the other three flow directions.
+struct Mirror {
+  bool x = false, y = false;
+  torch::Tensor state(torch::Tensor t) const {
+    if (x) t = t.flip({2});
+    if (y) t = t.flip({1});
+    return t;
+  }
+  torch::Tensor courant(torch::Tensor c, int dim) const {
+    const bool along = dim == 2 ? x : y;
+    if (along) c = -torch::roll(c, {-1}, {dim}).flip({dim});
+    const int other = dim == 2 ? 1 : 2;
+    if (other == 2 ? x : y) c = c.flip({other});
+    return c;
+  }
+};
+
 // Mean over the k rollout steps of the MSE of normalised q.
 torch::Tensor batch_loss(FluxStencilNet& net, const ModelSpec& spec, const Split& split,
                          const std::vector<std::int64_t>& rows, int rollout_steps,
-                         double stability_weight) {
+                         double stability_weight, const Mirror& mirror = {}) {
   const int h = detail::halo_width(spec.params);
   const torch::Tensor index = torch::tensor(rows, torch::kLong);
   const torch::Tensor traj = torch::div(index, split.frames, "floor");
-  const torch::Tensor cx_pad = detail::periodic_pad(split.cx.index_select(0, traj), h);
-  const torch::Tensor cy_pad = detail::periodic_pad(split.cy.index_select(0, traj), h);
+  const torch::Tensor cx_pad =
+      detail::periodic_pad(mirror.courant(split.cx.index_select(0, traj), 2), h);
+  const torch::Tensor cy_pad =
+      detail::periodic_pad(mirror.courant(split.cy.index_select(0, traj), 1), h);
   detail::PeriodicBoundary boundary(spec.params.mass_fixer);
-  torch::Tensor q = split.q.index_select(0, index);
+  torch::Tensor q = mirror.state(split.q.index_select(0, index));
   torch::Tensor loss = torch::zeros({}, torch::kFloat64);
   const bool penalise = stability_weight > 0 && spec.params.output == "flux";
   for (int k = 1; k <= rollout_steps; ++k) {
@@ -121,7 +144,7 @@ torch::Tensor batch_loss(FluxStencilNet& net, const ModelSpec& spec, const Split
     q = detail::advance(net, spec, detail::periodic_pad(q, h), cx_pad, cy_pad, boundary,
                         penalise && k == 1 ? &penalty : nullptr);
     if (penalise && k == 1) loss = loss + stability_weight * double(rollout_steps) * penalty;
-    const torch::Tensor target = split.q.index_select(0, index + k);
+    const torch::Tensor target = mirror.state(split.q.index_select(0, index + k));
     loss = loss + ((q - target) / spec.q_std).pow(2).mean();
   }
   return loss / double(rollout_steps);
@@ -213,8 +236,15 @@ TrainReport train_emulator(const EmulatorParams& params, const TrainingParams& t
       std::vector<std::int64_t> rows(order.begin() + std::ptrdiff_t(b),
                                      order.begin() + std::ptrdiff_t(e));
       optimizer.zero_grad();
+      // A random mirror image per minibatch (drawn after the shuffle, from the same stream).
+      Mirror mirror;
+      if (training.mirror) {
+        const std::uint64_t draw = rng();
+        mirror.x = draw & 1;
+        mirror.y = (draw >> 1) & 1;
+      }
       torch::Tensor loss =
-          batch_loss(net, spec, train_split, rows, steps, training.stability_weight);
+          batch_loss(net, spec, train_split, rows, steps, training.stability_weight, mirror);
       loss.backward();
       optimizer.step();
       sum += loss.item<double>() * double(e - b);

@@ -213,6 +213,7 @@ CaseConfig load_case(const std::string& case_dir) {
     tp.rollout_steps = int(t.get_int("rollout_steps", 1, Range::closed(1, 1000)));
     tp.rollout_epochs = int(t.get_int("rollout_epochs", 0, Range::closed(0, 1e7)));
     tp.stability_weight = t.get_double("stability_weight", 1.0, Range::non_negative());
+    tp.mirror = t.get_bool("mirror", true);
     tp.seed = std::uint64_t(t.get_int("seed", 1, Range::non_negative()));
     tp.threads = e.threads;
     tp.max_minutes = t.get_double("max_minutes", 8.0, Range::positive());
