@@ -72,12 +72,10 @@ void read_physics(io::Section s, CaseConfig& c) {
   {
     auto v = s.section("velocity");
     auto& p = c.velocity;
-    p.type = v.get_choice("type", "constant", {"constant", "rotating"});
-    auto u = v.get_doubles("u", std::vector<double>(d, 0.0), d, d);
-    if (d >= 1 && !v.has("u")) u[0] = 1.0;
-    if (d >= 2 && !v.has("u")) u[1] = 0.5;
+    p.type = v.get_choice("type", p.type, {"constant", "rotating"});
+    auto u = v.get_doubles("u", std::vector<double>(p.u.begin(), p.u.begin() + d), d, d);
     p.u = pad3<double>(u, 0.0);
-    p.omega = v.get_double("omega", 6.283185307179586);
+    p.omega = v.get_double("omega", p.omega);
     std::vector<double> mid(d);
     for (size_t i = 0; i < d; ++i) mid[i] = 0.5 * (c.grid.lo[i] + c.grid.hi[i]);
     p.center = pad3<double>(v.get_doubles("center", mid, d, d), 0.0);
@@ -91,24 +89,24 @@ void read_physics(io::Section s, CaseConfig& c) {
     auto v = s.section("initial_condition");
     auto& ic = c.initial;
     auto& p = ic.params;
-    p.type = v.get_choice("type", "gaussian",
+    p.type = v.get_choice("type", p.type,
                           {"gaussian", "cosine_bell", "square", "sine", "random_blobs", "file"});
     std::vector<double> mid(d);
     for (size_t i = 0; i < d; ++i) mid[i] = 0.5 * (c.grid.lo[i] + c.grid.hi[i]);
     p.center = pad3<double>(v.get_doubles("center", mid, d, d), 0.0);
-    p.radius = v.get_double("radius", 0.1, Range::positive());
-    p.amplitude = v.get_double("amplitude", 1.0);
-    p.background = v.get_double("background", 0.0);
-    p.wavenumber = int(v.get_int("wavenumber", 1, Range::closed(1, 1e6)));
-    p.blobs_min = int(v.get_int("blobs_min", 1, Range::closed(1, 1000)));
-    p.blobs_max = int(v.get_int("blobs_max", 4, Range::closed(1, 1000)));
-    p.radius_min = v.get_double("radius_min", 0.04, Range::positive());
-    p.radius_max = v.get_double("radius_max", 0.12, Range::positive());
-    p.amplitude_min = v.get_double("amplitude_min", 0.2);
-    p.amplitude_max = v.get_double("amplitude_max", 1.0);
-    ic.seed = std::uint64_t(v.get_int("seed", 1, Range::non_negative()));
-    ic.file = v.get_string("file", "");
-    ic.variable = v.get_string("variable", "q");
+    p.radius = v.get_double("radius", p.radius, Range::positive());
+    p.amplitude = v.get_double("amplitude", p.amplitude);
+    p.background = v.get_double("background", p.background);
+    p.wavenumber = int(v.get_int("wavenumber", p.wavenumber, Range::closed(1, 1e6)));
+    p.blobs_min = int(v.get_int("blobs_min", p.blobs_min, Range::closed(1, 1000)));
+    p.blobs_max = int(v.get_int("blobs_max", p.blobs_max, Range::closed(1, 1000)));
+    p.radius_min = v.get_double("radius_min", p.radius_min, Range::positive());
+    p.radius_max = v.get_double("radius_max", p.radius_max, Range::positive());
+    p.amplitude_min = v.get_double("amplitude_min", p.amplitude_min);
+    p.amplitude_max = v.get_double("amplitude_max", p.amplitude_max);
+    ic.seed = std::uint64_t(v.get_int("seed", (long long)ic.seed, Range::non_negative()));
+    ic.file = v.get_string("file", ic.file);
+    ic.variable = v.get_string("variable", ic.variable);
     if (p.type == "file" && ic.file.empty()) {
       throw ConfigError(
           v.where("type") +
@@ -139,19 +137,19 @@ CaseConfig load_case(const std::string& case_dir) {
   auto doc = io::Document::load_file(c.file);
   c.config_hash = fnv1a64_hex(doc->text());
   auto root = doc->root();
-  c.description = root.get_string("description", "");
+  c.description = root.get_string("description", c.description);
 
   read_grid(root.section("grid"), c);
   read_physics(root.section("physics"), c);
 
   {
     auto s = root.section("stepper");
-    c.stepper = s.get_choice("type", "classical", stepper_names());
+    c.stepper = s.get_choice("type", c.stepper, stepper_names());
     auto sc = s.section("scheme");
     c.scheme.reconstruction =
-        sc.get_choice("reconstruction", "van_leer", fv_reconstruction_names());
+        sc.get_choice("reconstruction", c.scheme.reconstruction, fv_reconstruction_names());
     c.scheme.time_integrator =
-        sc.get_choice("time_integrator", "ssprk3", fv_time_integrator_names());
+        sc.get_choice("time_integrator", c.scheme.time_integrator, fv_time_integrator_names());
     sc.finish();
     s.finish();
   }
@@ -159,15 +157,15 @@ CaseConfig load_case(const std::string& case_dir) {
     auto s = root.section("time");
     c.time.t_end = s.require_double("t_end", Range::positive());
     const double max_cfl = fv_max_cfl(c.scheme);
-    c.time.cfl = s.get_double("cfl", 0.5, Range{0.0, max_cfl, true, false});
-    c.time.dt_max = s.get_double("dt_max", 0.0, Range::non_negative());
-    c.time.max_steps = s.get_int("max_steps", 10000000, Range::closed(1, 1e15));
+    c.time.cfl = s.get_double("cfl", c.time.cfl, Range{0.0, max_cfl, true, false});
+    c.time.dt_max = s.get_double("dt_max", c.time.dt_max, Range::non_negative());
+    c.time.max_steps = s.get_int("max_steps", c.time.max_steps, Range::closed(1, 1e15));
     s.finish();
   }
   {
     auto s = root.section("output");
     c.output.interval = s.get_double("interval", c.time.t_end / 10, Range::positive());
-    c.output.file = s.get_string("file", "fields.nc");
+    c.output.file = s.get_string("file", c.output.file);
     if (c.output.file.find('/') != std::string::npos || c.output.file.empty()) {
       throw ConfigError(s.where("file") + ": output.file = '" + c.output.file +
                         "' must be a plain file name (it is written under output/)");
@@ -176,71 +174,73 @@ CaseConfig load_case(const std::string& case_dir) {
   }
   {
     auto s = root.section("checkpoint");
-    c.checkpoint.every_steps = s.get_int("every_steps", 200, Range::closed(1, 1e15));
-    c.checkpoint.keep = int(s.get_int("keep", 2, Range::closed(1, 1000)));
+    c.checkpoint.every_steps =
+        s.get_int("every_steps", c.checkpoint.every_steps, Range::closed(1, 1e15));
+    c.checkpoint.keep = int(s.get_int("keep", c.checkpoint.keep, Range::closed(1, 1000)));
     s.finish();
   }
   {
     auto s = root.section("log");
-    c.progress_every = s.get_int("progress_every", 50, Range::closed(1, 1e15));
+    c.progress_every = s.get_int("progress_every", c.progress_every, Range::closed(1, 1e15));
     s.finish();
   }
   {
     auto s = root.section("emulator");
-    c.model = s.get_string("model", "models/emulator.pt");
+    c.model = s.get_string("model", c.model);
     auto& e = c.emulator;
-    e.output = s.get_choice("output", "flux", {"flux", "state"});
-    e.mass_fixer = s.get_choice("mass_fixer", "none", {"none", "scale", "shift"});
+    e.output = s.get_choice("output", e.output, {"flux", "state"});
+    e.mass_fixer = s.get_choice("mass_fixer", e.mass_fixer, {"none", "scale", "shift"});
     if (e.output == "state" && e.mass_fixer == "none") {
       throw ConfigError(s.where("mass_fixer") +
                         ": emulator.output = 'state' needs emulator.mass_fixer = scale or shift");
     }
-    e.channels = int(s.get_int("channels", 16, Range::closed(1, 4096)));
-    e.layers = int(s.get_int("layers", 4, Range::closed(1, 64)));
-    e.stencil = int(s.get_int("stencil", 6, Range::closed(2, 32)));
-    e.threads = int(s.get_int("threads", 2, Range::closed(1, 1024)));
-    e.limiter = s.get_choice("limiter", "fct", {"fct", "none"});
-    e.inputs = s.get_choice("inputs", "courant", {"courant", "courant+q"});
+    e.channels = int(s.get_int("channels", e.channels, Range::closed(1, 4096)));
+    e.layers = int(s.get_int("layers", e.layers, Range::closed(1, 64)));
+    e.stencil = int(s.get_int("stencil", e.stencil, Range::closed(2, 32)));
+    e.threads = int(s.get_int("threads", e.threads, Range::closed(1, 1024)));
+    e.limiter = s.get_choice("limiter", e.limiter, {"fct", "none"});
+    e.inputs = s.get_choice("inputs", e.inputs, {"courant", "courant+q"});
     if (e.limiter == "fct" && e.output != "flux") {
       throw ConfigError(s.where("limiter") + ": emulator.limiter = 'fct' needs emulator.output = " +
                         "'flux' (set emulator.limiter: none for output: state)");
     }
     auto t = s.section("training");
     auto& tp = c.training;
-    tp.epochs = int(t.get_int("epochs", 30, Range::closed(1, 1e7)));
-    tp.batch_size = int(t.get_int("batch_size", 16, Range::closed(1, 1e6)));
-    tp.learning_rate = t.get_double("learning_rate", 2e-3, Range::positive());
-    tp.rollout_steps = int(t.get_int("rollout_steps", 1, Range::closed(1, 1000)));
-    tp.rollout_epochs = int(t.get_int("rollout_epochs", 0, Range::closed(0, 1e7)));
-    tp.stability_weight = t.get_double("stability_weight", 1.0, Range::non_negative());
-    tp.mirror = t.get_bool("mirror", true);
-    tp.seed = std::uint64_t(t.get_int("seed", 1, Range::non_negative()));
+    tp.epochs = int(t.get_int("epochs", tp.epochs, Range::closed(1, 1e7)));
+    tp.batch_size = int(t.get_int("batch_size", tp.batch_size, Range::closed(1, 1e6)));
+    tp.learning_rate = t.get_double("learning_rate", tp.learning_rate, Range::positive());
+    tp.rollout_steps = int(t.get_int("rollout_steps", tp.rollout_steps, Range::closed(1, 1000)));
+    tp.rollout_epochs = int(t.get_int("rollout_epochs", tp.rollout_epochs, Range::closed(0, 1e7)));
+    tp.stability_weight =
+        t.get_double("stability_weight", tp.stability_weight, Range::non_negative());
+    tp.mirror = t.get_bool("mirror", tp.mirror);
+    tp.seed = std::uint64_t(t.get_int("seed", (long long)tp.seed, Range::non_negative()));
     tp.threads = e.threads;
-    tp.max_minutes = t.get_double("max_minutes", 8.0, Range::positive());
+    tp.max_minutes = t.get_double("max_minutes", tp.max_minutes, Range::positive());
     t.finish();
     s.finish();
   }
   {
     auto s = root.section("dataset");
     auto& ds = c.dataset;
-    ds.train = int(s.get_int("train", 48, Range::closed(1, 1e7)));
-    ds.valid = int(s.get_int("valid", 8, Range::closed(1, 1e7)));
-    ds.test = int(s.get_int("test", 8, Range::closed(1, 1e7)));
-    ds.frames = int(s.get_int("frames", 20, Range::closed(1, 1e7)));
-    ds.dt_frame = s.get_double("dt_frame", 0.01, Range::positive());
-    ds.seed = std::uint64_t(s.get_int("seed", 1000, Range::non_negative()));
-    ds.velocity = s.get_choice("velocity", "random_constant", {"case", "random_constant"});
-    ds.speed_min = s.get_double("speed_min", 0.3, Range::non_negative());
-    ds.speed_max = s.get_double("speed_max", 1.0, Range::non_negative());
+    ds.train = int(s.get_int("train", ds.train, Range::closed(1, 1e7)));
+    ds.valid = int(s.get_int("valid", ds.valid, Range::closed(1, 1e7)));
+    ds.test = int(s.get_int("test", ds.test, Range::closed(1, 1e7)));
+    ds.frames = int(s.get_int("frames", ds.frames, Range::closed(1, 1e7)));
+    ds.dt_frame = s.get_double("dt_frame", ds.dt_frame, Range::positive());
+    ds.seed = std::uint64_t(s.get_int("seed", (long long)ds.seed, Range::non_negative()));
+    ds.velocity = s.get_choice("velocity", ds.velocity, {"case", "random_constant"});
+    ds.speed_min = s.get_double("speed_min", ds.speed_min, Range::non_negative());
+    ds.speed_max = s.get_double("speed_max", ds.speed_max, Range::non_negative());
     auto& b = ds.blobs;
     b.type = "random_blobs";
-    b.background = s.get_double("background", 0.0);
-    b.blobs_min = int(s.get_int("blobs_min", 1, Range::closed(1, 1000)));
-    b.blobs_max = int(s.get_int("blobs_max", 4, Range::closed(1, 1000)));
-    b.radius_min = s.get_double("radius_min", 0.012, Range::positive());
-    b.radius_max = s.get_double("radius_max", 0.12, Range::positive());
-    b.amplitude_min = s.get_double("amplitude_min", 0.2);
-    b.amplitude_max = s.get_double("amplitude_max", 1.0);
+    b.background = s.get_double("background", b.background);
+    b.blobs_min = int(s.get_int("blobs_min", b.blobs_min, Range::closed(1, 1000)));
+    b.blobs_max = int(s.get_int("blobs_max", b.blobs_max, Range::closed(1, 1000)));
+    b.radius_min = s.get_double("radius_min", b.radius_min, Range::positive());
+    b.radius_max = s.get_double("radius_max", b.radius_max, Range::positive());
+    b.amplitude_min = s.get_double("amplitude_min", b.amplitude_min);
+    b.amplitude_max = s.get_double("amplitude_max", b.amplitude_max);
     if (b.blobs_max < b.blobs_min || b.radius_max < b.radius_min ||
         b.amplitude_max < b.amplitude_min) {
       throw ConfigError(s.where() + ": dataset: each *_max must be >= its *_min (blobs, radius, " +
@@ -253,8 +253,9 @@ CaseConfig load_case(const std::string& case_dir) {
   }
   {
     auto s = root.section("eval");
-    c.eval.trajectories = int(s.get_int("trajectories", 4, Range::closed(1, 1e6)));
-    c.eval.steps = int(s.get_int("steps", 100, Range::closed(1, 1e9)));
+    c.eval.trajectories =
+        int(s.get_int("trajectories", c.eval.trajectories, Range::closed(1, 1e6)));
+    c.eval.steps = int(s.get_int("steps", c.eval.steps, Range::closed(1, 1e9)));
     s.finish();
   }
   root.finish();

@@ -1,7 +1,9 @@
 #pragma once
 // The case directory and its case.yaml: one struct with every section, filled through the
-// schema reader (io/yaml_schema.hpp). Defaults live here and nowhere else; `aeolus check`
-// prints the fully resolved configuration.
+// schema reader (io/yaml_schema.hpp). Defaults are the initial values of these structs (and of
+// the component Params structs they hold: physics/, solvers/, emulators/): the reader takes
+// them as the defaults of the keys, so they live in one place; `aeolus check` prints the fully
+// resolved configuration.
 #include <cstdint>
 #include <string>
 
@@ -43,8 +45,14 @@ struct DatasetParams {
   std::uint64_t seed = 1000;
   std::string velocity = "random_constant";  // case | random_constant
   real_t speed_min = 0.3, speed_max = 1.0;   // random_constant: |u| range
-  // Initial conditions: random Gaussian blobs (type random_blobs; counts, radii, amplitudes).
-  physics::InitialConditionParams blobs;
+  // Initial conditions: random Gaussian blobs (counts, radii, amplitudes), down to one cell
+  // wide on the default 64^2 grid so that short waves are in the data.
+  physics::InitialConditionParams blobs = [] {
+    physics::InitialConditionParams p;
+    p.type = "random_blobs";
+    p.radius_min = 0.012;
+    return p;
+  }();
 };
 
 struct EvalParams {
