@@ -103,6 +103,11 @@ struct Args {
 
 bool is_root() { return aeolus::comm_rank(PETSC_COMM_WORLD) == 0; }
 
+// Until the case is loaded no rank has communicated, and every rank parses the same arguments
+// and the same case.yaml, so an error there is the same on all ranks: they can all return
+// without aborting the job.
+bool setup_done = false;
+
 Args parse(int argc, char** argv) {
   Args a;
   std::vector<std::string> positional;
@@ -181,6 +186,7 @@ int dispatch(const Args& a) {
         "--stepper, --restart, --quiet and --stop-after-steps apply to 'aeolus run' only");
   }
   const CaseConfig c = load_case(a.case_dir);
+  setup_done = true;
   MPI_Comm comm = PETSC_COMM_WORLD;
   if (a.command == "check") {
     if (is_root()) {
@@ -217,7 +223,7 @@ int main(int argc, char** argv) {
       // Collective errors are thrown on every rank with the same text: rank 0 speaks.
       if (is_root()) std::fprintf(stderr, "aeolus: error: %s\n", e.what());
       rc = 1;
-      if (aeolus::comm_size(PETSC_COMM_WORLD) > 1) {
+      if (aeolus::comm_size(PETSC_COMM_WORLD) > 1 && setup_done) {
         // An error seen by one rank only would leave the others waiting in a collective call:
         // end them all rather than hang a batch job.
         // Other ranks wait briefly so that, when rank 0 has the same error, its abort ends them
