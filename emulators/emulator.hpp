@@ -47,7 +47,7 @@ struct TrainingParams {
   int rollout_epochs = 0;         // with rollout_steps > 1: only the last rollout_epochs epochs
                                   // roll out (fine-tuning after one-step training); 0 = all
   std::uint64_t seed = 1;         // minibatch shuffling and weight initialisation
-  bool mirror = true;  // train on a random mirror image (x and/or y) of each minibatch
+  bool mirror = true;             // train on a random mirror image (x and/or y) of each minibatch
   double stability_weight = 1.0;  // weight of the von Neumann penalty (flux output): keeps
                                   // the learned scheme from amplifying unseen short waves
   int threads = 2;                // torch intra-op threads during training

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "emulators/flux_model.hpp"
+#include "emulators/stencil_flux.hpp"
 #include "grids/error.hpp"
 #include "solvers/fct.hpp"
 
@@ -57,14 +58,23 @@ class SubdomainBoundary final : public detail::Boundary {
     const int h = gx_.grid().halo();
     owned(block(gx_), h).copy_(gx);
     owned(block(gy_), h).copy_(gy);
+    (void)q;  // the same values are in wide_q_, with the halo the limiter needs
+    update_from_owned_fluxes();
+    return owned(block(q_new_), h).clone();
+  }
+
+  // The fluxes of the owned cells' low faces are in gx(), gy(): exchange them and apply the
+  // (limited) flux-form update into q_new().
+  void update_from_owned_fluxes() {
     gx_.exchange_halos();
     gy_.exchange_halos();
-    (void)q;  // the same values are in wide_q_, with the halo the limiter needs
     const FctWork work{q_low_.view(), r_plus_.view(), r_minus_.view()};
     fct_update_2d(wide_q_.view(), cx_.view(), cy_.view(), gx_.view(), gy_.view(), limit_, work,
                   q_new_.view());
-    return owned(block(q_new_), h).clone();
   }
+  Field& gx() { return gx_; }
+  Field& gy() { return gy_; }
+  const Field& q_new() const { return q_new_; }
 
   torch::Tensor fix_mass(const torch::Tensor& q_old, const torch::Tensor& q_new) override {
     const int h = before_.grid().halo();
@@ -144,6 +154,16 @@ class EmulatorStepper final : public Stepper {
     }
     boundary_ = std::make_unique<SubdomainBoundary>(*wide_grid_, grid, *wide_q_, *cx_field_,
                                                     *cy_field_, limit, spec.params.mass_fixer);
+    if (spec.params.inputs == "courant" && spec.params.output == "flux") {
+      // The weights depend on the steady Courant numbers only: run the network once, here
+      // (collective; the update of the still-zero state is discarded), so that every step,
+      // also the first after a restart, goes through the same stencil kernel.
+      torch::NoGradGuard no_grad;
+      detail::advance(model_.first, spec, block(*wide_q_), cx_, cy_, *boundary_, nullptr,
+                      &weights_);
+      weights_.wx = weights_.wx.contiguous();
+      weights_.wy = weights_.wy.contiguous();
+    }
   }
 
   std::string name() const override { return "emulator"; }
@@ -159,14 +179,23 @@ class EmulatorStepper final : public Stepper {
          << " and cannot take dt = " << dt << "; set the case's dt to the trained step";
       throw ModelError(os.str());
     }
-    detail::ThreadScope threads(model_.second.params.threads);
-    torch::NoGradGuard no_grad;
     wide_q_->copy_owned_from(q);
     wide_q_->exchange_halos();
-    const torch::Tensor q_new = detail::advance(model_.first, model_.second, block(*wide_q_), cx_,
-                                                cy_, *boundary_, nullptr, &weights_);
-    owned(block(*wide_q_), halo_).copy_(q_new);
-    q.copy_owned_from(*wide_q_);
+    if (weights_.wx.defined()) {
+      const auto& p = model_.second.params;
+      stencil_fluxes_2d(wide_q_->view(), cx_field_->view(), cy_field_->view(),
+                        weights_.wx.data_ptr<double>(), weights_.wy.data_ptr<double>(), p.stencil,
+                        detail::kTransverse, boundary_->gx().view(), boundary_->gy().view());
+      boundary_->update_from_owned_fluxes();
+      q.copy_owned_from(boundary_->q_new());
+    } else {
+      detail::ThreadScope threads(model_.second.params.threads);
+      torch::NoGradGuard no_grad;
+      const torch::Tensor q_new =
+          detail::advance(model_.first, model_.second, block(*wide_q_), cx_, cy_, *boundary_);
+      owned(block(*wide_q_), halo_).copy_(q_new);
+      q.copy_owned_from(*wide_q_);
+    }
     t += trained;
     dt = trained;
   }
