@@ -156,14 +156,15 @@ class EmulatorStepper final : public Stepper {
                                                     *cy_field_, limit, spec.params.mass_fixer);
     if (spec.params.inputs == "courant" && spec.params.output == "flux") {
       // The weights depend on the steady Courant numbers only: run the network once, here
-      // (collective; the update of the still-zero state is discarded), so that every step,
-      // also the first after a restart, goes through the same stencil kernel.
+      // (collective), so that every step, also the first after a restart, is the same stencil
+      // kernel.
       torch::NoGradGuard no_grad;
-      detail::advance(model_.first, spec, block(*wide_q_), cx_, cy_, *boundary_, nullptr,
-                      &weights_);
-      weights_.wx = weights_.wx.contiguous();
-      weights_.wy = weights_.wy.contiguous();
+      auto [wx, wy] = detail::flux_weights(model_.first, spec, block(*wide_q_), cx_, cy_);
+      wx_ = wx.contiguous();
+      wy_ = wy.contiguous();
     }
+    // For the progress logs (the velocity is steady).
+    inverse_cfl_time_ = physics::max_inverse_cfl_time(velocity, grid, 0.0);
   }
 
   std::string name() const override { return "emulator"; }
@@ -181,10 +182,10 @@ class EmulatorStepper final : public Stepper {
     }
     wide_q_->copy_owned_from(q);
     wide_q_->exchange_halos();
-    if (weights_.wx.defined()) {
+    if (wx_.defined()) {
       const auto& p = model_.second.params;
       stencil_fluxes_2d(wide_q_->view(), cx_field_->view(), cy_field_->view(),
-                        weights_.wx.data_ptr<double>(), weights_.wy.data_ptr<double>(), p.stencil,
+                        wx_.data_ptr<double>(), wy_.data_ptr<double>(), p.stencil,
                         detail::kTransverse, boundary_->gx().view(), boundary_->gy().view());
       boundary_->update_from_owned_fluxes();
       q.copy_owned_from(boundary_->q_new());
@@ -200,20 +201,7 @@ class EmulatorStepper final : public Stepper {
     dt = trained;
   }
 
-  real_t courant(real_t, real_t dt) const override {
-    const auto u = u_->view(), v = v_->view();
-    const detail::ModelSpec& spec = model_.second;
-    real_t local = 0;
-    for (index_t j = 0; j < u.ny; ++j)
-      for (index_t i = 0; i < u.nx; ++i) {
-        const real_t cu = std::max(std::abs(u(i, j)), std::abs(u(i + 1, j))) / spec.dx;
-        const real_t cv = std::max(std::abs(v(i, j)), std::abs(v(i, j + 1))) / spec.dy;
-        local = std::max(local, (cu + cv) * dt);
-      }
-    real_t global = local;
-    MPI_Allreduce(&local, &global, 1, MPI_DOUBLE, MPI_MAX, wide_grid_->comm());
-    return global;
-  }
+  real_t courant(real_t, real_t dt) const override { return inverse_cfl_time_ * dt; }
 
  private:
   void check_spacing(const char* name, double trained, double here) const {
@@ -233,7 +221,8 @@ class EmulatorStepper final : public Stepper {
   std::unique_ptr<Field> wide_q_, u_, v_, cx_field_, cy_field_;
   torch::Tensor cx_, cy_;
   std::unique_ptr<SubdomainBoundary> boundary_;
-  detail::WeightCache weights_;  // the velocity is steady: the network runs once
+  torch::Tensor wx_, wy_;  // cached stencil weights (inputs = courant; steady velocity)
+  real_t inverse_cfl_time_ = 0;
 };
 
 }  // namespace

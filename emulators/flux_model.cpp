@@ -121,98 +121,116 @@ torch::Tensor von_neumann_penalty(const torch::Tensor& wx, const torch::Tensor& 
 }
 }  // namespace
 
-torch::Tensor advance(FluxStencilNet& net, const ModelSpec& spec, const torch::Tensor& q_pad,
-                      const torch::Tensor& cx_pad, const torch::Tensor& cy_pad, Boundary& boundary,
-                      torch::Tensor* stability, WeightCache* cache) {
-  using torch::indexing::Slice;
-  const auto& p = spec.params;
-  const int h = halo_width(p);
-  const int64_t rows = q_pad.size(1) - 2 * h, cols = q_pad.size(2) - 2 * h;
-  // The net sees a frame of `layers` cells around the updated cells; its valid convolutions
-  // consume exactly that frame.
-  const int o = h - p.layers;
-  const auto frame = [&](const torch::Tensor& t) {
-    return t.index({Slice(), Slice(o, o + rows + 2 * p.layers), Slice(o, o + cols + 2 * p.layers)});
-  };
-  const auto inner = [&](const torch::Tensor& t) {
+namespace {
+using torch::indexing::Slice;
+
+// The updated cells of a padded block and the frame of `layers` cells around them that the
+// network's valid convolutions consume.
+struct BlockShape {
+  int h, o;
+  int64_t rows, cols;
+  BlockShape(const EmulatorParams& p, const torch::Tensor& q_pad)
+      : h(halo_width(p)),
+        o(h - p.layers),
+        rows(q_pad.size(1) - 2 * h),
+        cols(q_pad.size(2) - 2 * h) {}
+  torch::Tensor inner(const torch::Tensor& t) const {
     return t.index({Slice(), Slice(h, h + rows), Slice(h, h + cols)});
-  };
-  const torch::Tensor q = inner(q_pad);
+  }
+  torch::Tensor frame(const torch::Tensor& t, int layers) const {
+    return t.index({Slice(), Slice(o, o + rows + 2 * layers), Slice(o, o + cols + 2 * layers)});
+  }
+};
+
+// The network's output on the updated cells, [B, out, rows, cols] in double.
+torch::Tensor network_output(FluxStencilNet& net, const ModelSpec& spec, const BlockShape& b,
+                             const torch::Tensor& q_pad, const torch::Tensor& cx_pad,
+                             const torch::Tensor& cy_pad) {
+  const auto& p = spec.params;
+  torch::Tensor x;
+  if (p.inputs == "courant") {
+    // Speeds only: the weights come out in the upwind frame and are mirrored by flux_weights,
+    // so one learned stencil serves all four flow directions.
+    x = torch::stack({b.frame(cx_pad, p.layers).abs(), b.frame(cy_pad, p.layers).abs()}, 1);
+  } else {
+    const torch::Tensor q_norm = (b.frame(q_pad, p.layers) - spec.q_mean) / spec.q_std;
+    x = torch::stack({q_norm, b.frame(cx_pad, p.layers), b.frame(cy_pad, p.layers)}, 1);
+  }
+  // The network's own precision: float32 in training, float64 in the stepper (which runs it
+  // once per run, so that ranks with different block shapes agree to double round-off).
+  const auto net_type = net->parameters().front().scalar_type();
+  return net->forward(x.to(net_type)).to(torch::kFloat64);
+}
+}  // namespace
+
+std::pair<torch::Tensor, torch::Tensor> flux_weights(FluxStencilNet& net, const ModelSpec& spec,
+                                                     const torch::Tensor& q_pad,
+                                                     const torch::Tensor& cx_pad,
+                                                     const torch::Tensor& cy_pad) {
+  const auto& p = spec.params;
+  const BlockShape b(p, q_pad);
+  const torch::Tensor out = network_output(net, spec, b, q_pad, cx_pad, cy_pad);
+  // Weights projected onto sum 1 so that a constant q gives G = c * q exactly (free-stream
+  // preservation); the projection is done in double so the sum is 1 to double round-off.
+  // Each face's stencil is `stencil` cells along its normal times kTransverse cells across it:
+  // a diagonal displacement sweeps tracer from the neighbouring rows too, and a stencil along
+  // the normal alone cannot represent that corner transport (the unsplit update then amplifies
+  // modes whenever both Courant numbers are non-zero).
   const int s = p.stencil;
   const int n = kTransverse * s;
-  torch::Tensor wx, wy;
-  if (cache && cache->wx.defined()) {
-    wx = cache->wx;
-    wy = cache->wy;
-  } else {
-    torch::Tensor x;
-    if (p.inputs == "courant") {
-      // Speeds only: the weights come out in the upwind frame and are mirrored below, so one
-      // learned stencil serves all four flow directions (and sees four times the data).
-      x = torch::stack({frame(cx_pad).abs(), frame(cy_pad).abs()}, 1);
-    } else {
-      const torch::Tensor q_norm = (frame(q_pad) - spec.q_mean) / spec.q_std;
-      x = torch::stack({q_norm, frame(cx_pad), frame(cy_pad)}, 1);
-    }
-    // The network's own precision: float32 in training, float64 in the stepper (which runs it
-    // once per run, see WeightCache, so that ranks with different block shapes agree to
-    // double round-off).
-    const auto net_type = net->parameters().front().scalar_type();
-    const torch::Tensor out = net->forward(x.to(net_type)).to(torch::kFloat64);
-
-    if (p.output == "state") {
-      const torch::Tensor q_new = q + out.select(1, 0) * spec.q_std;
-      return boundary.fix_mass(q, q_new);
-    }
-
-    // Weights projected onto sum 1 so that a constant q gives G = c * q exactly (free-stream
-    // preservation); the projection is done in double so the sum is 1 to double round-off.
-    // Each face's stencil is `stencil` cells along its normal times kTransverse cells across it:
-    // a diagonal displacement sweeps tracer from the neighbouring rows too, and a stencil along
-    // the normal alone cannot represent that corner transport (the unsplit update then amplifies
-    // modes whenever both Courant numbers are non-zero).
-    wx = out.index({Slice(), Slice(0, n)});
-    wy = out.index({Slice(), Slice(n, 2 * n)});
-    wx = wx - wx.mean(1, true) + 1.0 / n;
-    wy = wy - wy.mean(1, true) + 1.0 / n;
-    if (p.inputs == "courant") {
-      // Upwind frame -> grid frame: reverse the stencil along the face normal where the normal
-      // Courant number is negative, and across it where the transverse one is (the transverse
-      // velocity of the face's cell, from its low face).
-      const auto orient = [&](const torch::Tensor& w, const torch::Tensor& c_normal,
-                              const torch::Tensor& c_across) {
-        // [B, kTransverse * s, H, W] -> [B, kTransverse, s, H, W] (across, along).
-        torch::Tensor v = w.reshape({w.size(0), kTransverse, s, rows, cols});
-        const torch::Tensor flip_along = (c_normal < 0).unsqueeze(1).unsqueeze(1);
-        const torch::Tensor flip_across = (c_across < 0).unsqueeze(1).unsqueeze(1);
-        v = torch::where(flip_along, v.flip({2}), v);
-        v = torch::where(flip_across, v.flip({1}), v);
-        return v.reshape({w.size(0), n, rows, cols});
-      };
-      wx = orient(wx, inner(cx_pad), inner(cy_pad));
-      wy = orient(wy, inner(cy_pad), inner(cx_pad));
-    }
-    if (cache && p.inputs == "courant") {
-      cache->wx = wx;
-      cache->wy = wy;
-    }
+  torch::Tensor wx = out.index({Slice(), Slice(0, n)});
+  torch::Tensor wy = out.index({Slice(), Slice(n, 2 * n)});
+  wx = wx - wx.mean(1, true) + 1.0 / n;
+  wy = wy - wy.mean(1, true) + 1.0 / n;
+  if (p.inputs == "courant") {
+    // Upwind frame -> grid frame: reverse the stencil along the face normal where the normal
+    // Courant number is negative, and across it where the transverse one is (the transverse
+    // velocity of the face's cell, from its low face).
+    const auto orient = [&](const torch::Tensor& w, const torch::Tensor& c_normal,
+                            const torch::Tensor& c_across) {
+      // [B, kTransverse * s, H, W] -> [B, kTransverse, s, H, W] (across, along).
+      torch::Tensor v = w.reshape({w.size(0), kTransverse, s, b.rows, b.cols});
+      const torch::Tensor flip_along = (c_normal < 0).unsqueeze(1).unsqueeze(1);
+      const torch::Tensor flip_across = (c_across < 0).unsqueeze(1).unsqueeze(1);
+      v = torch::where(flip_along, v.flip({2}), v);
+      v = torch::where(flip_across, v.flip({1}), v);
+      return v.reshape({w.size(0), n, b.rows, b.cols});
+    };
+    wx = orient(wx, b.inner(cx_pad), b.inner(cy_pad));
+    wy = orient(wy, b.inner(cy_pad), b.inner(cx_pad));
   }
-  if (stability) *stability = von_neumann_penalty(wx, wy, inner(cx_pad), inner(cy_pad), s);
+  return {wx, wy};
+}
+
+torch::Tensor advance(FluxStencilNet& net, const ModelSpec& spec, const torch::Tensor& q_pad,
+                      const torch::Tensor& cx_pad, const torch::Tensor& cy_pad, Boundary& boundary,
+                      torch::Tensor* stability) {
+  const auto& p = spec.params;
+  const BlockShape b(p, q_pad);
+  const torch::Tensor q = b.inner(q_pad);
+  if (p.output == "state") {
+    const torch::Tensor out = network_output(net, spec, b, q_pad, cx_pad, cy_pad);
+    return boundary.fix_mass(q, q + out.select(1, 0) * spec.q_std);
+  }
+  const int s = p.stencil;
+  const auto [wx, wy] = flux_weights(net, spec, q_pad, cx_pad, cy_pad);
+  if (stability) *stability = von_neumann_penalty(wx, wy, b.inner(cx_pad), b.inner(cy_pad), s);
   // Stencil of the low face of cell i: cells i - s/2 .. i + s/2 - 1 along the normal, and
-  // -kTransverse/2 .. kTransverse/2 across it.
+  // -kTransverse/2 .. kTransverse/2 across it (emulators/stencil_flux.hpp is the same sum in
+  // plain loops, for the stepper).
   std::vector<torch::Tensor> along_x, along_y;
   for (int m = 0; m < kTransverse; ++m) {
-    const int64_t across = h - kTransverse / 2 + m;
+    const int64_t across = b.h - kTransverse / 2 + m;
     for (int k = 0; k < s; ++k) {
-      const int64_t shift = h - s / 2 + k;
+      const int64_t shift = b.h - s / 2 + k;
       along_x.push_back(
-          q_pad.index({Slice(), Slice(across, across + rows), Slice(shift, shift + cols)}));
+          q_pad.index({Slice(), Slice(across, across + b.rows), Slice(shift, shift + b.cols)}));
       along_y.push_back(
-          q_pad.index({Slice(), Slice(shift, shift + rows), Slice(across, across + cols)}));
+          q_pad.index({Slice(), Slice(shift, shift + b.rows), Slice(across, across + b.cols)}));
     }
   }
-  const torch::Tensor gx = inner(cx_pad) * (wx * torch::stack(along_x, 1)).sum(1);
-  const torch::Tensor gy = inner(cy_pad) * (wy * torch::stack(along_y, 1)).sum(1);
+  const torch::Tensor gx = b.inner(cx_pad) * (wx * torch::stack(along_x, 1)).sum(1);
+  const torch::Tensor gy = b.inner(cy_pad) * (wy * torch::stack(along_y, 1)).sum(1);
   torch::Tensor q_new = boundary.apply_fluxes(q, gx, gy);
   if (p.mass_fixer != "none") q_new = boundary.fix_mass(q, q_new);
   return q_new;

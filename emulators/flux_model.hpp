@@ -68,15 +68,18 @@ class Boundary {
 // Neumann penalty mean(relu(|A(alpha, beta)|^2 - 1)) of the scheme the predicted weights define
 // (each sample's weights averaged over its cells, a grid of wavenumbers): a learned linear
 // scheme fitted to smooth data is otherwise free to amplify the short waves it never saw.
-// With inputs = courant the weights depend on the (steady) Courant numbers only: a stepper
-// passes a WeightCache and the network runs once, at the first step; later steps only apply
-// the stencils. Training passes none.
-struct WeightCache {
-  torch::Tensor wx, wy;
-};
 torch::Tensor advance(FluxStencilNet& net, const ModelSpec& spec, const torch::Tensor& q_pad,
                       const torch::Tensor& cx_pad, const torch::Tensor& cy_pad, Boundary& boundary,
-                      torch::Tensor* stability = nullptr, WeightCache* cache = nullptr);
+                      torch::Tensor* stability = nullptr);
+
+// Flux output only: the projected stencil weights [B, kTransverse * stencil, H, W] (double) of
+// the low x- and y-faces of the updated cells, in the grid frame. With inputs = courant they
+// depend on the Courant numbers only, so a stepper with a steady velocity computes them once
+// and applies them with stencil_fluxes_2d (emulators/stencil_flux.hpp).
+std::pair<torch::Tensor, torch::Tensor> flux_weights(FluxStencilNet& net, const ModelSpec& spec,
+                                                     const torch::Tensor& q_pad,
+                                                     const torch::Tensor& cx_pad,
+                                                     const torch::Tensor& cy_pad);
 
 // The periodic boundary of full-domain training samples.
 class PeriodicBoundary final : public Boundary {

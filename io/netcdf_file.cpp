@@ -263,7 +263,9 @@ std::string NetcdfFile::get_att_string(const std::string& var, const std::string
   throw IoError(path_ + ": " + who + " is not text");
 }
 
-double NetcdfFile::get_att_double(const std::string& var, const std::string& name) const {
+// One numeric attribute value, converted by netCDF to T through `get` (nc_get_att_double, ...).
+template <class T, class Get>
+T NetcdfFile::get_att_scalar(const std::string& var, const std::string& name, Get get) const {
   const std::string who = of_att(var, name);
   const int id = var_id(var);
   size_t len = 0;
@@ -271,22 +273,17 @@ double NetcdfFile::get_att_double(const std::string& var, const std::string& nam
   if (len != 1) {
     throw IoError(path_ + ": " + who + " has " + std::to_string(len) + " values, expected 1");
   }
-  double value = 0.0;
-  AEOLUS_NC(nc_get_att_double(ncid_, id, name.c_str(), &value), who);
+  T value{};
+  AEOLUS_NC(get(ncid_, id, name.c_str(), &value), who);
   return value;
 }
 
+double NetcdfFile::get_att_double(const std::string& var, const std::string& name) const {
+  return get_att_scalar<double>(var, name, nc_get_att_double);
+}
+
 long long NetcdfFile::get_att_int64(const std::string& var, const std::string& name) const {
-  const std::string who = of_att(var, name);
-  const int id = var_id(var);
-  size_t len = 0;
-  AEOLUS_NC(nc_inq_attlen(ncid_, id, name.c_str(), &len), who);
-  if (len != 1) {
-    throw IoError(path_ + ": " + who + " has " + std::to_string(len) + " values, expected 1");
-  }
-  long long value = 0;
-  AEOLUS_NC(nc_get_att_longlong(ncid_, id, name.c_str(), &value), who);
-  return value;
+  return get_att_scalar<long long>(var, name, nc_get_att_longlong);
 }
 
 std::vector<std::string> NetcdfFile::att_names(const std::string& var) const {

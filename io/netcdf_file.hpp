@@ -58,6 +58,8 @@ class NetcdfFile {
   void close();  // idempotent; errors on close (data not flushed) throw
 
  private:
+  template <class T, class Get>
+  T get_att_scalar(const std::string& var, const std::string& name, Get get) const;
   [[noreturn]] void fail(int status, const char* call, const std::string& what) const;
   int var_id(const std::string& var) const;  // "" -> NC_GLOBAL
   std::string path_;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <memory>
 
+#include "common/field_compare.hpp"
 #include "physics/advection.hpp"
 #include "solvers/fv_advection.hpp"
 
@@ -37,13 +38,7 @@ inline int advance(Stepper& stepper, Field& q, real_t t_end) {
 
 // L1 norm of a - b over owned cells times the cell volume (collective).
 inline real_t l1_difference(const Field& a, const Field& b) {
-  Field diff(a);
-  auto d = diff.view();
-  auto bv = b.view();
-  for (index_t k = 0; k < d.nz; ++k)
-    for (index_t j = 0; j < d.ny; ++j)
-      for (index_t i = 0; i < d.nx; ++i) d(i, j, k) = std::abs(d(i, j, k) - bv(i, j, k));
-  return diff.integral();
+  return abs_difference(a, b).integral();
 }
 
 }  // namespace aeolus::test

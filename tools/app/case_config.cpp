@@ -39,6 +39,27 @@ std::array<T, 3> pad3(const std::vector<T>& v, T fill) {
   return a;
 }
 
+// The random-blob keys (physics.initial_condition and dataset share them), each *_max >= *_min.
+void read_blobs(io::Section& s, physics::InitialConditionParams& p) {
+  p.blobs_min = int(s.get_int("blobs_min", p.blobs_min, Range::closed(1, 1000)));
+  p.blobs_max = int(s.get_int("blobs_max", p.blobs_max, Range::closed(1, 1000)));
+  p.radius_min = s.get_double("radius_min", p.radius_min, Range::positive());
+  p.radius_max = s.get_double("radius_max", p.radius_max, Range::positive());
+  p.amplitude_min = s.get_double("amplitude_min", p.amplitude_min);
+  p.amplitude_max = s.get_double("amplitude_max", p.amplitude_max);
+  const auto check = [&](const char* what, double lo, double hi) {
+    if (hi < lo) {
+      std::ostringstream os;
+      os << s.where(std::string(what) + "_max") << ": " << s.path() << "." << what
+         << "_max = " << hi << " is below " << what << "_min = " << lo;
+      throw ConfigError(os.str());
+    }
+  };
+  check("blobs", p.blobs_min, p.blobs_max);
+  check("radius", p.radius_min, p.radius_max);
+  check("amplitude", p.amplitude_min, p.amplitude_max);
+}
+
 void read_grid(io::Section s, CaseConfig& c) {
   auto& g = c.grid;
   g.dim = int(s.get_int("dim", 2, Range::closed(1, 3)));
@@ -98,12 +119,7 @@ void read_physics(io::Section s, CaseConfig& c) {
     p.amplitude = v.get_double("amplitude", p.amplitude);
     p.background = v.get_double("background", p.background);
     p.wavenumber = int(v.get_int("wavenumber", p.wavenumber, Range::closed(1, 1e6)));
-    p.blobs_min = int(v.get_int("blobs_min", p.blobs_min, Range::closed(1, 1000)));
-    p.blobs_max = int(v.get_int("blobs_max", p.blobs_max, Range::closed(1, 1000)));
-    p.radius_min = v.get_double("radius_min", p.radius_min, Range::positive());
-    p.radius_max = v.get_double("radius_max", p.radius_max, Range::positive());
-    p.amplitude_min = v.get_double("amplitude_min", p.amplitude_min);
-    p.amplitude_max = v.get_double("amplitude_max", p.amplitude_max);
+    read_blobs(v, p);
     ic.seed = std::uint64_t(v.get_int("seed", (long long)ic.seed, Range::non_negative()));
     ic.file = v.get_string("file", ic.file);
     ic.variable = v.get_string("variable", ic.variable);
@@ -111,11 +127,6 @@ void read_physics(io::Section s, CaseConfig& c) {
       throw ConfigError(
           v.where("type") +
           ": physics.initial_condition.type = 'file' needs physics.initial_condition.file");
-    }
-    if (p.blobs_max < p.blobs_min) {
-      throw ConfigError(v.where("blobs_max") +
-                        ": physics.initial_condition.blobs_max = " + std::to_string(p.blobs_max) +
-                        " is below blobs_min = " + std::to_string(p.blobs_min));
     }
     v.finish();
   }
@@ -235,17 +246,7 @@ CaseConfig load_case(const std::string& case_dir) {
     auto& b = ds.blobs;
     b.type = "random_blobs";
     b.background = s.get_double("background", b.background);
-    b.blobs_min = int(s.get_int("blobs_min", b.blobs_min, Range::closed(1, 1000)));
-    b.blobs_max = int(s.get_int("blobs_max", b.blobs_max, Range::closed(1, 1000)));
-    b.radius_min = s.get_double("radius_min", b.radius_min, Range::positive());
-    b.radius_max = s.get_double("radius_max", b.radius_max, Range::positive());
-    b.amplitude_min = s.get_double("amplitude_min", b.amplitude_min);
-    b.amplitude_max = s.get_double("amplitude_max", b.amplitude_max);
-    if (b.blobs_max < b.blobs_min || b.radius_max < b.radius_min ||
-        b.amplitude_max < b.amplitude_min) {
-      throw ConfigError(s.where() + ": dataset: each *_max must be >= its *_min (blobs, radius, " +
-                        "amplitude)");
-    }
+    read_blobs(s, b);
     if (ds.speed_max < ds.speed_min) {
       throw ConfigError(s.where("speed_max") + ": dataset.speed_max is below dataset.speed_min");
     }
