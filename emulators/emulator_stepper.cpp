@@ -168,6 +168,7 @@ class EmulatorStepper final : public Stepper {
   }
 
   std::string name() const override { return "emulator"; }
+  bool fixed_step() const override { return true; }
 
   real_t max_dt(const Field&, real_t) const override { return model_.second.dt_frame; }
 

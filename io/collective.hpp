@@ -1,5 +1,5 @@
 #pragma once
-// Rank-0 work with errors shared by all ranks (internal to io/).
+// Rank-0 work with errors shared by all ranks (io/ and the app layer in tools/app).
 //
 // The writers do their file work on rank 0 only. An error found there (file exists, disk full)
 // must reach every rank as the same exception, or the other ranks would wait forever in the

@@ -30,6 +30,11 @@ class Stepper {
   // Largest Courant number sum_d |u_d| dt / dx_d of a step of size dt at time t (for progress
   // logs); 0 where the notion does not apply. Collective.
   virtual real_t courant(real_t t, real_t dt) const = 0;
+
+  // True if the stepper takes exactly max_dt() and no other step (a trained emulator): the
+  // driver then does not shorten steps to land on output times, and requires output times
+  // and t_end to be multiples of the step.
+  virtual bool fixed_step() const { return false; }
 };
 
 }  // namespace aeolus

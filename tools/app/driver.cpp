@@ -11,6 +11,7 @@
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
 #include "io/checkpoint.hpp"
+#include "io/collective.hpp"
 #include "io/netcdf_file.hpp"
 #include "io/output_writer.hpp"
 #include "tools/app/run_log.hpp"
@@ -21,12 +22,6 @@ namespace aeolus::app {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
 
 std::string human_seconds(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
@@ -171,10 +166,8 @@ void set_initial_condition(const CaseConfig& c, Field& q) {
       error = e.what();
     }
   }
-  int len = int(error.size());
-  MPI_Bcast(&len, 1, MPI_INT, 0, grid.comm());
-  error.resize(size_t(len));
-  MPI_Bcast(error.data(), len, MPI_CHAR, 0, grid.comm());
+  // Rank 0's verdict on every rank, so that all throw the same error.
+  error = io::detail::broadcast_string(grid.comm(), error);
   if (!error.empty()) throw IoError(error);
   q.scatter_from_root(values);
 }
@@ -293,14 +286,15 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
 
   // An emulator has one trained step: output times and t_end must fall on its multiples.
   const real_t dt_fixed_probe = stepper->max_dt(q, t);
-  const bool fixed_step = (stepper_name == "emulator");
+  const bool fixed_step = stepper->fixed_step();
   if (fixed_step) {
     for (auto [key, value] : {std::pair<const char*, real_t>{"output.interval", c.output.interval},
                               {"time.t_end", c.time.t_end}}) {
       const real_t k = value / dt_fixed_probe;
       if (std::abs(k - std::round(k)) > 1e-9 * std::max(1.0, k)) {
         throw ConfigError(c.file + ": " + key + " = " + fmt("%.9g", value) +
-                          " is not a multiple of the emulator step " + fmt("%.9g", dt_fixed_probe));
+                          " is not a multiple of the fixed step " + fmt("%.9g", dt_fixed_probe) +
+                          " of stepper " + stepper_name);
       }
     }
   }

@@ -9,6 +9,7 @@
 
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
+#include "io/collective.hpp"
 #include "io/dataset_format.hpp"
 #include "io/netcdf_file.hpp"
 #include "io/output_writer.hpp"
@@ -76,12 +77,6 @@ void check_target(MPI_Comm comm, const std::string& path, bool overwrite) {
     throw IoError(path + " exists; pass --overwrite to replace it");
   }
   MPI_Barrier(comm);
-}
-
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
 }
 
 }  // namespace
@@ -246,10 +241,8 @@ void train_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
       error = e.what();
     }
   }
-  int len = int(error.size());
-  MPI_Bcast(&len, 1, MPI_INT, 0, comm);
-  error.resize(size_t(len));
-  MPI_Bcast(error.data(), len, MPI_CHAR, 0, comm);
+  // Rank 0's verdict on every rank, so that all throw the same error.
+  error = io::detail::broadcast_string(comm, error);
   if (!error.empty()) throw ModelError(error);
 }
 

@@ -58,6 +58,12 @@ std::string json_number(double v) {
   return b;
 }
 
+std::string fmt(const char* format, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, format, v);
+  return b;
+}
+
 std::string json_array(const std::vector<double>& v) {
   std::string o = "[";
   for (size_t i = 0; i < v.size(); ++i) o += (i ? ", " : "") + json_number(v[i]);

@@ -40,6 +40,8 @@ class JsonRecord {
 };
 
 std::string json_number(double v);
+// printf-style formatting of one number, for log lines: fmt("%.3e", dt).
+std::string fmt(const char* format, double v);
 std::string json_array(const std::vector<double>& v);
 
 }  // namespace aeolus::app
