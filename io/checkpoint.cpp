@@ -108,14 +108,14 @@ void define_checkpoint(NetcdfFile& f, const CheckpointInfo& info,
   for (const auto& [name, value] : info.extra) f.put_att("", kExtraPrefix + name, value);
   if (fields.empty()) return;
   const CartesianGrid& grid = fields.front()->grid();
-  detail::define_grid(f, grid, {"m", "m", "m"});
+  detail::define_grid(f, grid, cartesian_axes());
   for (const Field* field : fields) {
     f.def_var(field->name(), "double", detail::spatial_dims(grid.dim()));
     // Checkpoints hold state, not diagnostics; the units live in the run's output file.
     f.put_att(field->name(), "long_name", "checkpointed state of field " + field->name());
   }
   f.end_def();
-  detail::write_coordinates(f, grid);
+  detail::write_coordinates(f, grid, cartesian_axes());
 }
 
 void prune(const std::string& dir, int keep) {

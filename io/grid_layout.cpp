@@ -2,18 +2,49 @@
 
 #include "grids/error.hpp"
 
+namespace aeolus::io {
+
+std::vector<AxisMeta> cartesian_axes(const std::vector<std::string>& units) {
+  std::vector<AxisMeta> axes;
+  for (const char* n : {"x", "y", "z"}) {
+    AxisMeta a;
+    a.name = n;
+    a.units = axes.size() < units.size() ? units[axes.size()] : "m";
+    a.standard_name = std::string("projection_") + n + "_coordinate";
+    a.long_name = std::string(n) + " coordinate of cell centre";
+    axes.push_back(a);
+  }
+  return axes;
+}
+
+std::vector<AxisMeta> latlon_axes() {
+  return {{"lon", "degrees_east", "longitude", "longitude of cell centre", "", true},
+          {"lat", "degrees_north", "latitude", "latitude of cell centre", "", true},
+          {"lev", "1", "", "model level index (0 = model top)", "down", false}};
+}
+
+}  // namespace aeolus::io
+
 namespace aeolus::io::detail {
 
 namespace {
-const std::array<const char*, 3> kDimNames{"x", "y", "z"};
 const std::array<const char*, 3> kAxis{"X", "Y", "Z"};
+
+const AxisMeta& axis(const std::vector<AxisMeta>& axes, int d) {
+  if (size_t(d) >= axes.size()) {
+    throw IoError("output: no axis description for dimension " + std::to_string(d));
+  }
+  return axes[size_t(d)];
+}
 }  // namespace
 
-std::vector<std::string> spatial_dims(int dim) {
+std::vector<std::string> spatial_dims(const std::vector<AxisMeta>& axes, int dim) {
   std::vector<std::string> dims;
-  for (int d = dim - 1; d >= 0; --d) dims.emplace_back(kDimNames[size_t(d)]);
+  for (int d = dim - 1; d >= 0; --d) dims.push_back(axis(axes, d).name);
   return dims;
 }
+
+std::vector<std::string> spatial_dims(int dim) { return spatial_dims(cartesian_axes(), dim); }
 
 std::vector<size_t> spatial_shape(const CartesianGrid& grid) {
   std::vector<size_t> shape;
@@ -33,30 +64,47 @@ std::string names_string(const std::vector<std::string>& names) {
   return s + ")";
 }
 
-void define_grid(NetcdfFile& file, const CartesianGrid& grid,
-                 const std::vector<std::string>& axis_units) {
+void define_grid(NetcdfFile& file, const CartesianGrid& grid, const std::vector<AxisMeta>& axes) {
+  bool any_bounds = false;
   for (int d = grid.dim() - 1; d >= 0; --d) {
-    const std::string name = kDimNames[size_t(d)];
-    file.def_dim(name, size_t(grid.n(d)));
-    file.def_var(name, "double", {name});
-    file.put_att(name, "units", size_t(d) < axis_units.size() ? axis_units[size_t(d)] : "m");
-    file.put_att(name, "axis", kAxis[size_t(d)]);
-    file.put_att(name, "standard_name", "projection_" + name + "_coordinate");
-    file.put_att(name, "long_name", name + " coordinate of cell centre");
+    const AxisMeta& a = axis(axes, d);
+    file.def_dim(a.name, size_t(grid.n(d)));
+    file.def_var(a.name, "double", {a.name});
+    file.put_att(a.name, "units", a.units);
+    file.put_att(a.name, "axis", kAxis[size_t(d)]);
+    if (!a.standard_name.empty()) file.put_att(a.name, "standard_name", a.standard_name);
+    file.put_att(a.name, "long_name", a.long_name);
+    if (!a.positive.empty()) file.put_att(a.name, "positive", a.positive);
+    if (a.bounds) {
+      if (!any_bounds) file.def_dim("nv", 2);
+      any_bounds = true;
+      const std::string b = a.name + "_bnds";
+      file.put_att(a.name, "bounds", b);
+      file.def_var(b, "double", {a.name, "nv"});
+    }
   }
 }
 
-void write_coordinates(NetcdfFile& file, const CartesianGrid& grid) {
+void write_coordinates(NetcdfFile& file, const CartesianGrid& grid,
+                       const std::vector<AxisMeta>& axes) {
   for (int d = 0; d < grid.dim(); ++d) {
-    std::vector<double> centres(size_t(grid.n(d)));
-    for (index_t i = 0; i < grid.n(d); ++i) centres[size_t(i)] = grid.center(d, i);
-    file.put(kDimNames[size_t(d)], {}, {}, centres.data());
+    const AxisMeta& a = axis(axes, d);
+    const size_t n = size_t(grid.n(d));
+    std::vector<double> centres(n), bounds(2 * n);
+    for (index_t i = 0; i < grid.n(d); ++i) {
+      centres[size_t(i)] = grid.center(d, i);
+      bounds[2 * size_t(i)] = grid.lo(d) + real_t(i) * grid.dx(d);
+      bounds[2 * size_t(i) + 1] = i + 1 == grid.n(d) ? grid.hi(d) : grid.lo(d) + real_t(i + 1) * grid.dx(d);
+    }
+    file.put(a.name, {}, {}, centres.data());
+    if (a.bounds) file.put(a.name + "_bnds", {}, {}, bounds.data());
   }
 }
 
-void check_grid(const NetcdfFile& file, const CartesianGrid& grid) {
-  for (int d = 0; d < 3; ++d) {
-    const std::string name = kDimNames[size_t(d)];
+void check_grid(const NetcdfFile& file, const CartesianGrid& grid,
+                const std::vector<AxisMeta>& axes) {
+  for (int d = 0; d < 3 && size_t(d) < axes.size(); ++d) {
+    const std::string name = axes[size_t(d)].name;
     const bool used = d < grid.dim();
     const bool present = file.has_var(name);
     if (used != present) {

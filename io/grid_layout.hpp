@@ -8,20 +8,24 @@
 
 #include "grids/cartesian_grid.hpp"
 #include "io/netcdf_file.hpp"
+#include "io/output_writer.hpp"
 
 namespace aeolus::io::detail {
 
-std::vector<std::string> spatial_dims(int dim);                   // e.g. {"y", "x"}
+// Axis names of the used dimensions, slowest first, e.g. {"y", "x"} or {"lat", "lon"}.
+std::vector<std::string> spatial_dims(const std::vector<AxisMeta>& axes, int dim);
+std::vector<std::string> spatial_dims(int dim);                   // default names {"y", "x"}
 std::vector<size_t> spatial_shape(const CartesianGrid& grid);     // e.g. {ny, nx}
 std::string shape_string(const std::vector<size_t>& shape);       // "[ny, nx]"
 std::string names_string(const std::vector<std::string>& names);  // "(time, y, x)"
 
 // Define mode: dimensions and CF coordinate variables x[, y[, z]].
-void define_grid(NetcdfFile& file, const CartesianGrid& grid,
-                 const std::vector<std::string>& axis_units);
-// Data mode: cell centres into the coordinate variables.
-void write_coordinates(NetcdfFile& file, const CartesianGrid& grid);
+void define_grid(NetcdfFile& file, const CartesianGrid& grid, const std::vector<AxisMeta>& axes);
+// Data mode: cell centres (and bounds) into the coordinate variables.
+void write_coordinates(NetcdfFile& file, const CartesianGrid& grid,
+                       const std::vector<AxisMeta>& axes);
 // Throws IoError naming the file and dimension when the file's dimensions differ from the grid.
-void check_grid(const NetcdfFile& file, const CartesianGrid& grid);
+void check_grid(const NetcdfFile& file, const CartesianGrid& grid,
+                const std::vector<AxisMeta>& axes);
 
 }  // namespace aeolus::io::detail

@@ -29,12 +29,19 @@ void put_meta(NetcdfFile& file, const VariableMeta& m) {
 // Deterministic checks of the spec, run on every rank so every rank throws the same error.
 void check_spec(const OutputSpec& spec) {
   if (spec.path.empty()) throw IoError("output: empty path");
-  std::set<std::string> names{"x", "y", "z", kTime};
-  for (const auto* list : {&spec.fields, &spec.scalars}) {
+  std::set<std::string> names{kTime, "nv"};
+  for (const auto& a : spec.axes) names.insert(a.name), names.insert(a.name + "_bnds");
+  std::vector<VariableMeta> statics;
+  for (const auto& sf : spec.static_fields) {
+    if (!sf.second) throw IoError(spec.path + ": static field '" + sf.first.name + "' is null");
+    statics.push_back(sf.first);
+  }
+  const std::vector<VariableMeta>* lists[] = {&spec.fields, &spec.scalars, &statics};
+  for (const std::vector<VariableMeta>* list : lists) {
     for (const auto& m : *list) {
       if (m.name.empty() || !names.insert(m.name).second) {
         throw IoError(spec.path + ": variable name '" + m.name +
-                      "' is empty or used twice (x, y, z and time are taken)");
+                      "' is empty or used twice (the axis names, their bounds and time are taken)");
       }
     }
   }
@@ -47,6 +54,7 @@ struct OutputWriter::Impl {
   OutputSpec spec;
   std::string part_path;
   std::unique_ptr<NetcdfFile> file;  // rank 0 only
+  std::vector<std::vector<real_t>> static_values;  // gathered static fields (rank 0)
   bool finalized = false;
 
   MPI_Comm comm() const { return grid->comm(); }
@@ -88,14 +96,19 @@ struct OutputWriter::Impl {
     f.put_att(kTime, "standard_name", "time");
     f.put_att(kTime, "axis", "T");
     f.put_att(kTime, "long_name", "time");
-    detail::define_grid(f, *grid, spec.axis_units);
+    detail::define_grid(f, *grid, spec.axes);
 
     std::vector<std::string> dims{kTime};
     std::vector<size_t> chunks{1};  // one frame per chunk: a frame is written and read whole
-    for (const auto& d : detail::spatial_dims(grid->dim())) dims.push_back(d);
+    for (const auto& d : detail::spatial_dims(spec.axes, grid->dim())) dims.push_back(d);
     for (size_t n : detail::spatial_shape(*grid)) chunks.push_back(n);
     for (const auto& m : spec.fields) {
       f.def_var(m.name, "double", dims, 1, chunks);
+      put_meta(f, m);
+      if (!spec.cell_measures.empty()) f.put_att(m.name, "cell_measures", spec.cell_measures);
+    }
+    for (const auto& [m, field] : spec.static_fields) {
+      f.def_var(m.name, "double", detail::spatial_dims(spec.axes, grid->dim()));
       put_meta(f, m);
     }
     for (const auto& m : spec.scalars) {
@@ -103,7 +116,10 @@ struct OutputWriter::Impl {
       put_meta(f, m);
     }
     f.end_def();
-    detail::write_coordinates(f, *grid);
+    detail::write_coordinates(f, *grid, spec.axes);
+    for (size_t i = 0; i < spec.static_fields.size(); ++i) {
+      f.put(spec.static_fields[i].first.name, {}, {}, static_values[i].data());
+    }
     f.sync();
   }
 
@@ -116,9 +132,9 @@ struct OutputWriter::Impl {
     if (!f.has_att("", kComplete)) {
       throw IoError(part_path + ": not an Aeolus output file (no attribute " + kComplete + ")");
     }
-    detail::check_grid(f, *grid);
+    detail::check_grid(f, *grid, spec.axes);
     std::vector<std::string> field_dims{kTime};
-    for (const auto& d : detail::spatial_dims(grid->dim())) field_dims.push_back(d);
+    for (const auto& d : detail::spatial_dims(spec.axes, grid->dim())) field_dims.push_back(d);
     auto expect_var = [&](const std::string& name, const std::vector<std::string>& dims) {
       if (!f.has_var(name)) throw IoError(part_path + ": variable '" + name + "' not found");
       const auto have = f.var_dims(name);
@@ -148,6 +164,11 @@ OutputWriter::OutputWriter(const CartesianGrid& grid, OutputSpec spec, bool resu
   impl_->grid = &grid;
   impl_->spec = std::move(spec);
   impl_->part_path = impl_->spec.path + ".part";
+  if (!resume) {  // collective gathers before rank 0 alone creates the file
+    for (const auto& sf : impl_->spec.static_fields) {
+      impl_->static_values.push_back(sf.second->gather_to_root());
+    }
+  }
   detail::on_root(grid.comm(), [&] {
     if (resume) {
       impl_->reopen(next_frame);

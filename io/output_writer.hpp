@@ -26,6 +26,20 @@ struct VariableMeta {
   std::string standard_name;  // empty where CF defines none
 };
 
+// A spatial axis as the file names and describes it (CF coordinate variable of cell centres).
+struct AxisMeta {
+  std::string name;           // dimension and coordinate variable name
+  std::string units;
+  std::string standard_name;  // empty where CF defines none
+  std::string long_name;
+  std::string positive;       // "up"/"down" for vertical axes, else empty
+  bool bounds = false;        // also write NAME_bnds(NAME, nv) with the cell edges
+};
+// x, y, z in the given units (projection coordinates of an idealised box).
+std::vector<AxisMeta> cartesian_axes(const std::vector<std::string>& units = {"m", "m", "m"});
+// lon (degrees_east), lat (degrees_north) with bounds, lev (model level index from the top).
+std::vector<AxisMeta> latlon_axes();
+
 struct OutputSpec {
   std::string path;                               // final path, e.g. case/output/advection.nc
   std::vector<VariableMeta> fields;               // one per Field passed to write_frame, in order
@@ -34,7 +48,11 @@ struct OutputSpec {
   // CF 4.4 wants a reference time; idealised runs count from an arbitrary epoch.
   std::string time_units = "seconds since 2000-01-01 00:00:00";
   std::string calendar = "proleptic_gregorian";
-  std::vector<std::string> axis_units{"m", "m", "m"};
+  std::vector<AxisMeta> axes = cartesian_axes();  // one per grid dimension, x first
+  // Time-independent fields written once at creation (e.g. cell_area), and the CF
+  // cell_measures attribute given to every field ("area: cell_area"; empty for none).
+  std::vector<std::pair<VariableMeta, const Field*>> static_fields;
+  std::string cell_measures;
 };
 
 class OutputWriter {

@@ -220,6 +220,13 @@ YAML::Node Section::lookup(const std::string& key) {
 
 bool Section::has(const std::string& key) const { return key_line(key) >= 0; }
 
+std::vector<std::string> Section::keys() const {
+  std::vector<std::string> out;
+  if (!node_.IsMap()) return out;
+  for (const auto& kv : node_) out.push_back(kv.first.Scalar());
+  return out;
+}
+
 double Section::get_double(const std::string& key, double def, Range range) {
   const YAML::Node n = lookup(key);
   double v = def;

@@ -58,6 +58,8 @@ class Section {
   std::string require_string(const std::string& key);
 
   bool has(const std::string& key) const;
+  // Keys of this mapping in document order (for user-named entries, e.g. tracers by name).
+  std::vector<std::string> keys() const;
   // Sub-section (a mapping); a missing section reads as empty (all defaults).
   Section section(const std::string& key);
 

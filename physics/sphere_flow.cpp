@@ -1,1 +1,279 @@
-// placeholder: being written
+#include "physics/sphere_flow.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <utility>
+
+#include "grids/error.hpp"
+
+namespace aeolus::physics {
+
+namespace {
+
+constexpr real_t kPi = 3.14159265358979323846;
+// Nair & Lauritzen (2010) work on the unit sphere with T = 5.
+constexpr real_t kNlPeriod = 5.0;
+
+enum class Kind { williamson, nl1, nl2, nl3, nl4, lauritzen_divergent };
+
+struct Flow {
+  Kind kind = Kind::williamson;
+  real_t alpha = 0;
+  real_t period = 1;
+};
+
+Flow resolve(const SphereFlowParams& p) {
+  if (!(p.period > 0) || !std::isfinite(p.period)) {
+    std::ostringstream os;
+    os << "flow: period = " << p.period << " s, expected a positive number";
+    throw ConfigError(os.str());
+  }
+  Flow f;
+  f.alpha = p.alpha;
+  f.period = p.period;
+  if (p.type == "williamson") {
+    f.kind = Kind::williamson;
+  } else if (p.type == "nair_lauritzen") {
+    switch (p.nl_case) {
+      case 1:
+        f.kind = Kind::nl1;
+        break;
+      case 2:
+        f.kind = Kind::nl2;
+        break;
+      case 3:
+        f.kind = Kind::nl3;
+        break;
+      case 4:
+        f.kind = Kind::nl4;
+        break;
+      default:
+        throw ConfigError("flow: nl_case = " + std::to_string(p.nl_case) +
+                          ", expected 1, 2, 3 or 4 (Nair & Lauritzen 2010 cases)");
+    }
+  } else if (p.type == "lauritzen_nondivergent") {
+    f.kind = Kind::nl4;  // the same flow: NL2010 case 4 with T = period
+  } else if (p.type == "lauritzen_divergent") {
+    f.kind = Kind::lauritzen_divergent;
+  } else {
+    std::string names;
+    for (const auto& n : sphere_flow_names()) names += (names.empty() ? "" : ", ") + n;
+    throw ConfigError("flow: unknown type '" + p.type + "', expected one of: " + names);
+  }
+  return f;
+}
+
+bool divergent(Kind k) { return k == Kind::nl3 || k == Kind::lauritzen_divergent; }
+
+// Winds from sin/cos of the latitude (so the grid's exact pole values can be used).
+void wind_sc(const Flow& f, real_t a, real_t lon, real_t sl, real_t cl, real_t t, real_t& u,
+             real_t& v) {
+  if (f.kind == Kind::williamson) {
+    const real_t u0 = 2 * kPi * a / f.period;
+    const real_t ca = std::cos(f.alpha), sa = std::sin(f.alpha);
+    u = u0 * (cl * ca + sl * std::cos(lon) * sa);
+    v = -u0 * std::sin(lon) * sa;
+    return;
+  }
+  const real_t s = kNlPeriod / f.period;  // unit-sphere time per second
+  const real_t tu = s * t;
+  const real_t c = std::cos(kPi * tu / kNlPeriod);
+  const real_t sin2lat = 2 * sl * cl;
+  real_t uu = 0, vu = 0;  // unit-sphere winds
+  switch (f.kind) {
+    case Kind::nl1: {
+      const real_t k = 2.4, sh = std::sin(0.5 * lon);
+      uu = k * sh * sh * sin2lat * c;
+      vu = 0.5 * k * std::sin(lon) * cl * c;
+      break;
+    }
+    case Kind::nl2: {
+      const real_t k = 2.0, sn = std::sin(lon);
+      uu = k * sn * sn * sin2lat * c;
+      vu = k * std::sin(2 * lon) * cl * c;
+      break;
+    }
+    case Kind::nl3: {
+      const real_t k = 1.0, sh = std::sin(0.5 * lon);
+      uu = -k * sh * sh * sin2lat * cl * cl * c;
+      vu = 0.5 * k * std::sin(lon) * cl * cl * cl * c;
+      break;
+    }
+    case Kind::nl4: {
+      const real_t k = 2.0, lp = lon - 2 * kPi * tu / kNlPeriod, sn = std::sin(lp);
+      uu = k * sn * sn * sin2lat * c + 2 * kPi * cl / kNlPeriod;
+      vu = k * std::sin(2 * lp) * cl * c;
+      break;
+    }
+    case Kind::lauritzen_divergent: {
+      const real_t k = 1.0, lp = lon - 2 * kPi * tu / kNlPeriod, sh = std::sin(0.5 * lp);
+      uu = -k * sh * sh * sin2lat * cl * cl * c + 2 * kPi * cl / kNlPeriod;
+      vu = 0.5 * k * std::sin(lp) * cl * cl * cl * c;
+      break;
+    }
+    case Kind::williamson:
+      break;
+  }
+  u = a * s * uu;
+  v = a * s * vu;
+}
+
+real_t psi_sc(const Flow& f, real_t a, real_t lon, real_t sl, real_t cl, real_t t) {
+  if (f.kind == Kind::williamson) {
+    const real_t u0 = 2 * kPi * a / f.period;
+    return -u0 * a * (sl * std::cos(f.alpha) - std::cos(lon) * cl * std::sin(f.alpha));
+  }
+  const real_t s = kNlPeriod / f.period;
+  const real_t tu = s * t;
+  const real_t c = std::cos(kPi * tu / kNlPeriod);
+  real_t psi = 0;
+  switch (f.kind) {
+    case Kind::nl1: {
+      const real_t sh = std::sin(0.5 * lon);
+      psi = 2.4 * sh * sh * cl * cl * c;
+      break;
+    }
+    case Kind::nl2: {
+      const real_t sn = std::sin(lon);
+      psi = 2.0 * sn * sn * cl * cl * c;
+      break;
+    }
+    case Kind::nl4: {
+      const real_t sn = std::sin(lon - 2 * kPi * tu / kNlPeriod);
+      psi = 2.0 * sn * sn * cl * cl * c - (2 * kPi / kNlPeriod) * sl;
+      break;
+    }
+    default:
+      throw ConfigError("flow: the divergent flow has no stream function");
+  }
+  return a * a * s * psi;
+}
+
+// 3-point Gauss-Legendre on [-1, 1].
+constexpr real_t kGaussX[3] = {-0.77459666924148337704, 0.0, 0.77459666924148337704};
+constexpr real_t kGaussW[3] = {5.0 / 9.0, 8.0 / 9.0, 5.0 / 9.0};
+
+void swept_nondivergent(const Flow& f, const SphereGrid& g, real_t th, real_t dt,
+                        SphereFaceFluxes& out) {
+  const index_t nx = g.nlon(), ny = g.nlat(), h = g.halo();
+  const index_t j0 = g.lat_start(), nj = g.lat_count();
+  const real_t a = g.radius();
+  const index_t e0 = std::max<index_t>(0, j0 - h), e1 = std::min<index_t>(ny, j0 + nj + h);
+  std::vector<real_t> prev(static_cast<size_t>(nx)), cur(static_cast<size_t>(nx));
+  for (index_t e = e0; e <= e1; ++e) {
+    const real_t sl = g.sin_lat_edge(e), cl = g.cos_lat_edge(e);
+    for (index_t i = 0; i < nx; ++i) cur[size_t(i)] = psi_sc(f, a, g.lon_edge(i), sl, cl, th);
+    if (e > e0) {
+      // West faces of row e - 1: psi(south corner) - psi(north corner).
+      real_t* xa = out.xa.data() + (e - 1 - j0 + h) * nx;
+      for (index_t i = 0; i < nx; ++i) xa[i] = dt * (prev[size_t(i)] - cur[size_t(i)]);
+    }
+    if (e >= j0 && e <= j0 + nj) {
+      // South faces of row e: psi(east corner) - psi(west corner); zero-length pole edges.
+      real_t* ya = out.ya.data() + (e - j0) * nx;
+      if (e == 0 || e == ny) {
+        std::fill(ya, ya + nx, 0.0);
+      } else {
+        for (index_t i = 0; i < nx; ++i) ya[i] = dt * (cur[size_t((i + 1) % nx)] - cur[size_t(i)]);
+      }
+    }
+    std::swap(prev, cur);
+  }
+}
+
+void swept_divergent(const Flow& f, const SphereGrid& g, real_t th, real_t dt,
+                     SphereFaceFluxes& out) {
+  const index_t nx = g.nlon(), ny = g.nlat(), h = g.halo();
+  const index_t j0 = g.lat_start(), nj = g.lat_count();
+  const real_t a = g.radius();
+  const index_t r0 = std::max<index_t>(0, j0 - h), r1 = std::min<index_t>(ny, j0 + nj + h);
+  real_t sl[3], cl[3];
+  for (index_t j = r0; j < r1; ++j) {
+    const real_t mid = 0.5 * (g.lat_edge(j) + g.lat_edge(j + 1));
+    const real_t half = 0.5 * (g.lat_edge(j + 1) - g.lat_edge(j));
+    for (int k = 0; k < 3; ++k) {
+      sl[k] = std::sin(mid + half * kGaussX[k]);
+      cl[k] = std::cos(mid + half * kGaussX[k]);
+    }
+    real_t* xa = out.xa.data() + (j - j0 + h) * nx;
+    for (index_t i = 0; i < nx; ++i) {
+      real_t sum = 0;
+      for (int k = 0; k < 3; ++k) {
+        real_t u = 0, v = 0;
+        wind_sc(f, a, g.lon_edge(i), sl[k], cl[k], th, u, v);
+        sum += kGaussW[k] * u;
+      }
+      xa[i] = dt * a * half * sum;
+    }
+  }
+  const real_t hl = 0.5 * g.dlon();
+  for (index_t e = j0; e <= j0 + nj; ++e) {
+    real_t* ya = out.ya.data() + (e - j0) * nx;
+    if (e == 0 || e == ny) {
+      std::fill(ya, ya + nx, 0.0);
+      continue;
+    }
+    const real_t sle = g.sin_lat_edge(e), cle = g.cos_lat_edge(e);
+    for (index_t i = 0; i < nx; ++i) {
+      const real_t mid = g.lon_edge(i) + hl;
+      real_t sum = 0;
+      for (int k = 0; k < 3; ++k) {
+        real_t u = 0, v = 0;
+        wind_sc(f, a, mid + hl * kGaussX[k], sle, cle, th, u, v);
+        sum += kGaussW[k] * v;
+      }
+      ya[i] = dt * a * cle * hl * sum;
+    }
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& sphere_flow_names() {
+  static const std::vector<std::string> names = {"williamson", "nair_lauritzen",
+                                                 "lauritzen_nondivergent", "lauritzen_divergent"};
+  return names;
+}
+
+void validate(const SphereFlowParams& p) { resolve(p); }
+
+bool is_divergent(const SphereFlowParams& p) { return divergent(resolve(p).kind); }
+
+void sphere_wind(const SphereFlowParams& p, real_t a, real_t lon, real_t lat, real_t t, real_t& u,
+                 real_t& v) {
+  wind_sc(resolve(p), a, lon, std::sin(lat), std::cos(lat), t, u, v);
+}
+
+real_t stream_function(const SphereFlowParams& p, real_t a, real_t lon, real_t lat, real_t t) {
+  const Flow f = resolve(p);
+  if (divergent(f.kind)) {
+    throw ConfigError("flow: type '" + p.type + "'" +
+                      (p.type == "nair_lauritzen" ? " (nl_case 3)" : "") +
+                      " is divergent and has no stream function");
+  }
+  return psi_sc(f, a, lon, std::sin(lat), std::cos(lat), t);
+}
+
+void sphere_swept_areas(const SphereFlowParams& p, const SphereGrid& g, real_t t, real_t dt,
+                        SphereFaceFluxes& out) {
+  const Flow f = resolve(p);
+  const size_t nx = size_t(g.nlon()), h = size_t(g.halo()), nj = size_t(g.lat_count());
+  if (out.xa.size() != (nj + 2 * h) * nx || out.ya.size() != (nj + 1) * nx) out.resize(g);
+  // Rows beyond the poles stay 0; every other entry is overwritten below.
+  std::fill(out.xa.begin(), out.xa.end(), 0.0);
+  const real_t th = t + 0.5 * dt;
+  if (divergent(f.kind)) {
+    swept_divergent(f, g, th, dt, out);
+  } else {
+    swept_nondivergent(f, g, th, dt, out);
+  }
+}
+
+SweptAreaFunction sphere_flow_function(const SphereFlowParams& p, const SphereGrid& g) {
+  validate(p);
+  return
+      [p, &g](real_t t, real_t dt, SphereFaceFluxes& out) { sphere_swept_areas(p, g, t, dt, out); };
+}
+
+}  // namespace aeolus::physics

@@ -11,6 +11,18 @@
 //                   background zonal rotation.
 //  lauritzen_nondivergent / lauritzen_divergent: Lauritzen et al. (2012) dimensional flows
 //                   (= NL2010 cases 4 and 3 with their 2012 coefficients), T = period.
+//                   lauritzen_nondivergent is NL2010 case 4 exactly; lauritzen_divergent is NL2010
+//                   case 3 (k = 1) plus the background rotation 2 pi a cos(theta) / T in
+//                   lambda' = lambda - 2 pi t / T.
+//
+// Stream functions of the non-divergent flows (u = -(1/a) dpsi/dtheta,
+// v = (1/(a cos theta)) dpsi/dlambda; unit sphere, T = 5, c(t) = cos(pi t / T)):
+//  williamson:  psi = -u0 a (sin theta cos alpha - cos lambda cos theta sin alpha)
+//  NL case 1:   psi = k sin^2(lambda/2) cos^2(theta) c(t),                     k = 2.4
+//  NL case 2:   psi = k sin^2(lambda) cos^2(theta) c(t),                       k = 2
+//  NL case 4:   psi = k sin^2(lambda') cos^2(theta) c(t) - (2 pi / T) sin theta, k = 2
+// dimensional: psi_dim(lambda, theta, t) = a^2 s psi_unit(lambda, theta, s t), s = 5 / period.
+// The tests check every one against its winds by finite differences.
 #include <string>
 #include <vector>
 
@@ -26,6 +38,8 @@ struct SphereFlowParams {
 };
 
 const std::vector<std::string>& sphere_flow_names();
+// Throws ConfigError for an unknown type, nl_case outside 1..4 or a non-positive period.
+void validate(const SphereFlowParams& p);
 bool is_divergent(const SphereFlowParams& p);
 
 // Wind (m/s) at a point and time.
@@ -39,10 +53,15 @@ real_t stream_function(const SphereFlowParams& p, real_t a, real_t lon, real_t l
 // winds at t + dt/2: non-divergent flows as exact stream-function differences between face
 // corners (discretely non-divergent to round-off, zero on pole edges); divergent flows as
 // Gauss-Legendre integrals of the normal wind along each edge.
+// Details: psi is evaluated once per corner (using the grid's sin/cos of the edge latitudes, so
+// psi at a pole is independent of longitude), so a face shared by two cells or two ranks gets
+// bitwise the same value on both sides. Divergent flows use 3-point Gauss-Legendre along each
+// edge: xa = dt a int u dlat, ya = dt a cos(lat) int v dlon. ya is exactly 0 on the pole edges;
+// xa rows beyond a pole are 0 (unused). `out` is resized for g when its sizes differ.
 void sphere_swept_areas(const SphereFlowParams& p, const SphereGrid& g, real_t t, real_t dt,
                         SphereFaceFluxes& out);
 
-// The flow as a stepper input.
+// The flow as a stepper input (captures p by value and g by reference: g must outlive it).
 SweptAreaFunction sphere_flow_function(const SphereFlowParams& p, const SphereGrid& g);
 
 }  // namespace aeolus::physics

@@ -2,6 +2,7 @@
 // The central seam of Aeolus: a classical scheme and a neural emulator implement this one
 // interface, so the driver, outputs, diagnostics and checkpoints never know which one runs.
 #include <string>
+#include <vector>
 
 #include "grids/field.hpp"
 #include "grids/types.hpp"
@@ -35,6 +36,26 @@ class Stepper {
   // driver then does not shorten steps to land on output times, and requires output times
   // and t_end to be multiples of the step.
   virtual bool fixed_step() const { return false; }
+
+  // Advance several fields (tracers carried by the same flow) by one common step; the contract
+  // of step() holds for each. The default steps each field with the same t and dt; a stepper
+  // with state shared by the tracers (the air mass of 3D transport) overrides it to update that
+  // state once per step.
+  virtual void step_all(const std::vector<Field*>& qs, real_t& t, real_t& dt) {
+    real_t t_out = t, dt_out = dt;
+    for (Field* q : qs) {
+      real_t tq = t, dtq = dt;
+      step(*q, tq, dtq);
+      t_out = tq;
+      dt_out = dtq;
+    }
+    t = t_out;
+    dt = dt_out;
+  }
+
+  // The stepper's own evolving state (e.g. air mass) that checkpoints must hold for a bitwise
+  // restart; the driver saves and restores these fields with the tracers. Empty by default.
+  virtual std::vector<Field*> state_fields() { return {}; }
 };
 
 }  // namespace aeolus

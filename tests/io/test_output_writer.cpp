@@ -51,7 +51,7 @@ OutputSpec spec_for(const std::string& path) {
   s.scalars = {{"mass", "kg", "total mass", ""}};
   s.attributes = {{"title", "unit test"}, {"source", "aeolus"}};
   s.time_units = "seconds since 2000-01-01";
-  s.axis_units = {"km", "m", "m"};
+  s.axes = cartesian_axes({"km", "m", "m"});
   return s;
 }
 

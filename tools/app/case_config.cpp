@@ -6,6 +6,7 @@
 
 #include "grids/error.hpp"
 #include "io/yaml_schema.hpp"
+#include "tools/app/sphere_case.hpp"
 
 namespace aeolus::app {
 
@@ -61,6 +62,12 @@ void read_blobs(io::Section& s, physics::InitialConditionParams& p) {
 }
 
 void read_grid(io::Section s, CaseConfig& c) {
+  c.grid_type = s.get_choice("type", c.grid_type, {"cartesian", "latlon"});
+  if (c.grid_type == "latlon") {
+    read_sphere_grid(s, c);
+    s.finish();
+    return;
+  }
   auto& g = c.grid;
   g.dim = int(s.get_int("dim", 2, Range::closed(1, 3)));
   const size_t d = size_t(g.dim);
@@ -88,6 +95,12 @@ void read_grid(io::Section s, CaseConfig& c) {
 }
 
 void read_physics(io::Section s, CaseConfig& c) {
+  if (c.grid_type == "latlon") {
+    s.get_choice("equation", "transport", {"transport"});
+    read_sphere_physics(s, c);
+    s.finish();
+    return;
+  }
   s.get_choice("equation", "advection", {"advection"});
   const size_t d = size_t(c.grid.dim);
   {
@@ -157,17 +170,24 @@ CaseConfig load_case(const std::string& case_dir) {
     auto s = root.section("stepper");
     c.stepper = s.get_choice("type", c.stepper, stepper_names());
     auto sc = s.section("scheme");
-    c.scheme.reconstruction =
-        sc.get_choice("reconstruction", c.scheme.reconstruction, fv_reconstruction_names());
-    c.scheme.time_integrator =
-        sc.get_choice("time_integrator", c.scheme.time_integrator, fv_time_integrator_names());
+    if (c.grid_type == "latlon") {
+      auto& p = c.sphere.scheme;
+      p.reconstruction = sc.get_choice("reconstruction", p.reconstruction, {"ppm", "van_leer"});
+      p.limiter = sc.get_choice("limiter", p.limiter, {"monotone", "none"});
+    } else {
+      c.scheme.reconstruction =
+          sc.get_choice("reconstruction", c.scheme.reconstruction, fv_reconstruction_names());
+      c.scheme.time_integrator =
+          sc.get_choice("time_integrator", c.scheme.time_integrator, fv_time_integrator_names());
+    }
     sc.finish();
     s.finish();
   }
   {
     auto s = root.section("time");
     c.time.t_end = s.require_double("t_end", Range::positive());
-    const double max_cfl = fv_max_cfl(c.scheme);
+    // Latitude-longitude: the meridional Courant number (the zonal one may exceed 1).
+    const double max_cfl = c.grid_type == "latlon" ? 1.0 : fv_max_cfl(c.scheme);
     c.time.cfl = s.get_double("cfl", c.time.cfl, Range{0.0, max_cfl, true, false});
     c.time.dt_max = s.get_double("dt_max", c.time.dt_max, Range::non_negative());
     c.time.max_steps = s.get_int("max_steps", c.time.max_steps, Range::closed(1, 1e15));
@@ -195,6 +215,7 @@ CaseConfig load_case(const std::string& case_dir) {
     c.progress_every = s.get_int("progress_every", c.progress_every, Range::closed(1, 1e15));
     s.finish();
   }
+  if (c.grid_type == "latlon") read_sphere_diagnostics(root.section("diagnostics"), c);
   {
     auto s = root.section("emulator");
     c.model = s.get_string("model", c.model);

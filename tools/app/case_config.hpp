@@ -9,8 +9,12 @@
 
 #include "emulators/emulator.hpp"
 #include "grids/cartesian_grid.hpp"
+#include "grids/sphere_grid.hpp"
 #include "physics/advection.hpp"
+#include "physics/sphere_flow.hpp"
+#include "physics/sphere_tracers.hpp"
 #include "solvers/fv_advection.hpp"
+#include "solvers/sphere_transport.hpp"
 
 namespace aeolus::app {
 
@@ -60,12 +64,43 @@ struct EvalParams {
   int steps = 100;       // emulator steps
 };
 
+// A tracer of a sphere case (physics.tracers.NAME).
+struct TracerConfig {
+  std::string name;
+  std::string units = "1";
+  std::string long_name;
+  physics::SphereTracerParams initial;
+};
+
+// Diagnostics of a sphere case (section diagnostics).
+struct SphereDiagnosticsParams {
+  bool error_norms = true;  // vs the exact solution wherever it is known (output frames, end)
+  // Lauritzen et al. (2012) filament diagnostic of one tracer at one time (empty: none).
+  std::string filament_tracer;
+  real_t filament_time = 0;
+  // Lauritzen et al. (2012) mixing diagnostics of a tracer pair at one time (empty: none).
+  std::string mixing_tracer1, mixing_tracer2;
+  real_t mixing_time = 0;
+};
+
+// grid.type: latlon (tracer transport on the sphere).
+struct SphereCaseConfig {
+  SphereGridParams grid;
+  physics::SphereFlowParams flow;
+  SphereSchemeParams scheme;
+  std::vector<TracerConfig> tracers;
+  SphereDiagnosticsParams diagnostics;
+};
+
 struct CaseConfig {
   std::string dir;   // case directory
   std::string name;  // directory name
   std::string file;  // path of case.yaml
   std::string description;
+  std::string grid_type = "cartesian";  // cartesian | latlon
+  // The decomposition (for latlon: x = longitude, y = latitude in degrees, z = level).
   CartesianGridParams grid;
+  SphereCaseConfig sphere;  // grid_type latlon only
   physics::VelocityParams velocity;
   InitialConditionConfig initial;
   std::string stepper = "classical";  // classical | emulator

@@ -14,7 +14,9 @@
 #include "io/collective.hpp"
 #include "io/netcdf_file.hpp"
 #include "io/output_writer.hpp"
+#include "tools/app/case_model.hpp"
 #include "tools/app/run_log.hpp"
+#include "tools/app/sphere_case.hpp"
 #include "tools/app/version.hpp"
 
 namespace aeolus::app {
@@ -50,33 +52,56 @@ std::vector<std::string> checkpoint_files(const std::string& dir) {
   return out;
 }
 
-io::OutputSpec output_spec(const CaseConfig& c, const std::string& stepper) {
+io::OutputSpec output_spec(const CaseConfig& c, const std::string& stepper, CaseModel& model) {
   io::OutputSpec spec;
   spec.path = c.path("output/" + c.output.file);
-  spec.fields = {{"q", "1", "advected scalar (cell average)", ""}};
-  spec.scalars = {{"total_mass", "m2", "integral of q over the domain", ""},
-                  {"q_min", "1", "minimum of q", ""},
-                  {"q_max", "1", "maximum of q", ""}};
-  if (c.grid.dim == 1) spec.scalars[0].units = "m";
-  if (c.grid.dim == 3) spec.scalars[0].units = "m3";
   spec.attributes = {
       {"title", "Aeolus case " + c.name},
       {"source", std::string("aeolus ") + AEOLUS_VERSION + " (" + AEOLUS_GIT_HASH + ")"},
       {"case", c.name},
       {"stepper", stepper},
-      {"config_hash", c.config_hash},
-      {"velocity_type", c.velocity.type},
-      {"reconstruction", c.scheme.reconstruction},
-      {"time_integrator", c.scheme.time_integrator}};
+      {"config_hash", c.config_hash}};
+  model.describe_output(spec);
   return spec;
 }
+
+// Linear advection on a Cartesian box: one field q.
+class CartesianAdvectionModel : public CaseModel {
+ public:
+  CartesianAdvectionModel(const CaseConfig& c, const CartesianGrid& grid) : c_(c), q_(grid, "q") {}
+  std::vector<Field*> fields() override { return {&q_}; }
+  void describe_output(io::OutputSpec& spec) override {
+    spec.fields = {{"q", "1", "advected scalar (cell average)", ""}};
+    spec.scalars = {{"total_mass", "m2", "integral of q over the domain", ""},
+                    {"q_min", "1", "minimum of q", ""},
+                    {"q_max", "1", "maximum of q", ""}};
+    if (c_.grid.dim == 1) spec.scalars[0].units = "m";
+    if (c_.grid.dim == 3) spec.scalars[0].units = "m3";
+    spec.attributes["velocity_type"] = c_.velocity.type;
+    spec.attributes["reconstruction"] = c_.scheme.reconstruction;
+    spec.attributes["time_integrator"] = c_.scheme.time_integrator;
+  }
+  void initialise() override { set_initial_condition(c_, q_); }
+  std::vector<double> frame_scalars(real_t) override { return {q_.integral(), q_.min(), q_.max()}; }
+  real_t mass() override { return q_.integral(); }
+
+ private:
+  const CaseConfig& c_;
+  Field q_;
+};
 
 }  // namespace
 
 std::unique_ptr<CartesianGrid> make_grid(MPI_Comm comm, const CaseConfig& c) {
+  if (c.grid_type == "latlon") return make_sphere_decomposition(comm, c);
   CartesianGridParams p = c.grid;
   p.halo = fv_halo_width(c.scheme);
   return std::make_unique<CartesianGrid>(comm, p);
+}
+
+std::unique_ptr<CaseModel> make_case_model(const CaseConfig& c, const CartesianGrid& grid) {
+  if (c.grid_type == "latlon") return make_sphere_model(c, grid);
+  return std::make_unique<CartesianAdvectionModel>(c, grid);
 }
 
 namespace {
@@ -84,9 +109,14 @@ std::map<std::string, StepperFactory>& registry() {
   static std::map<std::string, StepperFactory> r{
       {"classical",
        [](const CaseConfig& c, const CartesianGrid& grid) -> std::unique_ptr<Stepper> {
+         if (c.grid_type == "latlon") return make_sphere_stepper(c, grid);
          return std::make_unique<FvAdvectionStepper>(grid, c.velocity, c.scheme, c.time.cfl);
        }},
       {"emulator", [](const CaseConfig& c, const CartesianGrid& grid) -> std::unique_ptr<Stepper> {
+         if (c.grid_type == "latlon") {
+           throw ConfigError(c.file + ": the emulator stepper supports Cartesian grids only " +
+                             "(grid.type = latlon)");
+         }
          if (grid.dim() != 2) {
            throw ConfigError(c.file + ": the emulator stepper supports 2D grids only (grid.dim = " +
                              std::to_string(grid.dim()) + ")");
@@ -182,8 +212,8 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
     throw ConfigError("--stepper " + stepper_name + ": unknown stepper (expected one of " + all +
                       ")");
   }
-  const auto spec = output_spec(c, stepper_name);
-  const std::string out_path = spec.path;
+  const std::string out_path = c.path("output/" + c.output.file);
+  const std::string diag_path = c.path("output/diagnostics.nc");
   const std::string part_path = out_path + ".part";
   const std::string ckpt_dir = c.path("checkpoints");
   const std::string logs_dir = c.path("logs");
@@ -192,18 +222,20 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   if (opt.restart && opt.overwrite)
     throw ConfigError("--restart and --overwrite exclude each other");
   if (!opt.restart) {
-    const bool have_old =
-        fs::exists(out_path) || fs::exists(part_path) || !checkpoint_files(ckpt_dir).empty();
+    const bool have_old = fs::exists(out_path) || fs::exists(part_path) ||
+                          fs::exists(diag_path) || !checkpoint_files(ckpt_dir).empty();
     if (have_old && !opt.overwrite) {
       throw IoError(c.path("output") + ": results of an earlier run exist (" +
                     (fs::exists(out_path)    ? out_path
                      : fs::exists(part_path) ? part_path
+                     : fs::exists(diag_path) ? diag_path
                                              : ckpt_dir) +
                     "); pass --overwrite to replace them or --restart to continue");
     }
     if (have_old) {
       remove_if_exists(comm, out_path);
       remove_if_exists(comm, part_path);
+      remove_if_exists(comm, diag_path);
       if (rank == 0) {
         for (auto& f : checkpoint_files(ckpt_dir)) fs::remove(f);
       }
@@ -219,7 +251,17 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
 
   auto grid = make_grid(comm, c);
   auto stepper = make_stepper(stepper_name, c, *grid);
-  Field q(*grid, "q");
+  auto model = make_case_model(c, *grid);
+  const auto spec = output_spec(c, stepper_name, *model);
+  const std::vector<Field*> fields = model->fields();
+  std::vector<const Field*> out_fields(fields.begin(), fields.end());
+  // Checkpoints hold the fields and the stepper's own state (e.g. air mass).
+  std::vector<Field*> ckpt_fields = fields;
+  for (Field* f : stepper->state_fields()) ckpt_fields.push_back(f);
+  std::vector<const Field*> ckpt_const(ckpt_fields.begin(), ckpt_fields.end());
+  std::map<std::string, double> diagnostics;
+  auto event_times = model->event_times();
+  std::sort(event_times.begin(), event_times.end());
 
   RunLog log(comm, logs_dir + "/run.log", !opt.quiet);
   JsonRecord prov;
@@ -252,7 +294,7 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   if (opt.restart) {
     const std::string ck = io::latest_checkpoint(ckpt_dir);
     if (ck.empty()) throw IoError(ckpt_dir + ": no complete checkpoint to restart from");
-    auto info = io::read_checkpoint(ck, {&q});
+    auto info = io::read_checkpoint(ck, ckpt_fields);
     if (info.config_hash != c.config_hash) {
       log.line("warning: case.yaml changed since checkpoint " + ck + " (config hash " +
                info.config_hash + " -> " + c.config_hash + ")");
@@ -272,20 +314,23 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
     t = info.t;
     step = info.step;
     next_output = info.next_output_time;
-    mass0 = info.extra.count("mass_initial") ? info.extra.at("mass_initial") : q.integral();
+    mass0 = info.extra.count("mass_initial") ? info.extra.at("mass_initial") : model->mass();
+    for (const auto& [key, value] : info.extra) {
+      if (key.rfind("diag_", 0) == 0) diagnostics[key.substr(5)] = value;
+    }
     writer = io::OutputWriter::resume(*grid, spec, size_t(info.output_frames));
     prov.set_string("restarted_from", ck);
     log.line("restart from " + ck + " at step " + std::to_string(step) + ", t = " + fmt("%.9g", t));
   } else {
-    set_initial_condition(c, q);
-    mass0 = q.integral();
+    model->initialise();
+    mass0 = model->mass();
     writer = std::make_unique<io::OutputWriter>(*grid, spec);
-    writer->write_frame(0.0, {&q}, {mass0, q.min(), q.max()});
+    writer->write_frame(0.0, out_fields, model->frame_scalars(0.0));
   }
   if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
 
   // An emulator has one trained step: output times and t_end must fall on its multiples.
-  const real_t dt_fixed_probe = stepper->max_dt(q, t);
+  const real_t dt_fixed_probe = stepper->max_dt(*fields.front(), t);
   const bool fixed_step = stepper->fixed_step();
   if (fixed_step) {
     for (auto [key, value] : {std::pair<const char*, real_t>{"output.interval", c.output.interval},
@@ -317,7 +362,8 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
     info.stepper = stepper_name;
     info.config_hash = c.config_hash;
     info.extra["mass_initial"] = mass0;
-    last_ckpt = io::write_checkpoint(ckpt_dir, info, {&q}, c.checkpoint.keep);
+    for (const auto& [key, value] : diagnostics) info.extra["diag_" + key] = value;
+    last_ckpt = io::write_checkpoint(ckpt_dir, info, ckpt_const, c.checkpoint.keep);
   };
 
   long long steps_here = 0;
@@ -326,7 +372,7 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
     r.steps = step;
     r.t = t;
     r.mass_initial = mass0;
-    r.mass_final = q.integral();
+    r.mass_final = model->mass();
     r.output_path = path;
     return r;
   };
@@ -346,10 +392,17 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
         throw NumericsError("time.max_steps = " + std::to_string(c.time.max_steps) +
                             " reached at t = " + fmt("%.9g", t) + " before time.t_end");
       }
-      const real_t dt_stable = stepper->max_dt(q, t);
+      const real_t dt_stable = stepper->max_dt(*fields.front(), t);
       real_t dt = dt_stable;
       if (c.time.dt_max > 0) dt = std::min(dt, c.time.dt_max);
-      const real_t to_event = std::min(next_output, c.time.t_end) - t;
+      real_t next_event = std::min(next_output, c.time.t_end);
+      for (real_t te : event_times) {
+        if (te > t + eps_t) {
+          next_event = std::min(next_event, te);
+          break;
+        }
+      }
+      const real_t to_event = next_event - t;
       if (fixed_step) {
         dt = dt_stable;
       } else if (to_event > 0) {
@@ -362,13 +415,20 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
                             " (the velocity or the state is not finite?)");
       }
       const real_t cfl = stepper->courant(t, dt);
-      stepper->step(q, t, dt);
+      stepper->step_all(fields, t, dt);
       ++step;
       ++steps_here;
-      const index_t bad = q.count_nonfinite();
+      index_t bad = 0;
+      std::string bad_name;
+      for (Field* f : fields) {
+        const index_t n = f->count_nonfinite();
+        if (n > 0 && bad == 0) bad_name = f->name();
+        bad += n;
+      }
       if (bad > 0) {
         throw NumericsError(
-            "non-finite values (NaN/Inf) in " + std::to_string(bad) + " cells of q at step " +
+            "non-finite values (NaN/Inf) in " + std::to_string(bad) + " cells of " + bad_name +
+            " at step " +
             std::to_string(step) + ", t = " + fmt("%.9g", t) +
             "; nothing of this step was written" +
             (last_ckpt.empty() ? std::string("") : "; last good checkpoint: " + last_ckpt));
@@ -377,12 +437,18 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
       // frame times are exact.
       if (std::abs(t - next_output) <= eps_t) t = next_output;
       if (std::abs(t - c.time.t_end) <= eps_t) t = c.time.t_end;
+      for (real_t te : event_times) {
+        if (std::abs(t - te) <= eps_t) {
+          t = te;
+          model->diagnose(t, false, diagnostics);
+        }
+      }
       const bool output_now = t >= next_output - eps_t;
       const bool last = t >= c.time.t_end - eps_t;
       real_t mass = 0;
-      if (output_now || last || step % c.progress_every == 0) mass = q.integral();
+      if (output_now || last || step % c.progress_every == 0) mass = model->mass();
       if (output_now) {
-        writer->write_frame(t, {&q}, {mass, q.min(), q.max()});
+        writer->write_frame(t, out_fields, model->frame_scalars(t));
         // k * interval, not a running sum, so that frame times do not drift.
         next_output = real_t(writer->frames_written()) * c.output.interval;
       }
@@ -399,6 +465,7 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
         log.line(os.str());
       }
     }
+    model->diagnose(t, true, diagnostics);
     writer->finalize();
   } catch (const Error& e) {
     prov.set_string("status", "failed");
@@ -420,6 +487,17 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
       "mass_relative_change",
       r.mass_initial != 0 ? (r.mass_final - r.mass_initial) / std::abs(r.mass_initial) : 0);
   prov.set_string("output", out_path);
+  if (!diagnostics.empty()) {
+    std::string obj = "{";
+    for (const auto& [key, value] : diagnostics) {
+      obj += (obj.size() > 1 ? ", " : "") + json_escape(key) + ": " +
+             json_number(value);
+    }
+    prov.set_raw("diagnostics", obj + "}");
+    bool written = false;
+    io::detail::on_root(comm, [&] { written = model->write_diagnostics(diag_path, diagnostics); });
+    if (comm_rank(comm) == 0 && written) prov.set_string("diagnostics_file", diag_path);
+  }
   prov.set_string("last_checkpoint", last_ckpt);
   if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
   log.line("done: " + std::to_string(step) + " steps, output " + out_path);

@@ -1,0 +1,51 @@
+#pragma once
+// What a case solves, apart from the stepping: its fields, their initial state, the per-frame
+// diagnostics written to the output, the diagnostics due at given times, and the final ones.
+// The time loop (driver.cpp) is the same for every case; a CaseModel is what differs between a
+// Cartesian advection case and a tracer-transport case on the sphere.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "grids/field.hpp"
+#include "io/output_writer.hpp"
+#include "tools/app/case_config.hpp"
+
+namespace aeolus::app {
+
+class CaseModel {
+ public:
+  virtual ~CaseModel() = default;
+
+  // The fields the stepper advances (tracers), in output order.
+  virtual std::vector<Field*> fields() = 0;
+  // Output description: field and per-frame scalar metadata, axes, static fields, attributes.
+  virtual void describe_output(io::OutputSpec& spec) = 0;
+  // Collective: initial state of every field (also records what later diagnostics compare to).
+  virtual void initialise() = 0;
+  // Collective: the per-frame scalars, in the order of describe_output's scalars.
+  virtual std::vector<double> frame_scalars(real_t t) = 0;
+  // Collective: total amount of the first field (for progress lines and run.json).
+  virtual real_t mass() = 0;
+  // Times the loop must land on exactly, besides output times and t_end (diagnostic times).
+  virtual std::vector<real_t> event_times() const { return {}; }
+  // Collective: called when the loop lands on an event time, and at the end of the run (with
+  // last = true), to compute the case's diagnostics into `out` (name -> value).
+  virtual void diagnose(real_t t, bool last, std::map<std::string, double>& out) {
+    (void)t, (void)last, (void)out;
+  }
+  // Rank 0: writes the diagnostics of a finished run to `path` (NetCDF; the driver refuses to
+  // start over an existing one without --overwrite); returns false if the case writes none.
+  virtual bool write_diagnostics(const std::string& path,
+                                 const std::map<std::string, double>& diag) {
+    (void)path, (void)diag;
+    return false;
+  }
+};
+
+// The model of a case (Cartesian advection or sphere transport) on `grid` (the decomposition
+// made by make_grid).
+std::unique_ptr<CaseModel> make_case_model(const CaseConfig& c, const CartesianGrid& grid);
+
+}  // namespace aeolus::app

@@ -1,0 +1,473 @@
+#include "tools/app/sphere_case.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "grids/error.hpp"
+#include "io/netcdf_file.hpp"
+#include "physics/sphere_diagnostics.hpp"
+#include "physics/sphere_flow.hpp"
+#include "physics/sphere_tracers.hpp"
+#include "solvers/sphere_transport.hpp"
+
+namespace aeolus::app {
+
+namespace fs = std::filesystem;
+using io::Range;
+
+namespace {
+constexpr real_t kPi = 3.14159265358979323846;
+
+bool uses_centers(const std::string& type) { return type != "constant"; }
+
+// physics.tracers.NAME: the keys of the chosen type only (others are unknown-key errors).
+void read_sphere_tracer(io::Section& t, const physics::SphereFlowParams& flow,
+                        physics::SphereTracerParams& p) {
+  p.type = t.get_choice("type", p.type, physics::sphere_tracer_names());
+  if (p.type == "cosine_bell") {
+    p.h0 = t.get_double("h0", p.h0, Range::positive());
+    p.bell_radius = t.get_double("bell_radius", p.bell_radius, Range{0, kPi, true, false});
+  } else if (p.type == "gaussian_hills") {
+    p.hmax = t.get_double("hmax", p.hmax);
+    p.beta = t.get_double("beta", p.beta, Range::positive());
+  } else if (p.type == "cosine_bells" || p.type == "correlated_cosine_bells") {
+    p.r = t.get_double("r", p.r, Range{0, kPi, true, false});
+    p.b = t.get_double("b", p.b);
+    p.c = t.get_double("c", p.c);
+  } else if (p.type == "slotted_cylinders") {
+    p.r = t.get_double("r", p.r, Range{0, kPi, true, false});
+    p.b = t.get_double("b", p.b);
+    p.cylinder_value = t.get_double("cylinder_value", p.cylinder_value);
+  } else if (p.type == "constant") {
+    p.value = t.get_double("value", p.value);
+  }
+  if (uses_centers(p.type)) {
+    // Default centres: the type's own, or Nair & Lauritzen's for their flows.
+    std::vector<double> def;
+    if (flow.type == "nair_lauritzen" && p.type != "cosine_bell") {
+      for (const auto& c : physics::nair_lauritzen_centers(flow.nl_case)) {
+        def.push_back(c[0]);
+        def.push_back(c[1]);
+      }
+    }
+    const size_t max_len = p.type == "cosine_bell" ? 2 : 16;
+    const bool given = t.has("centers");
+    auto v = t.get_doubles("centers", def, given ? 2 : 0, max_len, Range::closed(-2 * kPi, 2 * kPi));
+    if (v.size() % 2 != 0) {
+      throw ConfigError(t.where("centers") + ": " + t.path() +
+                        ".centers needs (lon, lat) pairs in radians, got " +
+                        std::to_string(v.size()) + " numbers");
+    }
+    p.centers.clear();
+    for (size_t i = 0; i + 1 < v.size(); i += 2) {
+      if (std::abs(v[i + 1]) > 0.5 * kPi) {
+        std::ostringstream os;
+        os << t.where("centers") << ": " << t.path() << ".centers latitude " << v[i + 1]
+           << " rad is outside [-pi/2, pi/2]";
+        throw ConfigError(os.str());
+      }
+      p.centers.push_back({v[i], v[i + 1]});
+    }
+  }
+  p.quadrature = int(t.get_int("quadrature", p.quadrature, Range::closed(1, 5)));
+  try {
+    physics::validate(p);
+  } catch (const ConfigError& e) {
+    throw ConfigError(t.where("type") + ": " + t.path() + ": " + e.what());
+  }
+}
+
+// Shapes that solid-body rotation moves rigidly and that we can re-centre.
+bool rotationally_symmetric(const physics::SphereTracerParams& p) {
+  return p.type == "cosine_bell" || p.type == "gaussian_hills" || p.type == "cosine_bells" ||
+         p.type == "correlated_cosine_bells" || p.type == "constant";
+}
+
+// The tracer after solid-body rotation (Williamson case 1) for time t: centres rotated about
+// the axis n = (-sin alpha, 0, cos alpha) by u0 t / a = 2 pi t / period.
+physics::SphereTracerParams rotated_tracer(const physics::SphereTracerParams& p0,
+                                           const physics::SphereFlowParams& flow, real_t t) {
+  physics::SphereTracerParams p = p0;
+  if (p.centers.empty()) {
+    // The type's defaults, made explicit so they can be rotated.
+    p.centers = p.type == "cosine_bell"
+                    ? std::vector<std::array<real_t, 2>>{{1.5 * kPi, 0.0}}
+                    : std::vector<std::array<real_t, 2>>{{5 * kPi / 6, 0.0}, {7 * kPi / 6, 0.0}};
+  }
+  const real_t ang = 2 * kPi * t / flow.period;
+  const real_t nx = -std::sin(flow.alpha), ny = 0, nz = std::cos(flow.alpha);
+  const real_t ca = std::cos(ang), sa = std::sin(ang);
+  for (auto& c : p.centers) {
+    const real_t x = std::cos(c[1]) * std::cos(c[0]), y = std::cos(c[1]) * std::sin(c[0]),
+                 z = std::sin(c[1]);
+    const real_t dot = nx * x + ny * y + nz * z;
+    const real_t cx = ny * z - nz * y, cy = nz * x - nx * z, cz = nx * y - ny * x;
+    const real_t rx = x * ca + cx * sa + nx * dot * (1 - ca);
+    const real_t ry = y * ca + cy * sa + ny * dot * (1 - ca);
+    const real_t rz = z * ca + cz * sa + nz * dot * (1 - ca);
+    c[0] = std::atan2(ry, rx);
+    if (c[0] < 0) c[0] += 2 * kPi;
+    c[1] = std::asin(std::max<real_t>(-1, std::min<real_t>(1, rz)));
+  }
+  return p;
+}
+}  // namespace
+
+void read_sphere_grid(io::Section& s, CaseConfig& c) {
+  auto& g = c.sphere.grid;
+  g.nlon = s.get_int("nlon", g.nlon, Range::closed(2, 1e7));
+  g.nlat = s.get_int("nlat", g.nlat, Range::closed(2, 1e7));
+  g.nlev = s.get_int("nlev", g.nlev, Range::closed(1, 1e5));
+  g.radius = s.get_double("radius", g.radius, Range::positive());
+  g.procs = int(s.get_int("procs", g.procs, Range::closed(0, 1e6)));
+  if (g.nlon % 2 != 0) {
+    throw ConfigError(s.where("nlon") + ": grid.nlon = " + std::to_string(g.nlon) +
+                      " must be even (the ghost rows beyond a pole are the cells 180 degrees away)");
+  }
+  if (g.nlev > 1) {
+    throw ConfigError(s.where("nlev") + ": grid.nlev = " + std::to_string(g.nlev) +
+                      ": 3D transport cases are not available yet (use nlev: 1)");
+  }
+  c.grid = SphereGrid::decomposition_params(g);
+}
+
+void read_sphere_physics(io::Section& s, CaseConfig& c) {
+  {
+    auto f = s.section("flow");
+    auto& p = c.sphere.flow;
+    p.type = f.get_choice("type", p.type, physics::sphere_flow_names());
+    p.alpha = f.get_double("alpha", p.alpha, Range::closed(-2 * kPi, 2 * kPi));
+    p.nl_case = int(f.get_int("nl_case", p.nl_case, Range::closed(1, 4)));
+    p.period = f.get_double("period", p.period, Range::positive());
+    f.finish();
+  }
+  auto tracers = s.section("tracers");
+  const auto names = tracers.keys();
+  if (names.empty()) {
+    throw ConfigError(s.where("tracers") +
+                      ": physics.tracers needs at least one tracer (NAME: {type: ...})");
+  }
+  for (const auto& name : names) {
+    auto t = tracers.section(name);
+    TracerConfig tc;
+    tc.name = name;
+    tc.units = t.get_string("units", tc.units);
+    tc.long_name = t.get_string("long_name", "tracer " + name);
+    read_sphere_tracer(t, c.sphere.flow, tc.initial);
+    t.finish();
+    c.sphere.tracers.push_back(tc);
+  }
+  tracers.finish();
+}
+
+void read_sphere_diagnostics(io::Section s, CaseConfig& c) {
+  auto& d = c.sphere.diagnostics;
+  d.error_norms = s.get_bool("error_norms", d.error_norms);
+  auto tracer_names = [&] {
+    std::vector<std::string> n;
+    for (auto& t : c.sphere.tracers) n.push_back(t.name);
+    return n;
+  }();
+  if (s.has("filament")) {
+    auto f = s.section("filament");
+    d.filament_tracer = f.get_choice("tracer", tracer_names.front(), tracer_names);
+    d.filament_time = f.require_double("time", Range::non_negative());
+    f.finish();
+  }
+  if (s.has("mixing")) {
+    auto m = s.section("mixing");
+    d.mixing_tracer1 = m.get_choice("tracer1", tracer_names.front(), tracer_names);
+    d.mixing_tracer2 = m.get_choice("tracer2", tracer_names.back(), tracer_names);
+    d.mixing_time = m.require_double("time", Range::non_negative());
+    m.finish();
+  }
+  s.finish();
+}
+
+std::unique_ptr<CartesianGrid> make_sphere_decomposition(MPI_Comm comm, const CaseConfig& c) {
+  SphereGridParams p = c.sphere.grid;
+  p.halo = sphere_halo_width(c.sphere.scheme);
+  return std::make_unique<CartesianGrid>(comm, SphereGrid::decomposition_params(p));
+}
+
+namespace {
+
+// The stepper with the sphere metrics it refers to (the registry hands out a Stepper only).
+class SphereCaseStepper : public Stepper {
+ public:
+  SphereCaseStepper(const CaseConfig& c, const CartesianGrid& grid)
+      : sphere_(grid, c.sphere.grid.radius),
+        inner_(sphere_, physics::sphere_flow_function(c.sphere.flow, sphere_), c.sphere.scheme,
+               c.time.cfl) {}
+  std::string name() const override { return inner_.name(); }
+  real_t max_dt(const Field& q, real_t t) const override { return inner_.max_dt(q, t); }
+  void step(Field& q, real_t& t, real_t& dt) override { inner_.step(q, t, dt); }
+  real_t courant(real_t t, real_t dt) const override { return inner_.courant(t, dt); }
+
+ private:
+  SphereGrid sphere_;
+  SphereTransportStepper inner_;
+};
+
+std::string mass_units(const std::string& units) {
+  return units == "1" ? std::string("m2") : units + " m2";
+}
+
+class SphereTransportModel : public CaseModel {
+ public:
+  SphereTransportModel(const CaseConfig& c, const CartesianGrid& grid)
+      : c_(c), sphere_(grid, c.sphere.grid.radius), area_(grid, "cell_area") {
+    for (const auto& t : c.sphere.tracers) tracers_.push_back(std::make_unique<Field>(grid, t.name));
+    auto v = area_.view();
+    for (index_t j = 0; j < v.ny; ++j)
+      for (index_t i = 0; i < v.nx; ++i) v(i, j) = sphere_.area(sphere_.lat_start() + j);
+  }
+
+  std::vector<Field*> fields() override {
+    std::vector<Field*> f;
+    for (auto& t : tracers_) f.push_back(t.get());
+    return f;
+  }
+
+  void describe_output(io::OutputSpec& spec) override {
+    spec.axes = io::latlon_axes();
+    for (const auto& t : c_.sphere.tracers) {
+      spec.fields.push_back({t.name, t.units, t.long_name + " (cell average)", ""});
+    }
+    for (const auto& t : c_.sphere.tracers) {
+      spec.scalars.push_back({t.name + "_mass", mass_units(t.units),
+                              "area integral of " + t.name + " over the sphere", ""});
+      spec.scalars.push_back({t.name + "_min", t.units, "minimum of " + t.name, ""});
+      spec.scalars.push_back({t.name + "_max", t.units, "maximum of " + t.name, ""});
+      if (norms_every_frame(t)) {
+        for (const char* n : {"l1", "l2", "linf"}) {
+          spec.scalars.push_back({t.name + "_" + n, "1",
+                                  std::string("normalised ") + n + " error of " + t.name +
+                                      " (Williamson et al. 1992)",
+                                  ""});
+        }
+      }
+    }
+    if (sphere_.nlev() == 1) {
+      spec.static_fields.push_back({{"cell_area", "m2", "area of grid cell", "cell_area"}, &area_});
+      spec.cell_measures = "area: cell_area";
+    }
+    spec.attributes["flow"] = c_.sphere.flow.type;
+    spec.attributes["reconstruction"] = c_.sphere.scheme.reconstruction;
+    spec.attributes["limiter"] = c_.sphere.scheme.limiter;
+    spec.attributes["sphere_radius_m"] = fmt_g(c_.sphere.grid.radius);
+  }
+
+  void initialise() override {
+    for (size_t k = 0; k < tracers_.size(); ++k) {
+      physics::fill_sphere_tracer(c_.sphere.tracers[k].initial, sphere_, *tracers_[k]);
+    }
+  }
+
+  std::vector<double> frame_scalars(real_t t) override {
+    std::vector<double> out;
+    for (size_t k = 0; k < tracers_.size(); ++k) {
+      const Field& q = *tracers_[k];
+      out.push_back(sphere_.integral(q));
+      out.push_back(q.min());
+      out.push_back(q.max());
+      if (norms_every_frame(c_.sphere.tracers[k])) {
+        Field exact(q.grid(), "exact");
+        exact_solution(k, t, exact);
+        const auto n = physics::error_norms(sphere_, q, exact);
+        out.push_back(n.l1);
+        out.push_back(n.l2);
+        out.push_back(n.linf);
+      }
+    }
+    return out;
+  }
+
+  real_t mass() override { return sphere_.integral(*tracers_.front()); }
+
+  std::vector<real_t> event_times() const override {
+    std::vector<real_t> t;
+    const auto& d = c_.sphere.diagnostics;
+    if (!d.filament_tracer.empty() && d.filament_time > 0) t.push_back(d.filament_time);
+    if (!d.mixing_tracer1.empty() && d.mixing_time > 0) t.push_back(d.mixing_time);
+    return t;
+  }
+
+  void diagnose(real_t t, bool last, std::map<std::string, double>& out) override {
+    const auto& d = c_.sphere.diagnostics;
+    const real_t eps = 1e-9 * std::max<real_t>(1, std::abs(t));
+    if (!d.filament_tracer.empty() && std::abs(t - d.filament_time) <= eps) {
+      const size_t k = index_of(d.filament_tracer);
+      Field q0(tracers_[k]->grid(), "q0");
+      physics::fill_sphere_tracer(c_.sphere.tracers[k].initial, sphere_, q0);
+      const auto tau = physics::filament_thresholds();
+      const auto a0 = physics::area_above(sphere_, q0, tau);
+      const auto a = physics::area_above(sphere_, *tracers_[k], tau);
+      for (size_t i = 0; i < tau.size(); ++i) {
+        out[filament_key(i)] = a0[i] > 0 ? 100.0 * a[i] / a0[i] : 0.0;
+      }
+    }
+    if (!d.mixing_tracer1.empty() && std::abs(t - d.mixing_time) <= eps) {
+      const auto m = physics::mixing_diagnostics(sphere_, *tracers_[index_of(d.mixing_tracer1)],
+                                                 *tracers_[index_of(d.mixing_tracer2)]);
+      out["mixing_real"] = m.real_mixing;
+      out["mixing_range_preserving_unmixing"] = m.range_preserving_unmixing;
+      out["mixing_overshooting"] = m.overshooting;
+    }
+    if (!last) return;
+    for (size_t k = 0; k < tracers_.size(); ++k) {
+      const std::string& n = c_.sphere.tracers[k].name;
+      const Field& q = *tracers_[k];
+      Field q0(q.grid(), "q0");
+      physics::fill_sphere_tracer(c_.sphere.tracers[k].initial, sphere_, q0);
+      const real_t m0 = sphere_.integral(q0), m = sphere_.integral(q);
+      out[n + "_mass_relative_change"] = m0 != 0 ? (m - m0) / std::abs(m0) : m - m0;
+      out[n + "_min"] = q.min();
+      out[n + "_max"] = q.max();
+      Field exact(q.grid(), "exact");
+      if (d.error_norms && exact_solution(k, t, exact)) {
+        const auto e = physics::error_norms(sphere_, q, exact);
+        out[n + "_l1"] = e.l1;
+        out[n + "_l2"] = e.l2;
+        out[n + "_linf"] = e.linf;
+        const auto x = physics::extrema_diagnostics(sphere_, q, exact);
+        out[n + "_phi_min"] = x.phi_min;
+        out[n + "_phi_max"] = x.phi_max;
+      }
+    }
+  }
+
+  bool write_diagnostics(const std::string& path,
+                         const std::map<std::string, double>& diag) override {
+    const std::string part = path + ".part";
+    {
+      io::NetcdfFile f(part, io::NetcdfFile::Mode::create);
+      f.put_att("", "Conventions", "CF-1.8");
+      f.put_att("", "title", "Aeolus case " + c_.name + ": diagnostics at the end of the run");
+      f.put_att("", "case", c_.name);
+      f.put_att("", "flow", c_.sphere.flow.type);
+      const auto tau = physics::filament_thresholds();
+      const bool filament = diag.count(filament_key(0)) > 0;
+      if (filament) {
+        f.def_dim("threshold", tau.size());
+        f.def_var("threshold", "double", {"threshold"});
+        f.put_att("threshold", "units", c_.sphere.tracers[index_of(c_.sphere.diagnostics.filament_tracer)].units);
+        f.put_att("threshold", "long_name", "filament diagnostic threshold tau");
+        f.def_var("filament_l_f", "double", {"threshold"});
+        f.put_att("filament_l_f", "units", "percent");
+        f.put_att("filament_l_f", "long_name",
+                  "100 A(q >= tau, t) / A(q >= tau, 0) of " +
+                      c_.sphere.diagnostics.filament_tracer + " at t = " +
+                      fmt_g(c_.sphere.diagnostics.filament_time) + " s (Lauritzen et al. 2012)");
+      }
+      std::vector<std::pair<std::string, double>> scalars;
+      for (const auto& [key, value] : diag) {
+        if (key.rfind("filament_", 0) == 0) continue;
+        scalars.emplace_back(key, value);
+        f.def_var(key, "double", {});
+        const auto [units, long_name] = describe_diag(key);
+        f.put_att(key, "units", units);
+        f.put_att(key, "long_name", long_name);
+      }
+      f.end_def();
+      if (filament) {
+        std::vector<double> lf;
+        for (size_t i = 0; i < tau.size(); ++i) lf.push_back(diag.at(filament_key(i)));
+        f.put("threshold", {}, {}, tau.data());
+        f.put("filament_l_f", {}, {}, lf.data());
+      }
+      for (const auto& [key, value] : scalars) f.put(key, {}, {}, &value);
+      f.close();
+    }
+    std::error_code ec;
+    fs::rename(part, path, ec);
+    if (ec) throw IoError(part + ": cannot rename to " + path + " (" + ec.message() + ")");
+    return true;
+  }
+
+ private:
+  static std::string fmt_g(double v) {
+    std::ostringstream os;
+    os.precision(17);
+    os << v;
+    return os.str();
+  }
+  static std::string filament_key(size_t i) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "filament_%02zu", i);
+    return buf;
+  }
+
+  std::pair<std::string, std::string> describe_diag(const std::string& key) const {
+    for (const auto& t : c_.sphere.tracers) {
+      const std::string p = t.name + "_";
+      if (key.rfind(p, 0) != 0) continue;
+      const std::string what = key.substr(p.size());
+      if (what == "l1" || what == "l2" || what == "linf")
+        return {"1", "normalised " + what + " error of " + t.name + " at the end of the run"};
+      if (what == "phi_min" || what == "phi_max")
+        return {"1", "normalised " + what.substr(4) + " error of " + t.name +
+                         " (Lauritzen et al. 2012)"};
+      if (what == "mass_relative_change")
+        return {"1", "relative change of the area integral of " + t.name + " over the run"};
+      if (what == "min" || what == "max") return {t.units, what + "imum of " + t.name + " at the end"};
+    }
+    if (key == "mixing_real") return {"1", "real mixing diagnostic l_r (Lauritzen et al. 2012)"};
+    if (key == "mixing_range_preserving_unmixing")
+      return {"1", "range-preserving unmixing diagnostic l_u (Lauritzen et al. 2012)"};
+    if (key == "mixing_overshooting")
+      return {"1", "overshooting diagnostic l_o (Lauritzen et al. 2012)"};
+    return {"1", key};
+  }
+
+  size_t index_of(const std::string& name) const {
+    for (size_t k = 0; k < c_.sphere.tracers.size(); ++k)
+      if (c_.sphere.tracers[k].name == name) return k;
+    throw ConfigError(c_.file + ": no tracer '" + name + "' in physics.tracers");
+  }
+
+  bool is_period_multiple(real_t t) const {
+    const real_t k = t / c_.sphere.flow.period;
+    return std::abs(k - std::round(k)) <= 1e-9 * std::max<real_t>(1, k);
+  }
+
+  // Williamson's solid-body rotation moves rotationally symmetric shapes rigidly.
+  bool norms_every_frame(const TracerConfig& t) const {
+    return c_.sphere.diagnostics.error_norms && c_.sphere.flow.type == "williamson" &&
+           rotationally_symmetric(t.initial);
+  }
+
+  // The exact solution of tracer k at time t where it is known: the initial state after whole
+  // periods (every flow of the suites returns), and rigidly rotated shapes under solid-body
+  // rotation. Returns false where unknown.
+  bool exact_solution(size_t k, real_t t, Field& out) const {
+    const auto& tc = c_.sphere.tracers[k];
+    if (is_period_multiple(t)) {
+      physics::fill_sphere_tracer(tc.initial, sphere_, out);
+      return true;
+    }
+    if (!norms_every_frame(tc)) return false;
+    physics::fill_sphere_tracer(rotated_tracer(tc.initial, c_.sphere.flow, t),
+                                sphere_, out);
+    return true;
+  }
+
+  const CaseConfig& c_;
+  SphereGrid sphere_;
+  Field area_;
+  std::vector<std::unique_ptr<Field>> tracers_;
+};
+
+}  // namespace
+
+std::unique_ptr<Stepper> make_sphere_stepper(const CaseConfig& c, const CartesianGrid& grid) {
+  return std::make_unique<SphereCaseStepper>(c, grid);
+}
+
+std::unique_ptr<CaseModel> make_sphere_model(const CaseConfig& c, const CartesianGrid& grid) {
+  return std::make_unique<SphereTransportModel>(c, grid);
+}
+
+}  // namespace aeolus::app
