@@ -1,1 +1,475 @@
-// placeholder: being written
+#include "solvers/sphere_transport_3d.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "grids/error.hpp"
+#include "grids/petsc_util.hpp"
+#include "solvers/sphere_kernels.hpp"
+
+namespace aeolus {
+
+namespace {
+
+// CW84 eq. (1.7)-(1.8): limited slope (difference across the cell) of the middle cell of three
+// with widths dm, d0, dp.
+inline real_t cw_slope(real_t qm, real_t q0, real_t qp, real_t dm, real_t d0, real_t dp) {
+  const real_t a = q0 - qm, b = qp - q0;
+  if (a * b <= 0) return 0.0;
+  const real_t s =
+      d0 / (dm + d0 + dp) * ((2.0 * dm + d0) / (dp + d0) * b + (d0 + 2.0 * dp) / (dm + d0) * a);
+  const real_t mag = std::min({std::abs(s), 2.0 * std::abs(a), 2.0 * std::abs(b)});
+  return std::copysign(mag, s);
+}
+
+// CW84 eq. (1.6): value at the interface between cells 0 and 1 of four cells m, 0, 1, 2 with
+// widths dm, d0, d1, d2 and limited slopes s0, s1 of cells 0 and 1 (exact for cubics when
+// unlimited).
+inline real_t cw_interface(real_t q0, real_t q1, real_t dm, real_t d0, real_t d1, real_t d2,
+                           real_t s0, real_t s1) {
+  const real_t dq = q1 - q0;
+  const real_t t1 =
+      2.0 * d1 * d0 / (d0 + d1) * ((dm + d0) / (2.0 * d0 + d1) - (d2 + d1) / (2.0 * d1 + d0)) * dq;
+  const real_t t2 = -d0 * (dm + d0) / (2.0 * d0 + d1) * s1;
+  const real_t t3 = d1 * (d1 + d2) / (d0 + 2.0 * d1) * s0;
+  return q0 + d0 / (d0 + d1) * dq + (t1 + t2 + t3) / (dm + d0 + d1 + d2);
+}
+
+// CW84 eq. (1.10): monotone edge values of a cell with mean q.
+inline void cw_monotone(real_t q, real_t& al, real_t& ar) {
+  if ((ar - q) * (q - al) <= 0) {
+    al = q;
+    ar = q;
+    return;
+  }
+  const real_t da = ar - al, a6 = 6.0 * (q - 0.5 * (al + ar));
+  if (da * a6 > da * da) {
+    al = 3.0 * q - 2.0 * ar;
+  } else if (-da * da > da * a6) {
+    ar = 3.0 * q - 2.0 * al;
+  }
+}
+
+}  // namespace
+
+VerticalCourant vertical_courant_local(ConstFieldView dp, const real_t* w, real_t scale) {
+  VerticalCourant c;
+  const index_t nx = dp.nx, ny = dp.ny, nz = dp.nz;
+  for (index_t kf = 1; kf < nz; ++kf)
+    for (index_t j = 0; j < ny; ++j) {
+      const real_t* wr = w + (kf * ny + j) * nx;
+      const real_t* up = &dp(0, j, kf - 1);
+      const real_t* dn = &dp(0, j, kf);
+      for (index_t i = 0; i < nx; ++i) {
+        const real_t W = scale * wr[i];
+        const real_t cr = W > 0 ? W / up[i] : -W / dn[i];
+        if (cr > c.max_c || !(cr == cr)) {
+          c.max_c = cr == cr ? cr : std::numeric_limits<real_t>::infinity();
+          c.kf = kf;
+          c.j = j;
+          c.i = i;
+        }
+      }
+    }
+  return c;
+}
+
+void vertical_air_mass_update(FieldView dp, const real_t* w, real_t scale) {
+  const index_t nx = dp.nx, ny = dp.ny, nz = dp.nz;
+  for (index_t k = 0; k < nz; ++k)
+    for (index_t j = 0; j < ny; ++j) {
+      const real_t* wt = w + (k * ny + j) * nx;
+      const real_t* wb = w + ((k + 1) * ny + j) * nx;
+      real_t* d = &dp(0, j, k);
+      for (index_t i = 0; i < nx; ++i) d[i] += scale * wt[i] - scale * wb[i];
+    }
+}
+
+void vertical_ppm_tracer_update(ConstFieldView dp, ConstFieldView q, const real_t* w, real_t scale,
+                                FieldView qm, real_t* work) {
+  const index_t nx = qm.nx, ny = qm.ny, nz = qm.nz;
+  if (nz < 2) return;  // no interior interface
+  const index_t stride = (nz + 1) * nx;
+  real_t* sl = work;         // limited slopes, cell k at k * nx
+  real_t* e = sl + stride;   // interface values, interface kf at kf * nx
+  real_t* al = e + stride;   // top edge of cell k
+  real_t* ar = al + stride;  // bottom edge of cell k
+  real_t* fl = ar + stride;  // tracer flux through interface kf (q Pa), downward
+  for (index_t j = 0; j < ny; ++j) {
+    for (index_t k = 1; k + 1 < nz; ++k) {
+      const real_t *qa = &q(0, j, k - 1), *qb = &q(0, j, k), *qc = &q(0, j, k + 1);
+      const real_t *da = &dp(0, j, k - 1), *db = &dp(0, j, k), *dc = &dp(0, j, k + 1);
+      real_t* s = sl + k * nx;
+      for (index_t i = 0; i < nx; ++i) s[i] = cw_slope(qa[i], qb[i], qc[i], da[i], db[i], dc[i]);
+    }
+    for (index_t kf = 1; kf < nz; ++kf) {
+      const real_t *q0 = &q(0, j, kf - 1), *q1 = &q(0, j, kf);
+      const real_t *d0 = &dp(0, j, kf - 1), *d1 = &dp(0, j, kf);
+      real_t* ef = e + kf * nx;
+      if (kf >= 2 && kf + 2 <= nz) {
+        const real_t *dm = &dp(0, j, kf - 2), *d2 = &dp(0, j, kf + 1);
+        const real_t *s0 = sl + (kf - 1) * nx, *s1 = sl + kf * nx;
+        for (index_t i = 0; i < nx; ++i)
+          ef[i] = cw_interface(q0[i], q1[i], dm[i], d0[i], d1[i], d2[i], s0[i], s1[i]);
+      } else {
+        // Next to the top or the surface: linear interpolation between the two cell centres.
+        for (index_t i = 0; i < nx; ++i) ef[i] = q0[i] + d0[i] / (d0[i] + d1[i]) * (q1[i] - q0[i]);
+      }
+      for (index_t i = 0; i < nx; ++i)
+        ef[i] = std::clamp(ef[i], std::min(q0[i], q1[i]), std::max(q0[i], q1[i]));
+    }
+    for (index_t k = 0; k < nz; ++k) {
+      const real_t* qk = &q(0, j, k);
+      real_t *l = al + k * nx, *r = ar + k * nx;
+      if (k == 0 || k == nz - 1) {
+        // Top and surface layers: constant. With no neighbour beyond, any slope would put the
+        // mean of the part that stays behind outside the neighbours' range (a new extremum).
+        for (index_t i = 0; i < nx; ++i) {
+          l[i] = qk[i];
+          r[i] = qk[i];
+        }
+      } else {
+        const real_t *et = e + k * nx, *eb = e + (k + 1) * nx;
+        for (index_t i = 0; i < nx; ++i) {
+          l[i] = et[i];
+          r[i] = eb[i];
+          cw_monotone(qk[i], l[i], r[i]);
+        }
+      }
+    }
+    for (index_t i = 0; i < nx; ++i) {
+      fl[i] = 0;
+      fl[nz * nx + i] = 0;
+    }
+    for (index_t kf = 1; kf < nz; ++kf) {
+      const real_t* wr = w + (kf * ny + j) * nx;
+      const real_t *qu = &q(0, j, kf - 1), *qd = &q(0, j, kf);
+      const real_t *du = &dp(0, j, kf - 1), *dd = &dp(0, j, kf);
+      const real_t *lu = al + (kf - 1) * nx, *ru = ar + (kf - 1) * nx;
+      const real_t *ld = al + kf * nx, *rd = ar + kf * nx;
+      real_t* f = fl + kf * nx;
+      for (index_t i = 0; i < nx; ++i) {
+        const real_t W = scale * wr[i];
+        if (W > 0) {
+          // Mass leaves the layer above through its bottom: the lowest fraction c of it.
+          const real_t c = W / du[i], da = ru[i] - lu[i];
+          const real_t a6 = 6.0 * (qu[i] - 0.5 * (lu[i] + ru[i]));
+          f[i] = W * (ru[i] - 0.5 * c * (da - (1.0 - 2.0 / 3.0 * c) * a6));
+        } else if (W < 0) {
+          // Mass leaves the layer below through its top: the highest fraction c of it.
+          const real_t c = -W / dd[i], da = rd[i] - ld[i];
+          const real_t a6 = 6.0 * (qd[i] - 0.5 * (ld[i] + rd[i]));
+          f[i] = W * (ld[i] + 0.5 * c * (da + (1.0 - 2.0 / 3.0 * c) * a6));
+        } else {
+          f[i] = 0;
+        }
+      }
+    }
+    for (index_t k = 0; k < nz; ++k) {
+      const real_t *ft = fl + k * nx, *fb = fl + (k + 1) * nx;
+      real_t* m = &qm(0, j, k);
+      for (index_t i = 0; i < nx; ++i) m[i] += ft[i] - fb[i];
+    }
+  }
+}
+
+struct SphereTransport3dStepper::Work {
+  Work(const SphereGrid& g, const SphereSchemeParams& p)
+      : scheme(sphere_scheme_from_params(p)),
+        kernel(g),
+        dpw(g.grid(), "air_mass_work"),
+        dp3(g.grid(), "air_mass_next"),
+        qmass(g.grid(), "tracer_mass"),
+        qtmp(g.grid(), "tracer_mixing_ratio"),
+        column(vertical_ppm_work_size(g.nlon(), g.nlev())) {
+    fluxes.resize(g);
+  }
+  SphereScheme scheme;
+  SphereWork kernel;
+  Field dpw, dp3, qmass, qtmp;
+  std::vector<real_t> column;
+  SphereFluxes3d fluxes;
+};
+
+SphereTransport3dStepper::SphereTransport3dStepper(const SphereGrid& grid,
+                                                   SphereFlow3dFunction flow,
+                                                   const SphereSchemeParams& scheme, real_t cfl,
+                                                   const Field& air_mass,
+                                                   Sphere3dSplitting splitting)
+    : grid_(grid),
+      flow_(std::move(flow)),
+      cfl_(cfl),
+      splitting_(splitting),
+      air_(grid.grid(), "air_mass") {
+  if (!(cfl > 0 && cfl < 1)) {
+    std::ostringstream os;
+    os << "scheme.cfl = " << cfl << ", expected 0 < cfl < 1 (meridional Courant number and "
+       << "vertical swept fraction per sub-step)";
+    throw ConfigError(os.str());
+  }
+  if (!flow_) throw ConfigError("sphere transport 3d: no flow given");
+  const int need = sphere_halo_width(scheme);
+  if (grid.halo() < need) {
+    throw ConfigError("grid: halo = " + std::to_string(grid.halo()) + ", the sphere transport " +
+                      "scheme needs " + std::to_string(need));
+  }
+  air_.copy_owned_from(air_mass);
+  const real_t m = air_.min();
+  if (!(m > 0) || air_.count_nonfinite() > 0) {
+    std::ostringstream os;
+    os << "sphere transport 3d: initial air mass has minimum " << m
+       << " Pa (or non-finite values); expected dp > 0 everywhere";
+    throw ConfigError(os.str());
+  }
+  work_ = std::make_unique<Work>(grid, scheme);
+}
+
+SphereTransport3dStepper::~SphereTransport3dStepper() = default;
+
+namespace {
+
+// Largest meridional Courant number over all levels and ranks, with its location (level,
+// global face row, column) on every rank, and the largest |swept area| through a pole edge.
+struct HorizontalCheck {
+  real_t cy = 0, pole = 0;
+  index_t level = 0, face_row = 0, column = 0;
+};
+
+HorizontalCheck horizontal_check(const SphereGrid& g, const SphereFluxes3d& f) {
+  const index_t nx = g.nlon(), nj = g.lat_count(), ny = g.nlat();
+  real_t cy = 0, pole = 0;
+  index_t where = 0;
+  for (index_t k = 0; k < index_t(f.horizontal.size()); ++k) {
+    const auto& h = f.horizontal[size_t(k)];
+    const SphereCourant c = sphere_courant_local(g, h);
+    if (c.max_cy > cy) {
+      cy = c.max_cy;
+      where = (k * (ny + 1) + c.cy_face_row) * nx + c.cy_column;
+    }
+    if (g.lat_start() == 0)
+      for (index_t i = 0; i < nx; ++i) pole = std::max(pole, std::abs(h.ya[size_t(i)]));
+    if (g.lat_start() + nj == ny)
+      for (index_t i = 0; i < nx; ++i) pole = std::max(pole, std::abs(h.ya[size_t(nj * nx + i)]));
+  }
+  struct {
+    double value;
+    int index;
+  } in{cy, int(where)}, out{};
+  AEOLUS_MPI(MPI_Allreduce(&in, &out, 1, MPI_DOUBLE_INT, MPI_MAXLOC, g.grid().comm()));
+  real_t pole_global = 0;
+  AEOLUS_MPI(MPI_Allreduce(&pole, &pole_global, 1, MPI_DOUBLE, MPI_MAX, g.grid().comm()));
+  HorizontalCheck r;
+  r.cy = out.value;
+  r.pole = pole_global;
+  r.column = out.index % nx;
+  r.face_row = (out.index / nx) % (ny + 1);
+  r.level = out.index / nx / (ny + 1);
+  return r;
+}
+
+// Largest vertical swept fraction over all ranks with its location (interface, global row,
+// column) on every rank.
+struct VerticalCheck {
+  real_t c = 0;
+  index_t interface = 0, row = 0, column = 0;
+};
+
+VerticalCheck vertical_check(const SphereGrid& g, ConstFieldView dp, const real_t* w,
+                             real_t scale) {
+  const VerticalCourant c = vertical_courant_local(dp, w, scale);
+  const index_t nx = g.nlon(), ny = g.nlat();
+  struct {
+    double value;
+    int index;
+  } in{c.max_c, int((c.kf * ny + g.lat_start() + c.j) * nx + c.i)}, out{};
+  AEOLUS_MPI(MPI_Allreduce(&in, &out, 1, MPI_DOUBLE_INT, MPI_MAXLOC, g.grid().comm()));
+  VerticalCheck r;
+  r.c = out.value;
+  r.column = out.index % nx;
+  r.row = (out.index / nx) % ny;
+  r.interface = out.index / nx / ny;
+  return r;
+}
+
+void require_positive(const Field& dp, const char* stage, real_t t, real_t dt) {
+  const real_t m = dp.min();
+  if (!(m > 0) || dp.count_nonfinite() > 0) {
+    std::ostringstream os;
+    os << "sphere transport 3d: air mass minimum " << m << " Pa (or non-finite) after the " << stage
+       << " of the step t = " << t << " s, dt = " << dt << " s; reduce dt";
+    throw NumericsError(os.str());
+  }
+}
+
+void throw_vertical(const VerticalCheck& v, const char* stage, real_t t, real_t dt) {
+  std::ostringstream os;
+  os << "sphere transport 3d: vertical swept fraction " << v.c << " >= 1 at interface "
+     << v.interface << " (latitude row " << v.row << ", column " << v.column << ") in the " << stage
+     << " of the step t = " << t << " s, dt = " << dt << " s; reduce dt";
+  throw NumericsError(os.str());
+}
+
+// Vertical swept fractions a step will meet, estimated before the step from the current air
+// mass dp and the step's fluxes: the upwind layer of an interface first loses its net
+// horizontal outflow D = dp (xa_E - xa_W + ya_N - ya_S) / area (exact for dp uniform on the
+// level), so c = vf |W| / (dp - max(D, 0)); and, for fluxes of a 1 s step, the largest dt with
+// vf |W| dt <= cfl (dp - max(D, 0) dt). Both reduced over ranks (max c, min dt).
+struct VerticalEstimate {
+  real_t c = 0, dt = std::numeric_limits<real_t>::infinity();
+};
+
+VerticalEstimate vertical_estimate(const SphereGrid& g, ConstFieldView dp, const SphereFluxes3d& f,
+                                   real_t vf, real_t cfl) {
+  const index_t nx = dp.nx, ny = dp.ny, nz = dp.nz, h = g.halo();
+  auto outflow = [&](index_t i, index_t j, index_t k) {
+    const auto& fh = f.horizontal[size_t(k)];
+    const index_t ie = i + 1 == nx ? 0 : i + 1;
+    const real_t div = (fh.xa[size_t((j + h) * nx + ie)] - fh.xa[size_t((j + h) * nx + i)]) +
+                       (fh.ya[size_t((j + 1) * nx + i)] - fh.ya[size_t(j * nx + i)]);
+    return std::max(dp(i, j, k) * div / g.area(g.lat_start() + j), 0.0);
+  };
+  real_t local[2] = {0, -std::numeric_limits<real_t>::infinity()};  // max c, max -dt
+  for (index_t kf = 1; kf < nz; ++kf)
+    for (index_t j = 0; j < ny; ++j)
+      for (index_t i = 0; i < nx; ++i) {
+        const real_t W = f.vertical[size_t((kf * ny + j) * nx + i)];
+        if (W == 0) continue;
+        const index_t ku = W > 0 ? kf - 1 : kf;
+        const real_t m = dp(i, j, ku), d = outflow(i, j, ku), a = vf * std::abs(W);
+        const real_t c = m > d ? a / (m - d) : std::numeric_limits<real_t>::infinity();
+        local[0] = std::max(local[0], c);
+        local[1] = std::max(local[1], -cfl * m / (a + cfl * d));
+      }
+  real_t global[2];
+  AEOLUS_MPI(MPI_Allreduce(local, global, 2, MPI_DOUBLE, MPI_MAX, g.grid().comm()));
+  VerticalEstimate r;
+  r.c = global[0];
+  r.dt = -global[1];
+  return r;
+}
+
+// The level views of a field, one Lin-Rood step each, in place (halos must be valid).
+void horizontal_step(const SphereGrid& g, const SphereScheme& s, const SphereFluxes3d& f, Field& x,
+                     SphereWork& w) {
+  x.exchange_halos();
+  g.fill_polar_halos(x);
+  FieldView v = x.view();
+  for (index_t k = 0; k < v.nz; ++k) {
+    FieldView lev = sphere_level_view(v, k);
+    lin_rood_step_2d(g, s, f.horizontal[size_t(k)], lev, lev, w);
+  }
+}
+
+}  // namespace
+
+real_t SphereTransport3dStepper::courant_parts(real_t t, real_t dt, real_t* parts) const {
+  Work& w = *work_;
+  flow_(t, dt, w.fluxes);
+  parts[0] = horizontal_check(grid_, w.fluxes).cy;
+  const VerticalEstimate v =
+      vertical_estimate(grid_, air_.view(), w.fluxes, vertical_fraction(), cfl_);
+  parts[1] = v.c;
+  return std::max(parts[0], parts[1]);
+}
+
+real_t SphereTransport3dStepper::max_dt(const Field& /*q*/, real_t t) const {
+  // Swept areas and vertical fluxes are linear in dt for a given flow state: probe with 1 s.
+  // The vertical swept fraction is not (the upwind layer first loses mass horizontally): the
+  // vertical limit solves vf |w| dt = cfl (dp - D dt) per interface (vertical_estimate).
+  constexpr real_t probe = 1.0;
+  Work& w = *work_;
+  flow_(t, probe, w.fluxes);
+  const real_t cy = horizontal_check(grid_, w.fluxes).cy;
+  const VerticalEstimate v =
+      vertical_estimate(grid_, air_.view(), w.fluxes, vertical_fraction(), cfl_);
+  const real_t dt_h = cy > 0 ? cfl_ * probe / cy : std::numeric_limits<real_t>::infinity();
+  return std::min(dt_h, v.dt * probe);
+}
+
+real_t SphereTransport3dStepper::courant(real_t t, real_t dt) const {
+  real_t parts[2];
+  return courant_parts(t, dt, parts);
+}
+
+real_t SphereTransport3dStepper::horizontal_courant(real_t t, real_t dt) const {
+  real_t parts[2];
+  courant_parts(t, dt, parts);
+  return parts[0];
+}
+
+real_t SphereTransport3dStepper::vertical_courant(real_t t, real_t dt) const {
+  real_t parts[2];
+  courant_parts(t, dt, parts);
+  return parts[1];
+}
+
+void SphereTransport3dStepper::step(Field& q, real_t& t, real_t& dt) { step_all({&q}, t, dt); }
+
+void SphereTransport3dStepper::step_all(const std::vector<Field*>& qs, real_t& t, real_t& dt) {
+  if (!(dt > 0) || !std::isfinite(dt)) {
+    std::ostringstream os;
+    os << "sphere transport 3d: step dt = " << dt << " s at t = " << t << " s, expected dt > 0";
+    throw NumericsError(os.str());
+  }
+  Work& w = *work_;
+  flow_(t, dt, w.fluxes);
+  const HorizontalCheck hc = horizontal_check(grid_, w.fluxes);
+  if (hc.pole != 0) {
+    std::ostringstream os;
+    os << "sphere transport 3d: swept area " << hc.pole << " m^2 through a pole edge in the step "
+       << "t = " << t << " s, dt = " << dt << " s; the flow must give exactly 0 there";
+    throw NumericsError(os.str());
+  }
+  if (!(hc.cy < 1)) {
+    std::ostringstream os;
+    os << "sphere transport 3d: meridional Courant number " << hc.cy << " >= 1 on level "
+       << hc.level << " at the south edge of latitude row " << hc.face_row << " (column "
+       << hc.column << ") in the step t = " << t << " s, dt = " << dt << " s; reduce dt (max_dt "
+       << "gives cfl " << cfl_ << ")";
+    throw NumericsError(os.str());
+  }
+  const real_t* W = w.fluxes.vertical.data();
+  const bool strang = splitting_ == Sphere3dSplitting::strang;
+  const real_t vf = vertical_fraction();
+
+  // Air mass: dp0 = air_ -> [dp1 (vertical, Strang)] -> dp2 (horizontal, in dpw) -> dp3.
+  w.dpw.copy_owned_from(air_);
+  if (strang) {
+    const VerticalCheck v1 = vertical_check(grid_, air_.view(), W, vf);
+    if (!(v1.c < 1)) throw_vertical(v1, "first vertical half step", t, dt);
+    vertical_air_mass_update(w.dpw.view(), W, vf);
+    require_positive(w.dpw, "first vertical half step", t, dt);
+  }
+  horizontal_step(grid_, w.scheme, w.fluxes, w.dpw, w.kernel);
+  require_positive(w.dpw, "horizontal step", t, dt);
+  const VerticalCheck v2 = vertical_check(grid_, w.dpw.view(), W, vf);
+  if (!(v2.c < 1)) throw_vertical(v2, "last vertical step", t, dt);
+  w.dp3.copy_owned_from(w.dpw);
+  vertical_air_mass_update(w.dp3.view(), W, vf);
+  require_positive(w.dp3, "last vertical step", t, dt);
+
+  // Tracers: tracer mass m q through the same sub-steps; q = (m q) / m with the air mass of
+  // each stage.
+  const ConstFieldView dp0 = air_.view(), dp2 = w.dpw.view(), dp3 = w.dp3.view();
+  for (Field* qf : qs) {
+    FieldView q = qf->view(), qm = w.qmass.view(), qt = w.qtmp.view();
+    for (index_t k = 0; k < q.nz; ++k)
+      for (index_t j = 0; j < q.ny; ++j)
+        for (index_t i = 0; i < q.nx; ++i) qm(i, j, k) = dp0(i, j, k) * q(i, j, k);
+    if (strang) vertical_ppm_tracer_update(dp0, q, W, vf, qm, w.column.data());
+    horizontal_step(grid_, w.scheme, w.fluxes, w.qmass, w.kernel);
+    for (index_t k = 0; k < q.nz; ++k)
+      for (index_t j = 0; j < q.ny; ++j)
+        for (index_t i = 0; i < q.nx; ++i) qt(i, j, k) = qm(i, j, k) / dp2(i, j, k);
+    vertical_ppm_tracer_update(dp2, qt, W, vf, qm, w.column.data());
+    for (index_t k = 0; k < q.nz; ++k)
+      for (index_t j = 0; j < q.ny; ++j)
+        for (index_t i = 0; i < q.nx; ++i) q(i, j, k) = qm(i, j, k) / dp3(i, j, k);
+  }
+  air_.copy_owned_from(w.dp3);
+  t += dt;
+}
+
+}  // namespace aeolus
