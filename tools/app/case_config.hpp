@@ -70,6 +70,7 @@ struct TracerConfig {
   std::string units = "1";
   std::string long_name;
   physics::SphereTracerParams initial;
+  int dcmip_index = 0;  // type: dcmip (3D cases): tracer q<index> of the DCMIP test
 };
 
 // Diagnostics of a sphere case (section diagnostics).
@@ -86,7 +87,7 @@ struct SphereDiagnosticsParams {
 // grid.type: latlon (tracer transport on the sphere).
 struct SphereCaseConfig {
   SphereGridParams grid;
-  physics::SphereFlowParams flow;
+  physics::SphereFlowParams flow;  // flow.type dcmip_1_1 / dcmip_1_2: the 3D DCMIP flows
   SphereSchemeParams scheme;
   std::vector<TracerConfig> tracers;
   SphereDiagnosticsParams diagnostics;

@@ -18,6 +18,9 @@ class CaseModel {
  public:
   virtual ~CaseModel() = default;
 
+  // The stepper's own state (Stepper::state_fields(), e.g. the air mass of 3D transport), given
+  // once after both exist, for diagnostics that need it (mass-weighted integrals).
+  virtual void bind_stepper_state(const std::vector<Field*>& state) { (void)state; }
   // The fields the stepper advances (tracers), in output order.
   virtual std::vector<Field*> fields() = 0;
   // Output description: field and per-frame scalar metadata, axes, static fields, attributes.

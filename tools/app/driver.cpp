@@ -252,6 +252,7 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   auto grid = make_grid(comm, c);
   auto stepper = make_stepper(stepper_name, c, *grid);
   auto model = make_case_model(c, *grid);
+  model->bind_stepper_state(stepper->state_fields());
   const auto spec = output_spec(c, stepper_name, *model);
   const std::vector<Field*> fields = model->fields();
   std::vector<const Field*> out_fields(fields.begin(), fields.end());

@@ -7,10 +7,12 @@
 
 #include "grids/error.hpp"
 #include "io/netcdf_file.hpp"
+#include "physics/dcmip.hpp"
 #include "physics/sphere_diagnostics.hpp"
 #include "physics/sphere_flow.hpp"
 #include "physics/sphere_tracers.hpp"
 #include "solvers/sphere_transport.hpp"
+#include "solvers/sphere_transport_3d.hpp"
 
 namespace aeolus::app {
 
@@ -21,6 +23,11 @@ namespace {
 constexpr real_t kPi = 3.14159265358979323846;
 
 bool uses_centers(const std::string& type) { return type != "constant"; }
+
+bool is_dcmip(const std::string& flow) { return flow == "dcmip_1_1" || flow == "dcmip_1_2"; }
+physics::DcmipTest dcmip_test(const std::string& flow) {
+  return physics::dcmip_test_from_name(flow == "dcmip_1_1" ? "1-1" : "1-2");
+}
 
 // physics.tracers.NAME: the keys of the chosen type only (others are unknown-key errors).
 void read_sphere_tracer(io::Section& t, const physics::SphereFlowParams& flow,
@@ -126,10 +133,6 @@ void read_sphere_grid(io::Section& s, CaseConfig& c) {
     throw ConfigError(s.where("nlon") + ": grid.nlon = " + std::to_string(g.nlon) +
                       " must be even (the ghost rows beyond a pole are the cells 180 degrees away)");
   }
-  if (g.nlev > 1) {
-    throw ConfigError(s.where("nlev") + ": grid.nlev = " + std::to_string(g.nlev) +
-                      ": 3D transport cases are not available yet (use nlev: 1)");
-  }
   c.grid = SphereGrid::decomposition_params(g);
 }
 
@@ -137,10 +140,28 @@ void read_sphere_physics(io::Section& s, CaseConfig& c) {
   {
     auto f = s.section("flow");
     auto& p = c.sphere.flow;
-    p.type = f.get_choice("type", p.type, physics::sphere_flow_names());
-    p.alpha = f.get_double("alpha", p.alpha, Range::closed(-2 * kPi, 2 * kPi));
-    p.nl_case = int(f.get_int("nl_case", p.nl_case, Range::closed(1, 4)));
-    p.period = f.get_double("period", p.period, Range::positive());
+    auto names = physics::sphere_flow_names();
+    names.push_back("dcmip_1_1");
+    names.push_back("dcmip_1_2");
+    p.type = f.get_choice("type", p.type, names);
+    const bool three_d = is_dcmip(p.type);
+    if (three_d != (c.sphere.grid.nlev > 1)) {
+      throw ConfigError(f.where("type") + ": physics.flow.type = " + p.type +
+                        (three_d ? " is a 3D flow and needs grid.nlev > 1"
+                                 : " is a 2D flow and needs grid.nlev = 1 (got " +
+                                       std::to_string(c.sphere.grid.nlev) + ")"));
+    }
+    if (three_d) {
+      p.period = physics::dcmip_period(dcmip_test(p.type));  // fixed by the test
+    } else {
+      if (p.type == "williamson") {
+        p.alpha = f.get_double("alpha", p.alpha, Range::closed(-2 * kPi, 2 * kPi));
+      }
+      if (p.type == "nair_lauritzen") {
+        p.nl_case = int(f.get_int("nl_case", p.nl_case, Range::closed(1, 4)));
+      }
+      p.period = f.get_double("period", p.period, Range::positive());
+    }
     f.finish();
   }
   auto tracers = s.section("tracers");
@@ -153,9 +174,16 @@ void read_sphere_physics(io::Section& s, CaseConfig& c) {
     auto t = tracers.section(name);
     TracerConfig tc;
     tc.name = name;
-    tc.units = t.get_string("units", tc.units);
+    if (!is_dcmip(c.sphere.flow.type)) tc.units = t.get_string("units", tc.units);
     tc.long_name = t.get_string("long_name", "tracer " + name);
-    read_sphere_tracer(t, c.sphere.flow, tc.initial);
+    if (is_dcmip(c.sphere.flow.type)) {
+      t.get_choice("type", "dcmip", {"dcmip"});
+      const int n = physics::dcmip_tracer_count(dcmip_test(c.sphere.flow.type));
+      tc.dcmip_index = int(t.require_double("index", Range::closed(1, n)));
+      tc.units = t.get_string("units", "kg kg-1");
+    } else {
+      read_sphere_tracer(t, c.sphere.flow, tc.initial);
+    }
     t.finish();
     c.sphere.tracers.push_back(tc);
   }
@@ -211,6 +239,36 @@ class SphereCaseStepper : public Stepper {
   SphereTransportStepper inner_;
 };
 
+// 3D: the DCMIP flow on hybrid levels, with the air mass as the stepper's own state.
+class Sphere3dCaseStepper : public Stepper {
+ public:
+  Sphere3dCaseStepper(const CaseConfig& c, const CartesianGrid& grid)
+      : sphere_(grid, c.sphere.grid.radius),
+        coord_(physics::dcmip_vertical_coordinate(sphere_.nlev())),
+        air0_(grid, "air_mass"),
+        inner_(make(c)) {}
+  std::string name() const override { return inner_->name(); }
+  real_t max_dt(const Field& q, real_t t) const override { return inner_->max_dt(q, t); }
+  void step(Field& q, real_t& t, real_t& dt) override { inner_->step(q, t, dt); }
+  void step_all(const std::vector<Field*>& qs, real_t& t, real_t& dt) override {
+    inner_->step_all(qs, t, dt);
+  }
+  real_t courant(real_t t, real_t dt) const override { return inner_->courant(t, dt); }
+  std::vector<Field*> state_fields() override { return inner_->state_fields(); }
+
+ private:
+  std::unique_ptr<SphereTransport3dStepper> make(const CaseConfig& c) {
+    physics::dcmip_air_mass(sphere_, coord_, air0_);
+    return std::make_unique<SphereTransport3dStepper>(
+        sphere_, physics::dcmip_flow_function(dcmip_test(c.sphere.flow.type), sphere_, coord_),
+        c.sphere.scheme, c.time.cfl, air0_);
+  }
+  SphereGrid sphere_;
+  HybridCoordinate coord_;
+  Field air0_;
+  std::unique_ptr<SphereTransport3dStepper> inner_;
+};
+
 std::string mass_units(const std::string& units) {
   return units == "1" ? std::string("m2") : units + " m2";
 }
@@ -237,8 +295,13 @@ class SphereTransportModel : public CaseModel {
       spec.fields.push_back({t.name, t.units, t.long_name + " (cell average)", ""});
     }
     for (const auto& t : c_.sphere.tracers) {
-      spec.scalars.push_back({t.name + "_mass", mass_units(t.units),
-                              "area integral of " + t.name + " over the sphere", ""});
+      if (sphere_.nlev() > 1) {
+        spec.scalars.push_back({t.name + "_mass", "kg", "total mass of " + t.name +
+                                " (sum of q dp area / g)", ""});
+      } else {
+        spec.scalars.push_back({t.name + "_mass", mass_units(t.units),
+                                "area integral of " + t.name + " over the sphere", ""});
+      }
       spec.scalars.push_back({t.name + "_min", t.units, "minimum of " + t.name, ""});
       spec.scalars.push_back({t.name + "_max", t.units, "maximum of " + t.name, ""});
       if (norms_every_frame(t)) {
@@ -261,16 +324,14 @@ class SphereTransportModel : public CaseModel {
   }
 
   void initialise() override {
-    for (size_t k = 0; k < tracers_.size(); ++k) {
-      physics::fill_sphere_tracer(c_.sphere.tracers[k].initial, sphere_, *tracers_[k]);
-    }
+    for (size_t k = 0; k < tracers_.size(); ++k) initial_state(k, *tracers_[k]);
   }
 
   std::vector<double> frame_scalars(real_t t) override {
     std::vector<double> out;
     for (size_t k = 0; k < tracers_.size(); ++k) {
       const Field& q = *tracers_[k];
-      out.push_back(sphere_.integral(q));
+      out.push_back(tracer_mass(q, air_));
       out.push_back(q.min());
       out.push_back(q.max());
       if (norms_every_frame(c_.sphere.tracers[k])) {
@@ -285,7 +346,14 @@ class SphereTransportModel : public CaseModel {
     return out;
   }
 
-  real_t mass() override { return sphere_.integral(*tracers_.front()); }
+  real_t mass() override { return tracer_mass(*tracers_.front(), air_); }
+
+  void bind_stepper_state(const std::vector<Field*>& state) override {
+    if (sphere_.nlev() > 1) {
+      if (state.empty()) throw Error("sphere case: the 3D stepper exposes no air mass");
+      air_ = state.front();
+    }
+  }
 
   std::vector<real_t> event_times() const override {
     std::vector<real_t> t;
@@ -301,7 +369,7 @@ class SphereTransportModel : public CaseModel {
     if (!d.filament_tracer.empty() && std::abs(t - d.filament_time) <= eps) {
       const size_t k = index_of(d.filament_tracer);
       Field q0(tracers_[k]->grid(), "q0");
-      physics::fill_sphere_tracer(c_.sphere.tracers[k].initial, sphere_, q0);
+      initial_state(k, q0);
       const auto tau = physics::filament_thresholds();
       const auto a0 = physics::area_above(sphere_, q0, tau);
       const auto a = physics::area_above(sphere_, *tracers_[k], tau);
@@ -321,8 +389,13 @@ class SphereTransportModel : public CaseModel {
       const std::string& n = c_.sphere.tracers[k].name;
       const Field& q = *tracers_[k];
       Field q0(q.grid(), "q0");
-      physics::fill_sphere_tracer(c_.sphere.tracers[k].initial, sphere_, q0);
-      const real_t m0 = sphere_.integral(q0), m = sphere_.integral(q);
+      initial_state(k, q0);
+      std::unique_ptr<Field> air0;
+      if (air_) {
+        air0 = std::make_unique<Field>(q.grid(), "air0");
+        physics::dcmip_air_mass(sphere_, physics::dcmip_vertical_coordinate(sphere_.nlev()), *air0);
+      }
+      const real_t m0 = tracer_mass(q0, air0.get()), m = tracer_mass(q, air_);
       out[n + "_mass_relative_change"] = m0 != 0 ? (m - m0) / std::abs(m0) : m - m0;
       out[n + "_min"] = q.min();
       out[n + "_max"] = q.max();
@@ -445,7 +518,7 @@ class SphereTransportModel : public CaseModel {
   bool exact_solution(size_t k, real_t t, Field& out) const {
     const auto& tc = c_.sphere.tracers[k];
     if (is_period_multiple(t)) {
-      physics::fill_sphere_tracer(tc.initial, sphere_, out);
+      initial_state(k, out);
       return true;
     }
     if (!norms_every_frame(tc)) return false;
@@ -454,15 +527,44 @@ class SphereTransportModel : public CaseModel {
     return true;
   }
 
+  // 2D: the area integral; 3D: the tracer mass sum q dp area / g (kg for q in kg/kg).
+  real_t tracer_mass(const Field& q, const Field* air) const {
+    if (!air) return sphere_.integral(q);
+    const auto v = q.view();
+    const auto m = air->view();
+    real_t local = 0;
+    for (index_t k = 0; k < v.nz; ++k)
+      for (index_t j = 0; j < v.ny; ++j) {
+        real_t row = 0;
+        for (index_t i = 0; i < v.nx; ++i) row += v(i, j, k) * m(i, j, k);
+        local += row * sphere_.area(sphere_.lat_start() + j);
+      }
+    real_t global = 0;
+    MPI_Allreduce(&local, &global, 1, MPI_DOUBLE, MPI_SUM, q.grid().comm());
+    return global / physics::dcmip::kG;
+  }
+
+  void initial_state(size_t k, Field& q) const {
+    const auto& tc = c_.sphere.tracers[k];
+    if (tc.dcmip_index > 0) {
+      physics::dcmip_tracer_init(dcmip_test(c_.sphere.flow.type), tc.dcmip_index, sphere_,
+                                 physics::dcmip_vertical_coordinate(sphere_.nlev()), q);
+    } else {
+      physics::fill_sphere_tracer(tc.initial, sphere_, q);
+    }
+  }
+
   const CaseConfig& c_;
   SphereGrid sphere_;
   Field area_;
   std::vector<std::unique_ptr<Field>> tracers_;
+  const Field* air_ = nullptr;  // 3D: the stepper's air mass (dp, Pa)
 };
 
 }  // namespace
 
 std::unique_ptr<Stepper> make_sphere_stepper(const CaseConfig& c, const CartesianGrid& grid) {
+  if (c.sphere.grid.nlev > 1) return std::make_unique<Sphere3dCaseStepper>(c, grid);
   return std::make_unique<SphereCaseStepper>(c, grid);
 }
 
