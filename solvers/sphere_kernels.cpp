@@ -1,1 +1,595 @@
-// placeholder: being written
+#include "solvers/sphere_kernels.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <type_traits>
+
+#include "grids/error.hpp"
+
+// The hot loops are compiled twice, for AVX2 (4 doubles per instruction) and for the baseline
+// x86-64 (SSE2, 2 doubles), and the loader picks one per machine (GCC function multiversioning,
+// ifunc). The AVX2 clone enables no FMA, and C++ code is not otherwise contracted, so both give
+// bitwise the same results: ranks on different machines still agree exactly.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__)
+#define AEOLUS_SPHERE_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define AEOLUS_SPHERE_CLONES
+#endif
+// Loop templates called from the cloned functions must be inlined into each clone to be
+// compiled for its instruction set.
+#if defined(__GNUC__)
+#define AEOLUS_SPHERE_INLINE inline __attribute__((always_inline))
+#else
+#define AEOLUS_SPHERE_INLINE inline
+#endif
+
+namespace aeolus {
+
+namespace {
+
+constexpr index_t kH = 3;  // ghost rows/columns the scheme reads
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  return out;
+}
+
+// Mean of the reconstruction over the rightmost (right) or leftmost (left) fraction f of a
+// cell with mean q. PPM: a0 = left edge, a1 = right edge; van Leer: a0 = slope (difference
+// across the cell), a1 unused.
+struct Ppm {
+  static real_t right(real_t q, real_t al, real_t ar, real_t f) {
+    const real_t dq = ar - al, q6 = 6.0 * q - 3.0 * (al + ar);
+    return ar - 0.5 * f * (dq - (1.0 - (2.0 / 3.0) * f) * q6);
+  }
+  static real_t left(real_t q, real_t al, real_t ar, real_t f) {
+    const real_t dq = ar - al, q6 = 6.0 * q - 3.0 * (al + ar);
+    return al + 0.5 * f * (dq + (1.0 - (2.0 / 3.0) * f) * q6);
+  }
+};
+
+struct VanLeer {
+  static real_t right(real_t q, real_t s, real_t /*unused*/, real_t f) {
+    return q + 0.5 * (1.0 - f) * s;
+  }
+  static real_t left(real_t q, real_t s, real_t /*unused*/, real_t f) {
+    return q - 0.5 * (1.0 - f) * s;
+  }
+};
+
+// Branch-free upwind selection: F = max(x, 0) * (mean right of the west cell) + min(x, 0) *
+// (mean left of the east cell). One term is an exact zero (times a finite mean), so F is exactly
+// x times the upwind mean. (GCC keeps a ternary select of two computed doubles as a branch under
+// the default -ftrapping-math, and the loop would not vectorise; min/max do.)
+template <class R>
+inline real_t upwind_flux(real_t x, real_t inv_w, real_t inv_e, real_t qw, real_t a0w, real_t a1w,
+                          real_t qe, real_t a0e, real_t a1e) {
+  const real_t xp = std::max(x, 0.0), xm = std::min(x, 0.0);
+  return xp * R::right(qw, a0w, a1w, xp * inv_w) + xm * R::left(qe, a0e, a1e, -xm * inv_e);
+}
+
+// All |c| < 1: the upwind cell is the neighbour.
+template <class R>
+AEOLUS_SPHERE_INLINE void x_flux_narrow(const real_t* q, const real_t* a0, const real_t* a1,
+                                        const real_t* xa, real_t inv_area, index_t n, real_t* F) {
+  for (index_t i = 0; i < n; ++i)
+    F[i] = upwind_flux<R>(xa[i], inv_area, inv_area, q[i - 1], a0[i - 1], a1[i - 1], q[i], a0[i],
+                          a1[i]);
+  F[n] = F[0];
+}
+
+// Sum of p[0..m) with four accumulators (a short dependency chain; the order is fixed, so the
+// result is the same on every rank).
+inline real_t contiguous_sum(const real_t* p, index_t m) {
+  real_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  index_t i = 0;
+  for (; i + 4 <= m; i += 4) {
+    s0 += p[i];
+    s1 += p[i + 1];
+    s2 += p[i + 2];
+    s3 += p[i + 3];
+  }
+  for (; i < m; ++i) s0 += p[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+// Sum of the m cells (0 <= m < n) from `from` (0 <= from < n) eastwards around a circle of n:
+// a plain loop for the few cells of most faces, contiguous pieces beyond.
+inline real_t circle_sum(const real_t* q, index_t n, index_t from, index_t m) {
+  if (m < 8) {
+    real_t s = 0;
+    for (index_t k = from, j = 0; j < m; ++j) {
+      s += q[k];
+      k = k + 1 == n ? 0 : k + 1;
+    }
+    return s;
+  }
+  const index_t first = std::min(m, n - from);
+  return contiguous_sum(q + from, first) + contiguous_sum(q, m - first);
+}
+
+// Some |c| >= 1: integer shift (whole cells, wrapping around the circle, whole turns included)
+// plus the fraction of the next cell. For |c| < 1 this gives the same value as x_flux_narrow.
+template <class R>
+void x_flux_wide(const real_t* q, const real_t* a0, const real_t* a1, const real_t* xa, real_t area,
+                 real_t inv_area, index_t n, real_t* F) {
+  for (index_t i = 0; i < n; ++i) {
+    const real_t x = xa[i];
+    const real_t c = std::abs(x) * inv_area;
+    const index_t whole = index_t(c);
+    const real_t f = c - real_t(whole);
+    index_t m = whole;
+    real_t turns = 0;
+    if (m >= n) {  // only where a step sweeps past the whole circle
+      turns = real_t(m / n) * contiguous_sum(q, n);
+      m %= n;
+    }
+    if (x > 0) {
+      // Cells i - whole .. i - 1, then the east part of cell i - 1 - whole.
+      index_t from = i - m;
+      if (from < 0) from += n;
+      const index_t k = from == 0 ? n - 1 : from - 1;
+      const real_t sum = turns + circle_sum(q, n, from, m);
+      F[i] = (x - real_t(whole) * area) * R::right(q[k], a0[k], a1[k], f) + area * sum;
+    } else {
+      // Cells i .. i + whole - 1, then the west part of cell i + whole.
+      const index_t k = i + m < n ? i + m : i + m - n;
+      const real_t sum = turns + circle_sum(q, n, i, m);
+      F[i] = (x + real_t(whole) * area) * R::left(q[k], a0[k], a1[k], f) - area * sum;
+    }
+  }
+  F[n] = F[0];
+}
+
+template <class R>
+AEOLUS_SPHERE_INLINE void y_flux_line(const real_t* qs, const real_t* a0s, const real_t* a1s,
+                                      real_t inv_s, const real_t* qn, const real_t* a0n,
+                                      const real_t* a1n, real_t inv_n, const real_t* ya, index_t n,
+                                      real_t* G) {
+  for (index_t i = 0; i < n; ++i)
+    G[i] = upwind_flux<R>(ya[i], inv_s, inv_n, qs[i], a0s[i], a1s[i], qn[i], a0n[i], a1n[i]);
+}
+
+// Row updates. Advective-form half step: o = q + 1/2 [(F_i - F_{i+1}) - q (x_i - x_{i+1})] / A
+// with the swept areas x periodic (x_n = x_0) and F[0..n].
+AEOLUS_SPHERE_CLONES
+void advective_half_row(const real_t* q, const real_t* F, const real_t* x, real_t inv_area,
+                        index_t n, real_t* o) {
+  for (index_t i = 0; i + 1 < n; ++i)
+    o[i] = q[i] + 0.5 * ((F[i] - F[i + 1]) - q[i] * (x[i] - x[i + 1])) * inv_area;
+  const index_t l = n - 1;
+  o[l] = q[l] + 0.5 * ((F[l] - F[l + 1]) - q[l] * (x[l] - x[0])) * inv_area;
+}
+
+// The same along y for one row: fluxes g0/g1 and swept areas y0/y1 of its south/north faces.
+AEOLUS_SPHERE_CLONES
+void advective_half_line(const real_t* q, const real_t* g0, const real_t* g1, const real_t* y0,
+                         const real_t* y1, real_t inv_area, index_t n, real_t* o) {
+  for (index_t i = 0; i < n; ++i)
+    o[i] = q[i] + 0.5 * ((g0[i] - g1[i]) - q[i] * (y0[i] - y1[i])) * inv_area;
+}
+
+// Conservative update: o = q + [(F_i - F_{i+1}) + (h0 - h1)] / A.
+AEOLUS_SPHERE_CLONES
+void conservative_row(const real_t* q, const real_t* F, const real_t* h0, const real_t* h1,
+                      real_t inv_area, index_t n, real_t* o) {
+  for (index_t i = 0; i < n; ++i) o[i] = q[i] + ((F[i] - F[i + 1]) + (h0[i] - h1[i])) * inv_area;
+}
+
+inline real_t mc_slope(real_t m1, real_t p0, real_t p1) {
+  const real_t a = p0 - m1, b = p1 - p0, c = 0.5 * (p1 - m1);
+  const real_t mag = std::min(std::abs(c), 2.0 * std::min(std::abs(a), std::abs(b)));
+  return a * b > 0 ? std::copysign(mag, c) : 0.0;
+}
+
+// The row-buffer layout inside SphereWork::buf: lines of nlon + 2 kH values, index 0 of a line
+// at offset kH.
+struct Lines {
+  index_t len;
+  real_t* base;
+  real_t* line(index_t k) const { return base + k * len + kH; }
+};
+// Line indices. The meridional sweep keeps rings of rows (slot = row mod ring size): qx rows
+// jf - 1 .. jf + 2 plus the rows mirrored across a pole (up to 5 back) in 8 slots; slopes of
+// rows jf - 1 .. jf + 1 and interfaces of face rows jf - 1 .. jf + 1 (unlimited PPM uses them
+// as the edges of rows jf - 1 and jf) in 4; edges and fluxes of two consecutive rows in 2.
+constexpr index_t kQxRing = 8, kRing4 = 4, kRing2 = 2;
+constexpr index_t kQx = 0;
+constexpr index_t kField0 = kQx + kQxRing;  // per field (q, qx): slope, iface, al, ar, flux
+constexpr index_t kFieldLines = 2 * kRing4 + 3 * kRing2;
+constexpr index_t kX = kField0 + 2 * kFieldLines;  // zonal sweep: row, slope, iface, al, ar, F
+constexpr index_t kLines = kX + 6;
+
+template <index_t N>
+index_t slot(index_t r) {
+  static_assert((N & (N - 1)) == 0, "ring sizes are powers of two");
+  return (r + 2 * N) & (N - 1);  // rows start at -kH > -2N
+}
+
+// Rings of one field's meridional sweep.
+struct YRings {
+  Lines L;
+  index_t first;
+  real_t* slope(index_t r) const { return L.line(first + slot<kRing4>(r)); }
+  real_t* iface(index_t r) const { return L.line(first + kRing4 + slot<kRing4>(r)); }
+  real_t* al(index_t r) const { return L.line(first + 2 * kRing4 + slot<kRing2>(r)); }
+  real_t* ar(index_t r) const { return L.line(first + 2 * kRing4 + kRing2 + slot<kRing2>(r)); }
+  real_t* flux(index_t r) const {
+    return L.line(first + 2 * kRing4 + 2 * kRing2 + slot<kRing2>(r));
+  }
+};
+
+template <class R>
+struct LinRood {
+  static constexpr bool ppm = std::is_same_v<R, Ppm>;
+  static constexpr SphereReconstruction recon =
+      ppm ? SphereReconstruction::ppm : SphereReconstruction::van_leer;
+
+  const SphereGrid& g;
+  SphereLimiter lim;
+  const SphereFaceFluxes& f;
+  ConstFieldView q;
+  FieldView out;
+  SphereWork& w;
+  index_t nx, nj, j0, ny, half;
+  Lines L;
+  YRings yq, yqx;
+
+  LinRood(const SphereGrid& g_, SphereLimiter lim_, const SphereFaceFluxes& f_, ConstFieldView q_,
+          FieldView out_, SphereWork& w_)
+      : g(g_),
+        lim(lim_),
+        f(f_),
+        q(q_),
+        out(out_),
+        w(w_),
+        nx(g_.nlon()),
+        nj(g_.lat_count()),
+        j0(g_.lat_start()),
+        ny(g_.nlat()),
+        half(g_.nlon() / 2),
+        L{g_.nlon() + 2 * kH, w_.buf.data()},
+        yq{L, kField0},
+        yqx{L, kField0 + kFieldLines} {}
+
+  real_t area(index_t r) const { return w.area[size_t(r + kH)]; }
+  real_t inv_area(index_t r) const { return w.inv_area[size_t(r + kH)]; }
+  const real_t* xa(index_t r) const { return f.xa.data() + (r + g.halo()) * nx; }
+  const real_t* ya(index_t r) const { return f.ya.data() + r * nx; }
+  const real_t* qrow(index_t r) const { return &q(0, r); }
+  real_t* qxrow(index_t r) const { return L.line(kQx + slot<kQxRing>(r)); }
+  bool real_row(index_t r) const { return j0 + r >= 0 && j0 + r < ny; }
+
+  // Zonal fluxes F[0..nx] of the padded row p (valid on [-kH, nx + kH)) of local row r.
+  void x_fluxes(const real_t* p, index_t r, real_t* F) const {
+    real_t* s = L.line(kX + 1);
+    real_t* e = L.line(kX + 2);
+    const real_t* a0;
+    const real_t* a1;
+    if constexpr (ppm) {
+      // Slopes of cells [-2, nx + 1], interfaces [-1, nx + 1], edges of cells [-1, nx].
+      if (lim == SphereLimiter::monotone)
+        sphere_slope_line(lim, p - 3, p - 2, p - 1, nx + 4, s - 2);
+      ppm_interface_line(lim, p - 3, p - 2, p - 1, p, s - 2, s - 1, nx + 3, e - 1);
+      if (lim == SphereLimiter::monotone) {
+        real_t* al = L.line(kX + 3);
+        real_t* ar = L.line(kX + 4);
+        ppm_edge_line(lim, p - 1, e - 1, e, nx + 2, al - 1, ar - 1);
+        a0 = al;
+        a1 = ar;
+      } else {
+        a0 = e;
+        a1 = e + 1;
+      }
+    } else {
+      sphere_slope_line(lim, p - 2, p - 1, p, nx + 2, s - 1);
+      a0 = s;
+      a1 = s;
+    }
+    sphere_x_flux_row(recon, p, a0, a1, xa(r), area(r), inv_area(r), nx,
+                      w.wide_row[size_t(r + kH)] != 0, F);
+  }
+
+  // qx of local row r (a real row): the advective-form zonal half step.
+  void make_qx(index_t r) const {
+    const real_t* x = xa(r);
+    const real_t a = area(r);
+    int wide = 0;
+    for (index_t i = 0; i < nx; ++i) wide |= int(std::abs(x[i]) >= a);
+    w.wide_row[size_t(r + kH)] = wide != 0;
+    real_t* F = L.line(kX + 5);
+    const real_t* p = qrow(r);
+    x_fluxes(p, r, F);
+    advective_half_row(p, F, x, inv_area(r), nx, qxrow(r));
+  }
+
+  // Cross-pole ghost row r of qx: the mirrored cells of the row it reflects.
+  void mirror_qx(index_t r) const {
+    const index_t gr = j0 + r;
+    const index_t src = (gr < 0 ? -1 - gr : 2 * ny - 1 - gr) - j0;
+    const real_t* s = qxrow(src);
+    real_t* d = qxrow(r);
+    for (index_t i = 0; i < half; ++i) d[i] = s[i + half];
+    for (index_t i = half; i < nx; ++i) d[i] = s[i - half];
+  }
+
+  void ensure_qx(index_t r) const {
+    if (real_row(r))
+      make_qx(r);
+    else
+      mirror_qx(r);
+  }
+
+  template <class Row>
+  void y_slope(const YRings& y, Row row, index_t r) const {
+    sphere_slope_line(lim, row(r - 1), row(r), row(r + 1), nx, y.slope(r));
+  }
+  template <class Row>
+  void y_iface(const YRings& y, Row row, index_t r) const {
+    ppm_interface_line(lim, row(r - 2), row(r - 1), row(r), row(r + 1), y.slope(r - 1), y.slope(r),
+                       nx, y.iface(r));
+  }
+  template <class Row>
+  void y_edges(const YRings& y, Row row, index_t r) const {
+    if (lim == SphereLimiter::monotone)
+      ppm_edge_line(lim, row(r), y.iface(r), y.iface(r + 1), nx, y.al(r), y.ar(r));
+  }
+  const real_t* y_a0(const YRings& y, index_t r) const {
+    if constexpr (ppm) return lim == SphereLimiter::monotone ? y.al(r) : y.iface(r);
+    return y.slope(r);
+  }
+  const real_t* y_a1(const YRings& y, index_t r) const {
+    if constexpr (ppm) return lim == SphereLimiter::monotone ? y.ar(r) : y.iface(r + 1);
+    return y.slope(r);
+  }
+  // Reconstruction stages that row r of the meridional sweep needs (see run()).
+  template <class Row>
+  void y_stage(const YRings& y, Row row, index_t r) const {
+    const bool slopes = !ppm || lim == SphereLimiter::monotone;
+    if (slopes) y_slope(y, row, r + 1);
+    if constexpr (ppm) {
+      y_iface(y, row, r + 1);
+      y_edges(y, row, r);
+    }
+  }
+  template <class Row>
+  void y_flux(const YRings& y, Row row, index_t jf) const {
+    sphere_y_flux_line(recon, row(jf - 1), y_a0(y, jf - 1), y_a1(y, jf - 1), inv_area(jf - 1),
+                       row(jf), y_a0(y, jf), y_a1(y, jf), inv_area(jf), ya(jf), nx, y.flux(jf));
+  }
+
+  // Owned row r: qy, its zonal fluxes, and the new values.
+  void finish(index_t r) const {
+    const real_t* p = qrow(r);
+    real_t* qy = L.line(kX);
+    advective_half_line(p, yq.flux(r), yq.flux(r + 1), ya(r), ya(r + 1), inv_area(r), nx, qy);
+    for (index_t i = 1; i <= kH; ++i) {
+      qy[-i] = qy[nx - i];
+      qy[nx - 1 + i] = qy[i - 1];
+    }
+    real_t* F = L.line(kX + 5);
+    x_fluxes(qy, r, F);
+    conservative_row(p, F, yqx.flux(r), yqx.flux(r + 1), inv_area(r), nx, &out(0, r));
+  }
+
+  // The pipeline over face rows jf = 0..nj. At iteration jf: qx row jf + 2 is made; slopes of
+  // row jf + 1 (rows jf..jf+2), interfaces of face row jf + 1 (rows jf-1..jf+2), edges of
+  // row jf, meridional fluxes through face row jf (cells jf-1, jf) of q and qx; then owned
+  // row jf - 1 is complete. Rows of q are read only at or above jf - 1 after row jf - 1 is
+  // written, which makes out == q safe.
+  void run() const {
+    auto qr = [this](index_t r) { return qrow(r); };
+    auto xr = [this](index_t r) -> const real_t* { return qxrow(r); };
+    // Prologue: qx rows [-3, 2] (real rows first: the mirrored ones copy rows 0..2), and the
+    // stages of rows -2..-1 so that iteration 0 finds slopes -1..0, interfaces -1..0, edges -1.
+    for (index_t r = -kH; r < kH; ++r)
+      if (real_row(r)) make_qx(r);
+    for (index_t r = -kH; r < kH; ++r)
+      if (!real_row(r)) mirror_qx(r);
+    const bool slopes = !ppm || lim == SphereLimiter::monotone;
+    if (slopes) {
+      y_slope(yq, qr, -2);
+      y_slope(yq, qr, -1);
+      y_slope(yqx, xr, -2);
+      y_slope(yqx, xr, -1);
+    }
+    if constexpr (ppm) {
+      y_iface(yq, qr, -1);
+      y_iface(yqx, xr, -1);
+    }
+    y_stage(yq, qr, -1);
+    y_stage(yqx, xr, -1);
+    for (index_t jf = 0; jf <= nj; ++jf) {
+      if (jf >= 1) ensure_qx(jf + 2);
+      y_stage(yq, qr, jf);
+      y_stage(yqx, xr, jf);
+      y_flux(yq, qr, jf);
+      y_flux(yqx, xr, jf);
+      if (jf >= 1) finish(jf - 1);
+    }
+  }
+};
+
+}  // namespace
+
+const std::vector<std::string>& sphere_reconstruction_names() {
+  static const std::vector<std::string> names{"ppm", "van_leer"};
+  return names;
+}
+
+const std::vector<std::string>& sphere_limiter_names() {
+  static const std::vector<std::string> names{"monotone", "none"};
+  return names;
+}
+
+SphereScheme sphere_scheme_from_params(const SphereSchemeParams& p) {
+  SphereScheme s;
+  if (p.reconstruction == "ppm") {
+    s.reconstruction = SphereReconstruction::ppm;
+  } else if (p.reconstruction == "van_leer") {
+    s.reconstruction = SphereReconstruction::van_leer;
+  } else {
+    throw ConfigError("scheme.reconstruction = '" + p.reconstruction +
+                      "' is unknown; expected one of: " + joined(sphere_reconstruction_names()));
+  }
+  if (p.limiter == "monotone") {
+    s.limiter = SphereLimiter::monotone;
+  } else if (p.limiter == "none") {
+    s.limiter = SphereLimiter::none;
+  } else {
+    throw ConfigError("scheme.limiter = '" + p.limiter +
+                      "' is unknown; expected one of: " + joined(sphere_limiter_names()));
+  }
+  return s;
+}
+
+SphereWork::SphereWork(const SphereGrid& g)
+    : nlon(g.nlon()), lat_count(g.lat_count()), lat_start(g.lat_start()), nlat(g.nlat()) {
+  const size_t rows = size_t(lat_count + 2 * kH);
+  area.resize(rows);
+  inv_area.resize(rows);
+  for (index_t r = -kH; r < lat_count + kH; ++r) {
+    index_t gr = lat_start + r;
+    if (gr < 0) gr = -1 - gr;
+    if (gr >= nlat) gr = 2 * nlat - 1 - gr;
+    area[size_t(r + kH)] = g.area(gr);
+    inv_area[size_t(r + kH)] = 1.0 / g.area(gr);
+  }
+  wide_row.assign(rows, 0);
+  buf.assign(size_t(kLines * (nlon + 2 * kH)), 0.0);
+}
+
+SphereCourant sphere_courant_local(const SphereGrid& g, const SphereFaceFluxes& f) {
+  SphereCourant c;
+  const index_t nx = g.nlon(), nj = g.lat_count(), j0 = g.lat_start(), ny = g.nlat();
+  for (index_t jf = 0; jf <= nj; ++jf) {
+    const index_t gf = j0 + jf;
+    if (gf == 0 || gf == ny) continue;  // pole edges carry no flux
+    const real_t inv_s = 1.0 / g.area(gf - 1), inv_n = 1.0 / g.area(gf);
+    const real_t* y = f.ya.data() + jf * nx;
+    for (index_t i = 0; i < nx; ++i) {
+      const real_t cy = y[i] > 0 ? y[i] * inv_s : -y[i] * inv_n;
+      if (cy > c.max_cy) {
+        c.max_cy = cy;
+        c.cy_face_row = gf;
+        c.cy_column = i;
+      }
+    }
+  }
+  const index_t h = g.halo();
+  for (index_t r = 0; r < nj; ++r) {
+    const real_t inv = 1.0 / g.area(j0 + r);
+    const real_t* x = f.xa.data() + (r + h) * nx;
+    for (index_t i = 0; i < nx; ++i) c.max_cx = std::max(c.max_cx, std::abs(x[i]) * inv);
+  }
+  return c;
+}
+
+AEOLUS_SPHERE_CLONES
+void sphere_slope_line(SphereLimiter lim, const real_t* m1, const real_t* p0, const real_t* p1,
+                       index_t n, real_t* s) {
+  if (lim == SphereLimiter::monotone) {
+    for (index_t i = 0; i < n; ++i) s[i] = mc_slope(m1[i], p0[i], p1[i]);
+  } else {
+    for (index_t i = 0; i < n; ++i) s[i] = 0.5 * (p1[i] - m1[i]);
+  }
+}
+
+AEOLUS_SPHERE_CLONES
+void ppm_interface_line(SphereLimiter lim, const real_t* m2, const real_t* m1, const real_t* p0,
+                        const real_t* p1, const real_t* sm1, const real_t* sp0, index_t n,
+                        real_t* e) {
+  if (lim == SphereLimiter::monotone) {
+    // CW84 (1.6): 1/2 (m1 + p0) - (sp0 - sm1) / 6; exactly the mean for a uniform field.
+    for (index_t i = 0; i < n; ++i) e[i] = 0.5 * (m1[i] + p0[i]) - (1.0 / 6.0) * (sp0[i] - sm1[i]);
+  } else {
+    // 7/12 (m1 + p0) - 1/12 (m2 + p1), written so that a uniform field gives its value exactly.
+    for (index_t i = 0; i < n; ++i) {
+      const real_t inner = m1[i] + p0[i], outer = m2[i] + p1[i];
+      e[i] = 0.5 * inner + (1.0 / 12.0) * (inner - outer);
+    }
+  }
+}
+
+AEOLUS_SPHERE_CLONES
+void ppm_edge_line(SphereLimiter lim, const real_t* q, const real_t* e_lo, const real_t* e_hi,
+                   index_t n, real_t* al, real_t* ar) {
+  if (lim == SphereLimiter::none) {
+    std::copy(e_lo, e_lo + n, al);
+    std::copy(e_hi, e_hi + n, ar);
+    return;
+  }
+  // CW84 (1.10): at a local extremum the parabola is flattened to the mean; otherwise the edge
+  // opposite the side where the parabola would overshoot is moved so that the extremum lies on
+  // that cell edge (al = 3q - 2ar or ar = 3q - 2al; the two cases exclude each other). In
+  // median form (min/max only, so the loop vectorises):
+  //   al = median(al, 3q - 2ar, q),  ar = median(ar, 3q - 2al, q)
+  // For monotone al < q < ar this is max(al, 3q - 2ar) and min(ar, 3q - 2al), CW84's two
+  // conditions (dq q6 > dq^2 is al < 3q - 2ar); at an extremum both 3q - 2a lie beyond q on the
+  // far side, so the median is q: the flattening.
+  auto median = [](real_t a, real_t b, real_t c) {
+    return std::max(std::min(a, b), std::min(std::max(a, b), c));
+  };
+  for (index_t i = 0; i < n; ++i) {
+    const real_t c = q[i], l = e_lo[i], r = e_hi[i];
+    al[i] = median(l, 3.0 * c - 2.0 * r, c);
+    ar[i] = median(r, 3.0 * c - 2.0 * l, c);
+  }
+}
+
+AEOLUS_SPHERE_CLONES
+void sphere_x_flux_row(SphereReconstruction r, const real_t* q, const real_t* a0, const real_t* a1,
+                       const real_t* xa, real_t area, real_t inv_area, index_t nlon, bool wide,
+                       real_t* F) {
+  if (r == SphereReconstruction::ppm) {
+    if (wide)
+      x_flux_wide<Ppm>(q, a0, a1, xa, area, inv_area, nlon, F);
+    else
+      x_flux_narrow<Ppm>(q, a0, a1, xa, inv_area, nlon, F);
+  } else {
+    if (wide)
+      x_flux_wide<VanLeer>(q, a0, a1, xa, area, inv_area, nlon, F);
+    else
+      x_flux_narrow<VanLeer>(q, a0, a1, xa, inv_area, nlon, F);
+  }
+}
+
+AEOLUS_SPHERE_CLONES
+void sphere_y_flux_line(SphereReconstruction r, const real_t* qs, const real_t* a0s,
+                        const real_t* a1s, real_t inv_s, const real_t* qn, const real_t* a0n,
+                        const real_t* a1n, real_t inv_n, const real_t* ya, index_t n, real_t* G) {
+  if (r == SphereReconstruction::ppm)
+    y_flux_line<Ppm>(qs, a0s, a1s, inv_s, qn, a0n, a1n, inv_n, ya, n, G);
+  else
+    y_flux_line<VanLeer>(qs, a0s, a1s, inv_s, qn, a0n, a1n, inv_n, ya, n, G);
+}
+
+void lin_rood_step_2d(const SphereGrid& g, const SphereScheme& s, const SphereFaceFluxes& f,
+                      ConstFieldView q, FieldView out, SphereWork& w) {
+  const index_t nx = g.nlon(), nj = g.lat_count();
+  auto bad = [](const std::string& what) { throw ConfigError("sphere transport kernel: " + what); };
+  if (g.halo() < kH) bad("grid halo " + std::to_string(g.halo()) + " < 3");
+  if (q.hx < kH || q.hy < kH)
+    bad("field halo " + std::to_string(q.hx) + "x" + std::to_string(q.hy) + " < 3");
+  if (q.nx != nx || q.ny != nj || out.nx != nx || out.ny != nj)
+    bad("field of " + std::to_string(q.nx) + "x" + std::to_string(q.ny) + " owned cells on a " +
+        std::to_string(nx) + "x" + std::to_string(nj) + " rank block");
+  if (index_t(f.xa.size()) != (nj + 2 * g.halo()) * nx || index_t(f.ya.size()) != (nj + 1) * nx)
+    bad("swept areas sized " + std::to_string(f.xa.size()) + "/" + std::to_string(f.ya.size()) +
+        " for a " + std::to_string(nx) + "x" + std::to_string(nj) + " rank block");
+  if (w.nlon != nx || w.lat_count != nj || w.lat_start != g.lat_start() || w.nlat != g.nlat())
+    bad("work buffers built for another grid");
+  if (s.reconstruction == SphereReconstruction::ppm)
+    LinRood<Ppm>(g, s.limiter, f, q, out, w).run();
+  else
+    LinRood<VanLeer>(g, s.limiter, f, q, out, w).run();
+}
+
+void lin_rood_step_2d(const SphereGrid& g, const SphereSchemeParams& s, const SphereFaceFluxes& f,
+                      ConstFieldView q, FieldView out, SphereWork& w) {
+  lin_rood_step_2d(g, sphere_scheme_from_params(s), f, q, out, w);
+}
+
+}  // namespace aeolus

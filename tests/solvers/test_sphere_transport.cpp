@@ -1,1 +1,420 @@
-// placeholder: being written
+// Lin-Rood flux-form semi-Lagrangian transport on the latitude-longitude sphere: uniform-field
+// preservation, mass conservation, the Williamson et al. (1992) case 1 cosine bell (with flow
+// over the poles), convergence order on a smooth hill, the monotone limiter, and the errors.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "grids/error.hpp"
+#include "solvers/sphere_kernels.hpp"
+#include "solvers/sphere_transport.hpp"
+#include "tests/common/error_of.hpp"
+
+using namespace aeolus;
+
+namespace {
+
+constexpr real_t kPi = 3.14159265358979323846;
+constexpr real_t kRadius = 6.37122e6;
+constexpr real_t kPeriod = 12 * 86400.0;  // one revolution (s)
+constexpr real_t kU0 = 2 * kPi * kRadius / kPeriod;
+
+// Williamson case 1 solid-body rotation, psi = -u0 a (sin lat cos alpha - cos lon cos lat
+// sin alpha). Swept areas of a step are exact corner differences times dt (zero on the pole
+// edges, where cos lat = 0 exactly).
+// The flow is steady: the swept areas of the last dt are kept and reused.
+SweptAreaFunction solid_body(const SphereGrid& g, real_t alpha) {
+  auto cache = std::make_shared<std::pair<real_t, SphereFaceFluxes>>();
+  cache->first = -1;
+  return [&g, alpha, cache](real_t /*t*/, real_t dt, SphereFaceFluxes& out) {
+    if (cache->first == dt) {
+      out = cache->second;
+      return;
+    }
+    out.resize(g);
+    const index_t nx = g.nlon(), ny = g.nlat(), nj = g.lat_count(), j0 = g.lat_start();
+    const index_t h = g.halo();
+    const real_t ca = std::cos(alpha), sa = std::sin(alpha);
+    auto psi = [&](index_t i, index_t je) {
+      const real_t lon = g.lon_edge(((i % nx) + nx) % nx);
+      return -kU0 * kRadius * (g.sin_lat_edge(je) * ca - std::cos(lon) * g.cos_lat_edge(je) * sa);
+    };
+    for (index_t r = -h; r < nj + h; ++r) {
+      const index_t j = j0 + r;
+      if (j < 0 || j >= ny) continue;
+      for (index_t i = 0; i < nx; ++i)
+        out.xa[size_t((r + h) * nx + i)] = dt * (psi(i, j) - psi(i, j + 1));
+    }
+    for (index_t r = 0; r <= nj; ++r) {
+      const index_t j = j0 + r;
+      for (index_t i = 0; i < nx; ++i)
+        out.ya[size_t(r * nx + i)] = (j == 0 || j == ny) ? 0.0 : dt * (psi(i + 1, j) - psi(i, j));
+    }
+    cache->first = dt;
+    cache->second = out;
+  };
+}
+
+SphereGridParams grid_params(index_t nlon, index_t nlat) {
+  SphereGridParams p;
+  p.nlon = nlon;
+  p.nlat = nlat;
+  p.radius = kRadius;
+  p.halo = 3;
+  return p;
+}
+
+// Cell averages of h(lon, lat) by 3x3 Gauss-Legendre quadrature in (lon, sin lat), which is
+// exact area weighting on the sphere.
+void set_cell_averages(const SphereGrid& g, Field& q,
+                       const std::function<real_t(real_t, real_t)>& h) {
+  const real_t x[3] = {-std::sqrt(0.6), 0.0, std::sqrt(0.6)};
+  const real_t wq[3] = {5.0 / 18.0, 8.0 / 18.0, 5.0 / 18.0};
+  auto v = q.view();
+  for (index_t j = 0; j < v.ny; ++j) {
+    const index_t jg = g.lat_start() + j;
+    const real_t s0 = g.sin_lat_edge(jg), s1 = g.sin_lat_edge(jg + 1);
+    for (index_t i = 0; i < v.nx; ++i) {
+      const real_t l0 = g.lon_edge(i), l1 = l0 + g.dlon();
+      real_t sum = 0;
+      for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b) {
+          const real_t lon = 0.5 * (l0 + l1) + 0.5 * (l1 - l0) * x[a];
+          const real_t mu = 0.5 * (s0 + s1) + 0.5 * (s1 - s0) * x[b];
+          sum += wq[a] * wq[b] * h(lon, std::asin(mu));
+        }
+      v(i, j) = sum;
+    }
+  }
+}
+
+// Great-circle distance from (lon, lat) to (lon_c, lat_c) on the unit sphere.
+real_t distance(real_t lon, real_t lat, real_t lon_c, real_t lat_c) {
+  const real_t c =
+      std::sin(lat_c) * std::sin(lat) + std::cos(lat_c) * std::cos(lat) * std::cos(lon - lon_c);
+  return std::acos(std::clamp(c, -1.0, 1.0));
+}
+
+real_t cosine_bell(real_t lon, real_t lat) {
+  const real_t r = distance(lon, lat, 1.5 * kPi, 0.0), big_r = 1.0 / 3.0;
+  return r < big_r ? 500.0 * (1.0 + std::cos(kPi * r / big_r)) : 0.0;
+}
+
+// Williamson et al. (1992) normalised errors, area weighted.
+struct Norms {
+  real_t l1 = 0, l2 = 0, linf = 0;
+};
+Norms williamson_norms(const SphereGrid& g, const Field& q, const Field& exact) {
+  auto a = q.view();
+  auto b = exact.view();
+  real_t s1 = 0, s2 = 0, e1 = 0, e2 = 0, mx = 0, emx = 0;
+  for (index_t j = 0; j < a.ny; ++j) {
+    const real_t area = g.area(g.lat_start() + j);
+    for (index_t i = 0; i < a.nx; ++i) {
+      const real_t d = a(i, j) - b(i, j), t = b(i, j);
+      e1 += std::abs(d) * area;
+      e2 += d * d * area;
+      emx = std::max(emx, std::abs(d));
+      s1 += std::abs(t) * area;
+      s2 += t * t * area;
+      mx = std::max(mx, std::abs(t));
+    }
+  }
+  return {e1 / s1, std::sqrt(e2 / s2), emx / mx};
+}
+
+SphereSchemeParams scheme(const std::string& r, const std::string& l) {
+  SphereSchemeParams s;
+  s.reconstruction = r;
+  s.limiter = l;
+  return s;
+}
+
+// Steps of one revolution at meridional Courant number <= cfl: set by the flow over the poles
+// (alpha = pi/2), the same for every alpha so that the runs are comparable.
+int steps_per_revolution(const SphereGrid& g, real_t cfl) {
+  SphereTransportStepper probe(g, solid_body(g, 0.5 * kPi), SphereSchemeParams{}, cfl);
+  Field dummy(g.grid(), "dummy");
+  return int(std::ceil(kPeriod / probe.max_dt(dummy, 0.0) - 1e-9));
+}
+
+void run(SphereTransportStepper& s, Field& q, int steps, real_t dt_each) {
+  real_t t = 0;
+  for (int n = 0; n < steps; ++n) {
+    real_t dt = dt_each;
+    s.step(q, t, dt);
+  }
+}
+
+const char* kSchemes[4][2] = {
+    {"ppm", "monotone"}, {"ppm", "none"}, {"van_leer", "monotone"}, {"van_leer", "none"}};
+
+}  // namespace
+
+TEST(SphereTransport, UniformFieldStaysUniformWithFlowOverThePoles) {
+  SphereGrid g(PETSC_COMM_WORLD, grid_params(64, 32));
+  const int steps = steps_per_revolution(g, 0.9);
+  for (auto& sc : kSchemes) {
+    SphereTransportStepper s(g, solid_body(g, 0.5 * kPi), scheme(sc[0], sc[1]), 0.9);
+    Field q(g.grid(), "q");
+    q.fill(1.7);
+    run(s, q, steps, kPeriod / steps);  // one revolution, twice over each pole
+    const real_t dev = std::max(q.max() - 1.7, 1.7 - q.min()) / 1.7;
+    std::printf("[ uniform  ] %s/%s: %d steps, max relative deviation %.3g\n", sc[0], sc[1], steps,
+                dev);
+    EXPECT_LT(dev, 1e-14) << sc[0] << "/" << sc[1];
+  }
+}
+
+TEST(SphereTransport, MassIsConservedOverOneRevolution) {
+  SphereGrid g(PETSC_COMM_WORLD, grid_params(64, 32));
+  const int steps = steps_per_revolution(g, 0.9);
+  for (auto& sc : kSchemes) {
+    SphereTransportStepper s(g, solid_body(g, 0.5 * kPi - 0.05), scheme(sc[0], sc[1]), 0.9);
+    Field q(g.grid(), "q");
+    set_cell_averages(g, q, cosine_bell);
+    const real_t m0 = g.integral(q);
+    run(s, q, steps, kPeriod / steps);
+    const real_t drift = std::abs(g.integral(q) - m0) / m0;
+    std::printf("[ mass     ] %s/%s: %d steps, relative mass change %.3g\n", sc[0], sc[1], steps,
+                drift);
+    EXPECT_LT(drift, 1e-13) << sc[0] << "/" << sc[1];
+  }
+}
+
+TEST(SphereTransport, CourantNumbersAndErrors) {
+  SphereGrid g(PETSC_COMM_WORLD, grid_params(64, 32));
+  SphereTransportStepper s(g, solid_body(g, 0.5 * kPi), SphereSchemeParams{}, 0.5);
+  Field q(g.grid(), "q");
+  q.fill(1.0);
+  const real_t dt = s.max_dt(q, 0.0);
+  EXPECT_NEAR(s.courant(0.0, dt), 0.5, 1e-12);
+  // Polar rows: a zonal Courant number far above 1 at a meridional 0.5.
+  EXPECT_GT(s.zonal_courant(0.0, dt), 4.0);
+  real_t t = 0, big = 2.1 * dt;
+  const std::string msg = test::error_of<NumericsError>([&] { s.step(q, t, big); });
+  EXPECT_NE(msg.find("meridional Courant number 1.0"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("latitude row"), std::string::npos) << msg;
+  EXPECT_EQ(t, 0.0);
+  EXPECT_NE(test::error_of<ConfigError>([&] {
+              SphereTransportStepper(g, solid_body(g, 0), scheme("weno", "none"), 0.5);
+            }).find("'weno'"),
+            std::string::npos);
+  EXPECT_NE(test::error_of<ConfigError>([&] {
+              SphereTransportStepper(g, solid_body(g, 0), scheme("ppm", "minmod"), 0.5);
+            }).find("'minmod'"),
+            std::string::npos);
+  EXPECT_NE(test::error_of<ConfigError>([&] {
+              SphereTransportStepper(g, solid_body(g, 0), SphereSchemeParams{}, 1.2);
+            }).find("1.2"),
+            std::string::npos);
+}
+
+// Williamson et al. (1992) case 1 at 2.8125 deg with monotone PPM, one revolution, 512 equal
+// steps (meridional Courant number 0.5 at the polar cap for alpha = pi/2; about 0.25 elsewhere).
+// Measured (this code): l2 = 0.120, 0.122, 0.117, 0.123 for alpha = 0, 0.05, pi/2 - 0.05, pi/2
+// (l1 0.12-0.13, linf 0.14-0.16); unlimited PPM gives l2 = 0.068 (alpha = 0) and 0.104
+// (alpha = pi/2); monotone van Leer 0.26. Reference: the task brief quotes Lin & Rood (1996) at
+// l2 ~ 0.05-0.1 for similar settings; a search of the reference corpus (pages, docs) did not
+// turn up their table, so we could not check which limiter and Courant number that refers to.
+// Our unlimited PPM falls in that range; the CW84 limiter clips the peak (linf 0.14) and costs
+// about a factor 1.8 in l2. The bound 0.135 is the measured value plus 10%, so a regression in
+// the limiter or the pole treatment fails the test.
+TEST(SphereTransport, CosineBellOneRevolution) {
+  SphereGrid g(PETSC_COMM_WORLD, grid_params(128, 64));
+  const int steps = steps_per_revolution(g, 0.5);
+  EXPECT_EQ(steps, 512);
+  Field exact(g.grid(), "exact");
+  set_cell_averages(g, exact, cosine_bell);
+  const real_t alphas[4] = {0.0, 0.05, 0.5 * kPi - 0.05, 0.5 * kPi};
+  Norms n[4];
+  for (int a = 0; a < 4; ++a) {
+    SphereTransportStepper s(g, solid_body(g, alphas[a]), SphereSchemeParams{}, 0.5);
+    Field q(exact);
+    run(s, q, steps, kPeriod / steps);
+    n[a] = williamson_norms(g, q, exact);
+    std::printf("[ bell     ] alpha = %.4f: %d steps, l1 = %.4f l2 = %.4f linf = %.4f\n", alphas[a],
+                steps, n[a].l1, n[a].l2, n[a].linf);
+    EXPECT_LT(n[a].l2, 0.135) << "alpha = " << alphas[a];
+  }
+  // Over the poles is not much worse than along the equator.
+  EXPECT_LT(n[3].l2, 1.2 * n[0].l2);
+  EXPECT_LT(n[2].l2, 1.2 * n[0].l2);
+}
+
+// Observed l2 order of the unlimited schemes on a smooth hill, alpha = pi/4, one revolution.
+TEST(SphereTransport, ConvergenceOnASmoothHill) {
+  const real_t xc[3] = {std::cos(0.5 * kPi), std::sin(0.5 * kPi), 0.0};  // lon pi/2, lat 0
+  auto hill = [&](real_t lon, real_t lat) {
+    const real_t x = std::cos(lat) * std::cos(lon) - xc[0],
+                 y = std::cos(lat) * std::sin(lon) - xc[1], z = std::sin(lat) - xc[2];
+    return std::exp(-5.0 * (x * x + y * y + z * z));
+  };
+  for (const char* r : {"ppm", "van_leer"}) {
+    real_t l2[3];
+    for (int level = 0; level < 3; ++level) {
+      const index_t nlat = 32 << level;
+      SphereGrid g(PETSC_COMM_WORLD, grid_params(2 * nlat, nlat));
+      const int steps = steps_per_revolution(g, 0.5);
+      Field exact(g.grid(), "exact");
+      set_cell_averages(g, exact, hill);
+      SphereTransportStepper s(g, solid_body(g, 0.25 * kPi), scheme(r, "none"), 0.5);
+      Field q(exact);
+      run(s, q, steps, kPeriod / steps);
+      l2[level] = williamson_norms(g, q, exact).l2;
+      std::printf("[ converge ] %s/none %lldx%lld: %d steps, l2 = %.3e%s", r, (long long)(2 * nlat),
+                  (long long)nlat, steps, l2[level], level ? "" : "\n");
+      if (level) std::printf(", order %.2f\n", std::log2(l2[level - 1] / l2[level]));
+    }
+    EXPECT_GE(std::log2(l2[1] / l2[2]), 1.8) << r;
+  }
+}
+
+// Monotone limiters, alpha = pi/2 - 0.05, one revolution at 2.8125 deg, Courant 0.5: a cosine
+// bell (smooth, minimum 0 on most of the sphere) and a spherical cap (a jump from 0.1 to 1).
+// PPM: no new extrema beyond round-off at any step. Van Leer: none after the revolution, but
+// transient undershoots of up to 1.1e-5 of the range appear at the foot of the cap's jump.
+// They are the Lin-Rood splitting, not the 1D operators: with C_d the conservative and A_d the
+// advective 1D updates and d_x = -d_y the zonal 1D divergence of the swept areas,
+//   q_new = q + A_x(q_y) + A_y(q_x) + (q_y - q_x) d_x,   q_y - q_x = (A_y(q) - A_x(q)) / 2,
+// and the last term is not a convex combination where the tilted rotation has d_x != 0 and the
+// two inner updates differ (at a front). Each inner half step is itself bounded: for a 1D
+// Courant number below 1 in each direction, q + A/2 is a convex combination of q and the mean
+// over the departure interval. We assert the measured size with a factor-2 margin.
+TEST(SphereTransport, MonotoneLimitersMakeNoNewExtrema) {
+  SphereGrid g(PETSC_COMM_WORLD, grid_params(128, 64));
+  const int steps = steps_per_revolution(g, 0.5);
+  auto cap = [](real_t lon, real_t lat) {
+    return distance(lon, lat, 1.5 * kPi, 0.0) < 1.0 / 3.0 ? 1.0 : 0.1;
+  };
+  const std::function<real_t(real_t, real_t)> fields[2] = {cosine_bell, cap};
+  const char* names[2] = {"bell", "cap"};
+  for (const char* r : {"ppm", "van_leer"}) {
+    for (int f = 0; f < 2; ++f) {
+      Field q(g.grid(), "q");
+      set_cell_averages(g, q, fields[f]);
+      const real_t lo = q.min(), hi = q.max(), range = hi - lo;
+      SphereTransportStepper s(g, solid_body(g, 0.5 * kPi - 0.05), scheme(r, "monotone"), 0.5);
+      real_t t = 0, under = 0, over = 0;
+      for (int n = 0; n < steps; ++n) {
+        real_t dt = kPeriod / steps;
+        s.step(q, t, dt);
+        under = std::max(under, (lo - q.min()) / range);
+        over = std::max(over, (q.max() - hi) / range);
+      }
+      const real_t final_under = std::max(0.0, (lo - q.min()) / range);
+      const real_t final_over = std::max(0.0, (q.max() - hi) / range);
+      std::printf(
+          "[ monotone ] %s/monotone %s: after one revolution undershoot %.3g overshoot "
+          "%.3g of the range; worst at any step %.3g / %.3g\n",
+          r, names[f], final_under, final_over, under, over);
+      EXPECT_LE(final_under, 1e-14) << r << " " << names[f];
+      EXPECT_LE(final_over, 1e-14) << r << " " << names[f];
+      const real_t transient = std::string(r) == "ppm" ? 1e-14 : 2.5e-5;
+      EXPECT_LE(under, transient) << r << " " << names[f];
+      EXPECT_LE(over, 1e-14) << r << " " << names[f];
+    }
+  }
+}
+
+// The kernel on level views of a 3D field gives bitwise the 2D result, in place or not.
+TEST(SphereTransport, KernelOnLevelViewsMatches2DInPlaceOrNot) {
+  SphereGridParams p3 = grid_params(32, 16);
+  p3.nlev = 3;
+  SphereGrid g3(PETSC_COMM_WORLD, p3);
+  SphereGrid g2(PETSC_COMM_WORLD, grid_params(32, 16));
+  SphereFaceFluxes f;
+  const real_t dt = 2 * 3600.0;
+  solid_body(g2, 1.0)(0.0, dt, f);
+  const SphereScheme sc = sphere_scheme_from_params(SphereSchemeParams{});
+  SphereWork w2(g2), w3(g3);
+  Field q3(g3.grid(), "q3"), out3(g3.grid(), "out3");
+  auto v3 = q3.view();
+  for (index_t k = 0; k < v3.nz; ++k) {
+    Field q2(g2.grid(), "q2"), out2(g2.grid(), "out2");
+    set_cell_averages(g2, q2, [k](real_t lon, real_t lat) {
+      return std::cos(lat) * std::sin(real_t(k + 1) * lon) + real_t(k);
+    });
+    auto v2 = q2.view();
+    for (index_t j = 0; j < v2.ny; ++j)
+      for (index_t i = 0; i < v2.nx; ++i) v3(i, j, k) = v2(i, j);
+    q2.exchange_halos();
+    g2.fill_polar_halos(q2);
+    lin_rood_step_2d(g2, sc, f, q2.view(), out2.view(), w2);
+    lin_rood_step_2d(g2, sc, f, q2.view(), q2.view(), w2);  // in place
+    q3.exchange_halos();
+    g3.fill_polar_halos(q3);
+    lin_rood_step_2d(g3, sc, f, sphere_level_view(q3.view(), k), sphere_level_view(out3.view(), k),
+                     w3);
+    auto o2 = out2.view();
+    auto o3 = out3.view();
+    index_t differing = 0;
+    for (index_t j = 0; j < v2.ny; ++j)
+      for (index_t i = 0; i < v2.nx; ++i)
+        differing += (o2(i, j) != v2(i, j)) + (o2(i, j) != o3(i, j, k));
+    EXPECT_EQ(differing, 0) << "level " << k;
+  }
+}
+
+// The 1D building blocks on hand-made lines.
+TEST(SphereKernels, CW84EdgesFlattenExtremaAndSteepenOvershoots) {
+  // Cells: a smooth monotone cell (unchanged), a maximum (flattened), a parabola whose
+  // extremum lies inside near the high edge (ar moved to 3q - 2al), one with it near the low
+  // edge (al moved to 3q - 2ar), and the mirror image of the third.
+  const real_t q[5] = {1.0, 2.0, 1.0, 1.0, -1.0};
+  const real_t lo[5] = {0.5, 1.5, 0.9, 0.5, -0.9};
+  const real_t hi[5] = {1.5, 1.0, 1.5, 1.1, -1.5};
+  real_t al[5], ar[5];
+  ppm_edge_line(SphereLimiter::monotone, q, lo, hi, 5, al, ar);
+  EXPECT_EQ(al[0], 0.5);
+  EXPECT_EQ(ar[0], 1.5);
+  EXPECT_EQ(al[1], 2.0);
+  EXPECT_EQ(ar[1], 2.0);
+  EXPECT_EQ(al[2], 0.9);
+  EXPECT_DOUBLE_EQ(ar[2], 1.2);
+  EXPECT_DOUBLE_EQ(al[3], 0.8);
+  EXPECT_EQ(ar[3], 1.1);
+  EXPECT_EQ(al[4], -0.9);
+  EXPECT_DOUBLE_EQ(ar[4], -1.2);
+  ppm_edge_line(SphereLimiter::none, q, lo, hi, 5, al, ar);
+  EXPECT_EQ(al[2], 0.9);
+}
+
+TEST(SphereKernels, ZonalFluxShiftsWholeCellsAroundTheCircle) {
+  // Piecewise constant (van Leer with zero slopes): the flux through a face with Courant
+  // number c is the sum of the floor(c) upstream cells plus the fraction of the next one,
+  // wrapping around the circle; negative c takes the cells to the east.
+  const index_t n = 6;
+  real_t buf[n + 2], zero[n + 2] = {}, F[n + 1];
+  real_t* q = buf + 1;
+  for (index_t i = 0; i < n; ++i) q[i] = real_t(1 << i);
+  q[-1] = q[n - 1];
+  q[n] = q[0];
+  const real_t area = 4.0;
+  const real_t xa[n] = {2.5 * area, 0.5 * area, -3.25 * area, 7.0 * area, -0.5 * area, 0.0};
+  sphere_x_flux_row(SphereReconstruction::van_leer, q, zero + 1, zero + 1, xa, area, 1 / area, n,
+                    true, F);
+  EXPECT_DOUBLE_EQ(F[0], area * (q[5] + q[4] + 0.5 * q[3]));
+  EXPECT_DOUBLE_EQ(F[1], area * 0.5 * q[0]);
+  EXPECT_DOUBLE_EQ(F[2], -area * (q[2] + q[3] + q[4] + 0.25 * q[5]));
+  // 7 cells: the whole circle (63) plus cell 2 once more.
+  EXPECT_DOUBLE_EQ(F[3], area * (63 + q[2]));
+  EXPECT_DOUBLE_EQ(F[4], -area * 0.5 * q[4]);
+  EXPECT_EQ(F[5], 0.0);
+  EXPECT_EQ(F[6], F[0]);
+  // With every |c| < 1 the integer-shift path and the fraction-only path agree bitwise.
+  const real_t small[n] = {0.3 * area, -0.7 * area, 0.9 * area, 0.0, -0.1 * area, 0.99 * area};
+  real_t G[n + 1];
+  sphere_x_flux_row(SphereReconstruction::van_leer, q, zero + 1, zero + 1, small, area, 1 / area, n,
+                    true, F);
+  sphere_x_flux_row(SphereReconstruction::van_leer, q, zero + 1, zero + 1, small, area, 1 / area, n,
+                    false, G);
+  for (index_t i = 0; i <= n; ++i) EXPECT_EQ(F[i], G[i]) << "face " << i;
+}

@@ -1,0 +1,123 @@
+#pragma once
+// Kernels of the Lin & Rood (1996) flux-form semi-Lagrangian transport on the latitude-longitude
+// sphere (see solvers/sphere_transport.hpp for the scheme). Free functions over views and raw
+// arrays: no allocation, no virtual call, caller-provided work buffers, so a CUDA version can
+// mirror them. One horizontal level at a time: for level k of a 3D Field pass the level view
+//   FieldView lev = v; lev.origin = v.origin + k * v.sz; lev.nz = 1;   (sphere_level_view)
+// with the swept areas of that level.
+//
+// One step, for one level:
+//   qx = q + 1/2 [(Fx_i - Fx_{i+1}) - q (xa_i - xa_{i+1})] / A_j   every real row of the block
+//   qx's cross-pole ghost rows = the mirrored cells (as SphereGrid::fill_polar_halos)
+//   qy = q + 1/2 [(Fy_j - Fy_{j+1}) - q (ya_j - ya_{j+1})] / A_j   owned rows
+//   out = q + [Fx(qy)_i - Fx(qy)_{i+1} + Fy(qx)_j - Fy(qx)_{j+1}] / A_j   owned rows
+// where F = swept area times the mean of the reconstruction over the swept region (zonal
+// Courant numbers may exceed 1: whole cells plus a fraction, wrapping around the circle).
+// Every face value is a pure function of the same inputs on whichever rank computes it, so the
+// result is bitwise independent of the number of latitude bands.
+//
+// Implementation: a single pass over the latitude rows (the meridional sweep row-wise, with
+// ring buffers of a few rows for qx, slopes, interface and edge values), so every inner loop is
+// unit-stride over a whole row and the intermediates stay in cache; the scheme is dispatched once
+// per call, not per cell.
+#include <vector>
+
+#include "grids/field_view.hpp"
+#include "grids/sphere_grid.hpp"
+#include "solvers/sphere_transport.hpp"
+
+namespace aeolus {
+
+enum class SphereReconstruction { ppm, van_leer };
+enum class SphereLimiter { monotone, none };
+struct SphereScheme {
+  SphereReconstruction reconstruction = SphereReconstruction::ppm;
+  SphereLimiter limiter = SphereLimiter::monotone;
+};
+// Parses the option strings; throws ConfigError naming the key, the value and the valid names.
+SphereScheme sphere_scheme_from_params(const SphereSchemeParams& p);
+const std::vector<std::string>& sphere_reconstruction_names();
+const std::vector<std::string>& sphere_limiter_names();
+
+// The view of level k of a (2D or 3D) field view: origin offset by k * sz, nz = 1.
+inline FieldView sphere_level_view(FieldView v, index_t k) {
+  v.origin += k * v.sz;
+  v.nz = 1;
+  return v;
+}
+inline ConstFieldView sphere_level_view(ConstFieldView v, index_t k) {
+  v.origin += k * v.sz;
+  v.nz = 1;
+  return v;
+}
+
+// Work buffers of lin_rood_step_2d for one grid (a few rows of nlon values each, plus per-row
+// metrics); allocated once here, reused for every level and step. Not shareable between
+// threads running concurrently.
+struct SphereWork {
+  explicit SphereWork(const SphereGrid& g);
+  index_t nlon = 0, lat_count = 0, lat_start = 0, nlat = 0;
+  // Per local row r in [-3, lat_count + 3): area and 1/area (m^2), cross-pole ghost rows taking
+  // the area of the row they mirror. Index r + 3.
+  std::vector<real_t> area, inv_area;
+  std::vector<unsigned char> wide_row;  // per row: some |zonal Courant| >= 1 (set per call)
+  // Ring buffers and row buffers (layout private to sphere_kernels.cpp).
+  std::vector<real_t> buf;
+};
+
+// Largest Courant numbers of the swept areas `f` over this rank's owned rows (no reduction):
+// meridional |cy| = |ya| / area of the upwind row over the faces of local face rows
+// [0, lat_count], zonal |cx| = |xa| / area over the owned rows. The location of the largest
+// |cy| is given as a global face row (south edge of that latitude row) and column.
+struct SphereCourant {
+  real_t max_cy = 0, max_cx = 0;
+  index_t cy_face_row = 0, cy_column = 0;
+};
+SphereCourant sphere_courant_local(const SphereGrid& g, const SphereFaceFluxes& f);
+
+// One Lin-Rood step of one level.
+//  q:   the level at time t; owned cells plus 3 ghost rows and columns valid, cross-pole ghost
+//       rows included (Field::exchange_halos() then SphereGrid::fill_polar_halos()).
+//  f:   swept areas of the step for g's layout (SphereFaceFluxes), |meridional Courant| < 1
+//       (not checked here: see sphere_courant_local).
+//  out: receives the owned cells at t + dt (its halos are not touched). May be the same view
+//       as q (in place); must not overlap q otherwise.
+//  w:   SphereWork built for g.
+// Requires g.halo() >= 3, q.hx, q.hy >= 3, q.nx = nlon, q.ny = lat_count (ConfigError else).
+void lin_rood_step_2d(const SphereGrid& g, const SphereScheme& s, const SphereFaceFluxes& f,
+                      ConstFieldView q, FieldView out, SphereWork& w);
+void lin_rood_step_2d(const SphereGrid& g, const SphereSchemeParams& s, const SphereFaceFluxes& f,
+                      ConstFieldView q, FieldView out, SphereWork& w);
+
+// The 1D building blocks (exposed for tests and for other sphere kernels). Lines are arrays of
+// n values; "rows m2..p2" are the neighbouring lines two cells before .. two cells after along
+// the sweep direction (for a zonal sweep: the same row pointer shifted by -2..+2).
+//
+// PPM interface values e[i] between cells m1[i] and p0[i]: limiter none: the 4th-order value
+// 7/12 (m1 + p0) - 1/12 (m2 + p1); monotone: CW84 eq. (1.6) with the monotonised-central slopes
+// sm1, sp0 of the two cells (sphere_slope_line).
+void ppm_interface_line(SphereLimiter lim, const real_t* m2, const real_t* m1, const real_t* p0,
+                        const real_t* p1, const real_t* sm1, const real_t* sp0, index_t n,
+                        real_t* e);
+// Cell slopes (difference across the cell): monotone = monotonised central (MC), none = centred
+// (p1 - m1) / 2.
+void sphere_slope_line(SphereLimiter lim, const real_t* m1, const real_t* p0, const real_t* p1,
+                       index_t n, real_t* s);
+// PPM edge values of cells q[i] from their low/high interface values: monotone = the CW84
+// constraints (flatten at extrema, steepen the overshooting side); none = copies.
+void ppm_edge_line(SphereLimiter lim, const real_t* q, const real_t* e_lo, const real_t* e_hi,
+                   index_t n, real_t* al, real_t* ar);
+// Zonal fluxes of one row: F[i] (i = 0..nlon, F[nlon] = F[0]) through the west face of cell i,
+// in q m^2, for swept areas xa[0..nlon) and row area `area`. q must be valid on [-1, nlon]
+// (periodic ghosts) and a0/a1 (PPM: al/ar; van Leer: slope/unused) on cells [-1, nlon].
+// `wide`: some |xa| >= area (the integer-shift path; otherwise the fraction-only loop).
+void sphere_x_flux_row(SphereReconstruction r, const real_t* q, const real_t* a0, const real_t* a1,
+                       const real_t* xa, real_t area, real_t inv_area, index_t nlon, bool wide,
+                       real_t* F);
+// Meridional fluxes through one row of faces between the south cells (qs, a0s, a1s; 1/area
+// inv_s) and the north cells (qn, ...; inv_n), swept areas ya (|Courant| < 1): G[i] in q m^2.
+void sphere_y_flux_line(SphereReconstruction r, const real_t* qs, const real_t* a0s,
+                        const real_t* a1s, real_t inv_s, const real_t* qn, const real_t* a0n,
+                        const real_t* a1n, real_t inv_n, const real_t* ya, index_t n, real_t* G);
+
+}  // namespace aeolus
