@@ -193,7 +193,7 @@ TEST(SphereCase, ConfigurationErrorsNameTheKey) {
   expect_error("flow", "type: lauritzen_nondivergent", "type: lauritzen_nondivergnet",
                "lauritzen_nondivergent");
   expect_error("tracer", "type: cosine_bells\n    q2", "type: cosine_bels\n    q2", "cosine_bells");
-  expect_error("key", "period: 345600", "period: 345600\n    alfa: 0.1", "alpha");
+  expect_error("key", "period: 345600", "perod: 345600", "did you mean 'period'");
   expect_error("cfl", "cfl: 0.5", "cfl: 1.5", "time.cfl");
   expect_error("filament", "tracer: q1\n    time", "tracer: q7\n    time", "q7");
 }
