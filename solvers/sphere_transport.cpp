@@ -83,26 +83,12 @@ GlobalCourant global_courant(const SphereGrid& g, const SphereFaceFluxes& f) {
 }
 }  // namespace
 
-// Courant numbers per second of the flow at time t (swept areas are linear in dt for a given
-// flow state, so a 1 s probe gives rates): the meridional one everywhere, and the zonal one
-// equatorward of kMidLatitude, where the zonal sweep is not yet the polar FFSL regime. Collective.
+// Meridional Courant number per second of the flow at time t (swept areas are linear in dt for
+// a given flow state, so a 1 s probe gives the rate). Collective.
 real_t SphereTransportStepper::courant_rate(real_t t) const {
   constexpr real_t probe = 1.0;
   flow_(t, probe, work_->fluxes);
-  real_t rate = global_courant(grid_, work_->fluxes).cy / probe;
-  const index_t nx = grid_.nlon(), h = grid_.halo();
-  real_t cx = 0;
-  for (index_t jl = 0; jl < grid_.lat_count(); ++jl) {
-    const index_t j = grid_.lat_start() + jl;
-    if (std::abs(grid_.lat_center(j)) > kMidLatitude) continue;
-    const real_t* xa = work_->fluxes.xa.data() + (jl + h) * nx;
-    real_t m = 0;
-    for (index_t i = 0; i < nx; ++i) m = std::max(m, std::abs(xa[i]));
-    cx = std::max(cx, m / grid_.area(j));
-  }
-  real_t cx_global = 0;
-  AEOLUS_MPI(MPI_Allreduce(&cx, &cx_global, 1, MPI_DOUBLE, MPI_MAX, grid_.grid().comm()));
-  return std::max(rate, cx_global / probe);
+  return global_courant(grid_, work_->fluxes).cy / probe;
 }
 
 real_t SphereTransportStepper::max_dt(const Field& /*q*/, real_t t) const {

@@ -36,8 +36,8 @@ int sphere_halo_width(const SphereSchemeParams& p);
 
 class SphereTransportStepper : public Stepper {
  public:
-  // cfl: largest Courant number max_dt() allows (< 1): meridional everywhere, zonal equatorward
-  // of 60 degrees (poleward of it the zonal sweep shifts by whole cells and has no limit).
+  // cfl: largest meridional Courant number max_dt() allows (< 1). The zonal one is not
+  // limited: the zonal sweep shifts by whole cells plus a fractional flux.
   SphereTransportStepper(const SphereGrid& grid, SweptAreaFunction flow,
                          const SphereSchemeParams& scheme, real_t cfl);
   std::string name() const override { return "classical"; }
@@ -47,8 +47,6 @@ class SphereTransportStepper : public Stepper {
   real_t courant(real_t t, real_t dt) const override;
   // Largest zonal Courant number of a step dt at t (diagnostic).
   real_t zonal_courant(real_t t, real_t dt) const;
-  // Poleward of this latitude (rad) the zonal Courant number does not limit the step.
-  static constexpr real_t kMidLatitude = 1.0471975511965976;  // 60 degrees
 
  private:
   real_t courant_rate(real_t t) const;
