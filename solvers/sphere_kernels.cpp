@@ -29,6 +29,7 @@ namespace aeolus {
 namespace {
 
 constexpr index_t kH = 3;  // ghost rows/columns the scheme reads
+constexpr real_t kCs = 1.25;  // Colella & Sekora (2008): second-derivative limiter constant
 
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
@@ -68,6 +69,16 @@ inline real_t upwind_flux(real_t x, real_t inv_w, real_t inv_e, real_t qw, real_
                           real_t qe, real_t a0e, real_t a1e) {
   const real_t xp = std::max(x, 0.0), xm = std::min(x, 0.0);
   return xp * R::right(qw, a0w, a1w, xp * inv_w) + xm * R::left(qe, a0e, a1e, -xm * inv_e);
+}
+
+// The same with per-cell inverse volumes of the west and east cells; the fraction is capped
+// at 1 (a swept area larger than the deformed upwind cell; see sphere_y_flux_cells).
+template <class R>
+inline real_t upwind_flux_capped(real_t x, real_t inv_w, real_t inv_e, real_t qw, real_t a0w,
+                                 real_t a1w, real_t qe, real_t a0e, real_t a1e) {
+  const real_t xp = std::max(x, 0.0), xm = std::min(x, 0.0);
+  return xp * R::right(qw, a0w, a1w, std::min(xp * inv_w, 1.0)) +
+         xm * R::left(qe, a0e, a1e, std::min(-xm * inv_e, 1.0));
 }
 
 // All |c| < 1: the upwind cell is the neighbour.
@@ -143,6 +154,53 @@ void x_flux_wide(const real_t* q, const real_t* a0, const real_t* a1, const real
   F[n] = F[0];
 }
 
+// Zonal fluxes of a row whose cells have their own volumes vol[i] (the areas deformed by the
+// meridional inner update): the swept area x of a face covers whole upwind cells (vol each,
+// walking around the circle) and then the fraction rem / vol of the next one, so that F_i -
+// F_{i+1} + q_i vol_i is the integral of the reconstruction over the departure interval of
+// cell i. vol, inv_vol on [0, n) with `total` their sum; q, a0, a1 on [-1, n].
+template <class R>
+void x_flux_cells(const real_t* q, const real_t* a0, const real_t* a1, const real_t* xa,
+                  const real_t* vol, const real_t* inv_vol, real_t total, index_t n, bool wide,
+                  real_t* F) {
+  if (!wide) {
+    for (index_t i = 0; i < n; ++i)
+      F[i] = upwind_flux<R>(xa[i], inv_vol[i - 1], inv_vol[i], q[i - 1], a0[i - 1], a1[i - 1],
+                            q[i], a0[i], a1[i]);
+    F[n] = F[0];
+    return;
+  }
+  real_t turn = 0;  // integral over the whole circle
+  for (index_t i = 0; i < n; ++i) turn += q[i] * vol[i];
+  for (index_t i = 0; i < n; ++i) {
+    const real_t x = xa[i];
+    real_t rem = std::abs(x), sum = 0;
+    if (rem >= total) {  // only where a step sweeps past the whole circle
+      const real_t turns = std::floor(rem / total);
+      sum = turns * turn;
+      rem = std::max(rem - turns * total, 0.0);
+    }
+    if (x > 0) {
+      index_t k = i == 0 ? n - 1 : i - 1;
+      for (index_t m = 0; m < n && rem >= vol[k]; ++m) {
+        sum += q[k] * vol[k];
+        rem -= vol[k];
+        k = k == 0 ? n - 1 : k - 1;
+      }
+      F[i] = sum + rem * R::right(q[k], a0[k], a1[k], std::min(rem * inv_vol[k], 1.0));
+    } else {
+      index_t k = i;
+      for (index_t m = 0; m < n && rem >= vol[k]; ++m) {
+        sum += q[k] * vol[k];
+        rem -= vol[k];
+        k = k + 1 == n ? 0 : k + 1;
+      }
+      F[i] = -(sum + rem * R::left(q[k], a0[k], a1[k], std::min(rem * inv_vol[k], 1.0)));
+    }
+  }
+  F[n] = F[0];
+}
+
 template <class R>
 AEOLUS_SPHERE_INLINE void y_flux_line(const real_t* qs, const real_t* a0s, const real_t* a1s,
                                       real_t inv_s, const real_t* qn, const real_t* a0n,
@@ -152,30 +210,60 @@ AEOLUS_SPHERE_INLINE void y_flux_line(const real_t* qs, const real_t* a0s, const
     G[i] = upwind_flux<R>(ya[i], inv_s, inv_n, qs[i], a0s[i], a1s[i], qn[i], a0n[i], a1n[i]);
 }
 
-// Row updates. Advective-form half step: o = q + 1/2 [(F_i - F_{i+1}) - q (x_i - x_{i+1})] / A
-// with the swept areas x periodic (x_n = x_0) and F[0..n].
-AEOLUS_SPHERE_CLONES
-void advective_half_row(const real_t* q, const real_t* F, const real_t* x, real_t inv_area,
-                        index_t n, real_t* o) {
-  for (index_t i = 0; i + 1 < n; ++i)
-    o[i] = q[i] + 0.5 * ((F[i] - F[i + 1]) - q[i] * (x[i] - x[i + 1])) * inv_area;
-  const index_t l = n - 1;
-  o[l] = q[l] + 0.5 * ((F[l] - F[l + 1]) - q[l] * (x[l] - x[0])) * inv_area;
-}
-
-// The same along y for one row: fluxes g0/g1 and swept areas y0/y1 of its south/north faces.
-AEOLUS_SPHERE_CLONES
-void advective_half_line(const real_t* q, const real_t* g0, const real_t* g1, const real_t* y0,
-                         const real_t* y1, real_t inv_area, index_t n, real_t* o) {
+template <class R>
+AEOLUS_SPHERE_INLINE void y_flux_cells(const real_t* qs, const real_t* a0s, const real_t* a1s,
+                                       const real_t* inv_s, const real_t* qn, const real_t* a0n,
+                                       const real_t* a1n, const real_t* inv_n, const real_t* ya,
+                                       index_t n, real_t* G) {
   for (index_t i = 0; i < n; ++i)
-    o[i] = q[i] + 0.5 * ((g0[i] - g1[i]) - q[i] * (y0[i] - y1[i])) * inv_area;
+    G[i] = upwind_flux_capped<R>(ya[i], inv_s[i], inv_n[i], qs[i], a0s[i], a1s[i], qn[i], a0n[i],
+                                 a1n[i]);
 }
 
-// Conservative update: o = q + [(F_i - F_{i+1}) + (h0 - h1)] / A.
+// One cell of a 1D conservative update divided by the deformed area v = area + dx (the swept
+// area gained): the mean of the departure region, a convex combination of the upwind means
+// for monotone fluxes. Where the region degenerates (v <= 0, only for extreme 1D divergence)
+// the cell keeps q and its area.
+inline void deformed_cell(real_t q, real_t dF, real_t dx, real_t area, real_t& o, real_t& v,
+                          real_t& inv_v) {
+  const real_t d = area + dx;
+  const bool ok = d > 0;
+  v = ok ? d : area;
+  o = ok ? (q * area + dF) / d : q;
+  inv_v = 1.0 / v;
+}
+
+// Zonal inner update of a row: fluxes F[0..n], swept areas x periodic (x_n = x_0).
 AEOLUS_SPHERE_CLONES
-void conservative_row(const real_t* q, const real_t* F, const real_t* h0, const real_t* h1,
-                      real_t inv_area, index_t n, real_t* o) {
-  for (index_t i = 0; i < n; ++i) o[i] = q[i] + ((F[i] - F[i + 1]) + (h0[i] - h1[i])) * inv_area;
+void deformed_x_row(const real_t* q, const real_t* F, const real_t* x, real_t area, index_t n,
+                    real_t* o, real_t* v, real_t* inv_v) {
+  for (index_t i = 0; i + 1 < n; ++i)
+    deformed_cell(q[i], F[i] - F[i + 1], x[i] - x[i + 1], area, o[i], v[i], inv_v[i]);
+  const index_t l = n - 1;
+  deformed_cell(q[l], F[l] - F[l + 1], x[l] - x[0], area, o[l], v[l], inv_v[l]);
+}
+
+// Meridional inner update of a row: fluxes g0/g1 and swept areas y0/y1 of its south/north faces.
+AEOLUS_SPHERE_CLONES
+void deformed_y_line(const real_t* q, const real_t* g0, const real_t* g1, const real_t* y0,
+                     const real_t* y1, real_t area, index_t n, real_t* o, real_t* v,
+                     real_t* inv_v) {
+  for (index_t i = 0; i < n; ++i)
+    deformed_cell(q[i], g0[i] - g1[i], y0[i] - y1[i], area, o[i], v[i], inv_v[i]);
+}
+
+// The outer update: the mean of the two orders of the 1D sweeps,
+//   o = q + 1/2 [dFx(qy) + dFx(q) + dFy(qx) + dFy(q)] / A,
+// with zonal fluxes Fa (of qy), Fb (of q) and meridional fluxes ga0/ga1 (of qx), gb0/gb1 (of q)
+// through the south/north faces.
+AEOLUS_SPHERE_CLONES
+void outer_row(const real_t* q, const real_t* Fa, const real_t* Fb, const real_t* ga0,
+               const real_t* ga1, const real_t* gb0, const real_t* gb1, real_t inv_area, index_t n,
+               real_t* o) {
+  for (index_t i = 0; i < n; ++i)
+    o[i] = q[i] + 0.5 * (((Fa[i] - Fa[i + 1]) + (Fb[i] - Fb[i + 1])) +
+                         ((ga0[i] - ga1[i]) + (gb0[i] - gb1[i]))) *
+                      inv_area;
 }
 
 inline real_t mc_slope(real_t m1, real_t p0, real_t p1) {
@@ -192,15 +280,19 @@ struct Lines {
   real_t* line(index_t k) const { return base + k * len + kH; }
 };
 // Line indices. The meridional sweep keeps rings of rows (slot = row mod ring size): qx rows
-// jf - 1 .. jf + 2 plus the rows mirrored across a pole (up to 5 back) in 8 slots; slopes of
-// rows jf - 1 .. jf + 1 and interfaces of face rows jf - 1 .. jf + 1 (unlimited PPM uses them
-// as the edges of rows jf - 1 and jf) in 4; edges and fluxes of two consecutive rows in 2.
+// jf - 1 .. jf + 2 plus the rows mirrored across a pole (up to 5 back) in 8 slots, with their
+// inverse deformed areas and the zonal fluxes of q of the same rows; slopes of rows jf - 1 ..
+// jf + 1 and interfaces of face rows jf - 1 .. jf + 1 (unlimited PPM uses them as the edges of
+// rows jf - 1 and jf) in 4; edges and fluxes of two consecutive rows in 2.
 constexpr index_t kQxRing = 8, kRing4 = 4, kRing2 = 2;
 constexpr index_t kQx = 0;
-constexpr index_t kField0 = kQx + kQxRing;  // per field (q, qx): slope, iface, al, ar, flux
+constexpr index_t kInvVx = kQx + kQxRing;
+constexpr index_t kFq = kInvVx + kQxRing;
+constexpr index_t kField0 = kFq + kQxRing;  // per field (q, qx): slope, iface, al, ar, flux
 constexpr index_t kFieldLines = 2 * kRing4 + 3 * kRing2;
-constexpr index_t kX = kField0 + 2 * kFieldLines;  // zonal sweep: row, slope, iface, al, ar, F
-constexpr index_t kLines = kX + 6;
+// Zonal sweep of one row: row, slope, iface, al, ar, F, deformed area, its inverse.
+constexpr index_t kX = kField0 + 2 * kFieldLines;
+constexpr index_t kLines = kX + 8;
 
 template <index_t N>
 index_t slot(index_t r) {
@@ -229,6 +321,7 @@ struct LinRood {
 
   const SphereGrid& g;
   SphereLimiter lim;
+  bool limited;  // PPM edges differ from the interface values (slopes/curvatures needed)
   const SphereFaceFluxes& f;
   ConstFieldView q;
   FieldView out;
@@ -241,6 +334,7 @@ struct LinRood {
           FieldView out_, SphereWork& w_)
       : g(g_),
         lim(lim_),
+        limited(lim_ != SphereLimiter::none),
         f(f_),
         q(q_),
         out(out_),
@@ -262,21 +356,21 @@ struct LinRood {
   real_t* qxrow(index_t r) const { return L.line(kQx + slot<kQxRing>(r)); }
   bool real_row(index_t r) const { return j0 + r >= 0 && j0 + r < ny; }
 
-  // Zonal fluxes F[0..nx] of the padded row p (valid on [-kH, nx + kH)) of local row r.
-  void x_fluxes(const real_t* p, index_t r, real_t* F) const {
+  // Reconstruction of the padded row p (valid on [-kH, nx + kH)): a0/a1 on cells [-1, nx].
+  void x_reconstruct(const real_t* p, const real_t*& a0, const real_t*& a1) const {
     real_t* s = L.line(kX + 1);
     real_t* e = L.line(kX + 2);
-    const real_t* a0;
-    const real_t* a1;
     if constexpr (ppm) {
       // Slopes of cells [-2, nx + 1], interfaces [-1, nx + 1], edges of cells [-1, nx].
-      if (lim == SphereLimiter::monotone)
-        sphere_slope_line(lim, p - 3, p - 2, p - 1, nx + 4, s - 2);
+      if (limited) sphere_slope_line(lim, p - 3, p - 2, p - 1, nx + 4, s - 2);
       ppm_interface_line(lim, p - 3, p - 2, p - 1, p, s - 2, s - 1, nx + 3, e - 1);
-      if (lim == SphereLimiter::monotone) {
+      if (limited) {
         real_t* al = L.line(kX + 3);
         real_t* ar = L.line(kX + 4);
-        ppm_edge_line(lim, p - 1, e - 1, e, nx + 2, al - 1, ar - 1);
+        if (lim == SphereLimiter::extremum_preserving)
+          ppm_edge_line_ep(p - 2, p - 1, p, s - 2, s - 1, s, e - 1, e, nx + 2, al - 1, ar - 1);
+        else
+          ppm_edge_line(lim, p - 1, e - 1, e, nx + 2, al - 1, ar - 1);
         a0 = al;
         a1 = ar;
       } else {
@@ -288,31 +382,43 @@ struct LinRood {
       a0 = s;
       a1 = s;
     }
+  }
+
+  // Zonal fluxes F[0..nx] of the padded row p of local row r (cells of area A).
+  void x_fluxes(const real_t* p, index_t r, real_t* F) const {
+    const real_t *a0, *a1;
+    x_reconstruct(p, a0, a1);
     sphere_x_flux_row(recon, p, a0, a1, xa(r), area(r), inv_area(r), nx,
                       w.wide_row[size_t(r + kH)] != 0, F);
   }
 
-  // qx of local row r (a real row): the advective-form zonal half step.
+  real_t* fq_row(index_t r) const { return L.line(kFq + slot<kQxRing>(r)); }
+  real_t* inv_vx_row(index_t r) const { return L.line(kInvVx + slot<kQxRing>(r)); }
+
+  // qx of local row r (a real row): the zonal inner update over the deformed areas; the zonal
+  // fluxes of q are kept for the outer update.
   void make_qx(index_t r) const {
     const real_t* x = xa(r);
     const real_t a = area(r);
     int wide = 0;
     for (index_t i = 0; i < nx; ++i) wide |= int(std::abs(x[i]) >= a);
     w.wide_row[size_t(r + kH)] = wide != 0;
-    real_t* F = L.line(kX + 5);
+    real_t* F = fq_row(r);
     const real_t* p = qrow(r);
     x_fluxes(p, r, F);
-    advective_half_row(p, F, x, inv_area(r), nx, qxrow(r));
+    deformed_x_row(p, F, x, a, nx, qxrow(r), L.line(kX + 6), inv_vx_row(r));
   }
 
   // Cross-pole ghost row r of qx: the mirrored cells of the row it reflects.
   void mirror_qx(index_t r) const {
     const index_t gr = j0 + r;
     const index_t src = (gr < 0 ? -1 - gr : 2 * ny - 1 - gr) - j0;
-    const real_t* s = qxrow(src);
-    real_t* d = qxrow(r);
-    for (index_t i = 0; i < half; ++i) d[i] = s[i + half];
-    for (index_t i = half; i < nx; ++i) d[i] = s[i - half];
+    for (auto line : {&LinRood::qxrow, &LinRood::inv_vx_row}) {
+      const real_t* s = (this->*line)(src);
+      real_t* d = (this->*line)(r);
+      for (index_t i = 0; i < half; ++i) d[i] = s[i + half];
+      for (index_t i = half; i < nx; ++i) d[i] = s[i - half];
+    }
   }
 
   void ensure_qx(index_t r) const {
@@ -333,45 +439,72 @@ struct LinRood {
   }
   template <class Row>
   void y_edges(const YRings& y, Row row, index_t r) const {
-    if (lim == SphereLimiter::monotone)
+    if (lim == SphereLimiter::extremum_preserving)
+      ppm_edge_line_ep(row(r - 1), row(r), row(r + 1), y.slope(r - 1), y.slope(r), y.slope(r + 1),
+                       y.iface(r), y.iface(r + 1), nx, y.al(r), y.ar(r));
+    else if (lim == SphereLimiter::monotone)
       ppm_edge_line(lim, row(r), y.iface(r), y.iface(r + 1), nx, y.al(r), y.ar(r));
   }
   const real_t* y_a0(const YRings& y, index_t r) const {
-    if constexpr (ppm) return lim == SphereLimiter::monotone ? y.al(r) : y.iface(r);
+    if constexpr (ppm) return limited ? y.al(r) : y.iface(r);
     return y.slope(r);
   }
   const real_t* y_a1(const YRings& y, index_t r) const {
-    if constexpr (ppm) return lim == SphereLimiter::monotone ? y.ar(r) : y.iface(r + 1);
+    if constexpr (ppm) return limited ? y.ar(r) : y.iface(r + 1);
     return y.slope(r);
   }
   // Reconstruction stages that row r of the meridional sweep needs (see run()).
   template <class Row>
   void y_stage(const YRings& y, Row row, index_t r) const {
-    const bool slopes = !ppm || lim == SphereLimiter::monotone;
+    const bool slopes = !ppm || limited;
     if (slopes) y_slope(y, row, r + 1);
     if constexpr (ppm) {
       y_iface(y, row, r + 1);
       y_edges(y, row, r);
     }
   }
-  template <class Row>
-  void y_flux(const YRings& y, Row row, index_t jf) const {
-    sphere_y_flux_line(recon, row(jf - 1), y_a0(y, jf - 1), y_a1(y, jf - 1), inv_area(jf - 1),
-                       row(jf), y_a0(y, jf), y_a1(y, jf), inv_area(jf), ya(jf), nx, y.flux(jf));
+  // Meridional fluxes of q (cells of area A) and of qx (cells of the zonally deformed areas).
+  void y_flux_q(index_t jf) const {
+    sphere_y_flux_line(recon, qrow(jf - 1), y_a0(yq, jf - 1), y_a1(yq, jf - 1), inv_area(jf - 1),
+                       qrow(jf), y_a0(yq, jf), y_a1(yq, jf), inv_area(jf), ya(jf), nx,
+                       yq.flux(jf));
+  }
+  void y_flux_qx(index_t jf) const {
+    sphere_y_flux_cells(recon, qxrow(jf - 1), y_a0(yqx, jf - 1), y_a1(yqx, jf - 1),
+                        inv_vx_row(jf - 1), qxrow(jf), y_a0(yqx, jf), y_a1(yqx, jf),
+                        inv_vx_row(jf), ya(jf), nx, yqx.flux(jf));
   }
 
-  // Owned row r: qy, its zonal fluxes, and the new values.
+  // Owned row r: qy (the meridional inner update over the deformed areas), its zonal fluxes
+  // over those areas, and the new values.
   void finish(index_t r) const {
     const real_t* p = qrow(r);
+    const real_t* x = xa(r);
     real_t* qy = L.line(kX);
-    advective_half_line(p, yq.flux(r), yq.flux(r + 1), ya(r), ya(r + 1), inv_area(r), nx, qy);
+    real_t* vol = L.line(kX + 6);
+    real_t* inv_vol = L.line(kX + 7);
+    deformed_y_line(p, yq.flux(r), yq.flux(r + 1), ya(r), ya(r + 1), area(r), nx, qy, vol,
+                    inv_vol);
     for (index_t i = 1; i <= kH; ++i) {
       qy[-i] = qy[nx - i];
       qy[nx - 1 + i] = qy[i - 1];
     }
+    vol[-1] = vol[nx - 1];
+    inv_vol[-1] = inv_vol[nx - 1];
+    vol[nx] = vol[0];
+    inv_vol[nx] = inv_vol[0];
+    int wide = 0;
+    real_t total = 0;
+    for (index_t i = 0; i < nx; ++i) {
+      wide |= int(x[i] >= vol[i - 1]) | int(-x[i] >= vol[i]);
+      total += vol[i];
+    }
+    const real_t *a0, *a1;
+    x_reconstruct(qy, a0, a1);
     real_t* F = L.line(kX + 5);
-    x_fluxes(qy, r, F);
-    conservative_row(p, F, yqx.flux(r), yqx.flux(r + 1), inv_area(r), nx, &out(0, r));
+    sphere_x_flux_cells(recon, qy, a0, a1, x, vol, inv_vol, total, nx, wide != 0, F);
+    outer_row(p, F, fq_row(r), yqx.flux(r), yqx.flux(r + 1), yq.flux(r), yq.flux(r + 1),
+              inv_area(r), nx, &out(0, r));
   }
 
   // The pipeline over face rows jf = 0..nj. At iteration jf: qx row jf + 2 is made; slopes of
@@ -388,7 +521,7 @@ struct LinRood {
       if (real_row(r)) make_qx(r);
     for (index_t r = -kH; r < kH; ++r)
       if (!real_row(r)) mirror_qx(r);
-    const bool slopes = !ppm || lim == SphereLimiter::monotone;
+    const bool slopes = !ppm || limited;
     if (slopes) {
       y_slope(yq, qr, -2);
       y_slope(yq, qr, -1);
@@ -405,8 +538,8 @@ struct LinRood {
       if (jf >= 1) ensure_qx(jf + 2);
       y_stage(yq, qr, jf);
       y_stage(yqx, xr, jf);
-      y_flux(yq, qr, jf);
-      y_flux(yqx, xr, jf);
+      y_flux_q(jf);
+      y_flux_qx(jf);
       if (jf >= 1) finish(jf - 1);
     }
   }
@@ -420,7 +553,7 @@ const std::vector<std::string>& sphere_reconstruction_names() {
 }
 
 const std::vector<std::string>& sphere_limiter_names() {
-  static const std::vector<std::string> names{"monotone", "none"};
+  static const std::vector<std::string> names{"monotone", "extremum_preserving", "none"};
   return names;
 }
 
@@ -436,6 +569,11 @@ SphereScheme sphere_scheme_from_params(const SphereSchemeParams& p) {
   }
   if (p.limiter == "monotone") {
     s.limiter = SphereLimiter::monotone;
+  } else if (p.limiter == "extremum_preserving") {
+    if (s.reconstruction != SphereReconstruction::ppm)
+      throw ConfigError("scheme.limiter = 'extremum_preserving' needs scheme.reconstruction = "
+                        "'ppm', not '" + p.reconstruction + "'");
+    s.limiter = SphereLimiter::extremum_preserving;
   } else if (p.limiter == "none") {
     s.limiter = SphereLimiter::none;
   } else {
@@ -492,6 +630,8 @@ void sphere_slope_line(SphereLimiter lim, const real_t* m1, const real_t* p0, co
                        index_t n, real_t* s) {
   if (lim == SphereLimiter::monotone) {
     for (index_t i = 0; i < n; ++i) s[i] = mc_slope(m1[i], p0[i], p1[i]);
+  } else if (lim == SphereLimiter::extremum_preserving) {
+    for (index_t i = 0; i < n; ++i) s[i] = (m1[i] + p1[i]) - 2.0 * p0[i];
   } else {
     for (index_t i = 0; i < n; ++i) s[i] = 0.5 * (p1[i] - m1[i]);
   }
@@ -510,6 +650,57 @@ void ppm_interface_line(SphereLimiter lim, const real_t* m2, const real_t* m1, c
       const real_t inner = m1[i] + p0[i], outer = m2[i] + p1[i];
       e[i] = 0.5 * inner + (1.0 / 12.0) * (inner - outer);
     }
+    if (lim != SphereLimiter::extremum_preserving) return;
+    // Colella & Sekora (2008, JCP 227) eqs. (18)-(19), as in McCorquodale & Colella (2011,
+    // CAMCoS 6) sec. 2.4.1: where the value is not between its two cells, replace it by the
+    // mean minus a limited second derivative (C = 1.25; zero unless the three second
+    // differences, sm1/sp0 = the cells' curvatures, agree in sign).
+    for (index_t i = 0; i < n; ++i) {
+      const real_t a = e[i];
+      const real_t d2 = 3.0 * ((m1[i] + p0[i]) - 2.0 * a), d2l = sm1[i], d2r = sp0[i];
+      const bool same = (d2 > 0 && d2l > 0 && d2r > 0) || (d2 < 0 && d2l < 0 && d2r < 0);
+      const real_t lim2 =
+          same ? std::copysign(std::min({kCs * std::abs(d2l), kCs * std::abs(d2r), std::abs(d2)}),
+                               d2)
+               : 0.0;
+      if ((a - m1[i]) * (p0[i] - a) < 0) e[i] = 0.5 * (m1[i] + p0[i]) - (1.0 / 6.0) * lim2;
+    }
+  }
+}
+
+AEOLUS_SPHERE_CLONES
+void ppm_edge_line_ep(const real_t* qm1, const real_t* q, const real_t* qp1, const real_t* cm1,
+                      const real_t* c0, const real_t* cp1, const real_t* e_lo, const real_t* e_hi,
+                      index_t n, real_t* al, real_t* ar) {
+  // Colella & Sekora (2008) eqs. (20)-(26) with the extremum test of McCorquodale & Colella
+  // (2011) eqs. (2.29)-(2.31) (as in Athena++ ppm.cpp): at a cell or parabola extremum, the
+  // parabola's curvature d2 = 6 (al + ar - 2 q) is scaled to the smallest of C times the three
+  // cell curvatures and |d2| where they all agree in sign (a smooth extremum keeps its shape),
+  // else flattened; elsewhere the CW84 steepening.
+  for (index_t i = 0; i < n; ++i) {
+    const real_t c = q[i];
+    real_t l = e_lo[i], r = e_hi[i];
+    const real_t dm = c - l, dp = r - c;
+    if (dm * dp <= 0 || (qp1[i] - c) * (c - qm1[i]) <= 0) {
+      const real_t d2 = 6.0 * ((l + r) - 2.0 * c);
+      const bool same = (d2 > 0 && cm1[i] > 0 && c0[i] > 0 && cp1[i] > 0) ||
+                        (d2 < 0 && cm1[i] < 0 && c0[i] < 0 && cp1[i] < 0);
+      const real_t lim2 =
+          same ? std::min({kCs * std::abs(cm1[i]), kCs * std::abs(c0[i]),
+                           kCs * std::abs(cp1[i]), std::abs(d2)})
+               : 0.0;
+      const real_t scale = std::max({std::abs(qm1[i]), std::abs(c), std::abs(qp1[i])});
+      const real_t rho = std::abs(d2) > 1e-12 * scale ? lim2 / std::abs(d2) : 0.0;
+      if (rho <= 1.0 - 1e-12) {
+        l = c - rho * dm;
+        r = c + rho * dp;
+      }
+    } else {
+      if (std::abs(dm) >= 2.0 * std::abs(dp)) l = c - 2.0 * dp;
+      if (std::abs(dp) >= 2.0 * std::abs(dm)) r = c + 2.0 * dm;
+    }
+    al[i] = l;
+    ar[i] = r;
   }
 }
 
@@ -564,6 +755,28 @@ void sphere_y_flux_line(SphereReconstruction r, const real_t* qs, const real_t* 
     y_flux_line<Ppm>(qs, a0s, a1s, inv_s, qn, a0n, a1n, inv_n, ya, n, G);
   else
     y_flux_line<VanLeer>(qs, a0s, a1s, inv_s, qn, a0n, a1n, inv_n, ya, n, G);
+}
+
+AEOLUS_SPHERE_CLONES
+void sphere_x_flux_cells(SphereReconstruction r, const real_t* q, const real_t* a0,
+                         const real_t* a1, const real_t* xa, const real_t* vol,
+                         const real_t* inv_vol, real_t total, index_t nlon, bool wide,
+                         real_t* F) {
+  if (r == SphereReconstruction::ppm)
+    x_flux_cells<Ppm>(q, a0, a1, xa, vol, inv_vol, total, nlon, wide, F);
+  else
+    x_flux_cells<VanLeer>(q, a0, a1, xa, vol, inv_vol, total, nlon, wide, F);
+}
+
+AEOLUS_SPHERE_CLONES
+void sphere_y_flux_cells(SphereReconstruction r, const real_t* qs, const real_t* a0s,
+                         const real_t* a1s, const real_t* inv_s, const real_t* qn,
+                         const real_t* a0n, const real_t* a1n, const real_t* inv_n,
+                         const real_t* ya, index_t n, real_t* G) {
+  if (r == SphereReconstruction::ppm)
+    y_flux_cells<Ppm>(qs, a0s, a1s, inv_s, qn, a0n, a1n, inv_n, ya, n, G);
+  else
+    y_flux_cells<VanLeer>(qs, a0s, a1s, inv_s, qn, a0n, a1n, inv_n, ya, n, G);
 }
 
 void lin_rood_step_2d(const SphereGrid& g, const SphereScheme& s, const SphereFaceFluxes& f,

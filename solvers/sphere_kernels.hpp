@@ -6,13 +6,25 @@
 //   FieldView lev = v; lev.origin = v.origin + k * v.sz; lev.nz = 1;   (sphere_level_view)
 // with the swept areas of that level.
 //
-// One step, for one level:
-//   qx = q + 1/2 [(Fx_i - Fx_{i+1}) - q (xa_i - xa_{i+1})] / A_j   every real row of the block
-//   qx's cross-pole ghost rows = the mirrored cells (as SphereGrid::fill_polar_halos)
-//   qy = q + 1/2 [(Fy_j - Fy_{j+1}) - q (ya_j - ya_{j+1})] / A_j   owned rows
-//   out = q + [Fx(qy)_i - Fx(qy)_{i+1} + Fy(qx)_j - Fy(qx)_{j+1}] / A_j   owned rows
-// where F = swept area times the mean of the reconstruction over the swept region (zonal
-// Courant numbers may exceed 1: whole cells plus a fraction, wrapping around the circle).
+// One step, for one level (the FV3 fv_tp_2d form of Lin & Rood 1996, Putman & Lin 2007, JCP
+// 227): with A the cell area, x/y the swept areas of the west/south faces and Fx, Fy the 1D
+// fluxes,
+//   Vx = A + x_i - x_{i+1},  qx = (q A + Fx(q)_i - Fx(q)_{i+1}) / Vx   every real row of the block
+//   qx's cross-pole ghost rows (and Vx) = the mirrored cells (as SphereGrid::fill_polar_halos)
+//   Vy = A + y_j - y_{j+1},  qy = (q A + Fy(q)_j - Fy(q)_{j+1}) / Vy   owned rows
+//   out = q + 1/2 [dFx(qy) + dFx(q) + dFy(qx) + dFy(q)] / A              owned rows
+// where dF = F_i - F_{i+1} and F = swept area times the mean of the reconstruction over the
+// swept region (zonal Courant numbers may exceed 1: whole cells plus a fraction, wrapping
+// around the circle). The outer fluxes of qy and qx take fractions of the deformed cells Vy,
+// Vx (whole deformed cells in the zonal integer shift). Why: with Vy = A - (x_i - x_{i+1}) for
+// a non-divergent flow,
+//   out = 1/2 [qy Vy + dFx(qy)] / A + 1/2 [qx Vx + dFy(qx)] / A,
+// the mean of the two orders of 1D sweeps over deformed cells (Easter 1993), each the mean of
+// the reconstruction over a departure interval of length A: a convex combination of means of
+// monotone 1D reconstructions, so the monotone limiter makes no new extrema also in
+// deformational flow (the LR96 advective inner form q + f/2 is not convex where x_i != x_{i+1}).
+// Exceptions, for extreme 1D divergence only: a deformed area <= 0 keeps q and A, and a
+// meridional swept area beyond the deformed upwind cell takes the whole cell (fraction 1).
 // Every face value is a pure function of the same inputs on whichever rank computes it, so the
 // result is bitwise independent of the number of latitude bands.
 //
@@ -29,7 +41,7 @@
 namespace aeolus {
 
 enum class SphereReconstruction { ppm, van_leer };
-enum class SphereLimiter { monotone, none };
+enum class SphereLimiter { monotone, extremum_preserving, none };
 struct SphereScheme {
   SphereReconstruction reconstruction = SphereReconstruction::ppm;
   SphereLimiter limiter = SphereLimiter::monotone;
@@ -95,18 +107,27 @@ void lin_rood_step_2d(const SphereGrid& g, const SphereSchemeParams& s, const Sp
 //
 // PPM interface values e[i] between cells m1[i] and p0[i]: limiter none: the 4th-order value
 // 7/12 (m1 + p0) - 1/12 (m2 + p1); monotone: CW84 eq. (1.6) with the monotonised-central slopes
-// sm1, sp0 of the two cells (sphere_slope_line).
+// sm1, sp0 of the two cells (sphere_slope_line); extremum_preserving: the 4th-order value,
+// limited as in Colella & Sekora (2008) where it is not between m1 and p0 (sm1, sp0 are then
+// the cells' second differences).
 void ppm_interface_line(SphereLimiter lim, const real_t* m2, const real_t* m1, const real_t* p0,
                         const real_t* p1, const real_t* sm1, const real_t* sp0, index_t n,
                         real_t* e);
 // Cell slopes (difference across the cell): monotone = monotonised central (MC), none = centred
-// (p1 - m1) / 2.
+// (p1 - m1) / 2; extremum_preserving: the second difference m1 - 2 p0 + p1 instead.
 void sphere_slope_line(SphereLimiter lim, const real_t* m1, const real_t* p0, const real_t* p1,
                        index_t n, real_t* s);
 // PPM edge values of cells q[i] from their low/high interface values: monotone = the CW84
-// constraints (flatten at extrema, steepen the overshooting side); none = copies.
+// constraints (flatten at extrema, steepen the overshooting side); none = copies
+// (extremum_preserving: ppm_edge_line_ep).
 void ppm_edge_line(SphereLimiter lim, const real_t* q, const real_t* e_lo, const real_t* e_hi,
                    index_t n, real_t* al, real_t* ar);
+// Extremum-preserving PPM edges (Colella & Sekora 2008, McCorquodale & Colella 2011) of cells
+// q[i] with neighbours qm1/qp1, second differences cm1/c0/cp1 of the three cells and interface
+// values e_lo/e_hi: smooth extrema keep a limited curvature instead of being flattened.
+void ppm_edge_line_ep(const real_t* qm1, const real_t* q, const real_t* qp1, const real_t* cm1,
+                      const real_t* c0, const real_t* cp1, const real_t* e_lo, const real_t* e_hi,
+                      index_t n, real_t* al, real_t* ar);
 // Zonal fluxes of one row: F[i] (i = 0..nlon, F[nlon] = F[0]) through the west face of cell i,
 // in q m^2, for swept areas xa[0..nlon) and row area `area`. q must be valid on [-1, nlon]
 // (periodic ghosts) and a0/a1 (PPM: al/ar; van Leer: slope/unused) on cells [-1, nlon].
@@ -119,5 +140,19 @@ void sphere_x_flux_row(SphereReconstruction r, const real_t* q, const real_t* a0
 void sphere_y_flux_line(SphereReconstruction r, const real_t* qs, const real_t* a0s,
                         const real_t* a1s, real_t inv_s, const real_t* qn, const real_t* a0n,
                         const real_t* a1n, real_t inv_n, const real_t* ya, index_t n, real_t* G);
+
+// The same for cells with their own volumes vol[i] (m^2; the areas deformed by an inner
+// update), vol and inv_vol valid on [-1, nlon], `total` = the sum over [0, nlon). `wide`: some
+// swept area reaches the volume of its upwind cell; the flux then takes whole upwind cells
+// (vol each, around the circle) plus the fraction of the next one.
+void sphere_x_flux_cells(SphereReconstruction r, const real_t* q, const real_t* a0,
+                         const real_t* a1, const real_t* xa, const real_t* vol,
+                         const real_t* inv_vol, real_t total, index_t nlon, bool wide, real_t* F);
+// Meridional fluxes with per-cell inverse volumes of the south and north cells; a fraction
+// above 1 (swept area beyond the deformed upwind cell) is capped at 1.
+void sphere_y_flux_cells(SphereReconstruction r, const real_t* qs, const real_t* a0s,
+                         const real_t* a1s, const real_t* inv_s, const real_t* qn,
+                         const real_t* a0n, const real_t* a1n, const real_t* inv_n,
+                         const real_t* ya, index_t n, real_t* G);
 
 }  // namespace aeolus

@@ -1,12 +1,15 @@
 #pragma once
 // Flux-form semi-Lagrangian (FFSL) tracer transport on the latitude-longitude sphere, after
-// Lin & Rood (1996, MWR 124) as in GEOS-Chem TPCORE and FV3: directionally split 1D flux
-// operators combined with advective-form inner operators that cancel the splitting error,
-//   q^{n+1} = q^n + F_x(q^n + 1/2 f_y(q^n)) + F_y(q^n + 1/2 f_x(q^n)),
-// where F_d is the conservative (flux-divergence) update along d and f_d the advective-form
-// update f_d(q) = F_d(q) - q * D_d (D_d: divergence of the swept areas), which keeps a uniform
-// field uniform. Fluxes are swept areas (m^2 per step, given by the flow) times the mean of the
-// reconstructed tracer over the swept region.
+// Lin & Rood (1996, MWR 124) in the form of FV3's fv_tp_2d (Putman & Lin 2007): directionally
+// split 1D flux operators whose inner updates are in flux form over the deformed cell,
+//   q_x = (q A + Fx_i - Fx_{i+1}) / (A + xa_i - xa_{i+1})     (and q_y likewise),
+// and whose outer fluxes average the fluxes of the inner-updated field and of q,
+//   q^{n+1} = q + [ (Fx(q_y) + Fx(q))/2 differenced + (Fy(q_x) + Fy(q))/2 differenced ] / A,
+// which cancels the leading splitting error, keeps a uniform field uniform and, for
+// non-divergent flow, is the mean of the two orders of 1D sweeps over deformed cells (a convex
+// combination: no new extrema with a monotone 1D operator). Details in solvers/sphere_kernels.hpp.
+// Fluxes are swept areas (m^2 per step, given by the flow) times the mean of the reconstructed
+// tracer over the swept region.
 //
 // Zonal Courant numbers may exceed 1 (near the poles): the flux through a face is then the sum
 // of the whole cells swept plus the fractional integral of the next one (integer shift plus
@@ -16,8 +19,10 @@
 // let the meridional reconstruction see the other side of the pole.
 //
 // Reconstructions: PPM (Colella & Woodward 1984) and van Leer (piecewise linear); limiters:
-// monotone (CW84 for PPM, monotonised slopes for van Leer: no new extrema in 1D), none
-// (unlimited: the smooth-flow setting for convergence studies).
+// monotone (CW84 for PPM, monotonised slopes for van Leer: no new extrema), extremum_preserving
+// (PPM only, Colella & Sekora 2008 / McCorquodale & Colella 2011: keeps smooth extrema, so it is
+// more accurate, but allows small over- and undershoots), none (unlimited: the smooth-flow
+// setting for convergence studies).
 #include <string>
 #include <vector>
 
@@ -28,7 +33,7 @@ namespace aeolus {
 
 struct SphereSchemeParams {
   std::string reconstruction = "ppm";  // ppm | van_leer
-  std::string limiter = "monotone";    // monotone | none
+  std::string limiter = "monotone";    // monotone | extremum_preserving (ppm only) | none
 };
 
 // Halo rows the scheme needs (3 for both reconstructions).

@@ -6,6 +6,7 @@
 
 #include "grids/error.hpp"
 #include "io/yaml_schema.hpp"
+#include "solvers/sphere_kernels.hpp"
 #include "tools/app/sphere_case.hpp"
 
 namespace aeolus::app {
@@ -172,8 +173,14 @@ CaseConfig load_case(const std::string& case_dir) {
     auto sc = s.section("scheme");
     if (c.grid_type == "latlon") {
       auto& p = c.sphere.scheme;
-      p.reconstruction = sc.get_choice("reconstruction", p.reconstruction, {"ppm", "van_leer"});
-      p.limiter = sc.get_choice("limiter", p.limiter, {"monotone", "none"});
+      p.reconstruction =
+          sc.get_choice("reconstruction", p.reconstruction, sphere_reconstruction_names());
+      p.limiter = sc.get_choice("limiter", p.limiter, sphere_limiter_names());
+      try {
+        sphere_scheme_from_params(p);
+      } catch (const ConfigError& e) {
+        throw ConfigError(sc.where("limiter") + ": " + e.what());
+      }
     } else {
       c.scheme.reconstruction =
           sc.get_choice("reconstruction", c.scheme.reconstruction, fv_reconstruction_names());
