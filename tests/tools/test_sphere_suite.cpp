@@ -1,0 +1,110 @@
+// The published criteria of the sphere test suites, through the shipped cases' settings:
+//  - Gaussian hills (Lauritzen et al. 2012, unlimited PPM): observed l2 order >= 1.8;
+//  - cosine bells at 1.5 deg: l2 below 0.033 (the "minimal resolution" criterion) with the
+//    extremum-preserving limiter; the strictly monotone limiter makes no overshoot at all (no
+//    new extrema in any frame, no overshooting in the mixing diagnostic) at the price of a
+//    larger error, whose size is pinned here so a change shows.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "common/temp_dir.hpp"
+#include "grids/petsc_util.hpp"
+#include "io/netcdf_file.hpp"
+#include "tools/app/driver.hpp"
+
+using namespace aeolus;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream f(path);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// A shipped case with keys replaced (first occurrence of "key: ..."), run in a temporary dir.
+std::string run_variant(const test::TempDir& dir, const std::string& name, const std::string& src,
+                        const std::vector<std::pair<std::string, std::string>>& edits) {
+  MPI_Comm world = PETSC_COMM_WORLD;
+  std::string yaml = read_text(std::string(AEOLUS_SOURCE_DIR) + "/cases/" + src + "/case.yaml");
+  for (const auto& [key, value] : edits) {
+    const std::regex re("(\\n\\s*" + key + ":)[^\\n]*");
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(yaml, m, re)) << key;
+    yaml = std::regex_replace(yaml, re, "$1 " + value, std::regex_constants::format_first_only);
+  }
+  const std::string d = dir.file(name);
+  if (comm_rank(world) == 0) {
+    fs::create_directories(d);
+    std::ofstream(d + "/case.yaml") << yaml;
+  }
+  MPI_Barrier(world);
+  app::RunOptions o;
+  o.quiet = true;
+  app::run_case(world, app::load_case(d), o);
+  return d;
+}
+
+double scalar(const std::string& path, const std::string& var) {
+  io::NetcdfFile f(path, io::NetcdfFile::Mode::read);
+  double v = 0;
+  f.get(var, {}, {}, &v);
+  return v;
+}
+
+std::vector<double> series(const std::string& path, const std::string& var) {
+  io::NetcdfFile f(path, io::NetcdfFile::Mode::read);
+  std::vector<double> v(f.var_shape(var)[0]);
+  f.get(var, {}, {}, v.data());
+  return v;
+}
+
+}  // namespace
+
+TEST(SphereSuite, GaussianHillsConvergeAtLeastAtOrder1p8) {
+  test::TempDir dir(PETSC_COMM_WORLD);
+  std::vector<double> l2;
+  for (int nlat : {32, 64, 128}) {
+    const auto d = run_variant(dir, "hills" + std::to_string(nlat), "lauritzen-2012-gaussian-hills",
+                               {{"nlat", std::to_string(nlat)}, {"nlon", std::to_string(2 * nlat)}});
+    l2.push_back(scalar(d + "/output/diagnostics.nc", "hills_l2"));
+  }
+  // Measured 0.227, 0.0545, 0.00662: orders 2.06 and 3.04.
+  for (size_t i = 1; i < l2.size(); ++i) {
+    const double order = std::log2(l2[i - 1] / l2[i]);
+    RecordProperty("order_" + std::to_string(i), std::to_string(order));
+    EXPECT_GE(order, 1.8) << "l2 " << l2[i - 1] << " -> " << l2[i];
+  }
+}
+
+TEST(SphereSuite, CosineBellsAt1p5Degrees) {
+  test::TempDir dir(PETSC_COMM_WORLD);
+  // The shipped case (1.5 deg, 240 x 120, all four tracers) with the limiter replaced.
+  auto with_limiter = [](std::string limiter) {
+    return std::vector<std::pair<std::string, std::string>>{{"limiter", limiter}};
+  };
+  const auto ep = run_variant(dir, "ep", "lauritzen-2012", with_limiter("extremum_preserving"));
+  const double l2_ep = scalar(ep + "/output/diagnostics.nc", "q1_l2");
+  EXPECT_LT(l2_ep, 0.033);  // measured 0.0288
+  EXPECT_GT(l2_ep, 0.020);
+
+  const auto mono = run_variant(dir, "mono", "lauritzen-2012", with_limiter("monotone"));
+  const std::string dg = mono + "/output/diagnostics.nc";
+  const double l2_mono = scalar(dg, "q1_l2");
+  EXPECT_GT(l2_mono, 0.065);  // measured 0.0725: monotone limiters flatten the peaks
+  EXPECT_LT(l2_mono, 0.080);
+  EXPECT_EQ(scalar(dg, "mixing_overshooting"), 0.0);
+  // No new extrema in any frame: cosine bells in [0.1, 1], slotted cylinders in [0.1, 1].
+  const std::string out = mono + "/output/fields.nc";
+  for (const char* v : {"q1", "sc"}) {
+    for (double x : series(out, std::string(v) + "_min")) EXPECT_GE(x, 0.1 - 1e-14) << v;
+    for (double x : series(out, std::string(v) + "_max")) EXPECT_LE(x, 1.0 + 1e-14) << v;
+  }
+  for (const char* v : {"q1", "q2", "sc", "hills"}) {
+    EXPECT_LT(std::abs(scalar(dg, std::string(v) + "_mass_relative_change")), 1e-13) << v;
+  }
+}
