@@ -26,6 +26,25 @@ constexpr real_t kRadius = 6.37122e6;
 constexpr real_t kPeriod = 12 * 86400.0;  // one revolution (s)
 constexpr real_t kU0 = 2 * kPi * kRadius / kPeriod;
 
+// Swept areas of a step from a stream function psi(column, edge row) at the face corners:
+// exact corner differences times dt, zero on the pole edges.
+template <class Psi>
+void swept_from_psi(const SphereGrid& g, real_t dt, const Psi& psi, SphereFaceFluxes& out) {
+  const index_t nx = g.nlon(), ny = g.nlat(), nj = g.lat_count(), j0 = g.lat_start();
+  const index_t h = g.halo();
+  for (index_t r = -h; r < nj + h; ++r) {
+    const index_t j = j0 + r;
+    if (j < 0 || j >= ny) continue;
+    for (index_t i = 0; i < nx; ++i)
+      out.xa[size_t((r + h) * nx + i)] = dt * (psi(i, j) - psi(i, j + 1));
+  }
+  for (index_t r = 0; r <= nj; ++r) {
+    const index_t j = j0 + r;
+    for (index_t i = 0; i < nx; ++i)
+      out.ya[size_t(r * nx + i)] = (j == 0 || j == ny) ? 0.0 : dt * (psi(i + 1, j) - psi(i, j));
+  }
+}
+
 // Williamson case 1 solid-body rotation, psi = -u0 a (sin lat cos alpha - cos lon cos lat
 // sin alpha). Swept areas of a step are exact corner differences times dt (zero on the pole
 // edges, where cos lat = 0 exactly).
@@ -39,24 +58,13 @@ SweptAreaFunction solid_body(const SphereGrid& g, real_t alpha) {
       return;
     }
     out.resize(g);
-    const index_t nx = g.nlon(), ny = g.nlat(), nj = g.lat_count(), j0 = g.lat_start();
-    const index_t h = g.halo();
+    const index_t nx = g.nlon();
     const real_t ca = std::cos(alpha), sa = std::sin(alpha);
     auto psi = [&](index_t i, index_t je) {
       const real_t lon = g.lon_edge(((i % nx) + nx) % nx);
       return -kU0 * kRadius * (g.sin_lat_edge(je) * ca - std::cos(lon) * g.cos_lat_edge(je) * sa);
     };
-    for (index_t r = -h; r < nj + h; ++r) {
-      const index_t j = j0 + r;
-      if (j < 0 || j >= ny) continue;
-      for (index_t i = 0; i < nx; ++i)
-        out.xa[size_t((r + h) * nx + i)] = dt * (psi(i, j) - psi(i, j + 1));
-    }
-    for (index_t r = 0; r <= nj; ++r) {
-      const index_t j = j0 + r;
-      for (index_t i = 0; i < nx; ++i)
-        out.ya[size_t(r * nx + i)] = (j == 0 || j == ny) ? 0.0 : dt * (psi(i + 1, j) - psi(i, j));
-    }
+    swept_from_psi(g, dt, psi, out);
     cache->first = dt;
     cache->second = out;
   };
@@ -166,8 +174,7 @@ const char* kSchemes[5][2] = {{"ppm", "monotone"},
 SweptAreaFunction deformational(const SphereGrid& g) {
   return [&g](real_t t, real_t dt, SphereFaceFluxes& out) {
     out.resize(g);
-    const index_t nx = g.nlon(), ny = g.nlat(), nj = g.lat_count(), j0 = g.lat_start();
-    const index_t h = g.halo();
+    const index_t nx = g.nlon();
     const real_t tm = t + 0.5 * dt, k = 12.0 * kRadius / kPeriod;
     auto psi = [&](index_t i, index_t je) {
       const real_t lon = g.lon_edge(((i % nx) + nx) % nx) - 2 * kPi * tm / kPeriod;
@@ -175,17 +182,7 @@ SweptAreaFunction deformational(const SphereGrid& g) {
       return k * kRadius * s * s * c * c * std::cos(kPi * tm / kPeriod) -
              2 * kPi * kRadius * kRadius / kPeriod * g.sin_lat_edge(je);
     };
-    for (index_t r = -h; r < nj + h; ++r) {
-      const index_t j = j0 + r;
-      if (j < 0 || j >= ny) continue;
-      for (index_t i = 0; i < nx; ++i)
-        out.xa[size_t((r + h) * nx + i)] = dt * (psi(i, j) - psi(i, j + 1));
-    }
-    for (index_t r = 0; r <= nj; ++r) {
-      const index_t j = j0 + r;
-      for (index_t i = 0; i < nx; ++i)
-        out.ya[size_t(r * nx + i)] = (j == 0 || j == ny) ? 0.0 : dt * (psi(i + 1, j) - psi(i, j));
-    }
+    swept_from_psi(g, dt, psi, out);
   };
 }
 

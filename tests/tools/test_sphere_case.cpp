@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "case_files.hpp"
 #include "common/temp_dir.hpp"
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
@@ -59,29 +60,14 @@ diagnostics:
 
 std::string make_case(MPI_Comm comm, const test::TempDir& dir, const std::string& name,
                       const std::string& yaml = kCase) {
-  const std::string d = dir.file(name);
-  if (comm_rank(comm) == 0) {
-    fs::create_directories(d);
-    std::ofstream(d + "/case.yaml") << yaml;
-  }
-  MPI_Barrier(comm);
-  return d;
+  return test::write_case(comm, dir, name, yaml);
 }
 
 std::vector<double> read_all(const std::string& path, const std::string& var) {
-  io::NetcdfFile f(path, io::NetcdfFile::Mode::read);
-  size_t n = 1;
-  for (size_t s : f.var_shape(var)) n *= s;
-  std::vector<double> v(n);
-  f.get(var, {}, {}, v.data());
-  return v;
+  return test::read_var(path, var);
 }
 
-app::RunOptions quiet() {
-  app::RunOptions o;
-  o.quiet = true;
-  return o;
-}
+app::RunOptions quiet() { return test::quiet_run(); }
 
 void expect_same(const std::string& a_path, const std::string& b_path, const std::string& var) {
   const auto a = read_all(a_path, var);

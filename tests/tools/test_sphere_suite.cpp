@@ -11,6 +11,7 @@
 #include <fstream>
 #include <regex>
 
+#include "case_files.hpp"
 #include "common/temp_dir.hpp"
 #include "grids/petsc_util.hpp"
 #include "io/netcdf_file.hpp"
@@ -37,30 +38,17 @@ std::string run_variant(const test::TempDir& dir, const std::string& name, const
     EXPECT_TRUE(std::regex_search(yaml, m, re)) << key;
     yaml = std::regex_replace(yaml, re, "$1 " + value, std::regex_constants::format_first_only);
   }
-  const std::string d = dir.file(name);
-  if (comm_rank(world) == 0) {
-    fs::create_directories(d);
-    std::ofstream(d + "/case.yaml") << yaml;
-  }
-  MPI_Barrier(world);
-  app::RunOptions o;
-  o.quiet = true;
-  app::run_case(world, app::load_case(d), o);
+  const std::string d = test::write_case(world, dir, name, yaml);
+  app::run_case(world, app::load_case(d), test::quiet_run());
   return d;
 }
 
 double scalar(const std::string& path, const std::string& var) {
-  io::NetcdfFile f(path, io::NetcdfFile::Mode::read);
-  double v = 0;
-  f.get(var, {}, {}, &v);
-  return v;
+  return test::read_var(path, var).at(0);
 }
 
 std::vector<double> series(const std::string& path, const std::string& var) {
-  io::NetcdfFile f(path, io::NetcdfFile::Mode::read);
-  std::vector<double> v(f.var_shape(var)[0]);
-  f.get(var, {}, {}, v.data());
-  return v;
+  return test::read_var(path, var);
 }
 
 }  // namespace

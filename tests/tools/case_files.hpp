@@ -1,0 +1,47 @@
+#pragma once
+// Helpers of the app-level tests: write a case directory, read a whole NetCDF variable, run
+// options without terminal output.
+#include <mpi.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/temp_dir.hpp"
+#include "io/netcdf_file.hpp"
+#include "tools/app/driver.hpp"
+
+namespace aeolus::test {
+
+// Writes DIR/NAME/case.yaml with `yaml` and returns DIR/NAME (same path on every rank).
+inline std::string write_case(MPI_Comm comm, const TempDir& dir, const std::string& name,
+                              const std::string& yaml) {
+  const std::string d = dir.file(name);
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) {
+    std::filesystem::create_directories(d);
+    std::ofstream(d + "/case.yaml") << yaml;
+  }
+  MPI_Barrier(comm);
+  return d;
+}
+
+// Every value of a NetCDF variable, flattened.
+inline std::vector<double> read_var(const std::string& path, const std::string& var) {
+  io::NetcdfFile f(path, io::NetcdfFile::Mode::read);
+  size_t n = 1;
+  for (size_t s : f.var_shape(var)) n *= s;
+  std::vector<double> v(n);
+  f.get(var, {}, {}, v.data());
+  return v;
+}
+
+inline app::RunOptions quiet_run() {
+  app::RunOptions o;
+  o.quiet = true;
+  return o;
+}
+
+}  // namespace aeolus::test
