@@ -374,7 +374,17 @@ real_t SphereTransport3dStepper::courant_parts(real_t t, real_t dt, real_t* part
   return std::max(parts[0], parts[1]);
 }
 
-real_t SphereTransport3dStepper::max_dt(const Field& /*q*/, real_t t) const {
+real_t SphereTransport3dStepper::max_dt(const Field& q, real_t t) const {
+  // The flows slow down, reverse and speed up within a step: the smallest stable step of the
+  // flow at the start, middle and end of the candidate step, twice (as the 2D stepper does).
+  real_t dt = instant_max_dt(q, t);
+  for (int pass = 0; pass < 2 && std::isfinite(dt); ++pass) {
+    dt = std::min({dt, instant_max_dt(q, t + 0.5 * dt), instant_max_dt(q, t + dt)});
+  }
+  return dt;
+}
+
+real_t SphereTransport3dStepper::instant_max_dt(const Field& /*q*/, real_t t) const {
   // Swept areas and vertical fluxes are linear in dt for a given flow state: probe with 1 s.
   // The vertical swept fraction is not (the upwind layer first loses mass horizontally): the
   // vertical limit solves vf |w| dt = cfl (dp - D dt) per interface (vertical_estimate).

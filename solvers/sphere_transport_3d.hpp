@@ -101,9 +101,11 @@ class SphereTransport3dStepper : public Stepper {
   // Largest dt at t with the meridional Courant number |ya| / area(upwind row) <= cfl and the
   // vertical swept fraction of each vertical sub-step <= cfl, the latter estimated from the
   // current air mass less the upwind layer's net horizontal outflow in the step (fluxes probed
-  // with a 1 s step at t). Collective. The flows of DCMIP slow down and reverse: near a reversal
-  // this is large, and the step must be capped by the caller (step() throws at Courant >= 1).
+  // with a 1 s step at t, t + dt/2 and t + dt of the candidate step, refined twice, because the
+  // flows slow down, reverse and speed up). Collective. step() still throws at Courant >= 1.
   real_t max_dt(const Field& q, real_t t) const override;
+  // The largest stable step for the flow frozen at time t (one probe; max_dt combines several).
+  real_t instant_max_dt(const Field& q, real_t t) const;
   // One Strang step of q (mixing ratio) and of the air mass. Throws NumericsError (with the
   // value and the location) if dt <= 0, a meridional Courant number or a vertical swept
   // fraction reaches 1, a pole edge carries a flux, or the air mass of a cell becomes <= 0.

@@ -269,6 +269,44 @@ class Sphere3dCaseStepper : public Stepper {
   std::unique_ptr<SphereTransport3dStepper> inner_;
 };
 
+// 2D divergent flows: the tracers are mixing ratios carried by an air density that starts at 1
+// and is evolved with the same fluxes (the 3D stepper on one level, no vertical flux), so a
+// uniform mixing ratio stays uniform and the mixing diagnostics mean what Lauritzen et al.
+// (2012) define. Non-divergent flows keep the density at 1 to round-off, and take the cheaper
+// single-field stepper.
+class SphereDivergentCaseStepper : public Stepper {
+ public:
+  SphereDivergentCaseStepper(const CaseConfig& c, const CartesianGrid& grid)
+      : sphere_(grid, c.sphere.grid.radius), air0_(grid, "air_density"), inner_(make(c)) {}
+  std::string name() const override { return inner_->name(); }
+  real_t max_dt(const Field& q, real_t t) const override { return inner_->max_dt(q, t); }
+  void step(Field& q, real_t& t, real_t& dt) override { inner_->step(q, t, dt); }
+  void step_all(const std::vector<Field*>& qs, real_t& t, real_t& dt) override {
+    inner_->step_all(qs, t, dt);
+  }
+  real_t courant(real_t t, real_t dt) const override { return inner_->courant(t, dt); }
+  std::vector<Field*> state_fields() override { return inner_->state_fields(); }
+
+ private:
+  std::unique_ptr<SphereTransport3dStepper> make(const CaseConfig& c) {
+    air0_.fill(1.0);
+    auto flow2d = physics::sphere_flow_function(c.sphere.flow, sphere_);
+    SphereFlow3dFunction flow = [flow2d, this](real_t t, real_t dt, SphereFluxes3d& out) {
+      out.resize(sphere_);
+      flow2d(t, dt, out.horizontal.front());
+    };
+    return std::make_unique<SphereTransport3dStepper>(sphere_, flow, c.sphere.scheme, c.time.cfl,
+                                                      air0_);
+  }
+  SphereGrid sphere_;
+  Field air0_;
+  std::unique_ptr<SphereTransport3dStepper> inner_;
+};
+
+bool mixing_ratio_form(const CaseConfig& c) {
+  return c.sphere.grid.nlev == 1 && physics::is_divergent(c.sphere.flow);
+}
+
 std::string mass_units(const std::string& units) {
   return units == "1" ? std::string("m2") : units + " m2";
 }
@@ -349,8 +387,8 @@ class SphereTransportModel : public CaseModel {
   real_t mass() override { return tracer_mass(*tracers_.front(), air_); }
 
   void bind_stepper_state(const std::vector<Field*>& state) override {
-    if (sphere_.nlev() > 1) {
-      if (state.empty()) throw Error("sphere case: the 3D stepper exposes no air mass");
+    if (sphere_.nlev() > 1 || mixing_ratio_form(c_)) {
+      if (state.empty()) throw Error("sphere case: the stepper exposes no air mass");
       air_ = state.front();
     }
   }
@@ -393,7 +431,12 @@ class SphereTransportModel : public CaseModel {
       std::unique_ptr<Field> air0;
       if (air_) {
         air0 = std::make_unique<Field>(q.grid(), "air0");
-        physics::dcmip_air_mass(sphere_, physics::dcmip_vertical_coordinate(sphere_.nlev()), *air0);
+        if (sphere_.nlev() > 1) {
+          physics::dcmip_air_mass(sphere_, physics::dcmip_vertical_coordinate(sphere_.nlev()),
+                                  *air0);
+        } else {
+          air0->fill(1.0);
+        }
       }
       const real_t m0 = tracer_mass(q0, air0.get()), m = tracer_mass(q, air_);
       out[n + "_mass_relative_change"] = m0 != 0 ? (m - m0) / std::abs(m0) : m - m0;
@@ -527,7 +570,8 @@ class SphereTransportModel : public CaseModel {
     return true;
   }
 
-  // 2D: the area integral; 3D: the tracer mass sum q dp area / g (kg for q in kg/kg).
+  // 2D: the area integral (of q times the air density for divergent flows); 3D: the tracer
+  // mass sum q dp area / g (kg for q in kg/kg).
   real_t tracer_mass(const Field& q, const Field* air) const {
     if (!air) return sphere_.integral(q);
     const auto v = q.view();
@@ -541,7 +585,7 @@ class SphereTransportModel : public CaseModel {
       }
     real_t global = 0;
     MPI_Allreduce(&local, &global, 1, MPI_DOUBLE, MPI_SUM, q.grid().comm());
-    return global / physics::dcmip::kG;
+    return sphere_.nlev() > 1 ? global / physics::dcmip::kG : global;
   }
 
   void initial_state(size_t k, Field& q) const {
@@ -565,6 +609,7 @@ class SphereTransportModel : public CaseModel {
 
 std::unique_ptr<Stepper> make_sphere_stepper(const CaseConfig& c, const CartesianGrid& grid) {
   if (c.sphere.grid.nlev > 1) return std::make_unique<Sphere3dCaseStepper>(c, grid);
+  if (mixing_ratio_form(c)) return std::make_unique<SphereDivergentCaseStepper>(c, grid);
   return std::make_unique<SphereCaseStepper>(c, grid);
 }
 
