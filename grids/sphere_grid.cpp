@@ -12,7 +12,7 @@ namespace {
 constexpr real_t kPi = 3.14159265358979323846;
 }
 
-CartesianGridParams SphereGrid::decomposition_params(const SphereGridParams& p) {
+CartesianGridParams SphereGrid::decomposition_params(const SphereGridParams& p, int ranks) {
   if (p.nlon < 2 || p.nlon % 2 != 0) {
     throw ConfigError("grid: nlon = " + std::to_string(p.nlon) +
                       ", expected an even number >= 2 (ghost rows across a pole are taken from "
@@ -25,6 +25,24 @@ CartesianGridParams SphereGrid::decomposition_params(const SphereGridParams& p) 
     os << "grid: radius = " << p.radius << ", expected a positive number (m)";
     throw ConfigError(os.str());
   }
+  const int bands = p.procs > 0 ? p.procs : ranks;
+  if (bands != ranks) {
+    throw ConfigError("grid: procs = " + std::to_string(p.procs) + " latitude bands on " +
+                      std::to_string(ranks) + " ranks; the sphere grid is decomposed in latitude " +
+                      "bands only, so procs must equal the rank count (or 0)");
+  }
+  if (ranks > 1 && p.nlat / bands < p.halo) {
+    throw ConfigError("grid: " + std::to_string(ranks) + " ranks leave latitude bands of " +
+                      std::to_string(p.nlat / bands) + " rows (nlat = " + std::to_string(p.nlat) +
+                      "), fewer than the " + std::to_string(p.halo) +
+                      " the scheme needs; use at most " + std::to_string(p.nlat / p.halo) +
+                      " ranks for this grid");
+  }
+  if (ranks > 1 && p.nlev > 1 && p.nlev < p.halo) {
+    throw ConfigError("grid: nlev = " + std::to_string(p.nlev) + " is below the halo width " +
+                      std::to_string(p.halo) + ", which PETSc needs along every dimension on more " +
+                      "than one rank; use nlev >= " + std::to_string(p.halo) + " or one rank");
+  }
   CartesianGridParams g;
   g.dim = p.nlev > 1 ? 3 : 2;
   g.n = {p.nlon, p.nlat, p.nlev};
@@ -32,12 +50,12 @@ CartesianGridParams SphereGrid::decomposition_params(const SphereGridParams& p) 
   g.hi = {360.0, 90.0, real_t(p.nlev)};
   g.periodic = {true, false, false};
   g.halo = p.halo;
-  g.procs = {1, p.procs, 1};
+  g.procs = {1, bands, 1};
   return g;
 }
 
 SphereGrid::SphereGrid(MPI_Comm comm, const SphereGridParams& params)
-    : owned_(std::make_unique<CartesianGrid>(comm, decomposition_params(params))),
+    : owned_(std::make_unique<CartesianGrid>(comm, decomposition_params(params, comm_size(comm)))),
       grid_(owned_.get()),
       radius_(params.radius) {
   init_metrics();

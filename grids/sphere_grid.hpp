@@ -64,8 +64,10 @@ class SphereGrid {
   // and (3D) along z. Throws ConfigError otherwise.
   SphereGrid(const CartesianGrid& decomposition, real_t radius);
 
-  // The CartesianGrid parameters of the DMDA for `p` (x/y in degrees, latitude bands).
-  static CartesianGridParams decomposition_params(const SphereGridParams& p);
+  // The CartesianGrid parameters of the DMDA for `p` on `ranks` processes (x/y in degrees,
+  // latitude bands). Throws ConfigError for an odd nlon, or when the bands would be narrower
+  // than the halo (at most nlat / halo ranks), naming the numbers.
+  static CartesianGridParams decomposition_params(const SphereGridParams& p, int ranks);
 
   const CartesianGrid& grid() const { return *grid_; }
   index_t nlon() const { return grid_->n(0); }

@@ -186,8 +186,9 @@ int dispatch(const Args& a) {
         "--stepper, --restart, --quiet and --stop-after-steps apply to 'aeolus run' only");
   }
   const CaseConfig c = load_case(a.case_dir);
-  setup_done = true;
   MPI_Comm comm = PETSC_COMM_WORLD;
+  check_rank_count(c, aeolus::comm_size(comm));
+  setup_done = true;
   if (a.command == "check") {
     if (is_root()) {
       std::cout << "# " << c.file << ": valid (config hash " << c.config_hash << ")\n"

@@ -153,5 +153,31 @@ expect_error missing-model "models/emulator.pt" -- "$AEOLUS" run "$d" --stepper 
 d=$(mkcase junkmodel <<<"$good"); mkdir -p "$d/models"; echo "not a model" >"$d/models/emulator.pt"
 expect_error junk-model "emulator.pt" -- "$AEOLUS" run "$d" --stepper emulator --quiet
 
+# Sphere cases: an odd nlon, a 3D flow on a 2D grid, too many ranks for the latitude bands.
+sphere='grid:
+  type: latlon
+  nlon: 16
+  nlat: 8
+physics:
+  flow:
+    type: williamson
+  tracers:
+    h:
+      type: cosine_bell
+time:
+  t_end: 3600
+'
+d=$(mkcase sphere-odd <<<"${sphere/nlon: 16/nlon: 15}")
+expect_error sphere-odd-nlon "case.yaml:3|grid.nlon = 15|even" -- "$AEOLUS" check "$d"
+d=$(mkcase sphere-3d <<<"${sphere/type: williamson/type: dcmip_1_2}")
+expect_error sphere-3d-flow "dcmip_1_2|grid.nlev > 1" -- "$AEOLUS" check "$d"
+if command -v mpiexec >/dev/null; then
+  # mpiexec adds its own banner; the program itself must print one line (on rank 0 only).
+  d=$(mkcase sphere-ranks <<<"$sphere")
+  expect_error sphere-too-many-ranks "3 ranks|2 rows|at most 2 ranks" -- \
+    bash -c 'mpiexec --oversubscribe -n 3 "$0" run "$1" --quiet 2>&1 >/dev/null | grep "^aeolus:" >&2; exit 1' \
+    "$AEOLUS" "$d"
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

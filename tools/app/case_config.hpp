@@ -125,6 +125,10 @@ struct CaseConfig {
 // Reads and validates CASE_DIR/case.yaml. Throws ConfigError with file:line on any problem.
 CaseConfig load_case(const std::string& case_dir);
 
+// Checks what depends on the rank count (the latitude bands of a sphere grid), before any
+// collective work, so that every rank throws the same ConfigError.
+void check_rank_count(const CaseConfig& c, int ranks);
+
 // Names in the stepper registry (driver.cpp), for schema validation.
 std::vector<std::string> stepper_names();
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "grids/error.hpp"
+#include "grids/petsc_util.hpp"
 #include "io/netcdf_file.hpp"
 #include "physics/dcmip.hpp"
 #include "physics/sphere_diagnostics.hpp"
@@ -133,7 +134,8 @@ void read_sphere_grid(io::Section& s, CaseConfig& c) {
     throw ConfigError(s.where("nlon") + ": grid.nlon = " + std::to_string(g.nlon) +
                       " must be even (the ghost rows beyond a pole are the cells 180 degrees away)");
   }
-  c.grid = SphereGrid::decomposition_params(g);
+  // The rank count is only known at run time, where it is checked again.
+  c.grid = SphereGrid::decomposition_params(g, g.procs > 0 ? g.procs : 1);
 }
 
 void read_sphere_physics(io::Section& s, CaseConfig& c) {
@@ -214,10 +216,21 @@ void read_sphere_diagnostics(io::Section s, CaseConfig& c) {
   s.finish();
 }
 
+void check_rank_count(const CaseConfig& c, int ranks) {
+  if (c.grid_type != "latlon") return;
+  SphereGridParams p = c.sphere.grid;
+  p.halo = sphere_halo_width(c.sphere.scheme);
+  try {
+    SphereGrid::decomposition_params(p, ranks);
+  } catch (const ConfigError& e) {
+    throw ConfigError(c.file + ": " + e.what());
+  }
+}
+
 std::unique_ptr<CartesianGrid> make_sphere_decomposition(MPI_Comm comm, const CaseConfig& c) {
   SphereGridParams p = c.sphere.grid;
   p.halo = sphere_halo_width(c.sphere.scheme);
-  return std::make_unique<CartesianGrid>(comm, SphereGrid::decomposition_params(p));
+  return std::make_unique<CartesianGrid>(comm, SphereGrid::decomposition_params(p, comm_size(comm)));
 }
 
 namespace {
