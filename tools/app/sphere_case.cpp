@@ -235,31 +235,22 @@ std::unique_ptr<CartesianGrid> make_sphere_decomposition(MPI_Comm comm, const Ca
 
 namespace {
 
-// The stepper with the sphere metrics it refers to (the registry hands out a Stepper only).
+bool mixing_ratio_form(const CaseConfig& c) {
+  return c.sphere.grid.nlev == 1 && physics::is_divergent(c.sphere.flow);
+}
+
+// The stepper of a sphere case, with the metrics (and initial air mass) it refers to: the
+// registry hands out a Stepper only. Which one runs:
+//  - 2D non-divergent flows: SphereTransportStepper, the tracer as a density (the air density
+//    would stay 1 to round-off);
+//  - 2D divergent flows: mixing ratios carried by an air density that starts at 1 and moves
+//    with the same fluxes (the 3D stepper on one level, no vertical flux), so a uniform mixing
+//    ratio stays uniform and the mixing diagnostics mean what Lauritzen et al. (2012) define;
+//  - 3D: the DCMIP flow on hybrid levels, the air mass as the stepper's own state.
 class SphereCaseStepper : public Stepper {
  public:
   SphereCaseStepper(const CaseConfig& c, const CartesianGrid& grid)
-      : sphere_(grid, c.sphere.grid.radius),
-        inner_(sphere_, physics::sphere_flow_function(c.sphere.flow, sphere_), c.sphere.scheme,
-               c.time.cfl) {}
-  std::string name() const override { return inner_.name(); }
-  real_t max_dt(const Field& q, real_t t) const override { return inner_.max_dt(q, t); }
-  void step(Field& q, real_t& t, real_t& dt) override { inner_.step(q, t, dt); }
-  real_t courant(real_t t, real_t dt) const override { return inner_.courant(t, dt); }
-
- private:
-  SphereGrid sphere_;
-  SphereTransportStepper inner_;
-};
-
-// 3D: the DCMIP flow on hybrid levels, with the air mass as the stepper's own state.
-class Sphere3dCaseStepper : public Stepper {
- public:
-  Sphere3dCaseStepper(const CaseConfig& c, const CartesianGrid& grid)
-      : sphere_(grid, c.sphere.grid.radius),
-        coord_(physics::dcmip_vertical_coordinate(sphere_.nlev())),
-        air0_(grid, "air_mass"),
-        inner_(make(c)) {}
+      : sphere_(grid, c.sphere.grid.radius), air0_(grid, "air_mass"), inner_(make(c)) {}
   std::string name() const override { return inner_->name(); }
   real_t max_dt(const Field& q, real_t t) const override { return inner_->max_dt(q, t); }
   void step(Field& q, real_t& t, real_t& dt) override { inner_->step(q, t, dt); }
@@ -270,40 +261,20 @@ class Sphere3dCaseStepper : public Stepper {
   std::vector<Field*> state_fields() override { return inner_->state_fields(); }
 
  private:
-  std::unique_ptr<SphereTransport3dStepper> make(const CaseConfig& c) {
-    physics::dcmip_air_mass(sphere_, coord_, air0_);
-    return std::make_unique<SphereTransport3dStepper>(
-        sphere_, physics::dcmip_flow_function(dcmip_test(c.sphere.flow.type), sphere_, coord_),
-        c.sphere.scheme, c.time.cfl, air0_);
-  }
-  SphereGrid sphere_;
-  HybridCoordinate coord_;
-  Field air0_;
-  std::unique_ptr<SphereTransport3dStepper> inner_;
-};
-
-// 2D divergent flows: the tracers are mixing ratios carried by an air density that starts at 1
-// and is evolved with the same fluxes (the 3D stepper on one level, no vertical flux), so a
-// uniform mixing ratio stays uniform and the mixing diagnostics mean what Lauritzen et al.
-// (2012) define. Non-divergent flows keep the density at 1 to round-off, and take the cheaper
-// single-field stepper.
-class SphereDivergentCaseStepper : public Stepper {
- public:
-  SphereDivergentCaseStepper(const CaseConfig& c, const CartesianGrid& grid)
-      : sphere_(grid, c.sphere.grid.radius), air0_(grid, "air_density"), inner_(make(c)) {}
-  std::string name() const override { return inner_->name(); }
-  real_t max_dt(const Field& q, real_t t) const override { return inner_->max_dt(q, t); }
-  void step(Field& q, real_t& t, real_t& dt) override { inner_->step(q, t, dt); }
-  void step_all(const std::vector<Field*>& qs, real_t& t, real_t& dt) override {
-    inner_->step_all(qs, t, dt);
-  }
-  real_t courant(real_t t, real_t dt) const override { return inner_->courant(t, dt); }
-  std::vector<Field*> state_fields() override { return inner_->state_fields(); }
-
- private:
-  std::unique_ptr<SphereTransport3dStepper> make(const CaseConfig& c) {
-    air0_.fill(1.0);
+  std::unique_ptr<Stepper> make(const CaseConfig& c) {
+    if (sphere_.nlev() > 1) {
+      const auto coord = physics::dcmip_vertical_coordinate(sphere_.nlev());
+      physics::dcmip_air_mass(sphere_, coord, air0_);
+      return std::make_unique<SphereTransport3dStepper>(
+          sphere_, physics::dcmip_flow_function(dcmip_test(c.sphere.flow.type), sphere_, coord),
+          c.sphere.scheme, c.time.cfl, air0_);
+    }
     auto flow2d = physics::sphere_flow_function(c.sphere.flow, sphere_);
+    if (!mixing_ratio_form(c)) {
+      return std::make_unique<SphereTransportStepper>(sphere_, flow2d, c.sphere.scheme,
+                                                      c.time.cfl);
+    }
+    air0_.fill(1.0);
     SphereFlow3dFunction flow = [flow2d, this](real_t t, real_t dt, SphereFluxes3d& out) {
       out.resize(sphere_);
       flow2d(t, dt, out.horizontal.front());
@@ -313,12 +284,8 @@ class SphereDivergentCaseStepper : public Stepper {
   }
   SphereGrid sphere_;
   Field air0_;
-  std::unique_ptr<SphereTransport3dStepper> inner_;
+  std::unique_ptr<Stepper> inner_;
 };
-
-bool mixing_ratio_form(const CaseConfig& c) {
-  return c.sphere.grid.nlev == 1 && physics::is_divergent(c.sphere.flow);
-}
 
 std::string mass_units(const std::string& units) {
   return units == "1" ? std::string("m2") : units + " m2";
@@ -621,8 +588,6 @@ class SphereTransportModel : public CaseModel {
 }  // namespace
 
 std::unique_ptr<Stepper> make_sphere_stepper(const CaseConfig& c, const CartesianGrid& grid) {
-  if (c.sphere.grid.nlev > 1) return std::make_unique<Sphere3dCaseStepper>(c, grid);
-  if (mixing_ratio_form(c)) return std::make_unique<SphereDivergentCaseStepper>(c, grid);
   return std::make_unique<SphereCaseStepper>(c, grid);
 }
 
