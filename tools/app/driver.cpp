@@ -489,6 +489,18 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
       r.mass_initial != 0 ? (r.mass_final - r.mass_initial) / std::abs(r.mass_initial) : 0);
   prov.set_string("output", out_path);
   if (!diagnostics.empty()) {
+    // The same numbers in the run log, a few per line.
+    std::string line;
+    int on_line = 0;
+    for (const auto& [key, value] : diagnostics) {
+      line += (on_line ? "  " : "diagnostics: ") + key + " " + fmt("%.6g", value);
+      if (++on_line == 4) {
+        log.line(line);
+        line.clear();
+        on_line = 0;
+      }
+    }
+    if (on_line) log.line(line);
     std::string obj = "{";
     for (const auto& [key, value] : diagnostics) {
       obj += (obj.size() > 1 ? ", " : "") + json_escape(key) + ": " +
