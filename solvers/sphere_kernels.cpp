@@ -7,12 +7,15 @@
 
 #include "grids/error.hpp"
 
-// The hot loops are compiled twice, for AVX2 (4 doubles per instruction) and for the baseline
-// x86-64 (SSE2, 2 doubles), and the loader picks one per machine (GCC function multiversioning,
-// ifunc). The AVX2 clone enables no FMA, and C++ code is not otherwise contracted, so both give
-// bitwise the same results: ranks on different machines still agree exactly.
+// The hot loops are compiled three times, for AVX-512 (8 doubles per instruction), AVX2 (4) and
+// the baseline x86-64 (SSE2, 2), and the loader picks one per machine (GCC function
+// multiversioning, ifunc). No clone contracts a * b + c into an FMA (-std=c++17 implies
+// -ffp-contract=off, but a target attribute that enables FMA, as avx512f does, turns contraction
+// back on in GCC 12 unless the pragma below is given), so all give bitwise the same results:
+// ranks on different machines still agree exactly.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__)
-#define AEOLUS_SPHERE_CLONES __attribute__((target_clones("avx2", "default")))
+#pragma GCC optimize("fp-contract=off")
+#define AEOLUS_SPHERE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define AEOLUS_SPHERE_CLONES
 #endif
@@ -23,12 +26,16 @@
 #else
 #define AEOLUS_SPHERE_INLINE inline
 #endif
+// Pointers of a loop that do not alias each other (inputs may share storage with each other, not
+// with the output). Without it GCC versions a loop with a run-time check per pair of arrays and
+// gives up beyond 10 pairs: the many-array loops here stayed scalar.
+#define AEOLUS_RESTRICT __restrict
 
 namespace aeolus {
 
 namespace {
 
-constexpr index_t kH = 3;  // ghost rows/columns the scheme reads
+constexpr index_t kH = 3;     // ghost rows/columns the scheme reads
 constexpr real_t kCs = 1.25;  // Colella & Sekora (2008): second-derivative limiter constant
 
 std::string joined(const std::vector<std::string>& names) {
@@ -83,8 +90,11 @@ inline real_t upwind_flux_capped(real_t x, real_t inv_w, real_t inv_e, real_t qw
 
 // All |c| < 1: the upwind cell is the neighbour.
 template <class R>
-AEOLUS_SPHERE_INLINE void x_flux_narrow(const real_t* q, const real_t* a0, const real_t* a1,
-                                        const real_t* xa, real_t inv_area, index_t n, real_t* F) {
+AEOLUS_SPHERE_INLINE void x_flux_narrow(const real_t* AEOLUS_RESTRICT q,
+                                        const real_t* AEOLUS_RESTRICT a0,
+                                        const real_t* AEOLUS_RESTRICT a1,
+                                        const real_t* AEOLUS_RESTRICT xa, real_t inv_area,
+                                        index_t n, real_t* AEOLUS_RESTRICT F) {
   for (index_t i = 0; i < n; ++i)
     F[i] = upwind_flux<R>(xa[i], inv_area, inv_area, q[i - 1], a0[i - 1], a1[i - 1], q[i], a0[i],
                           a1[i]);
@@ -154,28 +164,22 @@ void x_flux_wide(const real_t* q, const real_t* a0, const real_t* a1, const real
   F[n] = F[0];
 }
 
-// Zonal fluxes of a row whose cells have their own volumes vol[i] (the areas deformed by the
-// meridional inner update): the swept area x of a face covers whole upwind cells (vol each,
-// walking around the circle) and then the fraction rem / vol of the next one, so that F_i -
-// F_{i+1} + q_i vol_i is the integral of the reconstruction over the departure interval of
-// cell i. vol, inv_vol on [0, n) with `total` their sum; q, a0, a1 on [-1, n].
+// The faces of a row whose swept area reaches past the upwind cell (see x_flux_cells).
 template <class R>
-void x_flux_cells(const real_t* q, const real_t* a0, const real_t* a1, const real_t* xa,
-                  const real_t* vol, const real_t* inv_vol, real_t total, index_t n, bool wide,
-                  real_t* F) {
-  if (!wide) {
-    for (index_t i = 0; i < n; ++i)
-      F[i] = upwind_flux<R>(xa[i], inv_vol[i - 1], inv_vol[i], q[i - 1], a0[i - 1], a1[i - 1],
-                            q[i], a0[i], a1[i]);
-    F[n] = F[0];
-    return;
-  }
+void x_flux_cells_wide(const real_t* q, const real_t* a0, const real_t* a1, const real_t* xa,
+                       const real_t* vol, const real_t* inv_vol, real_t total, index_t n,
+                       real_t* F) {
   real_t turn = 0;  // integral over the whole circle
-  for (index_t i = 0; i < n; ++i) turn += q[i] * vol[i];
+  bool have_turn = false;
   for (index_t i = 0; i < n; ++i) {
     const real_t x = xa[i];
+    if (x < vol[i - 1] && -x < vol[i]) continue;  // one cell: F[i] is final
     real_t rem = std::abs(x), sum = 0;
     if (rem >= total) {  // only where a step sweeps past the whole circle
+      if (!have_turn) {
+        for (index_t k = 0; k < n; ++k) turn += q[k] * vol[k];
+        have_turn = true;
+      }
       const real_t turns = std::floor(rem / total);
       sum = turns * turn;
       rem = std::max(rem - turns * total, 0.0);
@@ -198,23 +202,54 @@ void x_flux_cells(const real_t* q, const real_t* a0, const real_t* a1, const rea
       F[i] = -(sum + rem * R::left(q[k], a0[k], a1[k], std::min(rem * inv_vol[k], 1.0)));
     }
   }
+}
+
+// Zonal fluxes of a row whose cells have their own volumes vol[i] (the areas deformed by the
+// meridional inner update): the swept area x of a face covers whole upwind cells (vol each,
+// walking around the circle) and then the fraction rem / vol of the next one, so that F_i -
+// F_{i+1} + q_i vol_i is the integral of the reconstruction over the departure interval of
+// cell i. vol, inv_vol on [0, n) with `total` their sum; q, a0, a1 on [-1, n].
+// Every face first takes the one-cell formula (vectorised; exact where the swept area stays
+// inside the upwind cell); faces that reach past it are then redone by the walk.
+template <class R>
+AEOLUS_SPHERE_INLINE void x_flux_cells(const real_t* AEOLUS_RESTRICT q,
+                                       const real_t* AEOLUS_RESTRICT a0,
+                                       const real_t* AEOLUS_RESTRICT a1,
+                                       const real_t* AEOLUS_RESTRICT xa, const real_t* vol,
+                                       const real_t* AEOLUS_RESTRICT inv_vol, real_t total,
+                                       index_t n, bool wide, real_t* AEOLUS_RESTRICT F) {
+  for (index_t i = 0; i < n; ++i)
+    F[i] = upwind_flux<R>(xa[i], inv_vol[i - 1], inv_vol[i], q[i - 1], a0[i - 1], a1[i - 1], q[i],
+                          a0[i], a1[i]);
+  if (wide) x_flux_cells_wide<R>(q, a0, a1, xa, vol, inv_vol, total, n, F);
   F[n] = F[0];
 }
 
 template <class R>
-AEOLUS_SPHERE_INLINE void y_flux_line(const real_t* qs, const real_t* a0s, const real_t* a1s,
-                                      real_t inv_s, const real_t* qn, const real_t* a0n,
-                                      const real_t* a1n, real_t inv_n, const real_t* ya, index_t n,
-                                      real_t* G) {
+AEOLUS_SPHERE_INLINE void y_flux_line(
+    const real_t* AEOLUS_RESTRICT qs, const real_t* AEOLUS_RESTRICT a0s,
+    const real_t* AEOLUS_RESTRICT a1s, real_t inv_s, const real_t* AEOLUS_RESTRICT qn,
+    const real_t* AEOLUS_RESTRICT a0n, const real_t* AEOLUS_RESTRICT a1n, real_t inv_n,
+    const real_t* AEOLUS_RESTRICT ya, index_t n, real_t* AEOLUS_RESTRICT G) {
   for (index_t i = 0; i < n; ++i)
     G[i] = upwind_flux<R>(ya[i], inv_s, inv_n, qs[i], a0s[i], a1s[i], qn[i], a0n[i], a1n[i]);
 }
 
+// The capped fraction is needed only where a swept area exceeds the deformed upwind cell (extreme
+// divergence): the vector loop takes the plain fraction and flags such faces, which are redone.
 template <class R>
-AEOLUS_SPHERE_INLINE void y_flux_cells(const real_t* qs, const real_t* a0s, const real_t* a1s,
-                                       const real_t* inv_s, const real_t* qn, const real_t* a0n,
-                                       const real_t* a1n, const real_t* inv_n, const real_t* ya,
-                                       index_t n, real_t* G) {
+AEOLUS_SPHERE_INLINE void y_flux_cells(
+    const real_t* AEOLUS_RESTRICT qs, const real_t* AEOLUS_RESTRICT a0s,
+    const real_t* AEOLUS_RESTRICT a1s, const real_t* AEOLUS_RESTRICT inv_s,
+    const real_t* AEOLUS_RESTRICT qn, const real_t* AEOLUS_RESTRICT a0n,
+    const real_t* AEOLUS_RESTRICT a1n, const real_t* AEOLUS_RESTRICT inv_n,
+    const real_t* AEOLUS_RESTRICT ya, index_t n, real_t* AEOLUS_RESTRICT G) {
+  for (index_t i = 0; i < n; ++i)
+    G[i] = upwind_flux<R>(ya[i], inv_s[i], inv_n[i], qs[i], a0s[i], a1s[i], qn[i], a0n[i], a1n[i]);
+  int beyond = 0;
+  for (index_t i = 0; i < n; ++i)
+    beyond |= int(ya[i] * inv_s[i] > 1.0) | int(-ya[i] * inv_n[i] > 1.0);
+  if (!beyond) return;
   for (index_t i = 0; i < n; ++i)
     G[i] = upwind_flux_capped<R>(ya[i], inv_s[i], inv_n[i], qs[i], a0s[i], a1s[i], qn[i], a0n[i],
                                  a1n[i]);
@@ -223,33 +258,74 @@ AEOLUS_SPHERE_INLINE void y_flux_cells(const real_t* qs, const real_t* a0s, cons
 // One cell of a 1D conservative update divided by the deformed area v = area + dx (the swept
 // area gained): the mean of the departure region, a convex combination of the upwind means
 // for monotone fluxes. Where the region degenerates (v <= 0, only for extreme 1D divergence)
-// the cell keeps q and its area.
+// the cell keeps q and its area. o divides by d rather than multiplying by inv_v: one more
+// (vectorised) division, but bitwise the values of the scalar kernel; with the reciprocal the
+// extremum-preserving limiter's thresholds flip on round-off (1e-3 changes in slotted cylinders).
 inline void deformed_cell(real_t q, real_t dF, real_t dx, real_t area, real_t& o, real_t& v,
                           real_t& inv_v) {
   const real_t d = area + dx;
   const bool ok = d > 0;
   v = ok ? d : area;
-  o = ok ? (q * area + dF) / d : q;
   inv_v = 1.0 / v;
+  o = ok ? (q * area + dF) / d : q;
+}
+
+// A line of deformed cells: the vector loop assumes v > 0 (a select there would keep the loop
+// scalar) and reports whether some cell breaks it; those lines are redone with deformed_cell.
+AEOLUS_SPHERE_INLINE bool deformed_fast(real_t q, real_t dF, real_t dx, real_t area, real_t& o,
+                                        real_t& v, real_t& inv_v) {
+  const real_t d = area + dx;
+  v = d;
+  inv_v = 1.0 / d;
+  o = (q * area + dF) / d;
+  return !(d > 0);
 }
 
 // Zonal inner update of a row: fluxes F[0..n], swept areas x periodic (x_n = x_0).
 AEOLUS_SPHERE_CLONES
-void deformed_x_row(const real_t* q, const real_t* F, const real_t* x, real_t area, index_t n,
-                    real_t* o, real_t* v, real_t* inv_v) {
+void deformed_x_row(const real_t* AEOLUS_RESTRICT q, const real_t* AEOLUS_RESTRICT F,
+                    const real_t* AEOLUS_RESTRICT x, real_t area, index_t n,
+                    real_t* AEOLUS_RESTRICT o, real_t* AEOLUS_RESTRICT v,
+                    real_t* AEOLUS_RESTRICT inv_v) {
+  int bad = 0;
   for (index_t i = 0; i + 1 < n; ++i)
-    deformed_cell(q[i], F[i] - F[i + 1], x[i] - x[i + 1], area, o[i], v[i], inv_v[i]);
+    bad |= int(deformed_fast(q[i], F[i] - F[i + 1], x[i] - x[i + 1], area, o[i], v[i], inv_v[i]));
+  if (bad)
+    for (index_t i = 0; i + 1 < n; ++i)
+      deformed_cell(q[i], F[i] - F[i + 1], x[i] - x[i + 1], area, o[i], v[i], inv_v[i]);
   const index_t l = n - 1;
   deformed_cell(q[l], F[l] - F[l + 1], x[l] - x[0], area, o[l], v[l], inv_v[l]);
 }
 
 // Meridional inner update of a row: fluxes g0/g1 and swept areas y0/y1 of its south/north faces.
 AEOLUS_SPHERE_CLONES
-void deformed_y_line(const real_t* q, const real_t* g0, const real_t* g1, const real_t* y0,
-                     const real_t* y1, real_t area, index_t n, real_t* o, real_t* v,
-                     real_t* inv_v) {
+void deformed_y_line(const real_t* AEOLUS_RESTRICT q, const real_t* AEOLUS_RESTRICT g0,
+                     const real_t* AEOLUS_RESTRICT g1, const real_t* AEOLUS_RESTRICT y0,
+                     const real_t* AEOLUS_RESTRICT y1, real_t area, index_t n,
+                     real_t* AEOLUS_RESTRICT o, real_t* AEOLUS_RESTRICT v,
+                     real_t* AEOLUS_RESTRICT inv_v) {
+  int bad = 0;
   for (index_t i = 0; i < n; ++i)
-    deformed_cell(q[i], g0[i] - g1[i], y0[i] - y1[i], area, o[i], v[i], inv_v[i]);
+    bad |= int(deformed_fast(q[i], g0[i] - g1[i], y0[i] - y1[i], area, o[i], v[i], inv_v[i]));
+  if (bad)
+    for (index_t i = 0; i < n; ++i)
+      deformed_cell(q[i], g0[i] - g1[i], y0[i] - y1[i], area, o[i], v[i], inv_v[i]);
+}
+
+// Whether some |x[i]| >= a (a row of swept areas reaching past cells of area a).
+AEOLUS_SPHERE_CLONES
+bool any_at_least(const real_t* x, real_t a, index_t n) {
+  int any = 0;
+  for (index_t i = 0; i < n; ++i) any |= int(std::abs(x[i]) >= a);
+  return any != 0;
+}
+
+// Whether some swept area x[i] of a row reaches past its upwind cell (volumes vol on [-1, n)).
+AEOLUS_SPHERE_CLONES
+bool any_reaches_cell(const real_t* x, const real_t* vol, index_t n) {
+  int any = 0;
+  for (index_t i = 0; i < n; ++i) any |= int(x[i] >= vol[i - 1]) | int(-x[i] >= vol[i]);
+  return any != 0;
 }
 
 // The outer update: the mean of the two orders of the 1D sweeps,
@@ -400,9 +476,7 @@ struct LinRood {
   void make_qx(index_t r) const {
     const real_t* x = xa(r);
     const real_t a = area(r);
-    int wide = 0;
-    for (index_t i = 0; i < nx; ++i) wide |= int(std::abs(x[i]) >= a);
-    w.wide_row[size_t(r + kH)] = wide != 0;
+    w.wide_row[size_t(r + kH)] = any_at_least(x, a, nx);
     real_t* F = fq_row(r);
     const real_t* p = qrow(r);
     x_fluxes(p, r, F);
@@ -466,13 +540,12 @@ struct LinRood {
   // Meridional fluxes of q (cells of area A) and of qx (cells of the zonally deformed areas).
   void y_flux_q(index_t jf) const {
     sphere_y_flux_line(recon, qrow(jf - 1), y_a0(yq, jf - 1), y_a1(yq, jf - 1), inv_area(jf - 1),
-                       qrow(jf), y_a0(yq, jf), y_a1(yq, jf), inv_area(jf), ya(jf), nx,
-                       yq.flux(jf));
+                       qrow(jf), y_a0(yq, jf), y_a1(yq, jf), inv_area(jf), ya(jf), nx, yq.flux(jf));
   }
   void y_flux_qx(index_t jf) const {
     sphere_y_flux_cells(recon, qxrow(jf - 1), y_a0(yqx, jf - 1), y_a1(yqx, jf - 1),
-                        inv_vx_row(jf - 1), qxrow(jf), y_a0(yqx, jf), y_a1(yqx, jf),
-                        inv_vx_row(jf), ya(jf), nx, yqx.flux(jf));
+                        inv_vx_row(jf - 1), qxrow(jf), y_a0(yqx, jf), y_a1(yqx, jf), inv_vx_row(jf),
+                        ya(jf), nx, yqx.flux(jf));
   }
 
   // Owned row r: qy (the meridional inner update over the deformed areas), its zonal fluxes
@@ -493,16 +566,14 @@ struct LinRood {
     inv_vol[-1] = inv_vol[nx - 1];
     vol[nx] = vol[0];
     inv_vol[nx] = inv_vol[0];
-    int wide = 0;
-    real_t total = 0;
-    for (index_t i = 0; i < nx; ++i) {
-      wide |= int(x[i] >= vol[i - 1]) | int(-x[i] >= vol[i]);
-      total += vol[i];
-    }
+    const bool wide = any_reaches_cell(x, vol, nx);
+    real_t total = 0;  // needed by the integer shift only; a serial sum (its order is fixed)
+    if (wide)
+      for (index_t i = 0; i < nx; ++i) total += vol[i];
     const real_t *a0, *a1;
     x_reconstruct(qy, a0, a1);
     real_t* F = L.line(kX + 5);
-    sphere_x_flux_cells(recon, qy, a0, a1, x, vol, inv_vol, total, nx, wide != 0, F);
+    sphere_x_flux_cells(recon, qy, a0, a1, x, vol, inv_vol, total, nx, wide, F);
     outer_row(p, F, fq_row(r), yqx.flux(r), yqx.flux(r + 1), yq.flux(r), yq.flux(r + 1),
               inv_area(r), nx, &out(0, r));
   }
@@ -600,6 +671,21 @@ SphereWork::SphereWork(const SphereGrid& g)
 }
 
 SphereCourant sphere_courant_local(const SphereGrid& g, const SphereFaceFluxes& f) {
+  // Row maxima with four running maxima each (one is a chain of dependent compares; max is
+  // exact in any order); the column of the largest |cy| is searched only in a row that raises
+  // it, so the first column of the first row with the largest value is reported, as by a scan.
+  auto row_max = [](const real_t* v, index_t n, auto&& value) {
+    real_t m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+    index_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      m0 = std::max(m0, value(v[i]));
+      m1 = std::max(m1, value(v[i + 1]));
+      m2 = std::max(m2, value(v[i + 2]));
+      m3 = std::max(m3, value(v[i + 3]));
+    }
+    for (; i < n; ++i) m0 = std::max(m0, value(v[i]));
+    return std::max(std::max(m0, m1), std::max(m2, m3));
+  };
   SphereCourant c;
   const index_t nx = g.nlon(), nj = g.lat_count(), j0 = g.lat_start(), ny = g.nlat();
   for (index_t jf = 0; jf <= nj; ++jf) {
@@ -607,27 +693,32 @@ SphereCourant sphere_courant_local(const SphereGrid& g, const SphereFaceFluxes& 
     if (gf == 0 || gf == ny) continue;  // pole edges carry no flux
     const real_t inv_s = 1.0 / g.area(gf - 1), inv_n = 1.0 / g.area(gf);
     const real_t* y = f.ya.data() + jf * nx;
-    for (index_t i = 0; i < nx; ++i) {
-      const real_t cy = y[i] > 0 ? y[i] * inv_s : -y[i] * inv_n;
-      if (cy > c.max_cy) {
-        c.max_cy = cy;
-        c.cy_face_row = gf;
-        c.cy_column = i;
-      }
+    // |cy| of the upwind cell: y inv_s for y > 0, -y inv_n else (the other term is <= 0).
+    auto cy = [inv_s, inv_n](real_t v) { return std::max(v * inv_s, -v * inv_n); };
+    const real_t m = row_max(y, nx, cy);
+    if (m > c.max_cy) {
+      c.max_cy = m;
+      c.cy_face_row = gf;
+      for (index_t i = 0; i < nx; ++i)
+        if (cy(y[i]) == m) {
+          c.cy_column = i;
+          break;
+        }
     }
   }
   const index_t h = g.halo();
   for (index_t r = 0; r < nj; ++r) {
     const real_t inv = 1.0 / g.area(j0 + r);
     const real_t* x = f.xa.data() + (r + h) * nx;
-    for (index_t i = 0; i < nx; ++i) c.max_cx = std::max(c.max_cx, std::abs(x[i]) * inv);
+    c.max_cx = std::max(c.max_cx, row_max(x, nx, [inv](real_t v) { return std::abs(v) * inv; }));
   }
   return c;
 }
 
 AEOLUS_SPHERE_CLONES
-void sphere_slope_line(SphereLimiter lim, const real_t* m1, const real_t* p0, const real_t* p1,
-                       index_t n, real_t* s) {
+void sphere_slope_line(SphereLimiter lim, const real_t* AEOLUS_RESTRICT m1,
+                       const real_t* AEOLUS_RESTRICT p0, const real_t* AEOLUS_RESTRICT p1,
+                       index_t n, real_t* AEOLUS_RESTRICT s) {
   if (lim == SphereLimiter::monotone) {
     for (index_t i = 0; i < n; ++i) s[i] = mc_slope(m1[i], p0[i], p1[i]);
   } else if (lim == SphereLimiter::extremum_preserving) {
@@ -638,9 +729,10 @@ void sphere_slope_line(SphereLimiter lim, const real_t* m1, const real_t* p0, co
 }
 
 AEOLUS_SPHERE_CLONES
-void ppm_interface_line(SphereLimiter lim, const real_t* m2, const real_t* m1, const real_t* p0,
-                        const real_t* p1, const real_t* sm1, const real_t* sp0, index_t n,
-                        real_t* e) {
+void ppm_interface_line(SphereLimiter lim, const real_t* AEOLUS_RESTRICT m2,
+                        const real_t* AEOLUS_RESTRICT m1, const real_t* AEOLUS_RESTRICT p0,
+                        const real_t* AEOLUS_RESTRICT p1, const real_t* AEOLUS_RESTRICT sm1,
+                        const real_t* AEOLUS_RESTRICT sp0, index_t n, real_t* AEOLUS_RESTRICT e) {
   if (lim == SphereLimiter::monotone) {
     // CW84 (1.6): 1/2 (m1 + p0) - (sp0 - sm1) / 6; exactly the mean for a uniform field.
     for (index_t i = 0; i < n; ++i) e[i] = 0.5 * (m1[i] + p0[i]) - (1.0 / 6.0) * (sp0[i] - sm1[i]);
@@ -705,8 +797,9 @@ void ppm_edge_line_ep(const real_t* qm1, const real_t* q, const real_t* qp1, con
 }
 
 AEOLUS_SPHERE_CLONES
-void ppm_edge_line(SphereLimiter lim, const real_t* q, const real_t* e_lo, const real_t* e_hi,
-                   index_t n, real_t* al, real_t* ar) {
+void ppm_edge_line(SphereLimiter lim, const real_t* AEOLUS_RESTRICT q,
+                   const real_t* AEOLUS_RESTRICT e_lo, const real_t* AEOLUS_RESTRICT e_hi,
+                   index_t n, real_t* AEOLUS_RESTRICT al, real_t* AEOLUS_RESTRICT ar) {
   if (lim == SphereLimiter::none) {
     std::copy(e_lo, e_lo + n, al);
     std::copy(e_hi, e_hi + n, ar);

@@ -101,8 +101,9 @@ void lin_rood_step_2d(const SphereGrid& g, const SphereScheme& s, const SphereFa
 void lin_rood_step_2d(const SphereGrid& g, const SphereSchemeParams& s, const SphereFaceFluxes& f,
                       ConstFieldView q, FieldView out, SphereWork& w);
 
-// The 1D building blocks (exposed for tests and for other sphere kernels). Lines are arrays of
-// n values; "rows m2..p2" are the neighbouring lines two cells before .. two cells after along
+// The 1D building blocks (exposed for tests and for other sphere kernels). Output arrays must
+// not overlap the inputs (the loops are compiled as non-aliasing); inputs may share storage.
+// Lines are arrays of n values; "rows m2..p2" are the neighbouring lines two cells before .. two cells after along
 // the sweep direction (for a zonal sweep: the same row pointer shifted by -2..+2).
 //
 // PPM interface values e[i] between cells m1[i] and p0[i]: limiter none: the 4th-order value
