@@ -18,9 +18,22 @@ std::vector<AxisMeta> cartesian_axes(const std::vector<std::string>& units) {
 }
 
 std::vector<AxisMeta> latlon_axes() {
-  return {{"lon", "degrees_east", "longitude", "longitude of cell centre", "", true},
-          {"lat", "degrees_north", "latitude", "latitude of cell centre", "", true},
-          {"lev", "1", "", "model level index (0 = model top)", "down", false}};
+  std::vector<AxisMeta> axes(3);
+  axes[0].name = "lon";
+  axes[0].units = "degrees_east";
+  axes[0].standard_name = "longitude";
+  axes[0].long_name = "longitude of cell centre";
+  axes[0].bounds = true;
+  axes[1].name = "lat";
+  axes[1].units = "degrees_north";
+  axes[1].standard_name = "latitude";
+  axes[1].long_name = "latitude of cell centre";
+  axes[1].bounds = true;
+  axes[2].name = "lev";
+  axes[2].units = "1";
+  axes[2].long_name = "model level index (0 = model top)";
+  axes[2].positive = "down";
+  return axes;
 }
 
 }  // namespace aeolus::io
@@ -91,10 +104,21 @@ void write_coordinates(NetcdfFile& file, const CartesianGrid& grid,
     const AxisMeta& a = axis(axes, d);
     const size_t n = size_t(grid.n(d));
     std::vector<double> centres(n), bounds(2 * n);
+    if ((!a.values.empty() && a.values.size() != n) || (!a.edges.empty() && a.edges.size() != n + 1)) {
+      throw IoError(file.path() + ": axis '" + a.name + "' has " + std::to_string(a.values.size()) +
+                    " values and " + std::to_string(a.edges.size()) + " edges for " +
+                    std::to_string(n) + " cells");
+    }
     for (index_t i = 0; i < grid.n(d); ++i) {
-      centres[size_t(i)] = grid.center(d, i);
-      bounds[2 * size_t(i)] = grid.lo(d) + real_t(i) * grid.dx(d);
-      bounds[2 * size_t(i) + 1] = i + 1 == grid.n(d) ? grid.hi(d) : grid.lo(d) + real_t(i + 1) * grid.dx(d);
+      const size_t k = size_t(i);
+      centres[k] = a.values.empty() ? grid.center(d, i) : a.values[k];
+      if (a.edges.empty()) {
+        bounds[2 * k] = grid.lo(d) + real_t(i) * grid.dx(d);
+        bounds[2 * k + 1] = i + 1 == grid.n(d) ? grid.hi(d) : grid.lo(d) + real_t(i + 1) * grid.dx(d);
+      } else {
+        bounds[2 * k] = a.edges[k];
+        bounds[2 * k + 1] = a.edges[k + 1];
+      }
     }
     file.put(a.name, {}, {}, centres.data());
     if (a.bounds) file.put(a.name + "_bnds", {}, {}, bounds.data());

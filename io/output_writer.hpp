@@ -34,6 +34,9 @@ struct AxisMeta {
   std::string long_name;
   std::string positive;       // "up"/"down" for vertical axes, else empty
   bool bounds = false;        // also write NAME_bnds(NAME, nv) with the cell edges
+  // Coordinate values and cell edges (n + 1) when they are not the grid's own (e.g. pressure
+  // levels); empty: the grid's cell centres and edges.
+  std::vector<double> values, edges;
 };
 // x, y, z in the given units (projection coordinates of an idealised box).
 std::vector<AxisMeta> cartesian_axes(const std::vector<std::string>& units = {"m", "m", "m"});

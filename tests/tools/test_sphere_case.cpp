@@ -238,4 +238,13 @@ log:
     return f.get_att_string("q1_mass", "units");
   };
   EXPECT_EQ(units(cf.path("output/fields.nc")), "kg");
+  // Levels as reference pressure (top to surface) and the evolving pressure thickness.
+  io::NetcdfFile f(cf.path("output/fields.nc"), io::NetcdfFile::Mode::read);
+  EXPECT_EQ(f.get_att_string("lev", "units"), "Pa");
+  EXPECT_EQ(f.get_att_string("dp", "units"), "Pa");
+  const auto lev = read_all(cf.path("output/fields.nc"), "lev");
+  ASSERT_EQ(lev.size(), 6u);
+  for (size_t k = 1; k < lev.size(); ++k) EXPECT_GT(lev[k], lev[k - 1]);
+  EXPECT_LT(lev.back(), 1e5);
+  expect_same(cf.path("output/fields.nc"), cs.path("output/fields.nc"), "dp");
 }

@@ -23,6 +23,12 @@ class CaseModel {
   virtual void bind_stepper_state(const std::vector<Field*>& state) { (void)state; }
   // The fields the stepper advances (tracers), in output order.
   virtual std::vector<Field*> fields() = 0;
+  // The fields written at each frame, in the order of describe_output's fields: by default the
+  // stepped fields; a model may add state of the stepper (e.g. the air mass).
+  virtual std::vector<const Field*> output_fields() {
+    const auto f = fields();
+    return std::vector<const Field*>(f.begin(), f.end());
+  }
   // Output description: field and per-frame scalar metadata, axes, static fields, attributes.
   virtual void describe_output(io::OutputSpec& spec) = 0;
   // Collective: initial state of every field (also records what later diagnostics compare to).

@@ -255,7 +255,7 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   model->bind_stepper_state(stepper->state_fields());
   const auto spec = output_spec(c, stepper_name, *model);
   const std::vector<Field*> fields = model->fields();
-  std::vector<const Field*> out_fields(fields.begin(), fields.end());
+  const std::vector<const Field*> out_fields = model->output_fields();
   // Checkpoints hold the fields and the stepper's own state (e.g. air mass).
   std::vector<Field*> ckpt_fields = fields;
   for (Field* f : stepper->state_fields()) ckpt_fields.push_back(f);
