@@ -107,3 +107,24 @@ TEST(SphereGrid, RejectsBadParameters) {
   bad_radius.radius = -1;
   throws_config(bad_radius, "radius = -1");
 }
+
+// The CarbonBench / WeatherBench2 layouts without pole points: 32 x 64 at 5.625 deg has its
+// first and last latitudes at -+87.1875 deg, 64 x 128 at 2.8125 deg at -+88.59375 deg.
+TEST(SphereGrid, CarbonBenchLayouts) {
+  const struct {
+    index_t nlon, nlat;
+    double first_lat_deg, dlon_deg;
+  } layouts[] = {{64, 32, -87.1875, 5.625}, {128, 64, -88.59375, 2.8125}};
+  for (const auto& l : layouts) {
+    if (l.nlat / comm_size(PETSC_COMM_WORLD) < 3) continue;
+    SphereGrid g(PETSC_COMM_WORLD, sphere_params(l.nlon, l.nlat));
+    const double deg = 180.0 / kPi;
+    EXPECT_NEAR(g.lat_center(0) * deg, l.first_lat_deg, 1e-12);
+    EXPECT_NEAR(g.lat_center(l.nlat - 1) * deg, -l.first_lat_deg, 1e-12);
+    EXPECT_NEAR(g.lon_center(0) * deg, 0.5 * l.dlon_deg, 1e-12);
+    EXPECT_NEAR(g.dlon() * deg, l.dlon_deg, 1e-12);
+    // The output coordinates (degrees) are the DMDA's cell centres.
+    EXPECT_NEAR(g.grid().center(1, 0), l.first_lat_deg, 1e-12);
+    EXPECT_NEAR(g.grid().center(0, 0), 0.5 * l.dlon_deg, 1e-12);
+  }
+}
