@@ -51,11 +51,6 @@ std::string make_case(MPI_Comm comm, const test::TempDir& dir, const std::string
   return test::write_case(comm, dir, name, yaml);
 }
 
-std::vector<double> read_all(const std::string& path, const std::string& var) {
-  return test::read_var(path, var);
-}
-
-app::RunOptions quiet() { return test::quiet_run(); }
 
 }  // namespace
 
@@ -64,7 +59,7 @@ TEST(Driver, OutputIsBitwiseIndependentOfRankCount) {
   test::TempDir dir(world);
   const std::string dist = make_case(world, dir, "ranks");
   auto c = app::load_case(dist);
-  auto r = app::run_case(world, c, quiet());
+  auto r = app::run_case(world, c, test::quiet_run());
   EXPECT_GT(r.steps, 10);
   // Mass: conserved to round-off; the reduction order differs with the rank count.
   EXPECT_NEAR(r.mass_final, r.mass_initial, 1e-13 * std::abs(r.mass_initial));
@@ -72,13 +67,13 @@ TEST(Driver, OutputIsBitwiseIndependentOfRankCount) {
     test::TempDir self_dir(MPI_COMM_SELF);
     const std::string ser = make_case(MPI_COMM_SELF, self_dir, "serial");
     auto cs = app::load_case(ser);
-    app::run_case(MPI_COMM_SELF, cs, quiet());
-    const auto a = read_all(c.path("output/fields.nc"), "q");
-    const auto b = read_all(cs.path("output/fields.nc"), "q");
+    app::run_case(MPI_COMM_SELF, cs, test::quiet_run());
+    const auto a = test::read_var(c.path("output/fields.nc"), "q");
+    const auto b = test::read_var(cs.path("output/fields.nc"), "q");
     ASSERT_EQ(a.size(), b.size());
     EXPECT_EQ(a.size(), size_t(6 * 24 * 20));  // frames at 0, 0.05, ..., 0.25
     for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "value " << i;
-    const auto ta = read_all(c.path("output/fields.nc"), "time");
+    const auto ta = test::read_var(c.path("output/fields.nc"), "time");
     ASSERT_EQ(ta.size(), 6u);
     EXPECT_DOUBLE_EQ(ta.back(), 0.25);
     io::NetcdfFile f(c.path("output/fields.nc"), io::NetcdfFile::Mode::read);
@@ -94,15 +89,15 @@ TEST(Driver, RestartIsBitwiseIdenticalToAnUninterruptedRun) {
   const std::string split = make_case(world, dir, "split");
   auto cf = app::load_case(full);
   auto cs = app::load_case(split);
-  app::run_case(world, cf, quiet());
+  app::run_case(world, cf, test::quiet_run());
 
-  auto opt = quiet();
+  auto opt = test::quiet_run();
   opt.stop_after_steps = 10;  // not a multiple of the checkpoint interval
   auto r1 = app::run_case(world, cs, opt);
   EXPECT_EQ(r1.steps, 10);
   EXPECT_FALSE(fs::exists(cs.path("output/fields.nc")));
   EXPECT_TRUE(fs::exists(cs.path("output/fields.nc.part")));
-  auto again = quiet();
+  auto again = test::quiet_run();
   again.restart = true;
   again.stop_after_steps = 9;
   app::run_case(world, cs, again);  // a second interruption
@@ -110,8 +105,8 @@ TEST(Driver, RestartIsBitwiseIdenticalToAnUninterruptedRun) {
   app::run_case(world, cs, again);
   if (comm_rank(world) == 0) {
     for (const char* var : {"q", "time", "total_mass"}) {
-      const auto a = read_all(cf.path("output/fields.nc"), var);
-      const auto b = read_all(cs.path("output/fields.nc"), var);
+      const auto a = test::read_var(cf.path("output/fields.nc"), var);
+      const auto b = test::read_var(cs.path("output/fields.nc"), var);
       ASSERT_EQ(a.size(), b.size()) << var;
       for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << var << " value " << i;
     }
@@ -123,9 +118,9 @@ TEST(Driver, RefusesToOverwriteAnEarlierRun) {
   test::TempDir dir(world);
   const std::string d = make_case(world, dir, "overwrite");
   auto c = app::load_case(d);
-  app::run_case(world, c, quiet());
-  EXPECT_THROW(app::run_case(world, c, quiet()), IoError);
-  auto o = quiet();
+  app::run_case(world, c, test::quiet_run());
+  EXPECT_THROW(app::run_case(world, c, test::quiet_run()), IoError);
+  auto o = test::quiet_run();
   o.overwrite = true;
   EXPECT_NO_THROW(app::run_case(world, c, o));
 }
@@ -158,7 +153,7 @@ TEST(Driver, NanStopsTheRunAndKeepsTheLastGoodCheckpoint) {
   test::TempDir dir(world);
   const std::string d = make_case(world, dir, "nan");
   auto c = app::load_case(d);
-  auto o = quiet();
+  auto o = test::quiet_run();
   o.stepper = "poisoned";
   try {
     app::run_case(world, c, o);
@@ -173,7 +168,7 @@ TEST(Driver, NanStopsTheRunAndKeepsTheLastGoodCheckpoint) {
     EXPECT_FALSE(fs::exists(c.path("checkpoints/ckpt_000000009.nc")));
     EXPECT_FALSE(fs::exists(c.path("output/fields.nc")));
     // Frames written before the blow-up are finite.
-    for (double v : read_all(c.path("output/fields.nc.part"), "q")) ASSERT_TRUE(std::isfinite(v));
+    for (double v : test::read_var(c.path("output/fields.nc.part"), "q")) ASSERT_TRUE(std::isfinite(v));
     std::ifstream j(c.path("logs/run.json"));
     std::string text((std::istreambuf_iterator<char>(j)), std::istreambuf_iterator<char>());
     EXPECT_NE(text.find("\"failed\""), std::string::npos);
@@ -227,7 +222,7 @@ TEST(Driver, DatasetTrainEvalAndEmulatorRestart) {
   app::train_case(world, c, false);
   app::evaluate_case(world, c, false);
   EXPECT_THROW(app::generate_dataset(world, c, false), IoError);  // no silent overwrite
-  auto o = quiet();
+  auto o = test::quiet_run();
   o.stepper = "emulator";
   const auto r = app::run_case(world, c, o);
   EXPECT_EQ(r.steps, 20);  // 0.4 s in trained steps of 0.02 s
@@ -248,8 +243,8 @@ TEST(Driver, DatasetTrainEvalAndEmulatorRestart) {
   o.stop_after_steps = 0;
   app::run_case(world, cs, o);
   if (comm_rank(world) == 0) {
-    const auto a = read_all(c.path("output/fields.nc"), "q");
-    const auto b = read_all(cs.path("output/fields.nc"), "q");
+    const auto a = test::read_var(c.path("output/fields.nc"), "q");
+    const auto b = test::read_var(cs.path("output/fields.nc"), "q");
     ASSERT_EQ(a.size(), b.size());
     EXPECT_EQ(a.size(), size_t(5 * 16 * 16));
     for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "value " << i;

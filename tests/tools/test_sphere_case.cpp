@@ -63,15 +63,10 @@ std::string make_case(MPI_Comm comm, const test::TempDir& dir, const std::string
   return test::write_case(comm, dir, name, yaml);
 }
 
-std::vector<double> read_all(const std::string& path, const std::string& var) {
-  return test::read_var(path, var);
-}
-
-app::RunOptions quiet() { return test::quiet_run(); }
 
 void expect_same(const std::string& a_path, const std::string& b_path, const std::string& var) {
-  const auto a = read_all(a_path, var);
-  const auto b = read_all(b_path, var);
+  const auto a = test::read_var(a_path, var);
+  const auto b = test::read_var(b_path, var);
   ASSERT_EQ(a.size(), b.size()) << var;
   for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << var << " value " << i;
 }
@@ -82,13 +77,13 @@ TEST(SphereCase, TracersAndDiagnosticsAreBitwiseIndependentOfRankCount) {
   MPI_Comm world = PETSC_COMM_WORLD;
   test::TempDir dir(world);
   auto c = app::load_case(make_case(world, dir, "ranks"));
-  auto r = app::run_case(world, c, quiet());
+  auto r = app::run_case(world, c, test::quiet_run());
   EXPECT_GT(r.steps, 10);
   EXPECT_NEAR(r.mass_final, r.mass_initial, 1e-13 * std::abs(r.mass_initial));
   if (comm_rank(world) != 0) return;
   test::TempDir self_dir(MPI_COMM_SELF);
   auto cs = app::load_case(make_case(MPI_COMM_SELF, self_dir, "serial"));
-  app::run_case(MPI_COMM_SELF, cs, quiet());
+  app::run_case(MPI_COMM_SELF, cs, test::quiet_run());
   for (const char* v : {"q1", "q2", "sc", "time"}) {
     expect_same(c.path("output/fields.nc"), cs.path("output/fields.nc"), v);
   }
@@ -100,13 +95,13 @@ TEST(SphereCase, TracersAndDiagnosticsAreBitwiseIndependentOfRankCount) {
   }
   // Conservation to round-off for every tracer; errors and diagnostics are real numbers.
   for (const char* v : {"q1", "q2", "sc"}) {
-    const double drift = read_all(dg, std::string(v) + "_mass_relative_change")[0];
+    const double drift = test::read_var(dg, std::string(v) + "_mass_relative_change")[0];
     EXPECT_LT(std::abs(drift), 1e-13) << v;
-    const double l2 = read_all(dg, std::string(v) + "_l2")[0];
+    const double l2 = test::read_var(dg, std::string(v) + "_l2")[0];
     EXPECT_GT(l2, 0.0) << v;
     EXPECT_LT(l2, 1.0) << v;
   }
-  const auto lf = read_all(dg, "filament_l_f");
+  const auto lf = test::read_var(dg, "filament_l_f");
   ASSERT_EQ(lf.size(), 19u);
   for (double x : lf) {
     EXPECT_TRUE(std::isfinite(x));
@@ -115,8 +110,8 @@ TEST(SphereCase, TracersAndDiagnosticsAreBitwiseIndependentOfRankCount) {
   // At 10 deg the bells are smeared: thin filaments are lost at high thresholds.
   EXPECT_LT(lf[18], lf[0]);
   // The monotone scheme never overshoots: no mixing outside the physical range.
-  EXPECT_LT(read_all(dg, "mixing_overshooting")[0], 1e-12);
-  EXPECT_GT(read_all(dg, "mixing_real")[0], 0.0);
+  EXPECT_LT(test::read_var(dg, "mixing_overshooting")[0], 1e-12);
+  EXPECT_GT(test::read_var(dg, "mixing_real")[0], 0.0);
   std::ifstream j(c.path("logs/run.json"));
   std::string text((std::istreambuf_iterator<char>(j)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("\"diagnostics\": {"), std::string::npos) << text;
@@ -126,7 +121,7 @@ TEST(SphereCase, TracersAndDiagnosticsAreBitwiseIndependentOfRankCount) {
   EXPECT_EQ(f.get_att_string("lat", "units"), "degrees_north");
   EXPECT_EQ(f.get_att_string("lon", "standard_name"), "longitude");
   EXPECT_EQ(f.get_att_string("q1", "cell_measures"), "area: cell_area");
-  const auto area = read_all(c.path("output/fields.nc"), "cell_area");
+  const auto area = test::read_var(c.path("output/fields.nc"), "cell_area");
   double total = 0;
   for (double a : area) total += a;
   const double a = 6.37122e6;
@@ -138,11 +133,11 @@ TEST(SphereCase, RestartIsBitwiseIdenticalToAnUninterruptedRun) {
   test::TempDir dir(world);
   auto cf = app::load_case(make_case(world, dir, "full"));
   auto cs = app::load_case(make_case(world, dir, "split"));
-  app::run_case(world, cf, quiet());
-  auto opt = quiet();
+  app::run_case(world, cf, test::quiet_run());
+  auto opt = test::quiet_run();
   opt.stop_after_steps = 7;  // before T/2: the filament/mixing diagnostics come after restart
   app::run_case(world, cs, opt);
-  auto again = quiet();
+  auto again = test::quiet_run();
   again.restart = true;
   again.stop_after_steps = 9;  // across T/2: they must survive the next restart
   app::run_case(world, cs, again);
@@ -214,10 +209,10 @@ log:
   test::TempDir dir(world);
   auto cf = app::load_case(make_case(world, dir, "full", k3d));
   auto cs = app::load_case(make_case(world, dir, "split", k3d));
-  auto r = app::run_case(world, cf, quiet());
+  auto r = app::run_case(world, cf, test::quiet_run());
   EXPECT_EQ(r.steps, 12);
   EXPECT_NEAR(r.mass_final, r.mass_initial, 1e-13 * std::abs(r.mass_initial));
-  auto opt = quiet();
+  auto opt = test::quiet_run();
   opt.stop_after_steps = 5;
   app::run_case(world, cs, opt);
   opt.restart = true;
@@ -229,7 +224,7 @@ log:
   }
   test::TempDir self_dir(MPI_COMM_SELF);
   auto c1 = app::load_case(make_case(MPI_COMM_SELF, self_dir, "serial", k3d));
-  app::run_case(MPI_COMM_SELF, c1, quiet());
+  app::run_case(MPI_COMM_SELF, c1, test::quiet_run());
   for (const char* v : {"q1", "time"}) {
     expect_same(cf.path("output/fields.nc"), c1.path("output/fields.nc"), v);
   }
@@ -242,7 +237,7 @@ log:
   io::NetcdfFile f(cf.path("output/fields.nc"), io::NetcdfFile::Mode::read);
   EXPECT_EQ(f.get_att_string("lev", "units"), "Pa");
   EXPECT_EQ(f.get_att_string("dp", "units"), "Pa");
-  const auto lev = read_all(cf.path("output/fields.nc"), "lev");
+  const auto lev = test::read_var(cf.path("output/fields.nc"), "lev");
   ASSERT_EQ(lev.size(), 6u);
   for (size_t k = 1; k < lev.size(); ++k) EXPECT_GT(lev[k], lev[k - 1]);
   EXPECT_LT(lev.back(), 1e5);
