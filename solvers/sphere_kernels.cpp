@@ -312,6 +312,71 @@ void deformed_y_line(const real_t* AEOLUS_RESTRICT q, const real_t* AEOLUS_RESTR
       deformed_cell(q[i], g0[i] - g1[i], y0[i] - y1[i], area, o[i], v[i], inv_v[i]);
 }
 
+// The tracer's inner updates in mass-weighted form: a cell of air mass m and mixing ratio q
+// with the net tracer flux dT and air-mass flux dM becomes the mixing ratio of its departure
+// region, o = (q m + dT) / (m + dM), a convex combination of upwind means when the fluxes are
+// air-mass fluxes times means of q over the swept mass fractions; v = m + dM is the air mass the
+// outer fluxes' fractions refer to (inv_v = 1 / v). Where the air mass would not stay positive
+// (extreme divergence only) the cell keeps q and m.
+inline void mass_cell(real_t q, real_t m, real_t dT, real_t dM, real_t& o, real_t& v,
+                      real_t& inv_v) {
+  const real_t d = m + dM;
+  const bool ok = d > 0;
+  v = ok ? d : m;
+  inv_v = 1.0 / v;
+  o = ok ? (q * m + dT) / d : q;
+}
+
+AEOLUS_SPHERE_INLINE bool mass_fast(real_t q, real_t m, real_t dT, real_t dM, real_t& o,
+                                    real_t& v, real_t& inv_v) {
+  const real_t d = m + dM;
+  v = d;
+  inv_v = 1.0 / d;
+  o = (q * m + dT) / d;
+  return !(d > 0);
+}
+
+// Zonal tracer inner update of a row: air masses m, tracer fluxes T[0..n] and air-mass fluxes
+// M[0..n] (T[n] = T[0], M[n] = M[0]).
+AEOLUS_SPHERE_CLONES
+void mass_x_row(const real_t* AEOLUS_RESTRICT q, const real_t* AEOLUS_RESTRICT m,
+                const real_t* AEOLUS_RESTRICT T, const real_t* AEOLUS_RESTRICT M, index_t n,
+                real_t* AEOLUS_RESTRICT o, real_t* AEOLUS_RESTRICT v,
+                real_t* AEOLUS_RESTRICT inv_v) {
+  int bad = 0;
+  for (index_t i = 0; i < n; ++i)
+    bad |= int(mass_fast(q[i], m[i], T[i] - T[i + 1], M[i] - M[i + 1], o[i], v[i], inv_v[i]));
+  if (bad)
+    for (index_t i = 0; i < n; ++i)
+      mass_cell(q[i], m[i], T[i] - T[i + 1], M[i] - M[i + 1], o[i], v[i], inv_v[i]);
+}
+
+// Meridional tracer inner update of a row of densities rho (air mass rho * area): tracer fluxes
+// t0/t1 and air-mass fluxes m0/m1 of its south/north faces.
+AEOLUS_SPHERE_CLONES
+void mass_y_line(const real_t* AEOLUS_RESTRICT q, const real_t* AEOLUS_RESTRICT rho, real_t area,
+                 const real_t* AEOLUS_RESTRICT t0, const real_t* AEOLUS_RESTRICT t1,
+                 const real_t* AEOLUS_RESTRICT m0, const real_t* AEOLUS_RESTRICT m1, index_t n,
+                 real_t* AEOLUS_RESTRICT o, real_t* AEOLUS_RESTRICT v,
+                 real_t* AEOLUS_RESTRICT inv_v) {
+  int bad = 0;
+  for (index_t i = 0; i < n; ++i)
+    bad |= int(mass_fast(q[i], rho[i] * area, t0[i] - t1[i], m0[i] - m1[i], o[i], v[i], inv_v[i]));
+  if (bad)
+    for (index_t i = 0; i < n; ++i)
+      mass_cell(q[i], rho[i] * area, t0[i] - t1[i], m0[i] - m1[i], o[i], v[i], inv_v[i]);
+}
+
+// Air masses rho * area of cells [lo, hi) and their inverses.
+AEOLUS_SPHERE_CLONES
+void mass_line(const real_t* AEOLUS_RESTRICT rho, real_t area, index_t lo, index_t hi,
+               real_t* AEOLUS_RESTRICT m, real_t* AEOLUS_RESTRICT inv_m) {
+  for (index_t i = lo; i < hi; ++i) {
+    m[i] = rho[i] * area;
+    inv_m[i] = 1.0 / m[i];
+  }
+}
+
 // Whether some |x[i]| >= a (a row of swept areas reaching past cells of area a).
 AEOLUS_SPHERE_CLONES
 bool any_at_least(const real_t* x, real_t a, index_t n) {
@@ -368,7 +433,12 @@ constexpr index_t kField0 = kFq + kQxRing;  // per field (q, qx): slope, iface, 
 constexpr index_t kFieldLines = 2 * kRing4 + 3 * kRing2;
 // Zonal sweep of one row: row, slope, iface, al, ar, F, deformed area, its inverse.
 constexpr index_t kX = kField0 + 2 * kFieldLines;
-constexpr index_t kLines = kX + 8;
+// Tracer step only: air masses of a row and their inverses (zonal sweep scratch), and the
+// inverse air masses of two consecutive rows (meridional fluxes of q).
+constexpr index_t kMass = kX + 8;
+constexpr index_t kInvMass = kMass + 1;
+constexpr index_t kInvMassY = kInvMass + 1;
+constexpr index_t kLines = kInvMassY + kRing2;
 
 template <index_t N>
 index_t slot(index_t r) {
@@ -402,6 +472,11 @@ struct LinRood {
   ConstFieldView q;
   FieldView out;
   SphereWork& w;
+  // Density step: where to record its air-mass fluxes (null: none). Tracer step: the recorded
+  // air-mass fluxes and the density they moved (q is then a mixing ratio, out a tracer density).
+  SphereAirFluxes* rec = nullptr;
+  const SphereAirFluxes* air = nullptr;
+  ConstFieldView rho;
   index_t nx, nj, j0, ny, half;
   Lines L;
   YRings yq, yqx;
@@ -430,6 +505,8 @@ struct LinRood {
   const real_t* ya(index_t r) const { return f.ya.data() + r * nx; }
   const real_t* qrow(index_t r) const { return &q(0, r); }
   real_t* qxrow(index_t r) const { return L.line(kQx + slot<kQxRing>(r)); }
+  const real_t* rhorow(index_t r) const { return &rho(0, r); }
+  real_t* inv_mass_y(index_t r) const { return L.line(kInvMassY + slot<kRing2>(r)); }
   bool real_row(index_t r) const { return j0 + r >= 0 && j0 + r < ny; }
 
   // Reconstruction of the padded row p (valid on [-kH, nx + kH)): a0/a1 on cells [-1, nx].
@@ -474,6 +551,7 @@ struct LinRood {
   // qx of local row r (a real row): the zonal inner update over the deformed areas; the zonal
   // fluxes of q are kept for the outer update.
   void make_qx(index_t r) const {
+    if (air) return make_qx_tracer(r);
     const real_t* x = xa(r);
     const real_t a = area(r);
     w.wide_row[size_t(r + kH)] = any_at_least(x, a, nx);
@@ -481,6 +559,27 @@ struct LinRood {
     const real_t* p = qrow(r);
     x_fluxes(p, r, F);
     deformed_x_row(p, F, x, a, nx, qxrow(r), L.line(kX + 6), inv_vx_row(r));
+    if (rec) std::copy(F, F + nx + 1, rec->xb_row(r));
+  }
+
+  // Tracer step: qx of row r over the air masses of the zonal inner update, with tracer fluxes
+  // = the density step's air-mass fluxes times the means of q over the swept mass fractions
+  // (whole upwind cells m_k q_k where a flux takes more than the upwind cell's air mass).
+  void make_qx_tracer(index_t r) const {
+    const real_t* p = qrow(r);
+    real_t* m = L.line(kMass);
+    real_t* inv_m = L.line(kInvMass);
+    mass_line(rhorow(r), area(r), -1, nx + 1, m, inv_m);
+    const real_t* M = air->xb_row(r);
+    const bool wide = any_reaches_cell(M, m, nx);
+    real_t total = 0;
+    if (wide)
+      for (index_t i = 0; i < nx; ++i) total += m[i];
+    const real_t *a0, *a1;
+    x_reconstruct(p, a0, a1);
+    real_t* F = fq_row(r);
+    sphere_x_flux_cells(recon, p, a0, a1, M, m, inv_m, total, nx, wide, F);
+    mass_x_row(p, m, F, M, nx, qxrow(r), L.line(kX + 6), inv_vx_row(r));
   }
 
   // Cross-pole ghost row r of qx: the mirrored cells of the row it reflects.
@@ -539,18 +638,28 @@ struct LinRood {
   }
   // Meridional fluxes of q (cells of area A) and of qx (cells of the zonally deformed areas).
   void y_flux_q(index_t jf) const {
+    if (air) {
+      mass_line(rhorow(jf), area(jf), 0, nx, L.line(kX + 6), inv_mass_y(jf));
+      sphere_y_flux_cells(recon, qrow(jf - 1), y_a0(yq, jf - 1), y_a1(yq, jf - 1),
+                          inv_mass_y(jf - 1), qrow(jf), y_a0(yq, jf), y_a1(yq, jf),
+                          inv_mass_y(jf), air->yb_row(jf), nx, yq.flux(jf));
+      return;
+    }
     sphere_y_flux_line(recon, qrow(jf - 1), y_a0(yq, jf - 1), y_a1(yq, jf - 1), inv_area(jf - 1),
                        qrow(jf), y_a0(yq, jf), y_a1(yq, jf), inv_area(jf), ya(jf), nx, yq.flux(jf));
+    if (rec) std::copy(yq.flux(jf), yq.flux(jf) + nx, rec->yb_row(jf));
   }
   void y_flux_qx(index_t jf) const {
     sphere_y_flux_cells(recon, qxrow(jf - 1), y_a0(yqx, jf - 1), y_a1(yqx, jf - 1),
                         inv_vx_row(jf - 1), qxrow(jf), y_a0(yqx, jf), y_a1(yqx, jf), inv_vx_row(jf),
-                        ya(jf), nx, yqx.flux(jf));
+                        air ? air->ya_row(jf) : ya(jf), nx, yqx.flux(jf));
+    if (rec) std::copy(yqx.flux(jf), yqx.flux(jf) + nx, rec->ya_row(jf));
   }
 
   // Owned row r: qy (the meridional inner update over the deformed areas), its zonal fluxes
   // over those areas, and the new values.
   void finish(index_t r) const {
+    if (air) return finish_tracer(r);
     const real_t* p = qrow(r);
     const real_t* x = xa(r);
     real_t* qy = L.line(kX);
@@ -575,6 +684,43 @@ struct LinRood {
     real_t* F = L.line(kX + 5);
     sphere_x_flux_cells(recon, qy, a0, a1, x, vol, inv_vol, total, nx, wide, F);
     outer_row(p, F, fq_row(r), yqx.flux(r), yqx.flux(r + 1), yq.flux(r), yq.flux(r + 1),
+              inv_area(r), nx, &out(0, r));
+    if (rec) std::copy(F, F + nx + 1, rec->xa_row(r));
+  }
+
+  // Tracer step, owned row r: qy over the air masses of the meridional inner update, its zonal
+  // fluxes (the density step's air-mass fluxes of the outer update times means of qy over swept
+  // mass fractions of those air masses), and the new tracer density.
+  void finish_tracer(index_t r) const {
+    const real_t* p = qrow(r);
+    const real_t* rr = rhorow(r);
+    real_t* qy = L.line(kX);
+    real_t* vol = L.line(kX + 6);
+    real_t* inv_vol = L.line(kX + 7);
+    mass_y_line(p, rr, area(r), yq.flux(r), yq.flux(r + 1), air->yb_row(r), air->yb_row(r + 1),
+                nx, qy, vol, inv_vol);
+    for (index_t i = 1; i <= kH; ++i) {
+      qy[-i] = qy[nx - i];
+      qy[nx - 1 + i] = qy[i - 1];
+    }
+    vol[-1] = vol[nx - 1];
+    inv_vol[-1] = inv_vol[nx - 1];
+    vol[nx] = vol[0];
+    inv_vol[nx] = inv_vol[0];
+    const real_t* M = air->xa_row(r);
+    const bool wide = any_reaches_cell(M, vol, nx);
+    real_t total = 0;
+    if (wide)
+      for (index_t i = 0; i < nx; ++i) total += vol[i];
+    const real_t *a0, *a1;
+    x_reconstruct(qy, a0, a1);
+    real_t* F = L.line(kX + 5);
+    sphere_x_flux_cells(recon, qy, a0, a1, M, vol, inv_vol, total, nx, wide, F);
+    // The tracer density rho q: exactly rho for q = 1, so a uniform q = 1 gives bitwise the
+    // density step's result.
+    real_t* tq = L.line(kMass);
+    for (index_t i = 0; i < nx; ++i) tq[i] = rr[i] * p[i];
+    outer_row(tq, F, fq_row(r), yqx.flux(r), yqx.flux(r + 1), yq.flux(r), yq.flux(r + 1),
               inv_area(r), nx, &out(0, r));
   }
 
@@ -605,6 +751,7 @@ struct LinRood {
     }
     y_stage(yq, qr, -1);
     y_stage(yqx, xr, -1);
+    if (air) mass_line(rhorow(-1), area(-1), 0, nx, L.line(kX + 6), inv_mass_y(-1));
     for (index_t jf = 0; jf <= nj; ++jf) {
       if (jf >= 1) ensure_qx(jf + 2);
       y_stage(yq, qr, jf);
@@ -872,8 +1019,10 @@ void sphere_y_flux_cells(SphereReconstruction r, const real_t* qs, const real_t*
     y_flux_cells<VanLeer>(qs, a0s, a1s, inv_s, qn, a0n, a1n, inv_n, ya, n, G);
 }
 
-void lin_rood_step_2d(const SphereGrid& g, const SphereScheme& s, const SphereFaceFluxes& f,
-                      ConstFieldView q, FieldView out, SphereWork& w) {
+namespace {
+
+void check_step(const SphereGrid& g, const SphereFaceFluxes& f, ConstFieldView q, FieldView out,
+                const SphereWork& w) {
   const index_t nx = g.nlon(), nj = g.lat_count();
   auto bad = [](const std::string& what) { throw ConfigError("sphere transport kernel: " + what); };
   if (g.halo() < kH) bad("grid halo " + std::to_string(g.halo()) + " < 3");
@@ -887,10 +1036,61 @@ void lin_rood_step_2d(const SphereGrid& g, const SphereScheme& s, const SphereFa
         " for a " + std::to_string(nx) + "x" + std::to_string(nj) + " rank block");
   if (w.nlon != nx || w.lat_count != nj || w.lat_start != g.lat_start() || w.nlat != g.nlat())
     bad("work buffers built for another grid");
+}
+
+void check_air(const SphereGrid& g, const SphereAirFluxes& a) {
+  if (a.nlon != g.nlon() || a.lat_count != g.lat_count())
+    throw ConfigError("sphere transport kernel: air-mass fluxes sized for " +
+                      std::to_string(a.nlon) + "x" + std::to_string(a.lat_count) + " on a " +
+                      std::to_string(g.nlon()) + "x" + std::to_string(g.lat_count()) +
+                      " rank block");
+}
+
+template <class R>
+void run_step(const SphereGrid& g, SphereLimiter lim, const SphereFaceFluxes& f, ConstFieldView q,
+              FieldView out, SphereWork& w, SphereAirFluxes* rec, const SphereAirFluxes* air,
+              ConstFieldView rho) {
+  LinRood<R> k(g, lim, f, q, out, w);
+  k.rec = rec;
+  k.air = air;
+  k.rho = rho;
+  k.run();
+}
+
+}  // namespace
+
+SphereAirFluxes::SphereAirFluxes(const SphereGrid& g)
+    : nlon(g.nlon()),
+      lat_count(g.lat_count()),
+      xb(size_t((g.lat_count() + 2 * kH) * (g.nlon() + 1))),
+      xa(size_t(g.lat_count() * (g.nlon() + 1))),
+      yb(size_t((g.lat_count() + 1) * g.nlon())),
+      ya(size_t((g.lat_count() + 1) * g.nlon())) {}
+
+void lin_rood_step_2d(const SphereGrid& g, const SphereScheme& s, const SphereFaceFluxes& f,
+                      ConstFieldView q, FieldView out, SphereWork& w, SphereAirFluxes* record) {
+  check_step(g, f, q, out, w);
+  if (record) check_air(g, *record);
   if (s.reconstruction == SphereReconstruction::ppm)
-    LinRood<Ppm>(g, s.limiter, f, q, out, w).run();
+    run_step<Ppm>(g, s.limiter, f, q, out, w, record, nullptr, q);
   else
-    LinRood<VanLeer>(g, s.limiter, f, q, out, w).run();
+    run_step<VanLeer>(g, s.limiter, f, q, out, w, record, nullptr, q);
+}
+
+void lin_rood_tracer_step_2d(const SphereGrid& g, const SphereScheme& s, const SphereFaceFluxes& f,
+                             const SphereAirFluxes& air, ConstFieldView rho, ConstFieldView q,
+                             FieldView out, SphereWork& w) {
+  check_step(g, f, q, out, w);
+  check_air(g, air);
+  if (rho.hx < kH || rho.hy < kH || rho.nx != g.nlon() || rho.ny != g.lat_count())
+    throw ConfigError("sphere transport kernel: density of " + std::to_string(rho.nx) + "x" +
+                      std::to_string(rho.ny) + " owned cells, halo " + std::to_string(rho.hx) +
+                      "x" + std::to_string(rho.hy) + ", on a " + std::to_string(g.nlon()) + "x" +
+                      std::to_string(g.lat_count()) + " rank block with halo >= 3");
+  if (s.reconstruction == SphereReconstruction::ppm)
+    run_step<Ppm>(g, s.limiter, f, q, out, w, nullptr, &air, rho);
+  else
+    run_step<VanLeer>(g, s.limiter, f, q, out, w, nullptr, &air, rho);
 }
 
 void lin_rood_step_2d(const SphereGrid& g, const SphereSchemeParams& s, const SphereFaceFluxes& f,

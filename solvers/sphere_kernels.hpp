@@ -87,6 +87,28 @@ struct SphereCourant {
 };
 SphereCourant sphere_courant_local(const SphereGrid& g, const SphereFaceFluxes& f);
 
+// The air-mass fluxes of one level's density step (density times m^2 per step, e.g. Pa m^2),
+// recorded by lin_rood_step_2d for lin_rood_tracer_step_2d: for the density rho they are the
+// fluxes F of the scheme above,
+//   xb: Fx(rho) of local rows [-3, lat_count + 3) (real rows only; cross-pole rows unused),
+//       nlon + 1 faces each (the last = the first), row r at (r + 3) * (nlon + 1);
+//   xa: Fx(rho_y) of the owned rows, row r at r * (nlon + 1);
+//   yb: Fy(rho) and ya: Fy(rho_x) of face rows [0, lat_count], row jf at jf * nlon.
+// Sized once for a grid, reused for every level and step.
+struct SphereAirFluxes {
+  explicit SphereAirFluxes(const SphereGrid& g);
+  index_t nlon = 0, lat_count = 0;
+  std::vector<real_t> xb, xa, yb, ya;
+  real_t* xb_row(index_t r) { return xb.data() + (r + 3) * (nlon + 1); }
+  const real_t* xb_row(index_t r) const { return xb.data() + (r + 3) * (nlon + 1); }
+  real_t* xa_row(index_t r) { return xa.data() + r * (nlon + 1); }
+  const real_t* xa_row(index_t r) const { return xa.data() + r * (nlon + 1); }
+  real_t* yb_row(index_t jf) { return yb.data() + jf * nlon; }
+  const real_t* yb_row(index_t jf) const { return yb.data() + jf * nlon; }
+  real_t* ya_row(index_t jf) { return ya.data() + jf * nlon; }
+  const real_t* ya_row(index_t jf) const { return ya.data() + jf * nlon; }
+};
+
 // One Lin-Rood step of one level.
 //  q:   the level at time t; owned cells plus 3 ghost rows and columns valid, cross-pole ghost
 //       rows included (Field::exchange_halos() then SphereGrid::fill_polar_halos()).
@@ -95,11 +117,37 @@ SphereCourant sphere_courant_local(const SphereGrid& g, const SphereFaceFluxes& 
 //  out: receives the owned cells at t + dt (its halos are not touched). May be the same view
 //       as q (in place); must not overlap q otherwise.
 //  w:   SphereWork built for g.
+//  record: if given, receives the step's air-mass fluxes (q taken as the air density) for
+//       lin_rood_tracer_step_2d; the result is bitwise the same with or without.
 // Requires g.halo() >= 3, q.hx, q.hy >= 3, q.nx = nlon, q.ny = lat_count (ConfigError else).
 void lin_rood_step_2d(const SphereGrid& g, const SphereScheme& s, const SphereFaceFluxes& f,
-                      ConstFieldView q, FieldView out, SphereWork& w);
+                      ConstFieldView q, FieldView out, SphereWork& w,
+                      SphereAirFluxes* record = nullptr);
 void lin_rood_step_2d(const SphereGrid& g, const SphereSchemeParams& s, const SphereFaceFluxes& f,
                       ConstFieldView q, FieldView out, SphereWork& w);
+
+// The tracer step of one level in mixing-ratio form (FV3 fv_tp_2d with mass fluxes, Putman &
+// Lin 2007 sec. 4): the same scheme with every swept area replaced by the air mass it carries
+// and every fraction of a cell by a fraction of its air mass. With m = rho A the air masses,
+// M the recorded air-mass fluxes (air) and T = M times the mean of the reconstruction of the
+// mixing ratio over the swept fraction |M| / (air mass of the upwind cell),
+//   mx = m + Mxb_i - Mxb_{i+1},  qx = (q m + Tx(q)_i - Tx(q)_{i+1}) / mx   (my, qy alike)
+//   out = rho q + 1/2 [dTx(qy) + dTx(q) + dTy(qx) + dTy(q)] / A,
+// the outer fluxes taking fractions of the deformed air masses mx, my, and a flux that takes
+// more than its upwind cell's air mass taking whole cells (m_k q_k each, walking around the
+// circle) and then the fraction of the next one. out is the tracer density (rho q) at t + dt:
+// divided by the density step's result it gives the new mixing ratio, which is a convex
+// combination of means of monotone reconstructions of q (so the monotone limiter makes no new
+// extrema, in divergent flow too) as long as each 1D sweep leaves positive air masses. q = 1
+// gives bitwise the density step's result; T sums to zero over the sphere, so the tracer mass
+// is conserved to round-off. Where an inner air mass would not stay positive the cell keeps q.
+//  air: recorded by lin_rood_step_2d of the density rho with the same g, s, f.
+//  rho: that step's input density (owned cells and halos as for q; cross-pole halos included).
+//  q:   the mixing ratio at t (halos as for lin_rood_step_2d). out may be the same view as q
+//       (in place), must overlap neither q otherwise nor rho.
+void lin_rood_tracer_step_2d(const SphereGrid& g, const SphereScheme& s, const SphereFaceFluxes& f,
+                             const SphereAirFluxes& air, ConstFieldView rho, ConstFieldView q,
+                             FieldView out, SphereWork& w);
 
 // The 1D building blocks (exposed for tests and for other sphere kernels). Output arrays must
 // not overlap the inputs (the loops are compiled as non-aliasing); inputs may share storage.

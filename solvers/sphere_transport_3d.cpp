@@ -179,16 +179,27 @@ struct SphereTransport3dStepper::Work {
   Work(const SphereGrid& g, const SphereSchemeParams& p)
       : scheme(sphere_scheme_from_params(p)),
         kernel(g),
+        air(g),
         dpw(g.grid(), "air_mass_work"),
+        dp2(g.grid(), "air_mass_horizontal"),
         dp3(g.grid(), "air_mass_next"),
         qmass(g.grid(), "tracer_mass"),
         qtmp(g.grid(), "tracer_mixing_ratio"),
         column(vertical_ppm_work_size(g.nlon(), g.nlev())) {
     fluxes.resize(g);
   }
+  // The work field of tracer n (created on first use): its mixing ratio with halos before the
+  // horizontal step, its tracer mass after it.
+  Field& tracer(size_t n, const SphereGrid& g) {
+    while (tracers.size() <= n)
+      tracers.push_back(std::make_unique<Field>(g.grid(), "tracer_work"));
+    return *tracers[n];
+  }
   SphereScheme scheme;
   SphereWork kernel;
-  Field dpw, dp3, qmass, qtmp;
+  SphereAirFluxes air;
+  Field dpw, dp2, dp3, qmass, qtmp;
+  std::vector<std::unique_ptr<Field>> tracers;
   std::vector<real_t> column;
   SphereFluxes3d fluxes;
 };
@@ -350,16 +361,9 @@ VerticalEstimate vertical_estimate(const SphereGrid& g, ConstFieldView dp, const
   return r;
 }
 
-// The level views of a field, one Lin-Rood step each, in place (halos must be valid).
-void horizontal_step(const SphereGrid& g, const SphereScheme& s, const SphereFluxes3d& f, Field& x,
-                     SphereWork& w) {
+void fill_halos(const SphereGrid& g, Field& x) {
   x.exchange_halos();
   g.fill_polar_halos(x);
-  FieldView v = x.view();
-  for (index_t k = 0; k < v.nz; ++k) {
-    FieldView lev = sphere_level_view(v, k);
-    lin_rood_step_2d(g, s, f.horizontal[size_t(k)], lev, lev, w);
-  }
 }
 
 }  // namespace
@@ -444,7 +448,7 @@ void SphereTransport3dStepper::step_all(const std::vector<Field*>& qs, real_t& t
   const bool strang = splitting_ == Sphere3dSplitting::strang;
   const real_t vf = vertical_fraction();
 
-  // Air mass: dp0 = air_ -> [dp1 (vertical, Strang)] -> dp2 (horizontal, in dpw) -> dp3.
+  // Air mass: dp0 = air_ -> [dp1 (vertical, Strang)] in dpw -> dp2 (horizontal) -> dp3.
   w.dpw.copy_owned_from(air_);
   if (strang) {
     const VerticalCheck v1 = vertical_check(grid_, air_.view(), W, vf);
@@ -452,24 +456,52 @@ void SphereTransport3dStepper::step_all(const std::vector<Field*>& qs, real_t& t
     vertical_air_mass_update(w.dpw.view(), W, vf);
     require_positive(w.dpw, "first vertical half step", t, dt);
   }
-  horizontal_step(grid_, w.scheme, w.fluxes, w.dpw, w.kernel);
-  require_positive(w.dpw, "horizontal step", t, dt);
-  const VerticalCheck v2 = vertical_check(grid_, w.dpw.view(), W, vf);
+  const ConstFieldView dp0 = air_.view(), dp1 = w.dpw.view(), dp2 = w.dp2.view(),
+                       dp3 = w.dp3.view();
+  // Tracers entering the horizontal step: mixing ratios (after the first vertical half step for
+  // strang: its tracer mass over dp1), with halos.
+  for (size_t n = 0; n < qs.size(); ++n) {
+    Field& x = w.tracer(n, grid_);
+    if (strang) {
+      const FieldView q = qs[n]->view(), qm = w.qmass.view(), xv = x.view();
+      for (index_t k = 0; k < q.nz; ++k)
+        for (index_t j = 0; j < q.ny; ++j)
+          for (index_t i = 0; i < q.nx; ++i) qm(i, j, k) = dp0(i, j, k) * q(i, j, k);
+      vertical_ppm_tracer_update(dp0, q, W, vf, qm, w.column.data());
+      for (index_t k = 0; k < q.nz; ++k)
+        for (index_t j = 0; j < q.ny; ++j)
+          for (index_t i = 0; i < q.nx; ++i) xv(i, j, k) = qm(i, j, k) / dp1(i, j, k);
+    } else {
+      x.copy_owned_from(*qs[n]);
+    }
+    fill_halos(grid_, x);
+  }
+  // Horizontal step, level by level: the air mass (recording its air-mass fluxes), then every
+  // tracer in mixing-ratio form with those fluxes (in place: the tracer mass density after).
+  fill_halos(grid_, w.dpw);
+  {
+    const FieldView d1 = w.dpw.view(), d2 = w.dp2.view();
+    for (index_t k = 0; k < d1.nz; ++k) {
+      const SphereFaceFluxes& fk = w.fluxes.horizontal[size_t(k)];
+      lin_rood_step_2d(grid_, w.scheme, fk, sphere_level_view(d1, k), sphere_level_view(d2, k),
+                       w.kernel, &w.air);
+      for (size_t n = 0; n < qs.size(); ++n) {
+        const FieldView x = sphere_level_view(w.tracers[n]->view(), k);
+        lin_rood_tracer_step_2d(grid_, w.scheme, fk, w.air, sphere_level_view(d1, k), x, x,
+                                w.kernel);
+      }
+    }
+  }
+  require_positive(w.dp2, "horizontal step", t, dt);
+  const VerticalCheck v2 = vertical_check(grid_, dp2, W, vf);
   if (!(v2.c < 1)) throw_vertical(v2, "last vertical step", t, dt);
-  w.dp3.copy_owned_from(w.dpw);
+  w.dp3.copy_owned_from(w.dp2);
   vertical_air_mass_update(w.dp3.view(), W, vf);
   require_positive(w.dp3, "last vertical step", t, dt);
 
-  // Tracers: tracer mass m q through the same sub-steps; q = (m q) / m with the air mass of
-  // each stage.
-  const ConstFieldView dp0 = air_.view(), dp2 = w.dpw.view(), dp3 = w.dp3.view();
-  for (Field* qf : qs) {
-    FieldView q = qf->view(), qm = w.qmass.view(), qt = w.qtmp.view();
-    for (index_t k = 0; k < q.nz; ++k)
-      for (index_t j = 0; j < q.ny; ++j)
-        for (index_t i = 0; i < q.nx; ++i) qm(i, j, k) = dp0(i, j, k) * q(i, j, k);
-    if (strang) vertical_ppm_tracer_update(dp0, q, W, vf, qm, w.column.data());
-    horizontal_step(grid_, w.scheme, w.fluxes, w.qmass, w.kernel);
+  // Vertical step of each tracer mass with the mixing ratio over dp2; q = (m q) / dp3.
+  for (size_t n = 0; n < qs.size(); ++n) {
+    const FieldView q = qs[n]->view(), qm = w.tracers[n]->view(), qt = w.qtmp.view();
     for (index_t k = 0; k < q.nz; ++k)
       for (index_t j = 0; j < q.ny; ++j)
         for (index_t i = 0; i < q.nx; ++i) qt(i, j, k) = qm(i, j, k) / dp2(i, j, k);

@@ -18,22 +18,24 @@
 // air mass of every cell as its pressure thickness dp (Pa; kg = dp * area / g), initialised from
 // the caller and evolved by the same fluxes; the tracers are mixing ratios q (kg/kg).
 //
-// Tracer/air-mass consistency. Each sub-step transports the air mass m = dp and the tracer mass
-// m q with the same fluxes:
-//  - horizontally, lin_rood_step_2d is applied to m and to m q on each level (the swept areas are
-//    per level; see SphereFluxes3d). The kernel is linear and positively homogeneous of degree 1
-//    (its limiters commute with scaling), so for a uniform q the tracer mass stays q times the
-//    air mass to round-off;
+// Tracer/air-mass consistency. Each sub-step moves the tracer with the air-mass fluxes of the
+// same sub-step:
+//  - horizontally, on each level lin_rood_step_2d moves the air mass m = dp (recording its
+//    air-mass fluxes; the swept areas are per level, see SphereFluxes3d) and
+//    lin_rood_tracer_step_2d the mixing ratio in FV3's mass-flux form: every tracer flux is an
+//    air-mass flux times the mean of q's reconstruction over the swept fraction of the upwind
+//    cell's air mass (whole cells m_k q_k where it takes more);
 //  - vertically, the air-mass flux W through an interface moves W times the mean of the PPM
 //    reconstruction of q over the swept air mass, so a uniform q gives exactly W q.
 // The mixing ratio after the step is (m q) / m with the SAME m array that becomes the stored air
 // mass: a uniform q stays uniform to round-off and sum(q m) equals the transported tracer mass.
 // The air mass itself is never reset: it evolves with the discrete continuity equation (see the
 // splitting above for how close it stays to the reference).
-// Monotonicity: the vertical scheme makes no new extrema in a column (tested). The horizontal
-// ratio (m q)_new / m_new inherits the Lin-Rood splitting's small non-monotonicity where the 1D
-// swept areas diverge, which the per-level flows of DCMIP do strongly: in 1-1 at 5.6 deg x 20
-// levels no new extrema at Courant 0.35, transient undershoots of up to 5e-3 at Courant 0.71.
+// Monotonicity: each sub-step's new q is a convex combination of means of monotone
+// reconstructions of q (while the 1D sweeps leave positive air masses), so the monotone limiter
+// makes no new extrema, in divergent flow too (tested: DCMIP 1-1 at Courant 0.9 and the
+// Lauritzen et al. 2012 divergent flow stay within the initial ranges to 1e-14; moving m and m q
+// separately with the density kernel gave undershoots of 5e-3 in 1-1 at Courant 0.71).
 //
 // Vertical scheme. Flux form in the air-mass coordinate: cell widths are the layer masses dp,
 // interface values from Colella & Woodward (1984) eq. (1.6) for non-uniform widths with the
