@@ -243,3 +243,49 @@ log:
   EXPECT_LT(lev.back(), 1e5);
   expect_same(cf.path("output/fields.nc"), cs.path("output/fields.nc"), "dp");
 }
+
+// A tracer read from a NetCDF file (type: file) starts from exactly the values in the file and
+// is then carried like an analytic one; bad files are refused naming the file and variable.
+TEST(SphereCase, TracerFromFile) {
+  MPI_Comm world = PETSC_COMM_WORLD;
+  test::TempDir dir(world);
+  auto ca = app::load_case(make_case(world, dir, "analytic"));
+  app::run_case(world, ca, test::quiet_run());
+  const size_t nlat = 18, nlon = 36;
+  const std::string ic = dir.file("ic.nc");
+  if (comm_rank(world) == 0) {
+    const auto q1 = test::read_var(ca.path("output/fields.nc"), "q1");  // frame 0 first
+    io::NetcdfFile f(ic, io::NetcdfFile::Mode::create);
+    f.def_dim("lat", nlat);
+    f.def_dim("lon", nlon);
+    f.def_var("bells", "double", {"lat", "lon"});
+    f.put_att("bells", "units", "1");
+    f.def_var("wrong_units", "double", {"lat", "lon"});
+    f.put_att("wrong_units", "units", "kg");
+    f.end_def();
+    f.put("bells", {}, {}, q1.data());
+    f.put("wrong_units", {}, {}, q1.data());
+  }
+  MPI_Barrier(world);
+  std::string yaml = kCase;
+  yaml.replace(yaml.find("      type: cosine_bells\n"), std::string("      type: cosine_bells\n").size(),
+               "      type: file\n      file: " + ic + "\n      variable: bells\n");
+  auto cf = app::load_case(make_case(world, dir, "file", yaml));
+  app::run_case(world, cf, test::quiet_run());
+  if (comm_rank(world) == 0) {
+    // Same initial state, hence the same run, frame by frame, and the same norms.
+    expect_same(ca.path("output/fields.nc"), cf.path("output/fields.nc"), "q1");
+    expect_same(ca.path("output/diagnostics.nc"), cf.path("output/diagnostics.nc"), "q1_l2");
+  }
+  std::string bad = yaml;
+  bad.replace(bad.find("variable: bells"), 15, "variable: wrong_units");
+  auto cb = app::load_case(make_case(world, dir, "units", bad));
+  try {
+    app::run_case(world, cb, test::quiet_run());
+    FAIL() << "expected IoError";
+  } catch (const IoError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("ic.nc"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("units 'kg'"), std::string::npos) << msg;
+  }
+}

@@ -71,6 +71,9 @@ struct TracerConfig {
   std::string long_name;
   physics::SphereTracerParams initial;
   int dcmip_index = 0;  // type: dcmip (3D cases): tracer q<index> of the DCMIP test
+  // type: file: variable (lat, lon) or (lev, lat, lon) of a NetCDF file (relative to the case)
+  std::string file;
+  std::string variable;
 };
 
 // Diagnostics of a sphere case (section diagnostics).

@@ -149,24 +149,19 @@ std::unique_ptr<Stepper> make_stepper(const std::string& name, const CaseConfig&
   return it->second(c, grid);
 }
 
-void set_initial_condition(const CaseConfig& c, Field& q) {
-  if (c.initial.params.type != "file") {
-    physics::fill_initial_condition(c.initial.params, c.initial.seed, q);
-    return;
-  }
-  // A NetCDF file with variable (y, x) (1D: x; 3D: z, y, x) in units "1". Checked on rank 0,
-  // the verdict is broadcast so every rank throws the same error.
+void read_initial_field(const std::string& path, const std::string& var, const std::string& units,
+                        const std::string& key, Field& q) {
+  // A NetCDF variable with the grid's shape (slowest first: z, y, x), the expected units and
+  // finite values. Checked on rank 0; the verdict is broadcast so every rank throws the same
+  // error.
   const auto& grid = q.grid();
-  const std::string path = c.path(c.initial.file);
   std::vector<real_t> values;
   std::string error;
   if (grid.rank() == 0) {
     try {
-      if (!fs::exists(path)) throw IoError(path + ": initial-condition file not found");
+      if (!fs::exists(path)) throw IoError(path + ": initial-condition file not found (" + key + ")");
       io::NetcdfFile f(path, io::NetcdfFile::Mode::read);
-      const std::string& var = c.initial.variable;
-      if (!f.has_var(var))
-        throw IoError(path + ": no variable '" + var + "' (physics.initial_condition.variable)");
+      if (!f.has_var(var)) throw IoError(path + ": no variable '" + var + "' (" + key + ")");
       std::vector<size_t> want;
       for (int d = grid.dim() - 1; d >= 0; --d) want.push_back(size_t(grid.n(d)));
       auto shape = f.var_shape(var);
@@ -179,10 +174,10 @@ void set_initial_condition(const CaseConfig& c, Field& q) {
         throw IoError(path + ": variable '" + var + "' has shape " + show(shape) +
                       ", the grid needs " + show(want) + " (z, y, x order)");
       }
-      const std::string units = f.has_att(var, "units") ? f.get_att_string(var, "units") : "";
-      if (units != "1") {
-        throw IoError(path + ": variable '" + var + "' has units '" + units +
-                      "', expected '1' (dimensionless tracer)");
+      const std::string have = f.has_att(var, "units") ? f.get_att_string(var, "units") : "";
+      if (have != units) {
+        throw IoError(path + ": variable '" + var + "' has units '" + have + "', expected '" +
+                      units + "'");
       }
       values.resize(size_t(grid.global_cells()));
       f.get(var, {}, {}, values.data());
@@ -196,10 +191,18 @@ void set_initial_condition(const CaseConfig& c, Field& q) {
       error = e.what();
     }
   }
-  // Rank 0's verdict on every rank, so that all throw the same error.
   error = io::detail::broadcast_string(grid.comm(), error);
   if (!error.empty()) throw IoError(error);
   q.scatter_from_root(values);
+}
+
+void set_initial_condition(const CaseConfig& c, Field& q) {
+  if (c.initial.params.type != "file") {
+    physics::fill_initial_condition(c.initial.params, c.initial.seed, q);
+    return;
+  }
+  read_initial_field(c.path(c.initial.file), c.initial.variable, "1",
+                     "physics.initial_condition.variable", q);
 }
 
 RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {

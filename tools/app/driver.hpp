@@ -43,6 +43,11 @@ std::unique_ptr<CartesianGrid> make_grid(MPI_Comm comm, const CaseConfig& c);
 
 // Fill q with the case's initial condition (analytic or from a NetCDF file).
 void set_initial_condition(const CaseConfig& c, Field& q);
+// Fill q from variable `var` of the NetCDF file `path`: shape = the grid's (z, y, x), units =
+// `units`, all values finite; otherwise IoError naming the file, the variable (and `key`, the
+// case.yaml key that named it) and what was expected. Collective.
+void read_initial_field(const std::string& path, const std::string& var, const std::string& units,
+                        const std::string& key, Field& q);
 
 RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt);
 void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite);

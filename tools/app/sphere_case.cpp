@@ -14,6 +14,7 @@
 #include "physics/sphere_tracers.hpp"
 #include "solvers/sphere_transport.hpp"
 #include "solvers/sphere_transport_3d.hpp"
+#include "tools/app/driver.hpp"
 
 namespace aeolus::app {
 
@@ -178,8 +179,18 @@ void read_sphere_physics(io::Section& s, CaseConfig& c) {
     tc.name = name;
     if (!is_dcmip(c.sphere.flow.type)) tc.units = t.get_string("units", tc.units);
     tc.long_name = t.get_string("long_name", "tracer " + name);
-    if (is_dcmip(c.sphere.flow.type)) {
-      t.get_choice("type", "dcmip", {"dcmip"});
+    const bool three_d = is_dcmip(c.sphere.flow.type);
+    std::vector<std::string> types = three_d ? std::vector<std::string>{"dcmip"}
+                                             : physics::sphere_tracer_names();
+    types.push_back("file");
+    const std::string type = t.get_choice("type", three_d ? "dcmip" : tc.initial.type, types);
+    if (type == "file") {
+      // Any field from a NetCDF file; its units must be the tracer's.
+      tc.file = t.require_string("file");
+      tc.variable = t.get_string("variable", name);
+      tc.initial.type = "file";
+      if (three_d) tc.units = t.get_string("units", "kg kg-1");
+    } else if (three_d) {
       const int n = physics::dcmip_tracer_count(dcmip_test(c.sphere.flow.type));
       tc.dcmip_index = int(t.require_double("index", Range::closed(1, n)));
       tc.units = t.get_string("units", "kg kg-1");
@@ -598,7 +609,10 @@ class SphereTransportModel : public CaseModel {
 
   void initial_state(size_t k, Field& q) const {
     const auto& tc = c_.sphere.tracers[k];
-    if (tc.dcmip_index > 0) {
+    if (!tc.file.empty()) {
+      read_initial_field(c_.path(tc.file), tc.variable, tc.units,
+                         "physics.tracers." + tc.name + ".variable", q);
+    } else if (tc.dcmip_index > 0) {
       physics::dcmip_tracer_init(dcmip_test(c_.sphere.flow.type), tc.dcmip_index, sphere_,
                                  physics::dcmip_vertical_coordinate(sphere_.nlev()), q);
     } else {
