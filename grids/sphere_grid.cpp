@@ -40,7 +40,8 @@ CartesianGridParams SphereGrid::decomposition_params(const SphereGridParams& p, 
   }
   if (ranks > 1 && p.nlev > 1 && p.nlev < p.halo) {
     throw ConfigError("grid: nlev = " + std::to_string(p.nlev) + " is below the halo width " +
-                      std::to_string(p.halo) + ", which PETSc needs along every dimension on more " +
+                      std::to_string(p.halo) +
+                      ", which PETSc needs along every dimension on more " +
                       "than one rank; use nlev >= " + std::to_string(p.halo) + " or one rank");
   }
   CartesianGridParams g;
@@ -129,7 +130,8 @@ void SphereGrid::init_metrics() {
   if (ny % 2 == 0) sin_edge_[size_t(ny / 2)] = 0.0;
   for (index_t j = 0; j < ny; ++j) {
     lat_center_[size_t(j)] = 0.5 * (lat_edge_[size_t(j)] + lat_edge_[size_t(j) + 1]);
-    area_[size_t(j)] = radius_ * radius_ * dlon_ * (sin_edge_[size_t(j) + 1] - sin_edge_[size_t(j)]);
+    area_[size_t(j)] =
+        radius_ * radius_ * dlon_ * (sin_edge_[size_t(j) + 1] - sin_edge_[size_t(j)]);
   }
 }
 

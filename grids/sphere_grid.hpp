@@ -29,10 +29,10 @@ namespace aeolus {
 struct SphereGridParams {
   index_t nlon = 128;
   index_t nlat = 64;
-  index_t nlev = 1;         // 1: a 2D (surface) grid; > 1: a 3D grid with levels along z
+  index_t nlev = 1;           // 1: a 2D (surface) grid; > 1: a 3D grid with levels along z
   real_t radius = 6.37122e6;  // m
-  int halo = 3;             // ghost rows (and columns) a stepper needs
-  int procs = 0;            // ranks along latitude (0 = all ranks of the communicator)
+  int halo = 3;               // ghost rows (and columns) a stepper needs
+  int procs = 0;              // ranks along latitude (0 = all ranks of the communicator)
 };
 
 class SphereGrid;

@@ -104,7 +104,8 @@ void write_coordinates(NetcdfFile& file, const CartesianGrid& grid,
     const AxisMeta& a = axis(axes, d);
     const size_t n = size_t(grid.n(d));
     std::vector<double> centres(n), bounds(2 * n);
-    if ((!a.values.empty() && a.values.size() != n) || (!a.edges.empty() && a.edges.size() != n + 1)) {
+    if ((!a.values.empty() && a.values.size() != n) ||
+        (!a.edges.empty() && a.edges.size() != n + 1)) {
       throw IoError(file.path() + ": axis '" + a.name + "' has " + std::to_string(a.values.size()) +
                     " values and " + std::to_string(a.edges.size()) + " edges for " +
                     std::to_string(n) + " cells");
@@ -114,7 +115,8 @@ void write_coordinates(NetcdfFile& file, const CartesianGrid& grid,
       centres[k] = a.values.empty() ? grid.center(d, i) : a.values[k];
       if (a.edges.empty()) {
         bounds[2 * k] = grid.lo(d) + real_t(i) * grid.dx(d);
-        bounds[2 * k + 1] = i + 1 == grid.n(d) ? grid.hi(d) : grid.lo(d) + real_t(i + 1) * grid.dx(d);
+        bounds[2 * k + 1] =
+            i + 1 == grid.n(d) ? grid.hi(d) : grid.lo(d) + real_t(i + 1) * grid.dx(d);
       } else {
         bounds[2 * k] = a.edges[k];
         bounds[2 * k + 1] = a.edges[k + 1];

@@ -53,7 +53,7 @@ struct OutputWriter::Impl {
   const CartesianGrid* grid = nullptr;
   OutputSpec spec;
   std::string part_path;
-  std::unique_ptr<NetcdfFile> file;  // rank 0 only
+  std::unique_ptr<NetcdfFile> file;                // rank 0 only
   std::vector<std::vector<real_t>> static_values;  // gathered static fields (rank 0)
   bool finalized = false;
 

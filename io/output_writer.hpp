@@ -28,12 +28,12 @@ struct VariableMeta {
 
 // A spatial axis as the file names and describes it (CF coordinate variable of cell centres).
 struct AxisMeta {
-  std::string name;           // dimension and coordinate variable name
+  std::string name;  // dimension and coordinate variable name
   std::string units;
   std::string standard_name;  // empty where CF defines none
   std::string long_name;
-  std::string positive;       // "up"/"down" for vertical axes, else empty
-  bool bounds = false;        // also write NAME_bnds(NAME, nv) with the cell edges
+  std::string positive;  // "up"/"down" for vertical axes, else empty
+  bool bounds = false;   // also write NAME_bnds(NAME, nv) with the cell edges
   // Coordinate values and cell edges (n + 1) when they are not the grid's own (e.g. pressure
   // levels); empty: the grid's cell centres and edges.
   std::vector<double> values, edges;

@@ -171,11 +171,20 @@ struct PsiColumns {
       const real_t lon = g.lon_edge(i);
       real_t v = 0;
       switch (f.kind) {
-        case Kind::williamson: v = std::cos(lon); break;
-        case Kind::nl1: v = std::sin(0.5 * lon); break;
-        case Kind::nl2: v = std::sin(lon); break;
-        case Kind::nl4: v = std::sin(lon - 2 * kPi * tu / kNlPeriod); break;
-        default: throw ConfigError("flow: the divergent flow has no stream function");
+        case Kind::williamson:
+          v = std::cos(lon);
+          break;
+        case Kind::nl1:
+          v = std::sin(0.5 * lon);
+          break;
+        case Kind::nl2:
+          v = std::sin(lon);
+          break;
+        case Kind::nl4:
+          v = std::sin(lon - 2 * kPi * tu / kNlPeriod);
+          break;
+        default:
+          throw ConfigError("flow: the divergent flow has no stream function");
       }
       trig[size_t(i)] = v;
     }

@@ -327,8 +327,8 @@ inline void mass_cell(real_t q, real_t m, real_t dT, real_t dM, real_t& o, real_
   o = ok ? (q * m + dT) / d : q;
 }
 
-AEOLUS_SPHERE_INLINE bool mass_fast(real_t q, real_t m, real_t dT, real_t dM, real_t& o,
-                                    real_t& v, real_t& inv_v) {
+AEOLUS_SPHERE_INLINE bool mass_fast(real_t q, real_t m, real_t dT, real_t dM, real_t& o, real_t& v,
+                                    real_t& inv_v) {
   const real_t d = m + dM;
   v = d;
   inv_v = 1.0 / d;
@@ -402,8 +402,9 @@ void outer_row(const real_t* q, const real_t* Fa, const real_t* Fb, const real_t
                const real_t* ga1, const real_t* gb0, const real_t* gb1, real_t inv_area, index_t n,
                real_t* o) {
   for (index_t i = 0; i < n; ++i)
-    o[i] = q[i] + 0.5 * (((Fa[i] - Fa[i + 1]) + (Fb[i] - Fb[i + 1])) +
-                         ((ga0[i] - ga1[i]) + (gb0[i] - gb1[i]))) *
+    o[i] = q[i] + 0.5 *
+                      (((Fa[i] - Fa[i + 1]) + (Fb[i] - Fb[i + 1])) +
+                       ((ga0[i] - ga1[i]) + (gb0[i] - gb1[i]))) *
                       inv_area;
 }
 
@@ -641,8 +642,8 @@ struct LinRood {
     if (air) {
       mass_line(rhorow(jf), area(jf), 0, nx, L.line(kX + 6), inv_mass_y(jf));
       sphere_y_flux_cells(recon, qrow(jf - 1), y_a0(yq, jf - 1), y_a1(yq, jf - 1),
-                          inv_mass_y(jf - 1), qrow(jf), y_a0(yq, jf), y_a1(yq, jf),
-                          inv_mass_y(jf), air->yb_row(jf), nx, yq.flux(jf));
+                          inv_mass_y(jf - 1), qrow(jf), y_a0(yq, jf), y_a1(yq, jf), inv_mass_y(jf),
+                          air->yb_row(jf), nx, yq.flux(jf));
       return;
     }
     sphere_y_flux_line(recon, qrow(jf - 1), y_a0(yq, jf - 1), y_a1(yq, jf - 1), inv_area(jf - 1),
@@ -665,8 +666,7 @@ struct LinRood {
     real_t* qy = L.line(kX);
     real_t* vol = L.line(kX + 6);
     real_t* inv_vol = L.line(kX + 7);
-    deformed_y_line(p, yq.flux(r), yq.flux(r + 1), ya(r), ya(r + 1), area(r), nx, qy, vol,
-                    inv_vol);
+    deformed_y_line(p, yq.flux(r), yq.flux(r + 1), ya(r), ya(r + 1), area(r), nx, qy, vol, inv_vol);
     for (index_t i = 1; i <= kH; ++i) {
       qy[-i] = qy[nx - i];
       qy[nx - 1 + i] = qy[i - 1];
@@ -697,8 +697,8 @@ struct LinRood {
     real_t* qy = L.line(kX);
     real_t* vol = L.line(kX + 6);
     real_t* inv_vol = L.line(kX + 7);
-    mass_y_line(p, rr, area(r), yq.flux(r), yq.flux(r + 1), air->yb_row(r), air->yb_row(r + 1),
-                nx, qy, vol, inv_vol);
+    mass_y_line(p, rr, area(r), yq.flux(r), yq.flux(r + 1), air->yb_row(r), air->yb_row(r + 1), nx,
+                qy, vol, inv_vol);
     for (index_t i = 1; i <= kH; ++i) {
       qy[-i] = qy[nx - i];
       qy[nx - 1 + i] = qy[i - 1];
@@ -789,8 +789,10 @@ SphereScheme sphere_scheme_from_params(const SphereSchemeParams& p) {
     s.limiter = SphereLimiter::monotone;
   } else if (p.limiter == "extremum_preserving") {
     if (s.reconstruction != SphereReconstruction::ppm)
-      throw ConfigError("scheme.limiter = 'extremum_preserving' needs scheme.reconstruction = "
-                        "'ppm', not '" + p.reconstruction + "'");
+      throw ConfigError(
+          "scheme.limiter = 'extremum_preserving' needs scheme.reconstruction = "
+          "'ppm', not '" +
+          p.reconstruction + "'");
     s.limiter = SphereLimiter::extremum_preserving;
   } else if (p.limiter == "none") {
     s.limiter = SphereLimiter::none;
@@ -924,10 +926,9 @@ void ppm_edge_line_ep(const real_t* qm1, const real_t* q, const real_t* qp1, con
       const real_t d2 = 6.0 * ((l + r) - 2.0 * c);
       const bool same = (d2 > 0 && cm1[i] > 0 && c0[i] > 0 && cp1[i] > 0) ||
                         (d2 < 0 && cm1[i] < 0 && c0[i] < 0 && cp1[i] < 0);
-      const real_t lim2 =
-          same ? std::min({kCs * std::abs(cm1[i]), kCs * std::abs(c0[i]),
-                           kCs * std::abs(cp1[i]), std::abs(d2)})
-               : 0.0;
+      const real_t lim2 = same ? std::min({kCs * std::abs(cm1[i]), kCs * std::abs(c0[i]),
+                                           kCs * std::abs(cp1[i]), std::abs(d2)})
+                               : 0.0;
       const real_t scale = std::max({std::abs(qm1[i]), std::abs(c), std::abs(qp1[i])});
       const real_t rho = std::abs(d2) > 1e-12 * scale ? lim2 / std::abs(d2) : 0.0;
       if (rho <= 1.0 - 1e-12) {
@@ -1000,8 +1001,7 @@ void sphere_y_flux_line(SphereReconstruction r, const real_t* qs, const real_t* 
 AEOLUS_SPHERE_CLONES
 void sphere_x_flux_cells(SphereReconstruction r, const real_t* q, const real_t* a0,
                          const real_t* a1, const real_t* xa, const real_t* vol,
-                         const real_t* inv_vol, real_t total, index_t nlon, bool wide,
-                         real_t* F) {
+                         const real_t* inv_vol, real_t total, index_t nlon, bool wide, real_t* F) {
   if (r == SphereReconstruction::ppm)
     x_flux_cells<Ppm>(q, a0, a1, xa, vol, inv_vol, total, nlon, wide, F);
   else

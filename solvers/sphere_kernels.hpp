@@ -151,8 +151,9 @@ void lin_rood_tracer_step_2d(const SphereGrid& g, const SphereScheme& s, const S
 
 // The 1D building blocks (exposed for tests and for other sphere kernels). Output arrays must
 // not overlap the inputs (the loops are compiled as non-aliasing); inputs may share storage.
-// Lines are arrays of n values; "rows m2..p2" are the neighbouring lines two cells before .. two cells after along
-// the sweep direction (for a zonal sweep: the same row pointer shifted by -2..+2).
+// Lines are arrays of n values; "rows m2..p2" are the neighbouring lines two cells before .. two
+// cells after along the sweep direction (for a zonal sweep: the same row pointer shifted by
+// -2..+2).
 //
 // PPM interface values e[i] between cells m1[i] and p0[i]: limiter none: the 4th-order value
 // 7/12 (m1 + p0) - 1/12 (m2 + p1); monotone: CW84 eq. (1.6) with the monotonised-central slopes

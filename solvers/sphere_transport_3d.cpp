@@ -191,8 +191,7 @@ struct SphereTransport3dStepper::Work {
   // The work field of tracer n (created on first use): its mixing ratio with halos before the
   // horizontal step, its tracer mass after it.
   Field& tracer(size_t n, const SphereGrid& g) {
-    while (tracers.size() <= n)
-      tracers.push_back(std::make_unique<Field>(g.grid(), "tracer_work"));
+    while (tracers.size() <= n) tracers.push_back(std::make_unique<Field>(g.grid(), "tracer_work"));
     return *tracers[n];
   }
   SphereScheme scheme;

@@ -260,8 +260,8 @@ TEST(SphereTransport, CourantNumbersAndErrors) {
             }).find("'minmod'"),
             std::string::npos);
   EXPECT_NE(test::error_of<ConfigError>([&] {
-              SphereTransportStepper(g, solid_body(g, 0),
-                                     scheme("van_leer", "extremum_preserving"), 0.5);
+              SphereTransportStepper(g, solid_body(g, 0), scheme("van_leer", "extremum_preserving"),
+                                     0.5);
             }).find("needs scheme.reconstruction = 'ppm'"),
             std::string::npos);
   EXPECT_NE(test::error_of<ConfigError>([&] {

@@ -439,8 +439,8 @@ TEST(SphereTransport3d, LauritzenDivergentMixingRatiosStayInRange) {
     real_t dt = std::min(s.max_dt(bells, t), fp.period - t);
     s.step_all({&bells, &cyl, &u7, &u1}, t, dt);
     ++steps;
-    worst = std::max(
-        {worst, blo - bells.min(), bells.max() - bhi, clo - cyl.min(), cyl.max() - chi});
+    worst =
+        std::max({worst, blo - bells.min(), bells.max() - bhi, clo - cyl.min(), cyl.max() - chi});
     uniform = std::max({uniform, max_deviation(u7, 0.7) / 0.7, max_deviation(u1, 1.0)});
     air_change = std::max(air_change, max_deviation(s.air_mass(), 1.0));
   }

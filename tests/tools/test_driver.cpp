@@ -51,7 +51,6 @@ std::string make_case(MPI_Comm comm, const test::TempDir& dir, const std::string
   return test::write_case(comm, dir, name, yaml);
 }
 
-
 }  // namespace
 
 TEST(Driver, OutputIsBitwiseIndependentOfRankCount) {
@@ -168,7 +167,8 @@ TEST(Driver, NanStopsTheRunAndKeepsTheLastGoodCheckpoint) {
     EXPECT_FALSE(fs::exists(c.path("checkpoints/ckpt_000000009.nc")));
     EXPECT_FALSE(fs::exists(c.path("output/fields.nc")));
     // Frames written before the blow-up are finite.
-    for (double v : test::read_var(c.path("output/fields.nc.part"), "q")) ASSERT_TRUE(std::isfinite(v));
+    for (double v : test::read_var(c.path("output/fields.nc.part"), "q"))
+      ASSERT_TRUE(std::isfinite(v));
     std::ifstream j(c.path("logs/run.json"));
     std::string text((std::istreambuf_iterator<char>(j)), std::istreambuf_iterator<char>());
     EXPECT_NE(text.find("\"failed\""), std::string::npos);

@@ -63,7 +63,6 @@ std::string make_case(MPI_Comm comm, const test::TempDir& dir, const std::string
   return test::write_case(comm, dir, name, yaml);
 }
 
-
 void expect_same(const std::string& a_path, const std::string& b_path, const std::string& var) {
   const auto a = test::read_var(a_path, var);
   const auto b = test::read_var(b_path, var);
@@ -268,7 +267,8 @@ TEST(SphereCase, TracerFromFile) {
   }
   MPI_Barrier(world);
   std::string yaml = kCase;
-  yaml.replace(yaml.find("      type: cosine_bells\n"), std::string("      type: cosine_bells\n").size(),
+  yaml.replace(yaml.find("      type: cosine_bells\n"),
+               std::string("      type: cosine_bells\n").size(),
                "      type: file\n      file: " + ic + "\n      variable: bells\n");
   auto cf = app::load_case(make_case(world, dir, "file", yaml));
   app::run_case(world, cf, test::quiet_run());

@@ -57,8 +57,9 @@ TEST(SphereSuite, GaussianHillsConvergeAtLeastAtOrder1p8) {
   test::TempDir dir(PETSC_COMM_WORLD);
   std::vector<double> l2;
   for (int nlat : {32, 64, 128}) {
-    const auto d = run_variant(dir, "hills" + std::to_string(nlat), "lauritzen-2012-gaussian-hills",
-                               {{"nlat", std::to_string(nlat)}, {"nlon", std::to_string(2 * nlat)}});
+    const auto d =
+        run_variant(dir, "hills" + std::to_string(nlat), "lauritzen-2012-gaussian-hills",
+                    {{"nlat", std::to_string(nlat)}, {"nlon", std::to_string(2 * nlat)}});
     l2.push_back(scalar(d + "/output/diagnostics.nc", "hills_l2"));
   }
   // Measured 0.227, 0.0545, 0.00662: orders 2.06 and 3.04.

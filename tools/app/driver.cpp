@@ -159,7 +159,8 @@ void read_initial_field(const std::string& path, const std::string& var, const s
   std::string error;
   if (grid.rank() == 0) {
     try {
-      if (!fs::exists(path)) throw IoError(path + ": initial-condition file not found (" + key + ")");
+      if (!fs::exists(path))
+        throw IoError(path + ": initial-condition file not found (" + key + ")");
       io::NetcdfFile f(path, io::NetcdfFile::Mode::read);
       if (!f.has_var(var)) throw IoError(path + ": no variable '" + var + "' (" + key + ")");
       std::vector<size_t> want;
@@ -225,8 +226,8 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   if (opt.restart && opt.overwrite)
     throw ConfigError("--restart and --overwrite exclude each other");
   if (!opt.restart) {
-    const bool have_old = fs::exists(out_path) || fs::exists(part_path) ||
-                          fs::exists(diag_path) || !checkpoint_files(ckpt_dir).empty();
+    const bool have_old = fs::exists(out_path) || fs::exists(part_path) || fs::exists(diag_path) ||
+                          !checkpoint_files(ckpt_dir).empty();
     if (have_old && !opt.overwrite) {
       throw IoError(c.path("output") + ": results of an earlier run exist (" +
                     (fs::exists(out_path)    ? out_path
@@ -432,8 +433,7 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
       if (bad > 0) {
         throw NumericsError(
             "non-finite values (NaN/Inf) in " + std::to_string(bad) + " cells of " + bad_name +
-            " at step " +
-            std::to_string(step) + ", t = " + fmt("%.9g", t) +
+            " at step " + std::to_string(step) + ", t = " + fmt("%.9g", t) +
             "; nothing of this step was written" +
             (last_ckpt.empty() ? std::string("") : "; last good checkpoint: " + last_ckpt));
       }
@@ -506,8 +506,7 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
     if (on_line) log.line(line);
     std::string obj = "{";
     for (const auto& [key, value] : diagnostics) {
-      obj += (obj.size() > 1 ? ", " : "") + json_escape(key) + ": " +
-             json_number(value);
+      obj += (obj.size() > 1 ? ", " : "") + json_escape(key) + ": " + json_number(value);
     }
     prov.set_raw("diagnostics", obj + "}");
     bool written = false;

@@ -63,7 +63,8 @@ void read_sphere_tracer(io::Section& t, const physics::SphereFlowParams& flow,
     }
     const size_t max_len = p.type == "cosine_bell" ? 2 : 16;
     const bool given = t.has("centers");
-    auto v = t.get_doubles("centers", def, given ? 2 : 0, max_len, Range::closed(-2 * kPi, 2 * kPi));
+    auto v =
+        t.get_doubles("centers", def, given ? 2 : 0, max_len, Range::closed(-2 * kPi, 2 * kPi));
     if (v.size() % 2 != 0) {
       throw ConfigError(t.where("centers") + ": " + t.path() +
                         ".centers needs (lon, lat) pairs in radians, got " +
@@ -132,8 +133,9 @@ void read_sphere_grid(io::Section& s, CaseConfig& c) {
   g.radius = s.get_double("radius", g.radius, Range::positive());
   g.procs = int(s.get_int("procs", g.procs, Range::closed(0, 1e6)));
   if (g.nlon % 2 != 0) {
-    throw ConfigError(s.where("nlon") + ": grid.nlon = " + std::to_string(g.nlon) +
-                      " must be even (the ghost rows beyond a pole are the cells 180 degrees away)");
+    throw ConfigError(
+        s.where("nlon") + ": grid.nlon = " + std::to_string(g.nlon) +
+        " must be even (the ghost rows beyond a pole are the cells 180 degrees away)");
   }
   // The rank count is only known at run time, where it is checked again.
   c.grid = SphereGrid::decomposition_params(g, g.procs > 0 ? g.procs : 1);
@@ -180,8 +182,8 @@ void read_sphere_physics(io::Section& s, CaseConfig& c) {
     if (!is_dcmip(c.sphere.flow.type)) tc.units = t.get_string("units", tc.units);
     tc.long_name = t.get_string("long_name", "tracer " + name);
     const bool three_d = is_dcmip(c.sphere.flow.type);
-    std::vector<std::string> types = three_d ? std::vector<std::string>{"dcmip"}
-                                             : physics::sphere_tracer_names();
+    std::vector<std::string> types =
+        three_d ? std::vector<std::string>{"dcmip"} : physics::sphere_tracer_names();
     types.push_back("file");
     const std::string type = t.get_choice("type", three_d ? "dcmip" : tc.initial.type, types);
     if (type == "file") {
@@ -241,7 +243,8 @@ void check_rank_count(const CaseConfig& c, int ranks) {
 std::unique_ptr<CartesianGrid> make_sphere_decomposition(MPI_Comm comm, const CaseConfig& c) {
   SphereGridParams p = c.sphere.grid;
   p.halo = sphere_halo_width(c.sphere.scheme);
-  return std::make_unique<CartesianGrid>(comm, SphereGrid::decomposition_params(p, comm_size(comm)));
+  return std::make_unique<CartesianGrid>(comm,
+                                         SphereGrid::decomposition_params(p, comm_size(comm)));
 }
 
 namespace {
@@ -282,8 +285,7 @@ class SphereCaseStepper : public Stepper {
     }
     auto flow2d = physics::sphere_flow_function(c.sphere.flow, sphere_);
     if (!mixing_ratio_form(c)) {
-      return std::make_unique<SphereTransportStepper>(sphere_, flow2d, c.sphere.scheme,
-                                                      c.time.cfl);
+      return std::make_unique<SphereTransportStepper>(sphere_, flow2d, c.sphere.scheme, c.time.cfl);
     }
     air0_.fill(1.0);
     SphereFlow3dFunction flow = [flow2d, this](real_t t, real_t dt, SphereFluxes3d& out) {
@@ -306,7 +308,8 @@ class SphereTransportModel : public CaseModel {
  public:
   SphereTransportModel(const CaseConfig& c, const CartesianGrid& grid)
       : c_(c), sphere_(grid, c.sphere.grid.radius), area_(grid, "cell_area") {
-    for (const auto& t : c.sphere.tracers) tracers_.push_back(std::make_unique<Field>(grid, t.name));
+    for (const auto& t : c.sphere.tracers)
+      tracers_.push_back(std::make_unique<Field>(grid, t.name));
     auto v = area_.view();
     for (index_t j = 0; j < v.ny; ++j)
       for (index_t i = 0; i < v.nx; ++i) v(i, j) = sphere_.area(sphere_.lat_start() + j);
@@ -348,13 +351,13 @@ class SphereTransportModel : public CaseModel {
       for (index_t k = 0; k < sphere_.nlev(); ++k) {
         lev.values.push_back(0.5 * (lev.edges[size_t(k)] + lev.edges[size_t(k) + 1]));
       }
-      spec.fields.push_back({"dp", "Pa", "pressure thickness of the cell (air mass = dp area / g)",
-                             ""});
+      spec.fields.push_back(
+          {"dp", "Pa", "pressure thickness of the cell (air mass = dp area / g)", ""});
     }
     for (const auto& t : c_.sphere.tracers) {
       if (sphere_.nlev() > 1) {
-        spec.scalars.push_back({t.name + "_mass", "kg", "total mass of " + t.name +
-                                " (sum of q dp area / g)", ""});
+        spec.scalars.push_back(
+            {t.name + "_mass", "kg", "total mass of " + t.name + " (sum of q dp area / g)", ""});
       } else {
         spec.scalars.push_back({t.name + "_mass", mass_units(t.units),
                                 "area integral of " + t.name + " over the sphere", ""});
@@ -363,10 +366,10 @@ class SphereTransportModel : public CaseModel {
       spec.scalars.push_back({t.name + "_max", t.units, "maximum of " + t.name, ""});
       if (norms_every_frame(t)) {
         for (const char* n : {"l1", "l2", "linf"}) {
-          spec.scalars.push_back({t.name + "_" + n, "1",
-                                  std::string("normalised ") + n + " error of " + t.name +
-                                      " (Williamson et al. 1992)",
-                                  ""});
+          spec.scalars.push_back(
+              {t.name + "_" + n, "1",
+               std::string("normalised ") + n + " error of " + t.name + " (Williamson et al. 1992)",
+               ""});
         }
       }
     }
@@ -488,7 +491,8 @@ class SphereTransportModel : public CaseModel {
       if (filament) {
         f.def_dim("threshold", tau.size());
         f.def_var("threshold", "double", {"threshold"});
-        f.put_att("threshold", "units", c_.sphere.tracers[index_of(c_.sphere.diagnostics.filament_tracer)].units);
+        f.put_att("threshold", "units",
+                  c_.sphere.tracers[index_of(c_.sphere.diagnostics.filament_tracer)].units);
         f.put_att("threshold", "long_name", "filament diagnostic threshold tau");
         f.def_var("filament_l_f", "double", {"threshold"});
         f.put_att("filament_l_f", "units", "percent");
@@ -547,7 +551,8 @@ class SphereTransportModel : public CaseModel {
                          " (Lauritzen et al. 2012)"};
       if (what == "mass_relative_change")
         return {"1", "relative change of the area integral of " + t.name + " over the run"};
-      if (what == "min" || what == "max") return {t.units, what + "imum of " + t.name + " at the end"};
+      if (what == "min" || what == "max")
+        return {t.units, what + "imum of " + t.name + " at the end"};
     }
     if (key == "mixing_real") return {"1", "real mixing diagnostic l_r (Lauritzen et al. 2012)"};
     if (key == "mixing_range_preserving_unmixing")
@@ -584,8 +589,7 @@ class SphereTransportModel : public CaseModel {
       return true;
     }
     if (!norms_every_frame(tc)) return false;
-    physics::fill_sphere_tracer(rotated_tracer(tc.initial, c_.sphere.flow, t),
-                                sphere_, out);
+    physics::fill_sphere_tracer(rotated_tracer(tc.initial, c_.sphere.flow, t), sphere_, out);
     return true;
   }
 
