@@ -312,29 +312,12 @@ void deformed_y_line(const real_t* AEOLUS_RESTRICT q, const real_t* AEOLUS_RESTR
       deformed_cell(q[i], g0[i] - g1[i], y0[i] - y1[i], area, o[i], v[i], inv_v[i]);
 }
 
-// The tracer's inner updates in mass-weighted form: a cell of air mass m and mixing ratio q
-// with the net tracer flux dT and air-mass flux dM becomes the mixing ratio of its departure
-// region, o = (q m + dT) / (m + dM), a convex combination of upwind means when the fluxes are
-// air-mass fluxes times means of q over the swept mass fractions; v = m + dM is the air mass the
-// outer fluxes' fractions refer to (inv_v = 1 / v). Where the air mass would not stay positive
-// (extreme divergence only) the cell keeps q and m.
-inline void mass_cell(real_t q, real_t m, real_t dT, real_t dM, real_t& o, real_t& v,
-                      real_t& inv_v) {
-  const real_t d = m + dM;
-  const bool ok = d > 0;
-  v = ok ? d : m;
-  inv_v = 1.0 / v;
-  o = ok ? (q * m + dT) / d : q;
-}
-
-AEOLUS_SPHERE_INLINE bool mass_fast(real_t q, real_t m, real_t dT, real_t dM, real_t& o, real_t& v,
-                                    real_t& inv_v) {
-  const real_t d = m + dM;
-  v = d;
-  inv_v = 1.0 / d;
-  o = (q * m + dT) / d;
-  return !(d > 0);
-}
+// The tracer's inner updates in mass-weighted form are deformed_cell with the cell's air mass m
+// in place of its area: with the net tracer flux dT and air-mass flux dM the cell becomes the
+// mixing ratio of its departure region, o = (q m + dT) / (m + dM), a convex combination of
+// upwind means when the fluxes are air-mass fluxes times means of q over the swept mass
+// fractions; v = m + dM is the air mass the outer fluxes' fractions refer to. Where the air
+// mass would not stay positive (extreme divergence only) the cell keeps q and m.
 
 // Zonal tracer inner update of a row: air masses m, tracer fluxes T[0..n] and air-mass fluxes
 // M[0..n] (T[n] = T[0], M[n] = M[0]).
@@ -345,10 +328,10 @@ void mass_x_row(const real_t* AEOLUS_RESTRICT q, const real_t* AEOLUS_RESTRICT m
                 real_t* AEOLUS_RESTRICT inv_v) {
   int bad = 0;
   for (index_t i = 0; i < n; ++i)
-    bad |= int(mass_fast(q[i], m[i], T[i] - T[i + 1], M[i] - M[i + 1], o[i], v[i], inv_v[i]));
+    bad |= int(deformed_fast(q[i], T[i] - T[i + 1], M[i] - M[i + 1], m[i], o[i], v[i], inv_v[i]));
   if (bad)
     for (index_t i = 0; i < n; ++i)
-      mass_cell(q[i], m[i], T[i] - T[i + 1], M[i] - M[i + 1], o[i], v[i], inv_v[i]);
+      deformed_cell(q[i], T[i] - T[i + 1], M[i] - M[i + 1], m[i], o[i], v[i], inv_v[i]);
 }
 
 // Meridional tracer inner update of a row of densities rho (air mass rho * area): tracer fluxes
@@ -361,10 +344,11 @@ void mass_y_line(const real_t* AEOLUS_RESTRICT q, const real_t* AEOLUS_RESTRICT 
                  real_t* AEOLUS_RESTRICT inv_v) {
   int bad = 0;
   for (index_t i = 0; i < n; ++i)
-    bad |= int(mass_fast(q[i], rho[i] * area, t0[i] - t1[i], m0[i] - m1[i], o[i], v[i], inv_v[i]));
+    bad |=
+        int(deformed_fast(q[i], t0[i] - t1[i], m0[i] - m1[i], rho[i] * area, o[i], v[i], inv_v[i]));
   if (bad)
     for (index_t i = 0; i < n; ++i)
-      mass_cell(q[i], rho[i] * area, t0[i] - t1[i], m0[i] - m1[i], o[i], v[i], inv_v[i]);
+      deformed_cell(q[i], t0[i] - t1[i], m0[i] - m1[i], rho[i] * area, o[i], v[i], inv_v[i]);
 }
 
 // Air masses rho * area of cells [lo, hi) and their inverses.
@@ -657,6 +641,26 @@ struct LinRood {
     if (rec) std::copy(yqx.flux(jf), yqx.flux(jf) + nx, rec->ya_row(jf));
   }
 
+  // Periodic ghosts of an inner-updated zonal row qy and of its deformed volumes, whether some
+  // face's swept amount reaches past its upwind cell (`wide`), and then the row's total volume
+  // for the integer shift (a serial sum, its order fixed; 0 when not wide).
+  real_t wrap_deformed_row(real_t* qy, real_t* vol, real_t* inv_vol, const real_t* swept,
+                           bool& wide) const {
+    for (index_t i = 1; i <= kH; ++i) {
+      qy[-i] = qy[nx - i];
+      qy[nx - 1 + i] = qy[i - 1];
+    }
+    vol[-1] = vol[nx - 1];
+    inv_vol[-1] = inv_vol[nx - 1];
+    vol[nx] = vol[0];
+    inv_vol[nx] = inv_vol[0];
+    wide = any_reaches_cell(swept, vol, nx);
+    real_t total = 0;
+    if (wide)
+      for (index_t i = 0; i < nx; ++i) total += vol[i];
+    return total;
+  }
+
   // Owned row r: qy (the meridional inner update over the deformed areas), its zonal fluxes
   // over those areas, and the new values.
   void finish(index_t r) const {
@@ -667,18 +671,8 @@ struct LinRood {
     real_t* vol = L.line(kX + 6);
     real_t* inv_vol = L.line(kX + 7);
     deformed_y_line(p, yq.flux(r), yq.flux(r + 1), ya(r), ya(r + 1), area(r), nx, qy, vol, inv_vol);
-    for (index_t i = 1; i <= kH; ++i) {
-      qy[-i] = qy[nx - i];
-      qy[nx - 1 + i] = qy[i - 1];
-    }
-    vol[-1] = vol[nx - 1];
-    inv_vol[-1] = inv_vol[nx - 1];
-    vol[nx] = vol[0];
-    inv_vol[nx] = inv_vol[0];
-    const bool wide = any_reaches_cell(x, vol, nx);
-    real_t total = 0;  // needed by the integer shift only; a serial sum (its order is fixed)
-    if (wide)
-      for (index_t i = 0; i < nx; ++i) total += vol[i];
+    bool wide = false;
+    const real_t total = wrap_deformed_row(qy, vol, inv_vol, x, wide);
     const real_t *a0, *a1;
     x_reconstruct(qy, a0, a1);
     real_t* F = L.line(kX + 5);
@@ -699,19 +693,9 @@ struct LinRood {
     real_t* inv_vol = L.line(kX + 7);
     mass_y_line(p, rr, area(r), yq.flux(r), yq.flux(r + 1), air->yb_row(r), air->yb_row(r + 1), nx,
                 qy, vol, inv_vol);
-    for (index_t i = 1; i <= kH; ++i) {
-      qy[-i] = qy[nx - i];
-      qy[nx - 1 + i] = qy[i - 1];
-    }
-    vol[-1] = vol[nx - 1];
-    inv_vol[-1] = inv_vol[nx - 1];
-    vol[nx] = vol[0];
-    inv_vol[nx] = inv_vol[0];
     const real_t* M = air->xa_row(r);
-    const bool wide = any_reaches_cell(M, vol, nx);
-    real_t total = 0;
-    if (wide)
-      for (index_t i = 0; i < nx; ++i) total += vol[i];
+    bool wide = false;
+    const real_t total = wrap_deformed_row(qy, vol, inv_vol, M, wide);
     const real_t *a0, *a1;
     x_reconstruct(qy, a0, a1);
     real_t* F = L.line(kX + 5);
