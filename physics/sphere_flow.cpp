@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <sstream>
 #include <utility>
 
@@ -157,11 +158,20 @@ constexpr real_t kGaussW[3] = {5.0 / 9.0, 8.0 / 9.0, 5.0 / 9.0};
 // psi_sc with the longitude-dependent trigonometry of each corner column evaluated once per call
 // (the same expressions in the same order, so the values are bitwise those of psi_sc): the
 // face loops then cost a few multiplications per corner instead of sin/cos calls.
+// Buffers of the swept-area evaluation, kept across steps by sphere_flow_function so that a
+// step allocates nothing.
+struct FlowScratch {
+  std::vector<real_t> trig, prev, cur;
+};
+
 struct PsiColumns {
-  std::vector<real_t> trig;  // per corner column: cos(lon) or the sine psi_sc squares
+  std::vector<real_t>& trig;  // per corner column: cos(lon) or the sine psi_sc squares
   real_t cos_alpha = 0, sin_alpha = 0, c = 0, s = 0;
 
-  PsiColumns(const Flow& f, const SphereGrid& g, real_t t) : trig(size_t(g.nlon())) {
+  // trig: a buffer kept by the caller across steps (resized to nlon).
+  PsiColumns(const Flow& f, const SphereGrid& g, real_t t, std::vector<real_t>& trig_buffer)
+      : trig(trig_buffer) {
+    trig.resize(size_t(g.nlon()));
     cos_alpha = std::cos(f.alpha);
     sin_alpha = std::sin(f.alpha);
     s = kNlPeriod / f.period;
@@ -217,13 +227,16 @@ struct PsiColumns {
 };
 
 void swept_nondivergent(const Flow& f, const SphereGrid& g, real_t th, real_t dt,
-                        SphereFaceFluxes& out) {
+                        SphereFaceFluxes& out, FlowScratch& w) {
   const index_t nx = g.nlon(), ny = g.nlat(), h = g.halo();
   const index_t j0 = g.lat_start(), nj = g.lat_count();
   const real_t a = g.radius();
   const index_t e0 = std::max<index_t>(0, j0 - h), e1 = std::min<index_t>(ny, j0 + nj + h);
-  const PsiColumns cols(f, g, th);
-  std::vector<real_t> prev(static_cast<size_t>(nx)), cur(static_cast<size_t>(nx));
+  const PsiColumns cols(f, g, th, w.trig);
+  std::vector<real_t>& prev = w.prev;
+  std::vector<real_t>& cur = w.cur;
+  prev.resize(size_t(nx));
+  cur.resize(size_t(nx));
   for (index_t e = e0; e <= e1; ++e) {
     cols.row(f, a, g.sin_lat_edge(e), g.cos_lat_edge(e), cur);
     if (e > e0) {
@@ -317,25 +330,41 @@ real_t stream_function(const SphereFlowParams& p, real_t a, real_t lon, real_t l
   return psi_sc(f, a, lon, std::sin(lat), std::cos(lat), t);
 }
 
-void sphere_swept_areas(const SphereFlowParams& p, const SphereGrid& g, real_t t, real_t dt,
-                        SphereFaceFluxes& out) {
+namespace {
+void swept_areas(const SphereFlowParams& p, const SphereGrid& g, real_t t, real_t dt,
+                 SphereFaceFluxes& out, FlowScratch& w) {
   const Flow f = resolve(p);
-  const size_t nx = size_t(g.nlon()), h = size_t(g.halo()), nj = size_t(g.lat_count());
-  if (out.xa.size() != (nj + 2 * h) * nx || out.ya.size() != (nj + 1) * nx) out.resize(g);
-  // Rows beyond the poles stay 0; every other entry is overwritten below.
-  std::fill(out.xa.begin(), out.xa.end(), 0.0);
+  const index_t nx = g.nlon(), h = g.halo(), nj = g.lat_count(), j0 = g.lat_start();
+  if (out.xa.size() != size_t((nj + 2 * h) * nx) || out.ya.size() != size_t((nj + 1) * nx)) {
+    out.resize(g);
+  }
+  // Rows beyond the poles are 0; every other entry is overwritten below.
+  for (index_t r = -h; r < nj + h; ++r) {
+    const index_t j = j0 + r;
+    if (j < 0 || j >= g.nlat()) {
+      std::fill(out.xa.begin() + (r + h) * nx, out.xa.begin() + (r + h + 1) * nx, 0.0);
+    }
+  }
   const real_t th = t + 0.5 * dt;
   if (divergent(f.kind)) {
     swept_divergent(f, g, th, dt, out);
   } else {
-    swept_nondivergent(f, g, th, dt, out);
+    swept_nondivergent(f, g, th, dt, out, w);
   }
+}
+}  // namespace
+
+void sphere_swept_areas(const SphereFlowParams& p, const SphereGrid& g, real_t t, real_t dt,
+                        SphereFaceFluxes& out) {
+  FlowScratch w;
+  swept_areas(p, g, t, dt, out, w);
 }
 
 SweptAreaFunction sphere_flow_function(const SphereFlowParams& p, const SphereGrid& g) {
   validate(p);
+  auto w = std::make_shared<FlowScratch>();
   return
-      [p, &g](real_t t, real_t dt, SphereFaceFluxes& out) { sphere_swept_areas(p, g, t, dt, out); };
+      [p, &g, w](real_t t, real_t dt, SphereFaceFluxes& out) { swept_areas(p, g, t, dt, out, *w); };
 }
 
 }  // namespace aeolus::physics

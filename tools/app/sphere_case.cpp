@@ -289,7 +289,7 @@ class SphereCaseStepper : public Stepper {
     }
     air0_.fill(1.0);
     SphereFlow3dFunction flow = [flow2d, this](real_t t, real_t dt, SphereFluxes3d& out) {
-      out.resize(sphere_);
+      if (out.horizontal.size() != 1) out.resize(sphere_);  // once: no vertical flux stays 0
       flow2d(t, dt, out.horizontal.front());
     };
     return std::make_unique<SphereTransport3dStepper>(sphere_, flow, c.sphere.scheme, c.time.cfl,
