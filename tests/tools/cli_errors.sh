@@ -175,7 +175,7 @@ if command -v mpiexec >/dev/null; then
   # mpiexec adds its own banner; the program itself must print one line (on rank 0 only).
   d=$(mkcase sphere-ranks <<<"$sphere")
   expect_error sphere-too-many-ranks "3 ranks|2 rows|at most 2 ranks" -- \
-    bash -c 'mpiexec --oversubscribe -n 3 "$0" run "$1" --quiet 2>&1 >/dev/null | grep "^aeolus:" >&2; exit 1' \
+    bash -c 'mpiexec --oversubscribe -n 3 "$0" run "$1" --quiet 2>&1 >/dev/null | grep "^aeolus:" >&2; exit "${PIPESTATUS[0]}"' \
     "$AEOLUS" "$d"
 fi
 
