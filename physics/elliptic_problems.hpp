@@ -1,0 +1,65 @@
+#pragma once
+// What the elliptic solvers solve: manufactured solutions, the FISHPACK HWSCRT reference
+// problem, and the permeability fields of the Darcy problem (the MgNO / FNO benchmark).
+// Plain functions of position; grids and solvers live elsewhere.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "grids/field.hpp"
+#include "grids/types.hpp"
+
+namespace aeolus::physics {
+
+// A smooth exact solution u(x) with its gradient and Laplacian, for -div(k grad u) + c u = f
+// with k = 1 (the manufactured f = -lap u + c u). Types:
+//   sine:    prod_d sin(pi m (x_d - lo_d) / L_d)             (zero on every face)
+//   cosine:  prod_d cos(pi m (x_d - lo_d) / L_d)             (zero normal derivative)
+//   periodic: prod_d sin(2 pi m (x_d - lo_d) / L_d + phase_d)  (periodic, nonzero on faces)
+//   mixed:   exp(x/L) * prod sin/cos ... (nonzero Dirichlet and Neumann data; tests the
+//            boundary terms of the right side)
+// m = wavenumber.
+struct ManufacturedParams {
+  std::string type = "sine";
+  int wavenumber = 1;
+};
+const std::vector<std::string>& manufactured_type_names();
+
+struct ManufacturedSolution {
+  ManufacturedParams params;
+  int dim = 2;
+  std::array<real_t, 3> lo{0, 0, 0}, hi{1, 1, 1};
+  real_t u(real_t x, real_t y, real_t z) const;
+  real_t du(int d, real_t x, real_t y, real_t z) const;  // partial derivative along d
+  real_t laplacian(real_t x, real_t y, real_t z) const;
+};
+
+// FISHPACK HWSCRT test problem (thwscrt.f): u_xx + u_yy + lambda u = g on [0,2] x [-1,3],
+// lambda = -4, exact u = x^2 cos((y+1) pi/2) ... (see the .cpp for g and the boundary data),
+// Dirichlet at x = 0, Neumann at x = 2, periodic in y, 40 x 80 panels, vertex-centred.
+// FISHPACK documents a max discretisation error of 5.36508e-4.
+struct FishpackHwscrt {
+  static constexpr real_t lambda = -4.0;
+  static constexpr real_t documented_error = 5.36508e-4;
+  static real_t exact(real_t x, real_t y);
+  static real_t source(real_t x, real_t y);  // g = u_xx + u_yy + lambda u
+  static real_t neumann_x2(real_t y);        // du/dx at x = 2
+};
+
+// Darcy permeability a(x) on the unit square as in the FNO / MgNO benchmark: a Gaussian random
+// field with covariance (-lap + tau^2)^(-alpha) (periodic spectral synthesis on the grid's
+// nodes, seeded), thresholded: a = high where the field >= 0, low elsewhere. Values at the
+// unknowns of `k` (cell centres or vertices), identical on every rank count.
+struct DarcyPermeabilityParams {
+  std::string type = "thresholded_grf";  // thresholded_grf | constant | lognormal_grf
+  real_t alpha = 2.0, tau = 3.0;
+  real_t high = 12.0, low = 3.0;  // thresholded_grf
+  real_t value = 1.0;             // constant
+  real_t sigma = 1.0;             // lognormal_grf: k = exp(sigma * g / std(g))
+  std::uint64_t seed = 1;
+};
+const std::vector<std::string>& permeability_type_names();
+void fill_permeability(const DarcyPermeabilityParams& p, Field& k);
+
+}  // namespace aeolus::physics
