@@ -13,13 +13,17 @@
 namespace aeolus::physics {
 
 // A smooth exact solution u(x) with its gradient and Laplacian, for -div(k grad u) + c u = f
-// with k = 1 (the manufactured f = -lap u + c u). Types:
-//   sine:    prod_d sin(pi m (x_d - lo_d) / L_d)             (zero on every face)
-//   cosine:  prod_d cos(pi m (x_d - lo_d) / L_d)             (zero normal derivative)
-//   periodic: prod_d sin(2 pi m (x_d - lo_d) / L_d + phase_d)  (periodic, nonzero on faces)
-//   mixed:   exp(x/L) * prod sin/cos ... (nonzero Dirichlet and Neumann data; tests the
-//            boundary terms of the right side)
-// m = wavenumber.
+// with k = 1 (the manufactured f = -lap u + c u). With s_d = (x_d - lo_d) / L_d, L_d = hi_d -
+// lo_d, m = wavenumber and products over the used dimensions d < dim:
+//   sine:     prod_d sin(pi m s_d)                     (zero on every face)
+//   cosine:   prod_d cos(pi m s_d)                     (zero normal derivative on every face)
+//   periodic: prod_d sin(2 pi m s_d + 0.3 (d + 1))     (periodic, nonzero on the faces)
+//   mixed:    exp(s_0 / 2) * prod_{d >= 1} cos(pi m s_d + 1/4)
+//             (value and normal derivative nonzero on every face: tests the boundary terms of
+//             the right side for any mix of Dirichlet and Neumann faces)
+//   fishpack_hwscrt: FishpackHwscrt::exact below (2D; lo, hi and m are ignored), so that a case
+//             can run the HWSCRT problem through the manufactured-solution path (c = 4).
+// Throws ConfigError for an unknown type. du(d, ...) is 0 for d >= dim.
 struct ManufacturedParams {
   std::string type = "sine";
   int wavenumber = 1;
@@ -51,6 +55,11 @@ struct FishpackHwscrt {
 // field with covariance (-lap + tau^2)^(-alpha) (periodic spectral synthesis on the grid's
 // nodes, seeded), thresholded: a = high where the field >= 0, low elsewhere. Values at the
 // unknowns of `k` (cell centres or vertices), identical on every rank count.
+// Synthesis: g(xi) = sum_{k != 0} (4 pi^2 |k|^2 + tau^2)^(-alpha/2) (a_k cos 2 pi k.xi +
+// b_k sin 2 pi k.xi), xi_d = (x_d - lo_d) / (hi_d - lo_d) on the box of k's grid (the period),
+// integer k with |k_d| <= min(32, n_d / 2) (16 in 3D), a_k, b_k standard normal from `seed`
+// (mt19937_64 + Box-Muller, the same draws on every rank). std(g) in lognormal_grf is the exact
+// one of the truncated spectrum. Collective (fills the halos too); ConfigError on bad values.
 struct DarcyPermeabilityParams {
   std::string type = "thresholded_grf";  // thresholded_grf | constant | lognormal_grf
   real_t alpha = 2.0, tau = 3.0;

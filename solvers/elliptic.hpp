@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "grids/cartesian_grid.hpp"
@@ -78,6 +79,14 @@ class EllipticOperator {
   // k: coefficient at the unknowns (cells or vertices) on `grid` (from make_elliptic_grid of
   // the same problem); nullptr means k = 1. Face coefficients are harmonic means of the two
   // neighbours (for a boundary face: the value of the cell or vertex itself). Assembles A.
+  // A k field with one value throughout counts as constant (constant_k() is that value).
+  // ConfigError if k is not positive and finite or the grid does not fit the problem.
+  // Boundary rows: cell-centred Dirichlet through the ghost 2 g - u (face half a cell away),
+  // Neumann through the flux k g / h; vertex-centred Dirichlet vertices are known values, a
+  // Neumann vertex uses the mirror ghost (as FISHPACK) and the half control volume scaling.
+  // Accuracy: second order everywhere, except cell-centred Neumann faces with nonzero data and
+  // a variable k: the flux k du/dn takes k half a cell from the face, an O(h) flux error, so
+  // first order there (vertex-centred has k on the face; Dirichlet faces stay second order).
   EllipticOperator(const CartesianGrid& grid, const EllipticProblem& p, const Field* k = nullptr);
   ~EllipticOperator();
   EllipticOperator(const EllipticOperator&) = delete;
@@ -114,6 +123,8 @@ class EllipticOperator {
   bool constant_k_ = true;
   real_t k0_ = 1.0;
   Mat A_ = nullptr;
+  // Per owned unknown (x fastest): the boundary-data part of b (scaled) and the row scaling.
+  std::vector<real_t> boundary_rhs_, scale_;
 };
 
 // What every linear solve reports (KSP, FFT, DCDM).
@@ -140,6 +151,14 @@ struct KspParams {
   bool record_history = false;
 };
 
+// KspSolver sets rtol/atol/max_it and the unpreconditioned norm, then the options database
+// (which may override them). params.options are put into PETSc's global database, under the
+// prefix, only while the constructor (KSPSetFromOptions, KSPSetUp, KSPSetUpOnBlocks) and
+// solve() run, and never over a name that is already there; so the command line wins, and
+// two solvers with the same prefix do not share options. A method without the unpreconditioned
+// norm (preonly, or a PC side that excludes it) keeps its default norm; the reported residual
+// is the true one, computed after the solve. The constructor sets the solver up (ConfigError
+// for a malformed options string) and every solve reports that time as setup_seconds.
 class KspSolver {
  public:
   KspSolver(const EllipticOperator& op, const KspParams& params);
@@ -160,6 +179,8 @@ class KspSolver {
   const EllipticOperator* op_;
   KspParams params_;
   KSP ksp_ = nullptr;
+  std::vector<std::pair<std::string, std::string>> options_;  // prefixed (name, value)
+  double setup_seconds_ = 0;  // KSPSetUp in the constructor; reported by every solve
 };
 
 }  // namespace aeolus
