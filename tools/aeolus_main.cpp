@@ -42,10 +42,15 @@ dash (e.g. -log_view) go to PETSc. Errors print one line naming what was wrong a
 )";
 
 const std::map<std::string, std::string> kHelp = {
-    {"run", R"(usage: aeolus run CASE_DIR [--stepper NAME] [--restart | --overwrite] [--quiet]
+    {"run", R"(usage: aeolus run CASE_DIR [--stepper NAME | --solver NAME] [--restart | --overwrite]
+                  [--quiet] [PETSc options]
 
-Runs the case in CASE_DIR (case.yaml) from its initial condition to time.t_end.
+Runs the case in CASE_DIR (case.yaml) from its initial condition to time.t_end; an elliptic
+case (physics.equation: elliptic) is solved once instead (see below).
   --stepper NAME  classical | emulator (default: stepper.type in case.yaml)
+  --solver NAME   elliptic cases: ksp | fft | dcdm (default: solver.type in case.yaml);
+                  PETSc options on the command line (-ksp_type cg -pc_type hypre ...)
+                  override solver.ksp.options
   --restart       continue from the newest complete checkpoint in CASE_DIR/checkpoints/;
                   the final state is bitwise identical to an uninterrupted run
   --overwrite     replace output/ and checkpoints/ left by an earlier run (without it, a run
@@ -62,6 +67,8 @@ Writes:
   logs/run.json      provenance: version, git hash, config hash, ranks, start/end time, status
   logs/config.resolved.yaml   the configuration with every default filled in
 A NaN or Inf in the state stops the run with an error; the last good checkpoint stays intact.
+Elliptic cases write output/FILE.nc (u, f, k, and u_exact and the error for manufactured
+solutions) and the solver's iterations, residual, times and error norms to logs/run.json.
 )"},
     {"check", R"(usage: aeolus check CASE_DIR
 
@@ -77,6 +84,8 @@ conditions (dataset.blobs_min/max, radius_min/max, amplitude_min/max) and veloci
 'case' or 'random_constant' with |u| in [dataset.speed_min, dataset.speed_max]), computed by the
 classical stepper; seeds are dataset.seed + index (+100000 valid, +200000 test).
 Refuses to replace existing files unless --overwrite.
+Elliptic cases: data/dcdm_train.nc, the DCDM training right-hand sides built from Ritz vectors
+of the case's operator on dcdm.train_n (dcdm.dataset: ritz, samples, valid, low_weight, seed).
 )"},
     {"train", R"(usage: aeolus train CASE_DIR [--overwrite]
 
@@ -84,6 +93,8 @@ Trains the emulator described in the 'emulator' section on data/train.nc (valida
 data/valid.nc) and saves it to emulator.model (default models/emulator.pt) together with its
 normalisation statistics, architecture and time step, plus a per-epoch CSV log next to it and
 logs/train.json. Uses emulator.threads threads on rank 0.
+Elliptic cases: trains the DCDM network (dcdm: channels, blocks, training) on
+data/dcdm_train.nc and saves it to solver.dcdm.model (default models/dcdm.pt).
 )"},
     {"eval", R"(usage: aeolus eval CASE_DIR [--overwrite]
 
@@ -111,8 +122,8 @@ bool setup_done = false;
 Args parse(int argc, char** argv) {
   Args a;
   std::vector<std::string> positional;
-  const std::vector<std::string> flags{"--stepper", "--restart",          "--overwrite",
-                                       "--quiet",   "--stop-after-steps", "--help"};
+  const std::vector<std::string> flags{"--stepper", "--restart",          "--overwrite", "--quiet",
+                                       "--solver",  "--stop-after-steps", "--help"};
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
     if (s == "--help" || s == "-h") {
@@ -121,6 +132,11 @@ Args parse(int argc, char** argv) {
       if (i + 1 >= argc)
         throw aeolus::ConfigError("--stepper needs a value (classical or emulator)");
       a.run.stepper = argv[++i];
+    } else if (s == "--solver") {
+      if (i + 1 >= argc) throw aeolus::ConfigError("--solver needs a value (ksp, fft or dcdm)");
+      a.run.solver = argv[++i];
+    } else if (s.rfind("--solver=", 0) == 0) {
+      a.run.solver = s.substr(9);
     } else if (s.rfind("--stepper=", 0) == 0) {
       a.run.stepper = s.substr(10);
     } else if (s == "--stop-after-steps") {
@@ -180,10 +196,11 @@ int dispatch(const Args& a) {
     throw aeolus::ConfigError("aeolus " + a.command + " needs a CASE_DIR; see aeolus " + a.command +
                               " --help");
   }
-  if (a.command != "run" &&
-      (!a.run.stepper.empty() || a.run.restart || a.run.quiet || a.run.stop_after_steps > 0)) {
+  if (a.command != "run" && (!a.run.stepper.empty() || !a.run.solver.empty() || a.run.restart ||
+                             a.run.quiet || a.run.stop_after_steps > 0)) {
     throw aeolus::ConfigError(
-        "--stepper, --restart, --quiet and --stop-after-steps apply to 'aeolus run' only");
+        "--stepper, --solver, --restart, --quiet and --stop-after-steps apply to 'aeolus run' "
+        "only");
   }
   const CaseConfig c = load_case(a.case_dir);
   MPI_Comm comm = PETSC_COMM_WORLD;

@@ -179,5 +179,22 @@ if command -v mpiexec >/dev/null; then
     "$AEOLUS" "$d"
 fi
 
+# Elliptic cases: options of time-dependent runs, an unknown solver, a missing DCDM model.
+elliptic='grid:
+  n: [16, 16]
+physics:
+  equation: elliptic
+  source: {type: constant, value: 1.0}
+'
+d=$(mkcase elliptic <<<"$elliptic")
+expect_error elliptic-restart "--restart|elliptic|--solver" -- "$AEOLUS" run "$d" --restart --quiet
+expect_error elliptic-bad-solver "--solver cg|ksp, fft or dcdm" -- "$AEOLUS" run "$d" --solver cg --quiet
+expect_error elliptic-no-model "models/dcdm.pt" -- "$AEOLUS" run "$d" --solver dcdm --quiet --overwrite
+expect_error elliptic-no-data "dcdm_train.nc|aeolus dataset" -- "$AEOLUS" train "$d"
+d=$(mkcase elliptic-typo <<<"${elliptic/source:/sorce:}")
+expect_error elliptic-typo "case.yaml:5|sorce|did you mean 'source'" -- "$AEOLUS" check "$d"
+d=$(mkcase advection-solver <<<"$good")
+expect_error advection-solver "--solver|elliptic" -- "$AEOLUS" run "$d" --solver fft --quiet
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

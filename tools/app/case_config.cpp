@@ -7,6 +7,7 @@
 #include "grids/error.hpp"
 #include "io/yaml_schema.hpp"
 #include "solvers/sphere_kernels.hpp"
+#include "tools/app/elliptic_case.hpp"
 #include "tools/app/sphere_case.hpp"
 
 namespace aeolus::app {
@@ -97,12 +98,12 @@ void read_grid(io::Section s, CaseConfig& c) {
 
 void read_physics(io::Section s, CaseConfig& c) {
   if (c.grid_type == "latlon") {
-    s.get_choice("equation", "transport", {"transport"});
+    c.equation = s.get_choice("equation", "transport", {"transport"});
     read_sphere_physics(s, c);
     s.finish();
     return;
   }
-  s.get_choice("equation", "advection", {"advection"});
+  c.equation = s.get_choice("equation", "advection", {"advection", "elliptic"});
   const size_t d = size_t(c.grid.dim);
   {
     auto v = s.section("velocity");
@@ -163,6 +164,12 @@ CaseConfig load_case(const std::string& case_dir) {
   c.config_hash = fnv1a64_hex(doc->text());
   auto root = doc->root();
   c.description = root.get_string("description", c.description);
+  if (is_elliptic_case(root)) {
+    load_elliptic_case(root, c);
+    root.finish();
+    c.resolved_yaml = doc->resolved_yaml();
+    return c;
+  }
 
   read_grid(root.section("grid"), c);
   read_physics(root.section("physics"), c);

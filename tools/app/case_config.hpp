@@ -7,12 +7,16 @@
 #include <cstdint>
 #include <string>
 
+#include "emulators/dcdm_model.hpp"
 #include "emulators/emulator.hpp"
 #include "grids/cartesian_grid.hpp"
 #include "grids/sphere_grid.hpp"
 #include "physics/advection.hpp"
+#include "physics/elliptic_problems.hpp"
 #include "physics/sphere_flow.hpp"
 #include "physics/sphere_tracers.hpp"
+#include "solvers/dcdm.hpp"
+#include "solvers/elliptic.hpp"
 #include "solvers/fv_advection.hpp"
 #include "solvers/sphere_transport.hpp"
 
@@ -96,15 +100,40 @@ struct SphereCaseConfig {
   SphereDiagnosticsParams diagnostics;
 };
 
+// physics.equation: elliptic (-div(k grad u) + c u = f on a Cartesian box): the problem, its
+// data and the solver (tools/app/elliptic_case.cpp reads and runs it).
+struct EllipticCaseConfig {
+  EllipticProblem problem;  // boundary kinds here; boundary functions are set at run time
+  // Boundary values per face when the source is not manufactured: Dirichlet u or Neumann
+  // du/dn (outward), constants.
+  std::array<std::array<real_t, 2>, 3> boundary_values{};
+  physics::DarcyPermeabilityParams coefficient;  // k (type constant: k = value everywhere)
+  std::string source = "manufactured";           // manufactured | constant | file
+  physics::ManufacturedParams manufactured;      // source manufactured: u exact, f and BCs
+  real_t source_value = 1.0;                     // source constant
+  std::string source_file, source_variable = "f";
+  std::string solver = "ksp";  // ksp | fft | dcdm (aeolus run --solver overrides)
+  KspParams ksp;               // options: the PETSc options of solver ksp
+  DcdmParams dcdm;
+  std::string model = "models/dcdm.pt";  // solver dcdm, relative to the case
+  // DCDM training (aeolus dataset / train): the operator of the same problem on train_n.
+  std::array<index_t, 3> train_n{64, 64, 1};
+  emulators::DcdmNetParams net;
+  emulators::DcdmDatasetParams dataset;
+  emulators::DcdmTrainingParams training;
+};
+
 struct CaseConfig {
   std::string dir;   // case directory
   std::string name;  // directory name
   std::string file;  // path of case.yaml
   std::string description;
   std::string grid_type = "cartesian";  // cartesian | latlon
+  std::string equation = "advection";   // advection | transport (latlon) | elliptic
   // The decomposition (for latlon: x = longitude, y = latitude in degrees, z = level).
   CartesianGridParams grid;
-  SphereCaseConfig sphere;  // grid_type latlon only
+  SphereCaseConfig sphere;      // grid_type latlon only
+  EllipticCaseConfig elliptic;  // equation elliptic only
   physics::VelocityParams velocity;
   InitialConditionConfig initial;
   std::string stepper = "classical";  // classical | emulator

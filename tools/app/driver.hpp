@@ -14,6 +14,7 @@ namespace aeolus::app {
 
 struct RunOptions {
   std::string stepper;     // overrides stepper.type when not empty
+  std::string solver;      // elliptic cases: overrides solver.type when not empty
   bool restart = false;    // continue from the newest checkpoint
   bool overwrite = false;  // replace output/ and checkpoints/ of an earlier run
   bool quiet = false;      // no progress lines on the terminal (logs still written)

@@ -14,6 +14,7 @@
 #include "io/netcdf_file.hpp"
 #include "io/output_writer.hpp"
 #include "tools/app/driver.hpp"
+#include "tools/app/elliptic_case.hpp"
 #include "tools/app/run_log.hpp"
 #include "tools/app/version.hpp"
 
@@ -82,6 +83,7 @@ void check_target(MPI_Comm comm, const std::string& path, bool overwrite) {
 }  // namespace
 
 void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
+  if (c.equation == "elliptic") return generate_elliptic_dataset(comm, c, overwrite);
   require_2d_periodic(c, "dataset");
   const int rank = comm_rank(comm);
   const auto& ds = c.dataset;
@@ -197,6 +199,7 @@ void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
 }
 
 void train_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
+  if (c.equation == "elliptic") return train_elliptic_case(comm, c, overwrite);
   require_2d_periodic(c, "train");
   const int rank = comm_rank(comm);
   const std::string model = c.path(c.model);
@@ -247,6 +250,11 @@ void train_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
 }
 
 void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
+  if (c.equation == "elliptic") {
+    throw ConfigError(c.file + ": aeolus eval compares steppers of time-dependent cases; for " +
+                      "an elliptic case compare solvers with 'aeolus run --solver NAME' or " +
+                      "tools/bench poisson_solvers");
+  }
   require_2d_periodic(c, "eval");
   const int rank = comm_rank(comm);
   const std::string dir = c.path("eval");

@@ -1,0 +1,574 @@
+#include "tools/app/elliptic_case.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "grids/error.hpp"
+#include "grids/petsc_util.hpp"
+#include "io/collective.hpp"
+#include "io/output_writer.hpp"
+#include "solvers/fft_solver.hpp"
+#include "tools/app/run_log.hpp"
+#include "tools/app/version.hpp"
+
+namespace aeolus::app {
+
+namespace fs = std::filesystem;
+using io::Range;
+
+namespace {
+
+const char* kAxis[3] = {"x", "y", "z"};
+
+template <class T>
+std::array<T, 3> pad3(const std::vector<T>& v, T fill) {
+  std::array<T, 3> a{fill, fill, fill};
+  for (size_t i = 0; i < v.size() && i < 3; ++i) a[i] = v[i];
+  return a;
+}
+
+void read_grid(io::Section s, CaseConfig& c) {
+  auto& p = c.elliptic.problem;
+  s.get_choice("type", "cartesian", {"cartesian"});
+  p.dim = int(s.get_int("dim", 2, Range::closed(1, 3)));
+  const size_t d = size_t(p.dim);
+  auto n = s.get_ints("n", std::vector<long long>(d, 64), d, d, Range::closed(2, 1e9));
+  auto lo = s.get_doubles("lo", std::vector<double>(d, 0.0), d, d);
+  auto hi = s.get_doubles("hi", std::vector<double>(d, 1.0), d, d);
+  p.panels = {1, 1, 1};
+  for (size_t i = 0; i < d; ++i) p.panels[i] = n[i];
+  p.lo = pad3<double>(lo, 0.0);
+  p.hi = pad3<double>(hi, 1.0);
+  for (size_t i = 0; i < d; ++i) {
+    if (!(p.hi[i] > p.lo[i])) {
+      std::ostringstream os;
+      os << s.where("hi") << ": grid.hi[" << i << "] = " << p.hi[i] << " must exceed grid.lo[" << i
+         << "] = " << p.lo[i];
+      throw ConfigError(os.str());
+    }
+  }
+  p.centering = centering_from_name(s.get_choice("centering", "cell", {"cell", "vertex"}));
+  auto procs = s.get_ints("procs", std::vector<long long>(d, 0), d, d, Range::closed(0, 1e6));
+  for (size_t i = 0; i < d; ++i) p.procs[i] = int(procs[i]);
+  s.finish();
+}
+
+void read_physics(io::Section s, CaseConfig& c) {
+  auto& e = c.elliptic;
+  auto& p = e.problem;
+  s.get_choice("equation", "elliptic", {"elliptic"});
+  p.helmholtz = s.get_double("helmholtz", p.helmholtz);
+  {
+    auto k = s.section("coefficient");
+    auto& cp = e.coefficient;
+    cp.type = k.get_choice("type", "constant", physics::permeability_type_names());
+    cp.value = k.get_double("value", cp.value, Range::positive());
+    if (cp.type != "constant") {
+      cp.alpha = k.get_double("alpha", cp.alpha, Range::positive());
+      cp.tau = k.get_double("tau", cp.tau, Range::non_negative());
+      cp.seed = std::uint64_t(k.get_int("seed", (long long)cp.seed, Range::non_negative()));
+    }
+    if (cp.type == "thresholded_grf") {
+      cp.high = k.get_double("high", cp.high, Range::positive());
+      cp.low = k.get_double("low", cp.low, Range::positive());
+    }
+    if (cp.type == "lognormal_grf") cp.sigma = k.get_double("sigma", cp.sigma, Range::positive());
+    k.finish();
+  }
+  {
+    auto f = s.section("source");
+    e.source = f.get_choice("type", e.source, {"manufactured", "constant", "file"});
+    if (e.source == "manufactured") {
+      e.manufactured.type =
+          f.get_choice("solution", e.manufactured.type, physics::manufactured_type_names());
+      e.manufactured.wavenumber =
+          int(f.get_int("wavenumber", e.manufactured.wavenumber, Range::closed(1, 1e6)));
+      if (e.coefficient.type != "constant") {
+        throw ConfigError(f.where("type") +
+                          ": physics.source.type = manufactured needs a constant coefficient "
+                          "(physics.coefficient.type = constant; got " +
+                          e.coefficient.type + ")");
+      }
+    } else if (e.source == "constant") {
+      e.source_value = f.get_double("value", e.source_value);
+    } else {
+      e.source_file = f.require_string("file");
+      e.source_variable = f.get_string("variable", e.source_variable);
+    }
+    f.finish();
+  }
+  {
+    auto b = s.section("boundary");
+    for (int d = 0; d < p.dim; ++d) {
+      auto a = b.section(kAxis[d]);
+      const std::vector<std::string> kinds{"dirichlet", "neumann", "periodic"};
+      const std::string lo = a.get_choice("low", "dirichlet", kinds);
+      const std::string hi = a.get_choice("high", lo == "periodic" ? "periodic" : lo, kinds);
+      p.boundary[size_t(d)][0].kind = boundary_kind_from_name(lo);
+      p.boundary[size_t(d)][1].kind = boundary_kind_from_name(hi);
+      if ((lo == "periodic") != (hi == "periodic")) {
+        throw ConfigError(a.where("high") + ": physics.boundary." + kAxis[d] + " is periodic on " +
+                          "one side only (low = " + lo + ", high = " + hi + ")");
+      }
+      if (e.source != "manufactured") {
+        e.boundary_values[size_t(d)][0] = a.get_double("low_value", 0.0);
+        e.boundary_values[size_t(d)][1] = a.get_double("high_value", 0.0);
+      }
+      a.finish();
+    }
+    b.finish();
+  }
+  try {
+    p.validate();
+  } catch (const ConfigError& err) {
+    throw ConfigError(s.where() + ": " + err.what());
+  }
+  s.finish();
+}
+
+void read_solver(io::Section s, CaseConfig& c) {
+  auto& e = c.elliptic;
+  e.solver = s.get_choice("type", e.solver, {"ksp", "fft", "dcdm"});
+  const double rtol = s.get_double("rtol", e.ksp.rtol, Range{0.0, 1.0, true, true});
+  const long long max_it = s.get_int("max_it", e.ksp.max_it, Range::closed(1, 1e9));
+  e.ksp.rtol = e.dcdm.rtol = rtol;
+  e.ksp.max_it = e.dcdm.max_it = int(max_it);
+  {
+    auto k = s.section("ksp");
+    e.ksp.options = k.get_string("options", e.ksp.options);
+    k.finish();
+  }
+  {
+    auto d = s.section("dcdm");
+    e.model = d.get_string("model", e.model);
+    e.dcdm.orthogonalise =
+        int(d.get_int("orthogonalise", e.dcdm.orthogonalise, Range::closed(1, 64)));
+    e.net.threads = int(d.get_int("threads", e.net.threads, Range::closed(1, 1024)));
+    d.finish();
+  }
+  if (e.solver == "fft" && e.coefficient.type != "constant") {
+    throw ConfigError(s.where("type") + ": solver.type = fft needs a constant coefficient " +
+                      "(physics.coefficient.type = constant; got " + e.coefficient.type + ")");
+  }
+  s.finish();
+}
+
+void read_dcdm(io::Section s, CaseConfig& c) {
+  auto& e = c.elliptic;
+  const size_t d = size_t(e.problem.dim);
+  std::vector<long long> def(d, 64);
+  const auto n = s.get_ints("train_n", def, d, d, Range::closed(4, 1e6));
+  e.train_n = {1, 1, 1};
+  for (size_t i = 0; i < d; ++i) e.train_n[i] = n[i];
+  e.net.channels = int(s.get_int("channels", e.net.channels, Range::closed(1, 4096)));
+  e.net.blocks = int(s.get_int("blocks", e.net.blocks, Range::closed(1, 64)));
+  {
+    auto ds = s.section("dataset");
+    auto& p = e.dataset;
+    p.ritz = int(ds.get_int("ritz", p.ritz, Range::closed(2, 1e6)));
+    p.samples = int(ds.get_int("samples", p.samples, Range::closed(1, 1e8)));
+    p.valid = int(ds.get_int("valid", p.valid, Range::closed(1, 1e8)));
+    p.low_weight = ds.get_double("low_weight", p.low_weight, Range::positive());
+    p.seed = std::uint64_t(ds.get_int("seed", (long long)p.seed, Range::non_negative()));
+    ds.finish();
+  }
+  {
+    auto t = s.section("training");
+    auto& p = e.training;
+    p.epochs = int(t.get_int("epochs", p.epochs, Range::closed(1, 1e7)));
+    p.batch_size = int(t.get_int("batch_size", p.batch_size, Range::closed(1, 1e6)));
+    p.learning_rate = t.get_double("learning_rate", p.learning_rate, Range::positive());
+    p.max_minutes = t.get_double("max_minutes", p.max_minutes, Range::positive());
+    p.seed = std::uint64_t(t.get_int("seed", (long long)p.seed, Range::non_negative()));
+    p.threads = int(t.get_int("threads", p.threads, Range::closed(1, 1024)));
+    t.finish();
+  }
+  s.finish();
+}
+
+physics::ManufacturedSolution manufactured(const CaseConfig& c) {
+  physics::ManufacturedSolution m;
+  m.params = c.elliptic.manufactured;
+  m.dim = c.elliptic.problem.dim;
+  m.lo = c.elliptic.problem.lo;
+  m.hi = c.elliptic.problem.hi;
+  return m;
+}
+
+std::string grid_text(const EllipticProblem& p) {
+  std::string s;
+  for (int d = 0; d < p.dim; ++d) s += (d ? "x" : "") + std::to_string(p.panels[size_t(d)]);
+  return s;
+}
+
+// Files of an earlier run are never replaced silently.
+void prepare_target(MPI_Comm comm, const std::string& path, bool overwrite) {
+  if (fs::exists(path) || fs::exists(path + ".part")) {
+    if (!overwrite) {
+      throw IoError(path + ": results of an earlier run exist; pass --overwrite to replace them");
+    }
+    if (comm_rank(comm) == 0) {
+      fs::remove(path);
+      fs::remove(path + ".part");
+    }
+  }
+  if (comm_rank(comm) == 0) fs::create_directories(fs::path(path).parent_path());
+  MPI_Barrier(comm);
+}
+
+struct ErrorNorms {
+  real_t max = 0, l2 = 0, exact_max = 0;
+};
+
+// Max and rms errors of u against the exact solution (singular problems: after removing the
+// mean difference, since u is defined up to a constant). Collective.
+ErrorNorms error_norms(const Field& u, const Field& exact, bool singular, Field& err) {
+  const auto uv = u.view();
+  const auto ev = exact.view();
+  auto rv = err.view();
+  const auto& g = u.grid();
+  for (index_t k = 0; k < g.count(2); ++k)
+    for (index_t j = 0; j < g.count(1); ++j)
+      for (index_t i = 0; i < g.count(0); ++i) rv(i, j, k) = uv(i, j, k) - ev(i, j, k);
+  const real_t n = real_t(g.global_cells());
+  if (singular) {
+    const real_t mean = err.sum() / n;
+    for (index_t k = 0; k < g.count(2); ++k)
+      for (index_t j = 0; j < g.count(1); ++j)
+        for (index_t i = 0; i < g.count(0); ++i) rv(i, j, k) -= mean;
+  }
+  ErrorNorms e;
+  e.max = std::max(std::abs(err.min()), std::abs(err.max()));
+  e.exact_max = std::max(std::abs(exact.min()), std::abs(exact.max()));
+  real_t s2 = 0;
+  for (index_t k = 0; k < g.count(2); ++k)
+    for (index_t j = 0; j < g.count(1); ++j)
+      for (index_t i = 0; i < g.count(0); ++i) s2 += rv(i, j, k) * rv(i, j, k);
+  real_t total = 0;
+  MPI_Allreduce(&s2, &total, 1, MPI_DOUBLE, MPI_SUM, g.comm());
+  e.l2 = std::sqrt(total / n);
+  return e;
+}
+
+void fill_at_unknowns(Field& f, const std::function<real_t(real_t, real_t, real_t)>& fn) {
+  const auto& g = f.grid();
+  auto v = f.view();
+  for (index_t k = 0; k < g.count(2); ++k)
+    for (index_t j = 0; j < g.count(1); ++j)
+      for (index_t i = 0; i < g.count(0); ++i) {
+        const real_t x = g.center(0, g.start(0) + i);
+        const real_t y = g.dim() > 1 ? g.center(1, g.start(1) + j) : 0.0;
+        const real_t z = g.dim() > 2 ? g.center(2, g.start(2) + k) : 0.0;
+        v(i, j, k) = fn(x, y, z);
+      }
+}
+
+}  // namespace
+
+bool is_elliptic_case(io::Section& root) {
+  if (!root.has("physics")) return false;
+  auto ph = root.section("physics");
+  return ph.has("equation") && ph.get_string("equation", "") == "elliptic";
+}
+
+void load_elliptic_case(io::Section& root, CaseConfig& c) {
+  c.equation = "elliptic";
+  read_grid(root.section("grid"), c);
+  read_physics(root.section("physics"), c);
+  read_solver(root.section("solver"), c);
+  read_dcdm(root.section("dcdm"), c);
+  {
+    auto s = root.section("output");
+    c.output.file = s.get_string("file", "solution.nc");
+    if (c.output.file.find('/') != std::string::npos || c.output.file.empty()) {
+      throw ConfigError(s.where("file") + ": output.file = '" + c.output.file +
+                        "' must be a plain file name (it is written under output/)");
+    }
+    s.finish();
+  }
+  // The decomposition as the Cartesian fields see it (for messages and rank checks).
+  c.grid.dim = c.elliptic.problem.dim;
+  c.grid.n = c.elliptic.problem.panels;
+  c.grid.procs = c.elliptic.problem.procs;
+}
+
+EllipticProblem elliptic_problem(const CaseConfig& c, bool training_grid) {
+  EllipticProblem p = c.elliptic.problem;
+  if (training_grid) p.panels = c.elliptic.train_n, p.procs = {0, 0, 0};
+  if (c.elliptic.source == "manufactured") {
+    const auto m = manufactured(c);
+    for (int d = 0; d < p.dim; ++d) {
+      for (int side = 0; side < 2; ++side) {
+        auto& bc = p.boundary[size_t(d)][size_t(side)];
+        if (bc.kind == BoundaryKind::dirichlet) {
+          bc.value = [m](real_t x, real_t y, real_t z) { return m.u(x, y, z); };
+        } else if (bc.kind == BoundaryKind::neumann) {
+          const real_t sign = side == 0 ? -1.0 : 1.0;  // outward normal
+          bc.value = [m, d, sign](real_t x, real_t y, real_t z) { return sign * m.du(d, x, y, z); };
+        }
+      }
+    }
+  } else {
+    for (int d = 0; d < p.dim; ++d) {
+      for (int side = 0; side < 2; ++side) {
+        const real_t v = c.elliptic.boundary_values[size_t(d)][size_t(side)];
+        auto& bc = p.boundary[size_t(d)][size_t(side)];
+        if (bc.kind != BoundaryKind::periodic && v != 0.0) {
+          bc.value = [v](real_t, real_t, real_t) { return v; };
+        }
+      }
+    }
+  }
+  return p;
+}
+
+RunResult run_elliptic_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
+  const int rank = comm_rank(comm), size = comm_size(comm);
+  const auto& e = c.elliptic;
+  if (!opt.stepper.empty() || opt.restart || opt.stop_after_steps > 0) {
+    throw ConfigError(c.file + ": --stepper, --restart and --stop-after-steps apply to " +
+                      "time-dependent cases; this case solves an elliptic problem once " +
+                      "(choose its solver with --solver ksp|fft|dcdm)");
+  }
+  const std::string solver = opt.solver.empty() ? e.solver : opt.solver;
+  if (solver != "ksp" && solver != "fft" && solver != "dcdm") {
+    throw ConfigError("--solver " + solver + ": unknown solver (expected ksp, fft or dcdm)");
+  }
+  if (solver == "fft" && e.coefficient.type != "constant") {
+    throw ConfigError("--solver fft: " + c.file + " has a variable coefficient (" +
+                      e.coefficient.type + "); the FFT solver needs a constant one");
+  }
+  const std::string out_path = c.path("output/" + c.output.file);
+  const std::string logs_dir = c.path("logs");
+  prepare_target(comm, out_path, opt.overwrite);
+  if (rank == 0) fs::create_directories(logs_dir);
+  MPI_Barrier(comm);
+
+  RunLog log(comm, logs_dir + "/run.log", !opt.quiet);
+  JsonRecord prov;
+  prov.set_string("program", "aeolus");
+  prov.set_string("version", AEOLUS_VERSION);
+  prov.set_string("git_hash", AEOLUS_GIT_HASH);
+  prov.set_string("case", c.dir);
+  prov.set_string("config_hash", c.config_hash);
+  prov.set_string("equation", "elliptic");
+  prov.set_string("solver", solver);
+  prov.set_int("ranks", size);
+  prov.set_string("start_time", utc_now_iso8601());
+  prov.set_string("status", "running");
+  if (rank == 0) {
+    const std::string rj = logs_dir + "/run.json";
+    if (fs::exists(rj)) {
+      int n = 1;
+      while (fs::exists(logs_dir + "/run." + std::to_string(n) + ".json")) ++n;
+      fs::rename(rj, logs_dir + "/run." + std::to_string(n) + ".json");
+    }
+    std::ofstream(logs_dir + "/config.resolved.yaml", std::ios::trunc) << c.resolved_yaml;
+    prov.write_atomic(rj);
+  }
+
+  try {
+    const EllipticProblem p = elliptic_problem(c);
+    auto grid = make_elliptic_grid(comm, p);
+    Field k(*grid, "k"), f(*grid, "f"), u(*grid, "u");
+    const bool constant_k = e.coefficient.type == "constant";
+    if (constant_k) {
+      k.fill(e.coefficient.value);
+    } else {
+      physics::fill_permeability(e.coefficient, k);
+    }
+    std::unique_ptr<Field> exact;
+    if (e.source == "manufactured") {
+      const auto m = manufactured(c);
+      const real_t k0 = e.coefficient.value, c0 = p.helmholtz;
+      fill_at_unknowns(f, [&](real_t x, real_t y, real_t z) {
+        return -k0 * m.laplacian(x, y, z) + c0 * m.u(x, y, z);
+      });
+      exact = std::make_unique<Field>(*grid, "u_exact");
+      fill_at_unknowns(*exact, [&](real_t x, real_t y, real_t z) { return m.u(x, y, z); });
+    } else if (e.source == "constant") {
+      f.fill(e.source_value);
+    } else {
+      read_initial_field(c.path(e.source_file), e.source_variable, "1", "physics.source.variable",
+                         f);
+    }
+    log.line("aeolus run " + c.name + ": -div(k grad u) + c u = f, " + grid_text(p) + " " +
+             centering_name(p.centering) + "-centred, solver " + solver + ", " +
+             std::to_string(size) + " rank(s)");
+    const auto t0 = std::chrono::steady_clock::now();
+    // A constant k0 divides through: -lap u + (c/k0) u = f/k0 with the same boundary data
+    // (du/dn, not the flux, is given), which is the k = 1 operator the FFT solver inverts.
+    EllipticProblem scaled = p;
+    Field f_op(f);
+    if (constant_k) {
+      scaled.helmholtz = p.helmholtz / e.coefficient.value;
+      auto fv = f_op.view();
+      for (index_t kk = 0; kk < grid->count(2); ++kk)
+        for (index_t j = 0; j < grid->count(1); ++j)
+          for (index_t i = 0; i < grid->count(0); ++i) fv(i, j, kk) /= e.coefficient.value;
+    }
+    EllipticOperator op(*grid, scaled, constant_k ? nullptr : &k);
+    const double assemble_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    Vec b = op.create_vector(), x = op.create_vector();
+    real_t compat = 0;
+    op.rhs(f_op, b, &compat);
+    AEOLUS_PETSC(VecSet(x, 0.0));
+    SolveStats st;
+    std::string described = solver;
+    if (solver == "ksp") {
+      KspParams kp = e.ksp;
+      kp.prefix = "";
+      KspSolver ksp(op, kp);
+      described = "ksp (" + ksp.describe() + ")";
+      st = ksp.solve(b, x);
+    } else if (solver == "fft") {
+      const auto ts = std::chrono::steady_clock::now();
+      FftSolver fft(op);
+      const double setup =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
+      st = fft.solve(b, x);
+      st.setup_seconds = setup;
+    } else {
+      const auto ts = std::chrono::steady_clock::now();
+      auto model = emulators::load_dcdm_model(c.path(e.model), op, e.net.threads);
+      const double setup =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
+      st = dcdm_solve(op.matrix(), b, x, *model, e.dcdm);
+      st.setup_seconds = setup;
+      described = "dcdm (" + c.path(e.model) + ")";
+    }
+    op.from_vec(x, u);
+    AEOLUS_PETSC(VecDestroy(&b));
+    AEOLUS_PETSC(VecDestroy(&x));
+    if (!u.all_finite()) {
+      throw NumericsError("solver " + solver + " returned non-finite values in u; nothing written");
+    }
+    log.line("solver " + described + ": " + std::to_string(st.iterations) + " iterations, " +
+             "relative residual " + fmt("%.3e", st.relative_residual()) + ", " +
+             (st.converged ? "converged" : "NOT converged") + " (" + st.reason + "), solve " +
+             fmt("%.3f", st.seconds) + " s, set-up " + fmt("%.3f", st.setup_seconds) +
+             " s, assembly " + fmt("%.3f", assemble_s) + " s");
+    if (p.singular()) {
+      log.line("singular problem (constant null space): u has zero mean; the right side's " +
+               std::string("incompatible part removed: ") + fmt("%.3e", compat) + " (relative)");
+    }
+    prov.set_string("solver_description", described);
+    prov.set_int("iterations", st.iterations);
+    prov.set_number("relative_residual", st.relative_residual());
+    prov.set_string("converged_reason", st.reason);
+    prov.set_int("converged", st.converged ? 1 : 0);
+    prov.set_number("solve_seconds", st.seconds);
+    prov.set_number("setup_seconds", st.setup_seconds);
+    prov.set_number("assembly_seconds", assemble_s);
+    prov.set_int("unknowns", (long long)grid->global_cells());
+
+    io::OutputSpec spec;
+    spec.path = out_path;
+    spec.attributes = {
+        {"title", "Aeolus case " + c.name},
+        {"source", std::string("aeolus ") + AEOLUS_VERSION + " (" + AEOLUS_GIT_HASH + ")"},
+        {"case", c.name},
+        {"equation", "-div(k grad u) + c u = f"},
+        {"solver", described},
+        {"centering", centering_name(p.centering)},
+        {"config_hash", c.config_hash}};
+    std::vector<std::string> axis_units(3, "m");
+    spec.axes = io::cartesian_axes(axis_units);
+    spec.axes.resize(size_t(p.dim));
+    spec.static_fields = {
+        {{"u", "1", "solution of -div(k grad u) + c u = f", ""}, &u},
+        {{"f", "m-2", "right-hand side f", ""}, &f},
+        {{"k", "1", "coefficient k (permeability of the Darcy problem)", ""}, &k}};
+    std::unique_ptr<Field> err;
+    if (exact) {
+      err = std::make_unique<Field>(*grid, "error");
+      const ErrorNorms n = error_norms(u, *exact, p.singular(), *err);
+      spec.static_fields.push_back(
+          {{"u_exact", "1", "exact (manufactured) solution", ""}, exact.get()});
+      spec.static_fields.push_back(
+          {{"error", "1", "u - u_exact (mean removed if singular)", ""}, err.get()});
+      log.line("error vs the manufactured solution: max " + fmt("%.6e", n.max) + " (relative " +
+               fmt("%.3e", n.max / std::max(n.exact_max, 1e-300)) + "), rms " + fmt("%.6e", n.l2));
+      prov.set_number("error_max", n.max);
+      prov.set_number("error_rms", n.l2);
+      prov.set_number("error_max_relative", n.max / std::max(n.exact_max, 1e-300));
+    }
+    {
+      io::OutputWriter w(*grid, spec);
+      w.finalize();
+    }
+    if (!st.converged) {
+      throw NumericsError(
+          "solver " + solver + " did not reach solver.rtol = " + fmt("%.3g", e.ksp.rtol) + " in " +
+          std::to_string(st.iterations) + " iterations (relative residual " +
+          fmt("%.3e", st.relative_residual()) + "); the unconverged solution is in " + out_path);
+    }
+    prov.set_string("status", "completed");
+    prov.set_string("output", out_path);
+  } catch (const Error& err) {
+    prov.set_string("status", "failed");
+    prov.set_string("error", err.what());
+    prov.set_string("end_time", utc_now_iso8601());
+    if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
+    throw;
+  }
+  prov.set_string("end_time", utc_now_iso8601());
+  if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
+  log.line("done: output " + out_path);
+  RunResult r;
+  r.output_path = out_path;
+  return r;
+}
+
+void generate_elliptic_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
+  const std::string path = c.path("data/dcdm_train.nc");
+  prepare_target(comm, path, overwrite);
+  const EllipticProblem p = elliptic_problem(c, true);
+  if (c.elliptic.coefficient.type != "constant") {
+    throw ConfigError(c.file + ": aeolus dataset (DCDM) needs a constant coefficient " +
+                      "(physics.coefficient.type = constant)");
+  }
+  auto grid = make_elliptic_grid(comm, p);
+  EllipticOperator op(*grid, p, nullptr);
+  RunLog log(comm, c.path("logs/dataset.log"), true);
+  log.line("aeolus dataset " + c.name + ": DCDM right-hand sides from " +
+           std::to_string(c.elliptic.dataset.ritz) + " Ritz vectors of the " + grid_text(p) +
+           " operator -> " + path);
+  const auto t0 = std::chrono::steady_clock::now();
+  emulators::generate_dcdm_dataset(op, c.elliptic.dataset, path);
+  log.line(
+      "done in " +
+      fmt("%.1f", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) +
+      " s");
+}
+
+void train_elliptic_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
+  const std::string data = c.path("data/dcdm_train.nc");
+  if (!fs::exists(data)) {
+    throw IoError(data + ": no training data; run 'aeolus dataset " + c.dir + "' first");
+  }
+  const std::string model = c.path(c.elliptic.model);
+  prepare_target(comm, model, overwrite);
+  const EllipticProblem p = elliptic_problem(c, true);
+  auto grid = make_elliptic_grid(comm, p);
+  EllipticOperator op(*grid, p, nullptr);
+  RunLog log(comm, c.path("logs/train.log"), true);
+  log.line("aeolus train " + c.name + ": DCDM network on " + grid_text(p) + ", channels " +
+           std::to_string(c.elliptic.net.channels) + ", blocks " +
+           std::to_string(c.elliptic.net.blocks) + ", " +
+           std::to_string(c.elliptic.training.threads) + " threads");
+  auto net = c.elliptic.net;
+  net.threads = c.elliptic.training.threads;
+  const auto r = emulators::train_dcdm(op, data, net, c.elliptic.training, model);
+  log.line("done: " + std::to_string(r.epochs) + " epochs in " + fmt("%.1f", r.seconds) +
+           " s, train loss " + fmt("%.4e", r.train_loss) + ", valid loss " +
+           fmt("%.4e", r.valid_loss) + ", " + std::to_string(r.parameters) + " parameters, " +
+           fmt("%.3g", r.flops_per_sample) + " FLOP per sample -> " + model);
+}
+
+}  // namespace aeolus::app
