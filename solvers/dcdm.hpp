@@ -12,7 +12,9 @@
 //     x_k = x_{k-1} + alpha q_k
 //     r_k = b - A x_k                                            (the true residual)
 //   until ||r_k|| <= rtol ||b||.
-// With model = identity and m = 2 this is CG up to round-off (a test checks it).
+// With model = identity and m = 2 this is CG up to round-off (a test checks it). The
+// A-orthogonalisation is done twice (classical Gram-Schmidt, one reduction per pass): a single
+// pass loses conjugacy when a learned direction lies nearly in the span of the stored ones.
 #include <petscksp.h>
 
 #include <cstdint>
@@ -37,9 +39,9 @@ class IdentityDirection : public DirectionModel {
 };
 
 struct DcdmParams {
-  real_t rtol = 1e-8;      // on ||b - A x|| / ||b||
+  real_t rtol = 1e-8;  // on ||b - A x|| / ||b||
   int max_it = 1000;
-  int orthogonalise = 2;   // A-orthogonalise against the last m directions
+  int orthogonalise = 2;  // A-orthogonalise against the last m directions
   bool record_history = false;
 };
 
@@ -50,16 +52,24 @@ SolveStats dcdm_solve(Mat A, Vec b, Vec x, DirectionModel& model, const DcdmPara
 
 // Makes `ksp`'s preconditioner a PCSHELL that applies the model to the normalised residual
 // (and scales the direction back by ||r||), for flexible Krylov methods (KSPFCG, KSPGCR) in
-// codes that already use PETSc. The model must outlive the KSP.
+// codes that already use PETSc. The model must outlive the KSP. A model that throws or returns
+// a non-finite direction makes KSPSolve fail with a PETSc error (which AEOLUS_PETSC turns into
+// a LibraryError): exceptions must not cross PETSc's C frames.
 void set_dcdm_preconditioner(KSP ksp, DirectionModel& model);
 
 // Lanczos with full reorthogonalisation on A from a seeded random start: the m Ritz pairs of
 // the m-step Krylov space, eigenvalues ascending. Vectors with A's layout (caller destroys).
+// Fewer than m pairs if the Krylov space is invariant earlier (or m > the size of A).
+// The random start is drawn in the natural (x fastest) order of `dm` (a DMDA with A's layout;
+// nullptr: the DM attached to A, if any, else A's own global order), so that the pairs do not
+// depend on the number of ranks. If A carries a null space, it is projected out of every
+// Lanczos vector: the pairs are those of A on its range.
 struct RitzPairs {
   std::vector<real_t> values;
   std::vector<Vec> vectors;
+  std::vector<real_t> residuals;  // ||A v - theta v|| estimated by beta_m |s_mi| (Paige)
 };
-RitzPairs lanczos_ritz(Mat A, int m, std::uint64_t seed);
+RitzPairs lanczos_ritz(Mat A, int m, std::uint64_t seed, DM dm = nullptr);
 void destroy(RitzPairs& pairs);
 
 }  // namespace aeolus
