@@ -180,6 +180,51 @@ TEST(EllipticCase, FishpackHwscrtCase) {
   }
 }
 
+// aeolus dataset -> train -> run --solver dcdm on a tiny problem: the trained network, used at
+// twice the training resolution, solves the case's problem to the requested tolerance.
+TEST(EllipticCase, DcdmDatasetTrainRun) {
+  MPI_Comm comm = PETSC_COMM_WORLD;
+  test::TempDir dir(comm);
+  const std::string d = test::write_case(comm, dir, "dcdm", R"(grid:
+  dim: 2
+  n: [32, 32]
+physics:
+  equation: elliptic
+  source: {type: manufactured, solution: sine, wavenumber: 2}
+  boundary:
+    x: {low: dirichlet}
+    y: {low: dirichlet}
+solver:
+  type: dcdm
+  rtol: 1.0e-6
+  max_it: 400
+  dcdm: {orthogonalise: 8, threads: 1}
+dcdm:
+  train_n: [16, 16]
+  channels: 4
+  blocks: 1
+  dataset: {ritz: 60, samples: 200, valid: 16}
+  training: {epochs: 60, batch_size: 8, learning_rate: 3.0e-3, threads: 1}
+)");
+  const auto c = app::load_case(d);
+  EXPECT_THROW(app::train_case(comm, c, false), IoError);  // no data yet
+  app::generate_dataset(comm, c, false);
+  EXPECT_THROW(app::generate_dataset(comm, c, false), IoError);  // no silent overwrite
+  app::train_case(comm, c, false);
+  app::run_case(comm, c, test::quiet_run());
+  if (comm_rank(comm) == 0) {
+    const auto json = read_text(d + "/logs/run.json");
+    EXPECT_NE(json.find("\"completed\""), std::string::npos) << json;
+    EXPECT_LT(json_number(json, "relative_residual"), 1e-6);
+    const double its = json_number(json, "iterations");
+    EXPECT_GT(its, 0);
+    EXPECT_LT(its, 400);
+    // The discretisation error of the 32^2 problem, as any converged solver gives.
+    EXPECT_LT(json_number(json, "error_max_relative"), 5e-3);
+  }
+  MPI_Barrier(comm);
+}
+
 TEST(EllipticCase, ConfigErrors) {
   MPI_Comm comm = PETSC_COMM_WORLD;
   test::TempDir dir(comm);
