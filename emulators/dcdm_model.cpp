@@ -46,6 +46,7 @@
 #include "emulators/flux_model.hpp"  // detail::ThreadScope
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
+#include "grids/random.hpp"
 #include "io/netcdf_file.hpp"
 
 namespace aeolus::emulators {
@@ -662,31 +663,6 @@ class CnnDirection final : public DirectionModel {
 
 // ---------------------------------------------------------------------------------------------
 // The dataset.
-
-// Standard normal draws (own Box-Muller on mt19937_64: std::normal_distribution is
-// implementation-defined, and the data must not depend on the library).
-class NormalStream {
- public:
-  explicit NormalStream(std::uint64_t seed) : rng_(seed) {}
-  double next() {
-    if (have_spare_) {
-      have_spare_ = false;
-      return spare_;
-    }
-    constexpr double kTwoPi = 6.283185307179586476925;
-    const double u1 = (double(rng_() >> 11) + 1.0) * 0x1.0p-53;
-    const double u2 = double(rng_() >> 11) * 0x1.0p-53;
-    const double radius = std::sqrt(-2.0 * std::log(u1));
-    spare_ = radius * std::sin(kTwoPi * u2);
-    have_spare_ = true;
-    return radius * std::cos(kTwoPi * u2);
-  }
-
- private:
-  std::mt19937_64 rng_;
-  double spare_ = 0;
-  bool have_spare_ = false;
-};
 
 std::vector<std::string> spatial_dims(int dim) {
   if (dim == 1) return {"x"};

@@ -3,6 +3,7 @@
 // and the offending value; main() catches once and prints a single line.
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace aeolus {
 
@@ -35,5 +36,18 @@ class LibraryError : public Error {
  public:
   using Error::Error;
 };
+
+// "a, b, c" for messages that list the valid choices.
+inline std::string comma_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  return out;
+}
+
+// ConfigError for a name that is not one of `names` (key = what was being chosen).
+[[noreturn]] inline void throw_unknown_choice(const std::string& key, const std::string& value,
+                                              const std::vector<std::string>& names) {
+  throw ConfigError(key + " = '" + value + "' is unknown; expected one of: " + comma_list(names));
+}
 
 }  // namespace aeolus

@@ -7,6 +7,7 @@
 
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
+#include "grids/random.hpp"
 
 namespace aeolus::physics {
 
@@ -14,23 +15,12 @@ namespace {
 
 constexpr real_t pi = 3.14159265358979323846;
 
-std::string comma_list(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-  return out;
-}
-
-[[noreturn]] void throw_unknown(const std::string& key, const std::string& value,
-                                const std::vector<std::string>& names) {
-  throw ConfigError(key + " = '" + value + "' is unknown; expected one of: " + comma_list(names));
-}
-
 enum class VelocityType { constant, rotating };
 
 VelocityType velocity_type(const VelocityParams& p) {
   if (p.type == "constant") return VelocityType::constant;
   if (p.type == "rotating") return VelocityType::rotating;
-  throw_unknown("velocity.type", p.type, velocity_type_names());
+  throw_unknown_choice("velocity.type", p.type, velocity_type_names());
 }
 
 enum class IcType { gaussian, cosine_bell, square, sine, random_blobs };
@@ -41,7 +31,7 @@ IcType ic_type(const InitialConditionParams& p) {
   if (p.type == "square") return IcType::square;
   if (p.type == "sine") return IcType::sine;
   if (p.type == "random_blobs") return IcType::random_blobs;
-  throw_unknown("initial_condition.type", p.type, initial_condition_type_names());
+  throw_unknown_choice("initial_condition.type", p.type, initial_condition_type_names());
 }
 
 // What a point function needs to know about the domain: extents and periodicity of the used
@@ -87,7 +77,6 @@ struct Domain {
 
 // Uniform in [0, 1) from the top 53 bits: exact and the same on every platform, unlike
 // std::uniform_real_distribution whose algorithm the standard leaves open.
-real_t uniform01(std::mt19937_64& rng) { return real_t(rng() >> 11) * 0x1.0p-53; }
 real_t uniform(std::mt19937_64& rng, real_t a, real_t b) { return a + (b - a) * uniform01(rng); }
 
 // Point value of an initial condition; blobs are drawn once per fill, not per point.

@@ -14,17 +14,6 @@ namespace {
 
 constexpr real_t pi = 3.14159265358979323846;
 
-std::string comma_list(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-  return out;
-}
-
-[[noreturn]] void throw_unknown(const std::string& key, const std::string& value,
-                                const std::vector<std::string>& names) {
-  throw ConfigError(key + " = '" + value + "' is unknown; expected one of: " + comma_list(names));
-}
-
 enum class MsType { sine, cosine, periodic, mixed, fishpack };
 
 MsType ms_type(const ManufacturedParams& p) {
@@ -33,7 +22,7 @@ MsType ms_type(const ManufacturedParams& p) {
   if (p.type == "periodic") return MsType::periodic;
   if (p.type == "mixed") return MsType::mixed;
   if (p.type == "fishpack_hwscrt") return MsType::fishpack;
-  throw_unknown("manufactured solution type", p.type, manufactured_type_names());
+  throw_unknown_choice("manufactured solution type", p.type, manufactured_type_names());
 }
 
 // Phase of the periodic solution along d: nonzero and different per dimension so that the
@@ -95,7 +84,7 @@ PermType perm_type(const DarcyPermeabilityParams& p) {
   if (p.type == "thresholded_grf") return PermType::thresholded_grf;
   if (p.type == "constant") return PermType::constant;
   if (p.type == "lognormal_grf") return PermType::lognormal_grf;
-  throw_unknown("permeability type", p.type, permeability_type_names());
+  throw_unknown_choice("permeability type", p.type, permeability_type_names());
 }
 
 void require(bool ok, const std::string& name, real_t value, const char* expected) {
@@ -293,6 +282,19 @@ void fill_permeability(const DarcyPermeabilityParams& p, Field& k) {
       }
   // Ghosts too, so that an operator can read neighbour coefficients straight away.
   k.exchange_halos();
+}
+
+void fill_at_points(Field& out, const std::function<real_t(real_t, real_t, real_t)>& f) {
+  const auto& g = out.grid();
+  auto v = out.view();
+  for (index_t l = 0; l < g.count(2); ++l)
+    for (index_t j = 0; j < g.count(1); ++j)
+      for (index_t i = 0; i < g.count(0); ++i) {
+        const real_t x = g.center(0, g.start(0) + i);
+        const real_t y = g.dim() > 1 ? g.center(1, g.start(1) + j) : 0.0;
+        const real_t z = g.dim() > 2 ? g.center(2, g.start(2) + l) : 0.0;
+        v(i, j, l) = f(x, y, z);
+      }
 }
 
 }  // namespace aeolus::physics

@@ -4,6 +4,7 @@
 // Plain functions of position; grids and solvers live elsewhere.
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -70,5 +71,9 @@ struct DarcyPermeabilityParams {
 };
 const std::vector<std::string>& permeability_type_names();
 void fill_permeability(const DarcyPermeabilityParams& p, Field& k);
+
+// f(x, y, z) at every owned unknown of `out` (its grid's cell centres, which for a vertex-centred
+// elliptic grid are the vertices); unused coordinates are 0.
+void fill_at_points(Field& out, const std::function<real_t(real_t, real_t, real_t)>& f);
 
 }  // namespace aeolus::physics

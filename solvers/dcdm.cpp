@@ -14,6 +14,7 @@
 
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
+#include "grids/random.hpp"
 
 namespace aeolus {
 
@@ -51,32 +52,6 @@ class OwnedVecs {
 
  private:
   std::vector<Vec> vecs_;
-};
-
-// Standard normal draws from our own Box-Muller on mt19937_64: std::normal_distribution's
-// algorithm is implementation-defined, and the draws must not depend on the library.
-class NormalStream {
- public:
-  explicit NormalStream(std::uint64_t seed) : rng_(seed) {}
-  double next() {
-    if (have_spare_) {
-      have_spare_ = false;
-      return spare_;
-    }
-    constexpr double kTwoPi = 6.283185307179586476925;
-    // 53-bit uniforms in (0, 1]: log(u1) is finite.
-    const double u1 = (double(rng_() >> 11) + 1.0) * 0x1.0p-53;
-    const double u2 = double(rng_() >> 11) * 0x1.0p-53;
-    const double radius = std::sqrt(-2.0 * std::log(u1));
-    spare_ = radius * std::sin(kTwoPi * u2);
-    have_spare_ = true;
-    return radius * std::cos(kTwoPi * u2);
-  }
-
- private:
-  std::mt19937_64 rng_;
-  double spare_ = 0;
-  bool have_spare_ = false;
 };
 
 // v = independent N(0, 1) values, drawn in the natural order of `dm` (a DMDA) when given, else

@@ -57,16 +57,7 @@ ProblemSetup make_setup(int dim, index_t n, Centering c,
 }
 
 void fill(Field& f, const std::function<real_t(real_t, real_t, real_t)>& fn) {
-  const auto& g = f.grid();
-  auto v = f.view();
-  for (index_t l = 0; l < g.count(2); ++l)
-    for (index_t j = 0; j < g.count(1); ++j)
-      for (index_t i = 0; i < g.count(0); ++i) {
-        const real_t x = g.center(0, g.start(0) + i);
-        const real_t y = g.dim() > 1 ? g.center(1, g.start(1) + j) : 0.0;
-        const real_t z = g.dim() > 2 ? g.center(2, g.start(2) + l) : 0.0;
-        v(i, j, l) = fn(x, y, z);
-      }
+  physics::fill_at_points(f, fn);
 }
 
 struct Solved {

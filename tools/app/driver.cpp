@@ -286,16 +286,7 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   prov.set_int("ranks", size);
   prov.set_string("start_time", start);
   prov.set_string("status", "running");
-  if (rank == 0) {
-    // Keep the record of an earlier invocation (e.g. the run a restart continues).
-    const std::string rj = logs_dir + "/run.json";
-    if (fs::exists(rj)) {
-      int n = 1;
-      while (fs::exists(logs_dir + "/run." + std::to_string(n) + ".json")) ++n;
-      fs::rename(rj, logs_dir + "/run." + std::to_string(n) + ".json");
-    }
-    std::ofstream(logs_dir + "/config.resolved.yaml", std::ios::trunc) << c.resolved_yaml;
-  }
+  if (rank == 0) start_run_logs(logs_dir, c.resolved_yaml);
 
   real_t t = 0;
   long long step = 0;

@@ -254,19 +254,6 @@ ErrorNorms error_norms(const Field& u, const Field& exact, bool singular, Field&
   return e;
 }
 
-void fill_at_unknowns(Field& f, const std::function<real_t(real_t, real_t, real_t)>& fn) {
-  const auto& g = f.grid();
-  auto v = f.view();
-  for (index_t k = 0; k < g.count(2); ++k)
-    for (index_t j = 0; j < g.count(1); ++j)
-      for (index_t i = 0; i < g.count(0); ++i) {
-        const real_t x = g.center(0, g.start(0) + i);
-        const real_t y = g.dim() > 1 ? g.center(1, g.start(1) + j) : 0.0;
-        const real_t z = g.dim() > 2 ? g.center(2, g.start(2) + k) : 0.0;
-        v(i, j, k) = fn(x, y, z);
-      }
-}
-
 }  // namespace
 
 bool is_elliptic_case(io::Section& root) {
@@ -361,14 +348,8 @@ RunResult run_elliptic_case(MPI_Comm comm, const CaseConfig& c, const RunOptions
   prov.set_string("start_time", utc_now_iso8601());
   prov.set_string("status", "running");
   if (rank == 0) {
-    const std::string rj = logs_dir + "/run.json";
-    if (fs::exists(rj)) {
-      int n = 1;
-      while (fs::exists(logs_dir + "/run." + std::to_string(n) + ".json")) ++n;
-      fs::rename(rj, logs_dir + "/run." + std::to_string(n) + ".json");
-    }
-    std::ofstream(logs_dir + "/config.resolved.yaml", std::ios::trunc) << c.resolved_yaml;
-    prov.write_atomic(rj);
+    start_run_logs(logs_dir, c.resolved_yaml);
+    prov.write_atomic(logs_dir + "/run.json");
   }
 
   try {
@@ -385,11 +366,11 @@ RunResult run_elliptic_case(MPI_Comm comm, const CaseConfig& c, const RunOptions
     if (e.source == "manufactured") {
       const auto m = manufactured(c);
       const real_t k0 = e.coefficient.value, c0 = p.helmholtz;
-      fill_at_unknowns(f, [&](real_t x, real_t y, real_t z) {
+      physics::fill_at_points(f, [&](real_t x, real_t y, real_t z) {
         return -k0 * m.laplacian(x, y, z) + c0 * m.u(x, y, z);
       });
       exact = std::make_unique<Field>(*grid, "u_exact");
-      fill_at_unknowns(*exact, [&](real_t x, real_t y, real_t z) { return m.u(x, y, z); });
+      physics::fill_at_points(*exact, [&](real_t x, real_t y, real_t z) { return m.u(x, y, z); });
     } else if (e.source == "constant") {
       f.fill(e.source_value);
     } else {

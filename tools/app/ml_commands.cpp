@@ -9,6 +9,7 @@
 
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
+#include "grids/random.hpp"
 #include "io/collective.hpp"
 #include "io/dataset_format.hpp"
 #include "io/netcdf_file.hpp"
@@ -33,10 +34,6 @@ struct Split {
 std::vector<Split> splits(const DatasetParams& ds) {
   return {{"train", ds.train, 0}, {"valid", ds.valid, 100000}, {"test", ds.test, 200000}};
 }
-
-// Portable uniform in [0, 1) from a 64-bit engine (the standard distributions are
-// implementation-defined; this keeps datasets identical across compilers).
-double uniform01(std::mt19937_64& g) { return double(g() >> 11) * 0x1.0p-53; }
 
 // Velocity of one trajectory: the case's, or a random constant one drawn from the seed.
 physics::VelocityParams trajectory_velocity(const CaseConfig& c, std::uint64_t seed) {

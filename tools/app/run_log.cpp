@@ -125,4 +125,15 @@ void JsonRecord::write_atomic(const std::string& path) const {
   fs::rename(tmp, path);
 }
 
+void start_run_logs(const std::string& logs_dir, const std::string& resolved_yaml) {
+  namespace fs = std::filesystem;
+  const std::string rj = logs_dir + "/run.json";
+  if (fs::exists(rj)) {
+    int n = 1;
+    while (fs::exists(logs_dir + "/run." + std::to_string(n) + ".json")) ++n;
+    fs::rename(rj, logs_dir + "/run." + std::to_string(n) + ".json");
+  }
+  std::ofstream(logs_dir + "/config.resolved.yaml", std::ios::trunc) << resolved_yaml;
+}
+
 }  // namespace aeolus::app

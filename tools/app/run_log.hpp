@@ -39,6 +39,10 @@ class JsonRecord {
   std::vector<std::pair<std::string, std::string>> items_;
 };
 
+// Rank 0, at the start of a run: keeps the record of an earlier invocation (logs/run.json ->
+// logs/run.N.json, e.g. the run a restart continues) and writes logs/config.resolved.yaml.
+void start_run_logs(const std::string& logs_dir, const std::string& resolved_yaml);
+
 std::string json_number(double v);
 // printf-style formatting of one number, for log lines: fmt("%.3e", dt).
 std::string fmt(const char* format, double v);
