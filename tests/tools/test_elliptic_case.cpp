@@ -14,10 +14,14 @@
 
 #include "case_files.hpp"
 #include "common/temp_dir.hpp"
+#include "emulators/dcdm_model.hpp"
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
 #include "io/netcdf_file.hpp"
+#include "solvers/dcdm.hpp"
+#include "solvers/elliptic.hpp"
 #include "tools/app/driver.hpp"
+#include "tools/app/elliptic_case.hpp"
 
 using namespace aeolus;
 namespace fs = std::filesystem;
@@ -223,6 +227,33 @@ dcdm:
     EXPECT_LT(json_number(json, "error_max_relative"), 5e-3);
   }
   MPI_Barrier(comm);
+
+  // The same trained model as a PETSc preconditioner (PCSHELL) under flexible CG, as a PETSc
+  // code would use it: converges, in fewer iterations than unpreconditioned CG.
+  const EllipticProblem p = app::elliptic_problem(c);
+  auto grid = make_elliptic_grid(comm, p);
+  EllipticOperator op(*grid, p);
+  Field f(*grid, "f"), u(*grid, "u");
+  f.fill(1.0);
+  auto model = emulators::load_dcdm_model(d + "/models/dcdm.pt", op, 1);
+  KspParams kp;
+  kp.options = "-ksp_type fcg -pc_type none";
+  kp.prefix = "dcdm_fcg_";
+  kp.rtol = 1e-8;
+  kp.max_it = 500;
+  KspSolver fcg(op, kp);
+  set_dcdm_preconditioner(fcg.ksp(), *model);
+  u.fill(0.0);
+  const SolveStats with_model = fcg.solve(f, u);
+  kp.options = "-ksp_type cg -pc_type none";
+  kp.prefix = "plain_cg_";
+  KspSolver cg(op, kp);
+  u.fill(0.0);
+  const SolveStats plain = cg.solve(f, u);
+  EXPECT_TRUE(with_model.converged) << with_model.reason;
+  EXPECT_LT(with_model.relative_residual(), 1e-8);
+  EXPECT_LT(with_model.iterations, plain.iterations)
+      << "FCG + DCDM " << with_model.iterations << ", CG " << plain.iterations;
 }
 
 TEST(EllipticCase, ConfigErrors) {
