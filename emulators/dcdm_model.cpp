@@ -44,6 +44,7 @@
 #include <thread>
 
 #include "emulators/flux_model.hpp"  // detail::ThreadScope
+#include "emulators/model_archive.hpp"
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
 #include "grids/random.hpp"
@@ -511,18 +512,7 @@ void save_model(const std::string& path, DcdmNet& net, const std::vector<double>
   archive.write("meta.helmholtz", c10::IValue(s.helmholtz));
   archive.write("meta.train_loss", c10::IValue(train_loss));
   archive.write("meta.valid_loss", c10::IValue(valid_loss));
-  const fs::path parent = fs::path(path).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) fs::create_directories(parent, ec);
-  // Write then rename, so a reader (or a crash mid-save) never sees half a model.
-  const std::string partial = path + ".part";
-  try {
-    archive.save_to(partial);
-  } catch (const c10::Error& e) {
-    throw IoError("cannot write model " + path + ": " + e.what_without_backtrace());
-  }
-  fs::rename(partial, path, ec);
-  if (ec) throw IoError("cannot write model " + path + ": " + ec.message());
+  detail::save_model_archive(archive, path);
 }
 
 struct LoadedModel {
@@ -532,27 +522,9 @@ struct LoadedModel {
 
 // Reads the metadata (every rank) and, if `weights`, the network. IoError / ModelError.
 LoadedModel load_model(const std::string& path, bool weights) {
-  if (!std::ifstream(path).good()) {
-    throw IoError("model " + path + " does not exist or cannot be read");
-  }
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const c10::Error& e) {
-    throw ModelError("model " + path + " is not a torch archive: " + e.what_without_backtrace());
-  }
-  const auto read = [&](const std::string& key) {
-    c10::IValue v;
-    if (!archive.try_read(key, v)) {
-      throw ModelError("model " + path + " lacks '" + key + "': not an Aeolus DCDM model");
-    }
-    return v;
-  };
-  const c10::IValue format = read("meta.format");
-  if (!format.isString() || format.toStringRef() != kFormatName) {
-    throw ModelError("model " + path + " is not an Aeolus DCDM model (format '" +
-                     (format.isString() ? format.toStringRef() : std::string("?")) + "')");
-  }
+  detail::ModelArchive file(path, kFormatName, "Aeolus DCDM model");
+  torch::serialize::InputArchive& archive = file.archive();
+  const auto read = [&](const std::string& key) { return file.read(key); };
   LoadedModel m;
   try {
     const std::int64_t version = read("meta.version").toInt();

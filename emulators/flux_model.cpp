@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "emulators/model_archive.hpp"
 #include "grids/error.hpp"
 
 namespace aeolus::emulators::detail {
@@ -275,42 +276,13 @@ void save_model(const std::string& path, FluxStencilNet& net, const ModelSpec& s
   archive.write("meta.dt_frame", c10::IValue(spec.dt_frame));
   archive.write("meta.dx", c10::IValue(spec.dx));
   archive.write("meta.dy", c10::IValue(spec.dy));
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  // Write then rename, so a reader (or a crash mid-save) never sees half a model.
-  const std::string partial = path + ".partial";
-  try {
-    archive.save_to(partial);
-  } catch (const c10::Error& e) {
-    throw IoError("cannot write model " + path + ": " + e.what_without_backtrace());
-  }
-  std::filesystem::rename(partial, path, ec);
-  if (ec) throw IoError("cannot write model " + path + ": " + ec.message());
+  detail::save_model_archive(archive, path);
 }
 
 std::pair<FluxStencilNet, ModelSpec> load_model(const std::string& path) {
-  if (!std::ifstream(path).good()) {
-    throw IoError("model " + path + " does not exist or cannot be read");
-  }
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const c10::Error& e) {
-    throw ModelError("model " + path + " is not a torch archive: " + e.what_without_backtrace());
-  }
-  const auto read = [&](const char* key) {
-    c10::IValue v;
-    if (!archive.try_read(key, v)) {
-      throw ModelError("model " + path + " lacks '" + key + "': not an Aeolus emulator model");
-    }
-    return v;
-  };
-  const c10::IValue format = read("meta.format");
-  if (!format.isString() || format.toStringRef() != kFormatName) {
-    throw ModelError("model " + path + " is not an Aeolus flux-stencil model (format '" +
-                     (format.isString() ? format.toStringRef() : std::string("?")) + "')");
-  }
+  detail::ModelArchive file(path, kFormatName, "Aeolus flux-stencil model");
+  torch::serialize::InputArchive& archive = file.archive();
+  const auto read = [&](const char* key) { return file.read(key); };
   const std::int64_t version = read("meta.version").toInt();
   if (version != kFormatVersion) {
     throw ModelError("model " + path + " has format version " + std::to_string(version) +
