@@ -386,8 +386,9 @@ class NaturalGather {
   NaturalGather(const NaturalGather&) = delete;
   NaturalGather& operator=(const NaturalGather&) = delete;
 
-  // All values of v in natural order on rank 0 (empty elsewhere). Collective.
-  std::vector<double> to_root(Vec v) {
+  // All values of v in natural order on rank 0 (empty elsewhere), in a buffer kept by this
+  // object (valid until the next call): no allocation per solver iteration. Collective.
+  const std::vector<double>& to_root(Vec v) {
     AEOLUS_PETSC(DMDAGlobalToNaturalBegin(dm_, v, INSERT_VALUES, natural_));
     AEOLUS_PETSC(DMDAGlobalToNaturalEnd(dm_, v, INSERT_VALUES, natural_));
     AEOLUS_PETSC(VecScatterBegin(scatter_, natural_, root_, INSERT_VALUES, SCATTER_FORWARD));
@@ -396,9 +397,9 @@ class NaturalGather {
     AEOLUS_PETSC(VecGetLocalSize(root_, &n));
     const PetscScalar* a = nullptr;
     AEOLUS_PETSC(VecGetArrayRead(root_, &a));
-    std::vector<double> values(a, a + n);
+    buffer_.assign(a, a + n);
     AEOLUS_PETSC(VecRestoreArrayRead(root_, &a));
-    return values;
+    return buffer_;
   }
   // The inverse: rank 0's values (natural order; ignored elsewhere) into v. Collective.
   void from_root(const std::vector<double>& values, Vec v) {
@@ -426,6 +427,7 @@ class NaturalGather {
   MPI_Comm comm_;
   Vec natural_ = nullptr, root_ = nullptr;
   VecScatter scatter_ = nullptr;
+  std::vector<double> buffer_;
 };
 
 // op.matrix() on rank 0 as a coalesced sparse COO tensor [N, N] (double) in natural order; an
@@ -610,8 +612,7 @@ class CnnDirection final : public DirectionModel {
       : model_(std::move(model)), gather_(op), shape_(tensor_shape(op, 1)), threads_(threads) {}
 
   void direction(Vec r, Vec q) override {
-    const std::vector<double> values = gather_.to_root(r);
-    std::vector<double> out;
+    const std::vector<double>& values = gather_.to_root(r);
     on_root(gather_.comm(), [&] {
       detail::ThreadScope threads(threads_);
       torch::NoGradGuard no_grad;
@@ -621,14 +622,15 @@ class CnnDirection final : public DirectionModel {
           torch::from_blob(const_cast<double*>(values.data()), shape_, torch::kFloat64)
               .to(torch::kFloat32);
       const torch::Tensor y = model_.net->forward(x).to(torch::kFloat64).contiguous();
-      out.assign(y.data_ptr<double>(), y.data_ptr<double>() + y.numel());
+      out_.assign(y.data_ptr<double>(), y.data_ptr<double>() + y.numel());
     });
-    gather_.from_root(out, q);
+    gather_.from_root(out_, q);
   }
 
  private:
   LoadedModel model_;
   NaturalGather gather_;
+  std::vector<double> out_;  // the direction on rank 0, kept between iterations
   std::vector<std::int64_t> shape_;
   int threads_;
 };
@@ -845,7 +847,7 @@ void generate_dcdm_dataset(const EllipticOperator& op, const DcdmDatasetParams& 
       AEOLUS_PETSC(VecMAXPY(b, k, c.data(), pairs.vectors.data()));
       PetscReal norm = 0;
       AEOLUS_PETSC(VecNormalize(b, &norm));
-      const std::vector<double> values = gather.to_root(b);
+      const std::vector<double>& values = gather.to_root(b);
       if (root && write_failure.kind == Kind::none) {
         write_failure = capture([&] {
           const bool train = s < p.samples;
@@ -1049,7 +1051,8 @@ double evaluate_dcdm_model(const std::string& model_path, const EllipticOperator
 double dcdm_loss(const EllipticOperator& op, Vec b, Vec q) {
   const torch::Tensor a = sparse_operator(op);
   NaturalGather gather(op);
-  std::vector<double> bv = gather.to_root(b), qv = gather.to_root(q);
+  std::vector<double> bv = gather.to_root(b);  // copies: the buffer is reused by the next call
+  std::vector<double> qv = gather.to_root(q);
   double loss = 0;
   on_root(op.grid().comm(), [&] {
     const std::int64_t n = std::int64_t(bv.size());

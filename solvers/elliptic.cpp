@@ -236,6 +236,22 @@ void EllipticProblem::validate() const {
   }
 }
 
+void set_boundary_data(EllipticProblem& p, const physics::ManufacturedSolution& exact) {
+  for (int d = 0; d < p.dim; ++d) {
+    for (int side = 0; side < 2; ++side) {
+      auto& bc = p.boundary[size_t(d)][size_t(side)];
+      if (bc.kind == BoundaryKind::dirichlet) {
+        bc.value = [exact](real_t x, real_t y, real_t z) { return exact.u(x, y, z); };
+      } else if (bc.kind == BoundaryKind::neumann) {
+        const real_t sign = side == 0 ? -1.0 : 1.0;  // outward normal
+        bc.value = [exact, d, sign](real_t x, real_t y, real_t z) {
+          return sign * exact.du(d, x, y, z);
+        };
+      }
+    }
+  }
+}
+
 std::unique_ptr<CartesianGrid> make_elliptic_grid(MPI_Comm comm, const EllipticProblem& p) {
   p.validate();
   CartesianGridParams gp;

@@ -32,6 +32,7 @@
 
 #include "grids/cartesian_grid.hpp"
 #include "grids/field.hpp"
+#include "physics/elliptic_problems.hpp"
 
 namespace aeolus {
 
@@ -70,6 +71,10 @@ struct EllipticProblem {
   // Throws ConfigError on an inconsistent problem (periodic on one side only, panels < 2, ...).
   void validate() const;
 };
+
+// Boundary data of an exact solution on every non-periodic face of `p` (kinds already set):
+// Dirichlet faces get u, Neumann faces the outward normal derivative du/dn.
+void set_boundary_data(EllipticProblem& p, const physics::ManufacturedSolution& exact);
 
 // The grid of unknowns (see the file comment), halo 1, decomposed by PETSc (or `procs`).
 std::unique_ptr<CartesianGrid> make_elliptic_grid(MPI_Comm comm, const EllipticProblem& p);
@@ -129,14 +134,14 @@ class EllipticOperator {
 
 // What every linear solve reports (KSP, FFT, DCDM).
 struct SolveStats {
-  int iterations = 0;            // Krylov / conjugate-direction iterations (FFT: 0)
-  real_t rhs_norm = 0;           // ||b||_2
-  real_t residual_norm = 0;      // final true residual ||b - A x||_2
+  int iterations = 0;        // Krylov / conjugate-direction iterations (FFT: 0)
+  real_t rhs_norm = 0;       // ||b||_2
+  real_t residual_norm = 0;  // final true residual ||b - A x||_2
   bool converged = false;
-  std::string reason;            // PETSc's converged reason or the solver's own words
-  double seconds = 0;            // wall time of the solve (set-up excluded)
-  double setup_seconds = 0;      // preconditioner / plan / model set-up
-  std::vector<real_t> history;   // ||r_k||_2 / ||b||_2 per iteration (when recorded)
+  std::string reason;           // PETSc's converged reason or the solver's own words
+  double seconds = 0;           // wall time of the solve (set-up excluded)
+  double setup_seconds = 0;     // preconditioner / plan / model set-up
+  std::vector<real_t> history;  // ||r_k||_2 / ||b||_2 per iteration (when recorded)
   real_t relative_residual() const { return rhs_norm > 0 ? residual_norm / rhs_norm : 0; }
 };
 
@@ -144,8 +149,8 @@ struct KspParams {
   // PETSc options for this solver, e.g. "-ksp_type cg -pc_type gamg". They are applied under
   // `prefix`; options given on the command line (with the same prefix) take precedence.
   std::string options = "-ksp_type cg -pc_type gamg";
-  std::string prefix;          // e.g. "elliptic_" (empty: none)
-  real_t rtol = 1e-8;          // on the unpreconditioned residual, relative to ||b||
+  std::string prefix;  // e.g. "elliptic_" (empty: none)
+  real_t rtol = 1e-8;  // on the unpreconditioned residual, relative to ||b||
   real_t atol = 0.0;
   int max_it = 10000;
   bool record_history = false;

@@ -49,19 +49,10 @@ Case make_case(int dim, index_t n, Centering c, const std::array<std::array<BK, 
   k.m.dim = dim;
   k.m.lo = p.lo;
   k.m.hi = p.hi;
-  for (int d = 0; d < dim; ++d) {
-    for (int side = 0; side < 2; ++side) {
-      auto& bc = p.boundary[size_t(d)][size_t(side)];
-      bc.kind = kinds[size_t(d)][size_t(side)];
-      const auto m = k.m;
-      if (bc.kind == BK::dirichlet) {
-        bc.value = [m](real_t x, real_t y, real_t z) { return m.u(x, y, z); };
-      } else if (bc.kind == BK::neumann) {
-        const real_t sign = side == 0 ? -1.0 : 1.0;  // outward normal
-        bc.value = [m, d, sign](real_t x, real_t y, real_t z) { return sign * m.du(d, x, y, z); };
-      }
-    }
-  }
+  for (int d = 0; d < dim; ++d)
+    for (int side = 0; side < 2; ++side)
+      p.boundary[size_t(d)][size_t(side)].kind = kinds[size_t(d)][size_t(side)];
+  set_boundary_data(p, k.m);
   return k;
 }
 

@@ -43,16 +43,9 @@ ProblemSetup make_setup(int dim, index_t n, Centering c,
   s.m.hi = s.p.hi;
   s.variable_k = variable_k;
   for (int d = 0; d < dim; ++d)
-    for (int side = 0; side < 2; ++side) {
-      auto& bc = s.p.boundary[size_t(d)][size_t(side)];
-      bc.kind = kinds[size_t(d)][size_t(side)];
-      const auto m = s.m;
-      const real_t sign = side == 0 ? -1.0 : 1.0;
-      if (bc.kind == BK::dirichlet)
-        bc.value = [m](real_t x, real_t y, real_t z) { return m.u(x, y, z); };
-      if (bc.kind == BK::neumann)
-        bc.value = [m, d, sign](real_t x, real_t y, real_t z) { return sign * m.du(d, x, y, z); };
-    }
+    for (int side = 0; side < 2; ++side)
+      s.p.boundary[size_t(d)][size_t(side)].kind = kinds[size_t(d)][size_t(side)];
+  set_boundary_data(s.p, s.m);
   return s;
 }
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -176,6 +177,23 @@ real_t norm2(const std::vector<real_t>& v) {
   return std::sqrt(s);
 }
 
+// The worst values over all cases of check_case, printed at the end (docs/poisson.md quotes
+// them): true relative residual, and max difference to the CG + GAMG solution relative to max|x|.
+real_t worst_residual = 0, worst_ksp_difference = 0;
+
+class PrintWorst : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (worst_residual > 0) {
+      std::printf(
+          "  all boundary pairs: worst true relative residual %.2e, worst |x_fft - x_ksp| / "
+          "max|x| %.2e\n",
+          worst_residual, worst_ksp_difference);
+    }
+  }
+};
+const auto* const print_worst = ::testing::AddGlobalTestEnvironment(new PrintWorst);
+
 // Solves a random problem with FftSolver and checks it against A, the reference stencil and KSP.
 void check_case(int dim, Centering centering, const std::array<int, 3>& pair_index, real_t c) {
   const std::array<index_t, 3> panels =
@@ -205,6 +223,7 @@ void check_case(int dim, Centering centering, const std::array<int, 3>& pair_ind
   AEOLUS_PETSC(VecNorm(b, NORM_2, &bn));
   EXPECT_LT(rn / bn, 1e-11);
   EXPECT_NEAR(stats.residual_norm, rn, 1e-13 * bn);
+  worst_residual = std::max(worst_residual, rn / bn);
 
   // The independent stencil.
   const std::vector<real_t> xs = natural_values(op, x), bs = natural_values(op, b);
@@ -232,6 +251,7 @@ void check_case(int dim, Centering centering, const std::array<int, 3>& pair_ind
   const std::vector<real_t> xks = natural_values(op, xk);
   for (size_t m = 0; m < xs.size(); ++m) diff[m] = xs[m] - xks[m];
   EXPECT_LT(max_abs(diff) / max_abs(xs), 1e-9);
+  worst_ksp_difference = std::max(worst_ksp_difference, max_abs(diff) / max_abs(xs));
 }
 
 struct CaseParam {
@@ -300,17 +320,7 @@ Errors manufactured_error(int dim, Centering centering, const std::array<int, 3>
   ms.dim = dim;
   ms.lo = p.lo;
   ms.hi = p.hi;
-  for (int d = 0; d < dim; ++d) {
-    for (int s = 0; s < 2; ++s) {
-      BoundaryCondition& bc = p.boundary[d][s];
-      if (bc.kind == BK::dirichlet) {
-        bc.value = [ms](real_t x, real_t y, real_t z) { return ms.u(x, y, z); };
-      } else if (bc.kind == BK::neumann) {
-        const real_t sign = s ? 1.0 : -1.0;  // outward normal
-        bc.value = [ms, d, sign](real_t x, real_t y, real_t z) { return sign * ms.du(d, x, y, z); };
-      }
-    }
-  }
+  set_boundary_data(p, ms);
   auto grid = make_elliptic_grid(PETSC_COMM_SELF, p);
   EllipticOperator op(*grid, p);
   Field f(*grid, "f"), u(*grid, "u"), exact(*grid, "exact");

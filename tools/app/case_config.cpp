@@ -32,6 +32,29 @@ std::string CaseConfig::path(const std::string& rel) const {
   return (fs::path(dir) / p).lexically_normal().string();
 }
 
+void read_box(io::Section& s, CartesianGridParams& g, long long min_n) {
+  g.dim = int(s.get_int("dim", 2, Range::closed(1, 3)));
+  const size_t d = size_t(g.dim);
+  auto n = s.get_ints("n", std::vector<long long>(d, 64), d, d, Range::closed(double(min_n), 1e9));
+  auto lo = s.get_doubles("lo", std::vector<double>(d, 0.0), d, d);
+  auto hi = s.get_doubles("hi", std::vector<double>(d, 1.0), d, d);
+  g.n = {1, 1, 1};
+  g.lo = {0.0, 0.0, 0.0};
+  g.hi = {1.0, 1.0, 1.0};
+  for (size_t i = 0; i < d; ++i) g.n[i] = n[i], g.lo[i] = lo[i], g.hi[i] = hi[i];
+  for (size_t i = 0; i < d; ++i) {
+    if (!(g.hi[i] > g.lo[i])) {
+      std::ostringstream os;
+      os << s.where("hi") << ": grid.hi[" << i << "] = " << g.hi[i] << " must exceed grid.lo[" << i
+         << "] = " << g.lo[i];
+      throw ConfigError(os.str());
+    }
+  }
+  auto procs = s.get_ints("procs", std::vector<long long>(d, 0), d, d, Range::closed(0, 1e6));
+  g.procs = {0, 0, 0};
+  for (size_t i = 0; i < d; ++i) g.procs[i] = int(procs[i]);
+}
+
 namespace {
 
 // A list of length dim (the grid's) from a YAML list, padded with the default for unused axes.
@@ -71,28 +94,11 @@ void read_grid(io::Section s, CaseConfig& c) {
     return;
   }
   auto& g = c.grid;
-  g.dim = int(s.get_int("dim", 2, Range::closed(1, 3)));
+  read_box(s, g, 1);
   const size_t d = size_t(g.dim);
-  auto n = s.get_ints("n", std::vector<long long>(d, 64), d, d, Range::closed(1, 1e9));
-  auto lo = s.get_doubles("lo", std::vector<double>(d, 0.0), d, d);
-  auto hi = s.get_doubles("hi", std::vector<double>(d, 1.0), d, d);
   auto per = s.get_bools("periodic", std::vector<bool>(d, true), d, d);
-  g.n = {1, 1, 1};
-  for (size_t i = 0; i < d; ++i) g.n[i] = n[i];
-  g.lo = pad3<double>(lo, 0.0);
-  g.hi = pad3<double>(hi, 1.0);
-  for (size_t i = 0; i < d; ++i) {
-    if (!(g.hi[i] > g.lo[i])) {
-      std::ostringstream os;
-      os << s.where("hi") << ": grid.hi[" << i << "] = " << g.hi[i] << " must exceed grid.lo[" << i
-         << "] = " << g.lo[i];
-      throw ConfigError(os.str());
-    }
-  }
   g.periodic = {true, true, true};
   for (size_t i = 0; i < d; ++i) g.periodic[i] = per[i];
-  auto procs = s.get_ints("procs", std::vector<long long>(d, 0), d, d, Range::closed(0, 1e6));
-  for (size_t i = 0; i < d; ++i) g.procs[i] = int(procs[i]);
   s.finish();
 }
 
@@ -103,6 +109,8 @@ void read_physics(io::Section s, CaseConfig& c) {
     s.finish();
     return;
   }
+  // Elliptic cases were dispatched before (load_elliptic_case); "elliptic" is listed so that a
+  // misspelt equation gets it as a hint.
   c.equation = s.get_choice("equation", "advection", {"advection", "elliptic"});
   const size_t d = size_t(c.grid.dim);
   {

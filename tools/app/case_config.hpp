@@ -20,6 +20,10 @@
 #include "solvers/fv_advection.hpp"
 #include "solvers/sphere_transport.hpp"
 
+namespace aeolus::io {
+class Section;
+}
+
 namespace aeolus::app {
 
 struct TimeParams {
@@ -160,6 +164,10 @@ CaseConfig load_case(const std::string& case_dir);
 // Checks what depends on the rank count (the latitude bands of a sphere grid), before any
 // collective work, so that every rank throws the same ConfigError.
 void check_rank_count(const CaseConfig& c, int ranks);
+
+// grid.dim, n (each >= min_n), lo, hi (> lo) and procs of a box: the keys every Cartesian case
+// shares (advection adds periodic; elliptic cases add centering). Does not call finish().
+void read_box(io::Section& s, CartesianGridParams& g, long long min_n);
 
 // Names in the stepper registry (driver.cpp), for schema validation.
 std::vector<std::string> stepper_names();

@@ -24,36 +24,17 @@ namespace {
 
 const char* kAxis[3] = {"x", "y", "z"};
 
-template <class T>
-std::array<T, 3> pad3(const std::vector<T>& v, T fill) {
-  std::array<T, 3> a{fill, fill, fill};
-  for (size_t i = 0; i < v.size() && i < 3; ++i) a[i] = v[i];
-  return a;
-}
-
 void read_grid(io::Section s, CaseConfig& c) {
   auto& p = c.elliptic.problem;
   s.get_choice("type", "cartesian", {"cartesian"});
-  p.dim = int(s.get_int("dim", 2, Range::closed(1, 3)));
-  const size_t d = size_t(p.dim);
-  auto n = s.get_ints("n", std::vector<long long>(d, 64), d, d, Range::closed(2, 1e9));
-  auto lo = s.get_doubles("lo", std::vector<double>(d, 0.0), d, d);
-  auto hi = s.get_doubles("hi", std::vector<double>(d, 1.0), d, d);
-  p.panels = {1, 1, 1};
-  for (size_t i = 0; i < d; ++i) p.panels[i] = n[i];
-  p.lo = pad3<double>(lo, 0.0);
-  p.hi = pad3<double>(hi, 1.0);
-  for (size_t i = 0; i < d; ++i) {
-    if (!(p.hi[i] > p.lo[i])) {
-      std::ostringstream os;
-      os << s.where("hi") << ": grid.hi[" << i << "] = " << p.hi[i] << " must exceed grid.lo[" << i
-         << "] = " << p.lo[i];
-      throw ConfigError(os.str());
-    }
-  }
+  CartesianGridParams box;
+  read_box(s, box, 2);
+  p.dim = box.dim;
+  p.panels = box.n;
+  p.lo = box.lo;
+  p.hi = box.hi;
+  p.procs = box.procs;
   p.centering = centering_from_name(s.get_choice("centering", "cell", {"cell", "vertex"}));
-  auto procs = s.get_ints("procs", std::vector<long long>(d, 0), d, d, Range::closed(0, 1e6));
-  for (size_t i = 0; i < d; ++i) p.procs[i] = int(procs[i]);
   s.finish();
 }
 
@@ -287,18 +268,7 @@ EllipticProblem elliptic_problem(const CaseConfig& c, bool training_grid) {
   EllipticProblem p = c.elliptic.problem;
   if (training_grid) p.panels = c.elliptic.train_n, p.procs = {0, 0, 0};
   if (c.elliptic.source == "manufactured") {
-    const auto m = manufactured(c);
-    for (int d = 0; d < p.dim; ++d) {
-      for (int side = 0; side < 2; ++side) {
-        auto& bc = p.boundary[size_t(d)][size_t(side)];
-        if (bc.kind == BoundaryKind::dirichlet) {
-          bc.value = [m](real_t x, real_t y, real_t z) { return m.u(x, y, z); };
-        } else if (bc.kind == BoundaryKind::neumann) {
-          const real_t sign = side == 0 ? -1.0 : 1.0;  // outward normal
-          bc.value = [m, d, sign](real_t x, real_t y, real_t z) { return sign * m.du(d, x, y, z); };
-        }
-      }
-    }
+    set_boundary_data(p, manufactured(c));
   } else {
     for (int d = 0; d < p.dim; ++d) {
       for (int side = 0; side < 2; ++side) {
