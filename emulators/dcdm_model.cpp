@@ -43,6 +43,7 @@
 #include <sstream>
 #include <thread>
 
+#include "emulators/device.hpp"
 #include "emulators/flux_model.hpp"  // detail::ThreadScope
 #include "emulators/model_archive.hpp"
 #include "grids/error.hpp"
@@ -290,7 +291,7 @@ class ConvImpl : public torch::nn::Module {
 
  private:
   torch::Tensor convolve(const torch::Tensor& x, int64_t padding) {
-    if (x.scalar_type() == torch::kFloat32 && at::hasMKLDNN()) {
+    if (x.is_cpu() && x.scalar_type() == torch::kFloat32 && at::hasMKLDNN()) {
       // oneDNN directly: torch's conv3d dispatch takes a slow path for a batch of one (the
       // solver's case), 37 ms against 3 ms for 16 -> 16 channels on 32^3 with 2 threads; for
       // training batches and in 2D both are as fast. Differentiable like conv2d/conv3d.
@@ -608,8 +609,14 @@ void check_compatible(const std::string& path, const NetSpec& s, const EllipticO
 
 class CnnDirection final : public DirectionModel {
  public:
-  CnnDirection(LoadedModel model, const EllipticOperator& op, int threads)
-      : model_(std::move(model)), gather_(op), shape_(tensor_shape(op, 1)), threads_(threads) {}
+  CnnDirection(LoadedModel model, const EllipticOperator& op, int threads, torch::Device device)
+      : model_(std::move(model)),
+        gather_(op),
+        shape_(tensor_shape(op, 1)),
+        threads_(threads),
+        device_(device) {
+    if (model_.net) model_.net->to(device_);
+  }
 
   void direction(Vec r, Vec q) override {
     const std::vector<double>& values = gather_.to_root(r);
@@ -620,8 +627,9 @@ class CnnDirection final : public DirectionModel {
       // the solver only needs a direction, its line search and orthogonalisation are in double.
       const torch::Tensor x =
           torch::from_blob(const_cast<double*>(values.data()), shape_, torch::kFloat64)
-              .to(torch::kFloat32);
-      const torch::Tensor y = model_.net->forward(x).to(torch::kFloat64).contiguous();
+              .to(device_, torch::kFloat32);
+      const torch::Tensor y =
+          model_.net->forward(x).to(torch::Device(torch::kCPU), torch::kFloat64).contiguous();
       out_.assign(y.data_ptr<double>(), y.data_ptr<double>() + y.numel());
     });
     gather_.from_root(out_, q);
@@ -633,6 +641,7 @@ class CnnDirection final : public DirectionModel {
   std::vector<double> out_;  // the direction on rank 0, kept between iterations
   std::vector<std::int64_t> shape_;
   int threads_;
+  torch::Device device_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -729,6 +738,12 @@ double evaluate(DcdmNet& net, const torch::Tensor& a, const torch::Tensor& x, in
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
+
+void check_torch_device(const std::string& device, const std::string& key) {
+  detail::torch_device(device, key);
+}
+
+bool cuda_available() { return torch::cuda::is_available(); }
 
 double dcdm_forward_macs(int dim, double cells, const DcdmNetParams& net) {
   const double k = std::pow(3.0, dim);  // 3^dim kernel
@@ -889,6 +904,7 @@ DcdmTrainReport train_dcdm(const EllipticOperator& op, const std::string& datase
   if (training.threads < 1)
     fail("threads = " + std::to_string(training.threads) + ", expected >= 1");
   check_network_grid(op, "dcdm training on " + dataset);
+  const torch::Device device = detail::torch_device(training.device, "dcdm training device");
 
   const MPI_Comm comm = op.grid().comm();
   const torch::Tensor a_double = sparse_operator(op);  // collective
@@ -905,14 +921,15 @@ DcdmTrainReport train_dcdm(const EllipticOperator& op, const std::string& datase
         torch::Tensor train_x, valid_x;
         {
           const auto f = open_dataset(dataset, op);
-          train_x = read_split(*f, "b", op);
-          valid_x = read_split(*f, "b_valid", op);
+          train_x = read_split(*f, "b", op).to(device);
+          valid_x = read_split(*f, "b_valid", op).to(device);
         }
         // float32 throughout training: about twice the speed of double on CPUs; the loss is a
         // ratio of O(1) quantities (b has unit norm), well within float's range.
-        const torch::Tensor a = a_double.to(torch::kFloat32);
+        const torch::Tensor a = a_double.to(device, torch::kFloat32);
         const NetSpec spec = spec_of(op, net);
         DcdmNet model(spec);
+        model->to(device);
         // Constant learning rate, as the authors (Adam, 1e-4 there): the wall-clock cap may end
         // training at any epoch, and a decaying schedule would then stop at an arbitrary point.
         torch::optim::Adam optimizer(model->parameters(),
@@ -954,7 +971,7 @@ DcdmTrainReport train_dcdm(const EllipticOperator& op, const std::string& datase
           for (std::int64_t s = 0; s < count; s += training.batch_size) {
             const std::int64_t e = std::min(count, s + std::int64_t(training.batch_size));
             const torch::Tensor index =
-                torch::from_blob(order.data() + s, {e - s}, torch::kLong).clone();
+                torch::from_blob(order.data() + s, {e - s}, torch::kLong).clone().to(device);
             const torch::Tensor b = train_x.index_select(0, index);
             optimizer.zero_grad();
             const torch::Tensor q = model->forward(b);
@@ -1018,16 +1035,18 @@ DcdmTrainReport train_dcdm(const EllipticOperator& op, const std::string& datase
 }
 
 std::unique_ptr<DirectionModel> load_dcdm_model(const std::string& model_path,
-                                                const EllipticOperator& op, int threads) {
+                                                const EllipticOperator& op, int threads,
+                                                const std::string& device) {
   if (threads < 1) {
     throw ConfigError("dcdm model: threads = " + std::to_string(threads) + ", expected >= 1");
   }
   const MPI_Comm comm = op.grid().comm();
   // Every rank reads the metadata and checks it, so that all ranks throw alike; only rank 0
   // keeps the weights (it runs the network).
+  const torch::Device where = detail::torch_device(device, "dcdm model device");
   LoadedModel model = load_model(model_path, comm_rank(comm) == 0);
   check_compatible(model_path, model.spec, op);
-  return std::make_unique<CnnDirection>(std::move(model), op, threads);
+  return std::make_unique<CnnDirection>(std::move(model), op, threads, where);
 }
 
 double evaluate_dcdm_model(const std::string& model_path, const EllipticOperator& op,

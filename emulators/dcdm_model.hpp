@@ -14,9 +14,10 @@
 namespace aeolus::emulators {
 
 struct DcdmNetParams {
-  int channels = 16;  // feature channels at full resolution (doubled after downsampling)
-  int blocks = 2;     // residual blocks per level
-  int threads = 2;    // torch intra-op threads
+  int channels = 16;           // feature channels at full resolution (doubled after downsampling)
+  int blocks = 2;              // residual blocks per level
+  int threads = 2;             // torch intra-op threads
+  std::string device = "cpu";  // where the network runs in the solver: cpu | cuda | cuda:N
 };
 
 struct DcdmDatasetParams {
@@ -37,6 +38,9 @@ struct DcdmTrainingParams {
   real_t max_minutes = 55;  // wall-clock cap; the best validation model is kept
   std::uint64_t seed = 1;
   int threads = 2;
+  // cpu | cuda | cuda:N. On CUDA the convolutions use torch's generic path and the sparse A
+  // of the loss lives on the device; the saved model is the same file either way.
+  std::string device = "cpu";
 };
 
 // Writes `path` (NetCDF, CF-1.8): right-hand sides b (sample, [z,] y, x), unit 2-norm, built
@@ -74,8 +78,11 @@ DcdmTrainReport train_dcdm(const EllipticOperator& op, const std::string& datase
 // the file and what differs.
 // The CNN runs on rank 0 only: direction() gathers r there in natural order, runs the network
 // (float32) and scatters q back. Halo-exchanged convolutions on every rank are future work.
+// `device` (cpu | cuda | cuda:N) is where rank 0 runs it; ConfigError where that device is
+// not available.
 std::unique_ptr<DirectionModel> load_dcdm_model(const std::string& model_path,
-                                                const EllipticOperator& op, int threads);
+                                                const EllipticOperator& op, int threads,
+                                                const std::string& device = "cpu");
 
 // The mean loss of a saved model over the `valid` right-hand sides of `dataset` (the same
 // number train_dcdm reports as valid_loss for the model it saved). Collective.
@@ -85,6 +92,12 @@ double evaluate_dcdm_model(const std::string& model_path, const EllipticOperator
 // Multiply-adds of one forward pass of the network on a grid with `cells` unknowns (analytic:
 // the convolutions only). Forward + backward is about 3x forward, 2 FLOP per multiply-add.
 double dcdm_forward_macs(int dim, double cells, const DcdmNetParams& net);
+
+// ConfigError naming `key` unless `device` (cpu | cuda | cuda:N) exists for this LibTorch (for
+// checking case files before any work starts).
+void check_torch_device(const std::string& device, const std::string& key);
+// True if this LibTorch sees a CUDA device.
+bool cuda_available();
 
 // Diagnostics (collective; b, q, v, out with op.matrix()'s layout). The loss of one direction,
 // ||b - A q (q^T b)/(q^T A q)||^2, and A v, both with the sparse copy of op.matrix() in natural

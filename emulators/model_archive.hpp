@@ -39,7 +39,8 @@ class ModelArchive {
       throw IoError("model " + path + " does not exist or cannot be read");
     }
     try {
-      archive_.load_from(path);
+      // Onto the CPU whatever device saved it; callers move the network where it runs.
+      archive_.load_from(path, torch::Device(torch::kCPU));
     } catch (const c10::Error& e) {
       throw ModelError("model " + path + " is not a torch archive: " + e.what_without_backtrace());
     }

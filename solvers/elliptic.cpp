@@ -399,7 +399,14 @@ EllipticOperator::EllipticOperator(const CartesianGrid& grid, const EllipticProb
                 diag += 2.0 * kc / h2;
                 bnd += 2.0 * kc * g / h2;
               } else {
-                bnd += kc * g / h;  // prescribed flux k du/dn through the face
+                // Prescribed flux k du/dn through the face, with k on the face where known.
+                const real_t kb = bc.face_k ? bc.face_k(xb[0], xb[1], xb[2]) : kc;
+                if (!(kb > 0) || !std::isfinite(kb)) {
+                  throw ConfigError("EllipticOperator: face_k on the " +
+                                    std::string(side == 0 ? "low " : "high ") + kAxis[d] +
+                                    " face = " + number(kb) + ", expected positive and finite");
+                }
+                bnd += kb * g / h;
               }
             } else if (bc.kind == BoundaryKind::dirichlet) {
               // The known boundary vertex one spacing away.

@@ -52,6 +52,11 @@ using BoundaryFunction = std::function<real_t(real_t x, real_t y, real_t z)>;
 struct BoundaryCondition {
   BoundaryKind kind = BoundaryKind::periodic;
   BoundaryFunction value;
+  // Optional k on a Neumann face, for the flux k du/dn of cell-centred unknowns (whose
+  // nearest k is half a cell inside). Empty: the adjacent cell's k, an O(h) flux error where k
+  // varies and the data is nonzero (first order there). Vertex-centred unknowns lie on the
+  // face and use their own k; Dirichlet faces do not need it.
+  BoundaryFunction face_k;
 };
 
 struct EllipticProblem {
@@ -89,9 +94,10 @@ class EllipticOperator {
   // Boundary rows: cell-centred Dirichlet through the ghost 2 g - u (face half a cell away),
   // Neumann through the flux k g / h; vertex-centred Dirichlet vertices are known values, a
   // Neumann vertex uses the mirror ghost (as FISHPACK) and the half control volume scaling.
-  // Accuracy: second order everywhere, except cell-centred Neumann faces with nonzero data and
-  // a variable k: the flux k du/dn takes k half a cell from the face, an O(h) flux error, so
-  // first order there (vertex-centred has k on the face; Dirichlet faces stay second order).
+  // Accuracy: second order everywhere, except cell-centred Neumann faces with nonzero data, a
+  // variable k and no BoundaryCondition::face_k: the flux k du/dn then takes k half a cell from
+  // the face, an O(h) flux error, so first order there (vertex-centred has k on the face;
+  // Dirichlet faces stay second order).
   EllipticOperator(const CartesianGrid& grid, const EllipticProblem& p, const Field* k = nullptr);
   ~EllipticOperator();
   EllipticOperator(const EllipticOperator&) = delete;

@@ -293,6 +293,19 @@ TEST_F(TrainedDcdm, IncompatibleOperatorsAreRejected) {
     std::ofstream(dir->file("junk.pt")) << "not a model";
   MPI_Barrier(PETSC_COMM_WORLD);
   EXPECT_THROW(em::load_dcdm_model(dir->file("junk.pt"), *poisson->op, 1), aeolus::ModelError);
+  // Devices: an unknown name, and CUDA on a LibTorch without it, are ConfigErrors that name
+  // the device; "cpu" is the default and gives the same direction.
+  const auto expect_device_error = [&](const std::string& device) {
+    try {
+      em::load_dcdm_model(model, *poisson->op, 1, device);
+      ADD_FAILURE() << "expected ConfigError for device " << device;
+    } catch (const aeolus::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("'" + device + "'"), std::string::npos) << e.what();
+    }
+  };
+  expect_device_error("tpu");
+  if (!em::cuda_available()) expect_device_error("cuda");
+  EXPECT_NO_THROW(em::load_dcdm_model(model, *poisson->op, 1, "cpu"));
   // A dataset made for another operator is refused by training.
   em::DcdmNetParams net;
   net.channels = 2;

@@ -415,10 +415,10 @@ TEST(FftSolverFishpack, Hwscrt) {
   p.lo = {0.0, -1.0, 0.0};
   p.hi = {2.0, 3.0, 1.0};
   p.helmholtz = -FishpackHwscrt::lambda;
-  p.boundary[0][0] = {BK::dirichlet,
-                      [](real_t, real_t y, real_t) { return FishpackHwscrt::exact(0.0, y); }};
-  p.boundary[0][1] = {BK::neumann,
-                      [](real_t, real_t y, real_t) { return FishpackHwscrt::neumann_x2(y); }};
+  p.boundary[0][0] = {
+      BK::dirichlet, [](real_t, real_t y, real_t) { return FishpackHwscrt::exact(0.0, y); }, {}};
+  p.boundary[0][1] = {
+      BK::neumann, [](real_t, real_t y, real_t) { return FishpackHwscrt::neumann_x2(y); }, {}};
   p.boundary[1][0].kind = BK::periodic;
   p.boundary[1][1].kind = BK::periodic;
   auto grid = make_elliptic_grid(PETSC_COMM_SELF, p);

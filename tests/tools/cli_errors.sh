@@ -191,6 +191,16 @@ expect_error elliptic-restart "--restart|elliptic|--solver" -- "$AEOLUS" run "$d
 expect_error elliptic-bad-solver "--solver cg|ksp, fft or dcdm" -- "$AEOLUS" run "$d" --solver cg --quiet
 expect_error elliptic-no-model "models/dcdm.pt" -- "$AEOLUS" run "$d" --solver dcdm --quiet --overwrite
 expect_error elliptic-no-data "dcdm_train.nc|aeolus dataset" -- "$AEOLUS" train "$d"
+# A device that does not exist (cuda:99: none here, and no CUDA in Debian's LibTorch) stops
+# the DCDM solve and training before any output is made.
+d=$(mkcase elliptic-device <<<"$elliptic
+solver:
+  dcdm: {device: 'cuda:99'}
+dcdm:
+  training: {device: 'cuda:99'}")
+expect_error elliptic-solve-device "solver.dcdm.device = 'cuda:99'" -- "$AEOLUS" run "$d" --solver dcdm --quiet
+[ ! -e "$d/output" ] || { echo "FAIL elliptic-solve-device: output/ was created"; fail=$((fail + 1)); }
+expect_error elliptic-train-device "dcdm.training.device = 'cuda:99'" -- "$AEOLUS" train "$d"
 d=$(mkcase elliptic-typo <<<"${elliptic/source:/sorce:}")
 expect_error elliptic-typo "case.yaml:5|sorce|did you mean 'source'" -- "$AEOLUS" check "$d"
 d=$(mkcase advection-solver <<<"$good")

@@ -8,6 +8,7 @@
 #include "io/yaml_schema.hpp"
 #include "solvers/sphere_kernels.hpp"
 #include "tools/app/elliptic_case.hpp"
+#include "tools/app/hamiltonian_case.hpp"
 #include "tools/app/sphere_case.hpp"
 
 namespace aeolus::app {
@@ -109,9 +110,9 @@ void read_physics(io::Section s, CaseConfig& c) {
     s.finish();
     return;
   }
-  // Elliptic cases were dispatched before (load_elliptic_case); "elliptic" is listed so that a
-  // misspelt equation gets it as a hint.
-  c.equation = s.get_choice("equation", "advection", {"advection", "elliptic"});
+  // Elliptic and Hamiltonian cases were dispatched before (load_elliptic_case,
+  // load_hamiltonian_case); they are listed so that a misspelt equation gets them as hints.
+  c.equation = s.get_choice("equation", "advection", {"advection", "elliptic", "hamiltonian"});
   const size_t d = size_t(c.grid.dim);
   {
     auto v = s.section("velocity");
@@ -172,6 +173,12 @@ CaseConfig load_case(const std::string& case_dir) {
   c.config_hash = fnv1a64_hex(doc->text());
   auto root = doc->root();
   c.description = root.get_string("description", c.description);
+  if (is_hamiltonian_case(root)) {
+    load_hamiltonian_case(root, c);
+    root.finish();
+    c.resolved_yaml = doc->resolved_yaml();
+    return c;
+  }
   if (is_elliptic_case(root)) {
     load_elliptic_case(root, c);
     root.finish();

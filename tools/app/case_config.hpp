@@ -13,6 +13,7 @@
 #include "grids/sphere_grid.hpp"
 #include "physics/advection.hpp"
 #include "physics/elliptic_problems.hpp"
+#include "physics/hamiltonian.hpp"
 #include "physics/sphere_flow.hpp"
 #include "physics/sphere_tracers.hpp"
 #include "solvers/dcdm.hpp"
@@ -104,6 +105,16 @@ struct SphereCaseConfig {
   SphereDiagnosticsParams diagnostics;
 };
 
+// physics.equation: hamiltonian (a separable Hamiltonian system integrated by a symplectic
+// method or RK4; tools/app/hamiltonian_case.cpp reads and runs it).
+struct HamiltonianCaseConfig {
+  physics::HamiltonianParams system;   // physics.system
+  std::string method = "forest_ruth";  // integrator.method (solvers/symplectic.hpp names)
+  real_t dt = 0.01;                    // integrator.dt
+  real_t t_end = 100.0;                // time.t_end (a whole number of steps of dt)
+  long long output_every = 10;         // output.every: steps between stored samples
+};
+
 // physics.equation: elliptic (-div(k grad u) + c u = f on a Cartesian box): the problem, its
 // data and the solver (tools/app/elliptic_case.cpp reads and runs it).
 struct EllipticCaseConfig {
@@ -133,11 +144,13 @@ struct CaseConfig {
   std::string file;  // path of case.yaml
   std::string description;
   std::string grid_type = "cartesian";  // cartesian | latlon
-  std::string equation = "advection";   // advection | transport (latlon) | elliptic
+  // advection | transport (latlon) | elliptic | hamiltonian
+  std::string equation = "advection";
   // The decomposition (for latlon: x = longitude, y = latitude in degrees, z = level).
   CartesianGridParams grid;
-  SphereCaseConfig sphere;      // grid_type latlon only
-  EllipticCaseConfig elliptic;  // equation elliptic only
+  SphereCaseConfig sphere;            // grid_type latlon only
+  EllipticCaseConfig elliptic;        // equation elliptic only
+  HamiltonianCaseConfig hamiltonian;  // equation hamiltonian only
   physics::VelocityParams velocity;
   InitialConditionConfig initial;
   std::string stepper = "classical";  // classical | emulator

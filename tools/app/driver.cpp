@@ -16,6 +16,7 @@
 #include "io/output_writer.hpp"
 #include "tools/app/case_model.hpp"
 #include "tools/app/elliptic_case.hpp"
+#include "tools/app/hamiltonian_case.hpp"
 #include "tools/app/run_log.hpp"
 #include "tools/app/sphere_case.hpp"
 #include "tools/app/version.hpp"
@@ -209,9 +210,10 @@ void set_initial_condition(const CaseConfig& c, Field& q) {
 
 RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   if (c.equation == "elliptic") return run_elliptic_case(comm, c, opt);
+  if (c.equation == "hamiltonian") return run_hamiltonian_case(comm, c, opt);
   if (!opt.solver.empty()) {
-    throw ConfigError("--solver applies to elliptic cases (physics.equation: elliptic); " + c.file +
-                      " is time-dependent (choose its stepper with --stepper)");
+    throw ConfigError("--solver applies to elliptic and hamiltonian cases (physics.equation); " +
+                      c.file + " is time-dependent (choose its stepper with --stepper)");
   }
   const int rank = comm_rank(comm), size = comm_size(comm);
   const std::string stepper_name = opt.stepper.empty() ? c.stepper : opt.stepper;

@@ -129,6 +129,7 @@ void read_solver(io::Section s, CaseConfig& c) {
     e.dcdm.orthogonalise =
         int(d.get_int("orthogonalise", e.dcdm.orthogonalise, Range::closed(1, 64)));
     e.net.threads = int(d.get_int("threads", e.net.threads, Range::closed(1, 1024)));
+    e.net.device = d.get_string("device", e.net.device);
     d.finish();
   }
   if (e.solver == "fft" && e.coefficient.type != "constant") {
@@ -166,6 +167,7 @@ void read_dcdm(io::Section s, CaseConfig& c) {
     p.max_minutes = t.get_double("max_minutes", p.max_minutes, Range::positive());
     p.seed = std::uint64_t(t.get_int("seed", (long long)p.seed, Range::non_negative()));
     p.threads = int(t.get_int("threads", p.threads, Range::closed(1, 1024)));
+    p.device = t.get_string("device", p.device);
     t.finish();
   }
   s.finish();
@@ -184,21 +186,6 @@ std::string grid_text(const EllipticProblem& p) {
   std::string s;
   for (int d = 0; d < p.dim; ++d) s += (d ? "x" : "") + std::to_string(p.panels[size_t(d)]);
   return s;
-}
-
-// Files of an earlier run are never replaced silently.
-void prepare_target(MPI_Comm comm, const std::string& path, bool overwrite) {
-  if (fs::exists(path) || fs::exists(path + ".part")) {
-    if (!overwrite) {
-      throw IoError(path + ": results of an earlier run exist; pass --overwrite to replace them");
-    }
-    if (comm_rank(comm) == 0) {
-      fs::remove(path);
-      fs::remove(path + ".part");
-    }
-  }
-  if (comm_rank(comm) == 0) fs::create_directories(fs::path(path).parent_path());
-  MPI_Barrier(comm);
 }
 
 struct ErrorNorms {
@@ -299,6 +286,9 @@ RunResult run_elliptic_case(MPI_Comm comm, const CaseConfig& c, const RunOptions
     throw ConfigError("--solver fft: " + c.file + " has a variable coefficient (" +
                       e.coefficient.type + "); the FFT solver needs a constant one");
   }
+  if (solver == "dcdm") {
+    emulators::check_torch_device(e.net.device, c.file + ": solver.dcdm.device");
+  }
   const std::string out_path = c.path("output/" + c.output.file);
   const std::string logs_dir = c.path("logs");
   prepare_target(comm, out_path, opt.overwrite);
@@ -386,7 +376,7 @@ RunResult run_elliptic_case(MPI_Comm comm, const CaseConfig& c, const RunOptions
       st.setup_seconds = setup;
     } else {
       const auto ts = std::chrono::steady_clock::now();
-      auto model = emulators::load_dcdm_model(c.path(e.model), op, e.net.threads);
+      auto model = emulators::load_dcdm_model(c.path(e.model), op, e.net.threads, e.net.device);
       const double setup =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
       st = dcdm_solve(op.matrix(), b, x, *model, e.dcdm);
@@ -499,6 +489,7 @@ void generate_elliptic_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrit
 }
 
 void train_elliptic_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
+  emulators::check_torch_device(c.elliptic.training.device, c.file + ": dcdm.training.device");
   const std::string data = c.path("data/dcdm_train.nc");
   if (!fs::exists(data)) {
     throw IoError(data + ": no training data; run 'aeolus dataset " + c.dir + "' first");

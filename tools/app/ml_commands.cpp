@@ -51,6 +51,11 @@ physics::VelocityParams trajectory_velocity(const CaseConfig& c, std::uint64_t s
 physics::InitialConditionParams dataset_ic(const CaseConfig& c) { return c.dataset.blobs; }
 
 void require_2d_periodic(const CaseConfig& c, const char* what) {
+  if (c.equation != "advection") {
+    throw ConfigError(c.file + ": aeolus " + what + " has no " + c.equation +
+                      " emulator (physics.equation: " + c.equation + "); 'aeolus run " + c.dir +
+                      "' runs the case");
+  }
   if (c.grid.dim != 2 || !c.grid.periodic[0] || !c.grid.periodic[1]) {
     throw ConfigError(c.file + ": aeolus " + what + " needs a 2D periodic grid (grid.dim = 2, " +
                       "grid.periodic = [true, true])");

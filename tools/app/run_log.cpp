@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "grids/error.hpp"
+#include "grids/petsc_util.hpp"
 
 namespace aeolus::app {
 
@@ -134,6 +135,20 @@ void start_run_logs(const std::string& logs_dir, const std::string& resolved_yam
     fs::rename(rj, logs_dir + "/run." + std::to_string(n) + ".json");
   }
   std::ofstream(logs_dir + "/config.resolved.yaml", std::ios::trunc) << resolved_yaml;
+}
+
+void prepare_target(MPI_Comm comm, const std::string& path, bool overwrite) {
+  if (fs::exists(path) || fs::exists(path + ".part")) {
+    if (!overwrite) {
+      throw IoError(path + ": results of an earlier run exist; pass --overwrite to replace them");
+    }
+    if (comm_rank(comm) == 0) {
+      fs::remove(path);
+      fs::remove(path + ".part");
+    }
+  }
+  if (comm_rank(comm) == 0) fs::create_directories(fs::path(path).parent_path());
+  MPI_Barrier(comm);
 }
 
 }  // namespace aeolus::app

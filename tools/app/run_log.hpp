@@ -43,6 +43,10 @@ class JsonRecord {
 // logs/run.N.json, e.g. the run a restart continues) and writes logs/config.resolved.yaml.
 void start_run_logs(const std::string& logs_dir, const std::string& resolved_yaml);
 
+// Before a run writes `path`: IoError if it (or path.part) exists from an earlier run and
+// `overwrite` is false, else removes them; creates the parent directory. Collective.
+void prepare_target(MPI_Comm comm, const std::string& path, bool overwrite);
+
 std::string json_number(double v);
 // printf-style formatting of one number, for log lines: fmt("%.3e", dt).
 std::string fmt(const char* format, double v);
