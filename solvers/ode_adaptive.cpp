@@ -234,6 +234,8 @@ RkTableau make_dop853() {
   t.expo = 1.0 / 8.0;
   t.beta_coupling = 0.2;
   t.beta_default = 0.0;
+  t.fac_min_default = 0.333;  // dop853.f's FAC1, FAC2
+  t.fac_max_default = 6.0;
   t.hinit_order = 8;
   return t;
 }
@@ -437,8 +439,12 @@ void check_adaptive_params(const AdaptiveParams& p, const std::vector<double>& t
   if (!p.adaptive && !(p.h0 > 0.0)) bad("h0", p.h0, "> 0 when adaptive = false");
   if (!(p.hmax >= 0.0)) bad("hmax", p.hmax, ">= 0 (0: |t_end - t0|)");
   if (!(p.safety > 1e-4 && p.safety < 1.0)) bad("safety", p.safety, "in (1e-4, 1)");
-  if (!(p.fac_min > 0.0 && p.fac_min <= 1.0)) bad("fac_min", p.fac_min, "in (0, 1]");
-  if (!(p.fac_max >= 1.0)) bad("fac_max", p.fac_max, ">= 1");
+  if (!(p.fac_min >= 0.0 && p.fac_min <= 1.0)) {
+    bad("fac_min", p.fac_min, "in (0, 1] (0: the method's default)");
+  }
+  if (!(p.fac_max == 0.0 || p.fac_max >= 1.0)) {
+    bad("fac_max", p.fac_max, ">= 1 (0: the method's default)");
+  }
   if (!(p.beta <= 0.2)) bad("beta", p.beta, "<= 0.2 (< 0: the method's default)");
   if (p.max_steps <= 0) bad("max_steps", static_cast<double>(p.max_steps), "> 0");
   if (t_out.empty()) throw ConfigError("solve_adaptive: t_out is empty; expected t0 first");

@@ -7,10 +7,10 @@
 // torch::Tensor states: the integrator touches states only through StateOps, never indexes them,
 // never modifies one in place, and copies one only where an output needs it.
 //
-// Step control follows dopri5.f / dop853.f line by line, so the dopri5 method reproduces
-// Hairer's step sequence and counters (tests/solvers/test_ode_adaptive.cpp checks Arenstorf and
-// Van der Pol against runs of dopri5.f with a first step of 1e-4, and pins the counts with
-// Hairer's initial-step rule):
+// Step control follows dopri5.f / dop853.f line by line, so dopri5 and dop853 reproduce Hairer's
+// step sequences and counters (tests/solvers/test_ode_adaptive.cpp checks Arenstorf and Van der
+// Pol against runs of dopri5.f and dop853.f, with Hairer's initial-step rule and with a first
+// step of 1e-4; dop853 with fac_min/fac_max set to dop853.f's 0.333/6, see below):
 //   fac11 = err^expo1, expo1 = expo - coupling * beta       (dopri5: 0.2 - 0.75 beta)
 //   fac   = max(1/fac_max, min(1/fac_min, fac11 / facold^beta / safety)),  hnew = h / fac
 //   accepted: facold = max(err, 1e-4); |hnew| <= hmax; no growth right after a rejection
@@ -22,7 +22,8 @@
 //
 // Deliberate differences from Hairer's codes (none changes the step sequence):
 //   - nfev counts the right-hand side calls actually made: f(t0), plus one in the initial-step
-//     rule when h0 == 0. dopri5.f always adds 2, also when the user gives the first step.
+//     rule when h0 == 0. dopri5.f and dop853.f always add 2, also when the user gives the first
+//     step.
 //   - `rejected` counts every rejection; Hairer does not count rejections before the first
 //     accepted step (so in Hairer nstep can exceed naccpt + nrejct).
 //   - dop853's 3 extra dense-output stages are evaluated only for steps that contain an
@@ -30,8 +31,9 @@
 //     counted in nfev.
 //   - the stiffness estimate is computed for every accepted step when a hook is given (and
 //     reported, never acted on); Hairer tests it every 1000 steps and may stop.
-//   - fac_min/fac_max default to dopri5.f's 0.2/10 for every method; dop853.f's own defaults
-//     are 0.333/6 (set them for a step-by-step comparison with dop853.f).
+//   - fac_min/fac_max default to each code's own (dopri5.f 0.2/10, dop853.f 0.333/6; bs3 and
+//     tsit5 take dopri5.f's); with 0.2/10 dop853 would take 117 steps on the Arenstorf orbit
+//     at 1e-7 where dop853.f takes 116.
 //   - a trial step with a non-finite state or error estimate is rejected with the step cut by
 //     fac_min (NumericsError after 20 in a row); Hairer has no such test.
 //   - StateOps::lincomb adds (h a_j) k_j term by term where Hairer forms h (sum_j a_j k_j):
@@ -69,8 +71,10 @@ struct AdaptiveParams {
   // 0: |t_end - t0| (Hairer's default).
   double hmax = 0.0;
   double safety = 0.9;
-  double fac_min = 0.2;   // step may shrink at most to fac_min * h ...
-  double fac_max = 10.0;  // ... and grow at most to fac_max * h
+  // The step may shrink at most to fac_min * h and grow at most to fac_max * h; 0: the
+  // method's Hairer default (RkTableau::fac_min_default / fac_max_default).
+  double fac_min = 0.0;
+  double fac_max = 0.0;
   // PI gain beta (Hairer: 0.04 for dopri5, 0 for dop853); < 0: the method's default
   // (RkTableau::beta_default). Ignored by the I controller.
   double beta = -1.0;
@@ -170,6 +174,8 @@ struct RkTableau {
   double expo;                         // controller exponent with beta = 0
   double beta_coupling;                // expo1 = expo - beta_coupling * beta
   double beta_default;                 // PI gain when AdaptiveParams::beta < 0
+  double fac_min_default = 0.2;        // when AdaptiveParams::fac_min == 0 (dop853.f: 0.333)
+  double fac_max_default = 10.0;       // when AdaptiveParams::fac_max == 0 (dop853.f: 6)
   int hinit_order;                     // IORD of Hairer's initial-step rule
 };
 const RkTableau& rk_tableau(RkMethod m);
@@ -253,7 +259,9 @@ OdeSolution<State> solve_adaptive(Rhs&& f, const std::vector<double>& t_out, con
                           ? (params.beta < 0.0 ? tab.beta_default : params.beta)
                           : 0.0;
   const double expo1 = tab.expo - tab.beta_coupling * beta;
-  const double facc1 = 1.0 / params.fac_min, facc2 = 1.0 / params.fac_max;
+  const double fac_min = params.fac_min > 0.0 ? params.fac_min : tab.fac_min_default;
+  const double fac_max = params.fac_max > 0.0 ? params.fac_max : tab.fac_max_default;
+  const double facc1 = 1.0 / fac_min, facc2 = 1.0 / fac_max;
   const double safe = params.safety;
   constexpr double uround = 2.3e-16;  // dopri5.f's default
   constexpr int max_nonfinite = 20;   // consecutive non-finite trial steps before giving up
@@ -319,7 +327,7 @@ OdeSolution<State> solve_adaptive(Rhs&& f, const std::vector<double>& t_out, con
       ++st.rejected;
       reject = true;
       last = false;
-      h *= params.fac_min;
+      h *= fac_min;
       continue;
     }
     nonfinite = 0;
