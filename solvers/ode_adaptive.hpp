@@ -10,7 +10,7 @@
 // Step control follows dopri5.f / dop853.f line by line, so dopri5 and dop853 reproduce Hairer's
 // step sequences and counters (tests/solvers/test_ode_adaptive.cpp checks Arenstorf and Van der
 // Pol against runs of dopri5.f and dop853.f, with Hairer's initial-step rule and with a first
-// step of 1e-4; dop853 with fac_min/fac_max set to dop853.f's 0.333/6, see below):
+// step of 1e-4; each method with its own default step-ratio limits, see below):
 //   fac11 = err^expo1, expo1 = expo - coupling * beta       (dopri5: 0.2 - 0.75 beta)
 //   fac   = max(1/fac_max, min(1/fac_min, fac11 / facold^beta / safety)),  hnew = h / fac
 //   accepted: facold = max(err, 1e-4); |hnew| <= hmax; no growth right after a rejection
