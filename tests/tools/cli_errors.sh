@@ -203,6 +203,18 @@ expect_error elliptic-solve-device "solver.dcdm.device = 'cuda:99'" -- "$AEOLUS"
 expect_error elliptic-train-device "dcdm.training.device = 'cuda:99'" -- "$AEOLUS" train "$d"
 d=$(mkcase elliptic-typo <<<"${elliptic/source:/sorce:}")
 expect_error elliptic-typo "case.yaml:5|sorce|did you mean 'source'" -- "$AEOLUS" check "$d"
+# Hamiltonian cases: a misspelt key of the system, an unknown method, no emulator to train.
+hamiltonian='physics:
+  equation: hamiltonian
+  system: {type: kepler, eccentricity: 0.6}
+integrator: {method: verlet, dt: 0.01}
+time: {t_end: 1.0}
+'
+d=$(mkcase hamiltonian-typo <<<"${hamiltonian/eccentricity/eccentricty}")
+expect_error hamiltonian-typo "case.yaml:3|eccentricty|did you mean 'eccentricity'" -- "$AEOLUS" check "$d"
+d=$(mkcase hamiltonian <<<"$hamiltonian")
+expect_error hamiltonian-method "--solver = 'leapfrog'|forest_ruth" -- "$AEOLUS" run "$d" --solver leapfrog --quiet
+expect_error hamiltonian-train "no hamiltonian emulator|aeolus run" -- "$AEOLUS" train "$d"
 d=$(mkcase advection-solver <<<"$good")
 expect_error advection-solver "--solver|elliptic" -- "$AEOLUS" run "$d" --solver fft --quiet
 
