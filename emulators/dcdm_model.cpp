@@ -526,16 +526,10 @@ struct LoadedModel {
 // Reads the metadata (every rank) and, if `weights`, the network. IoError / ModelError.
 LoadedModel load_model(const std::string& path, bool weights) {
   detail::ModelArchive file(path, kFormatName, "Aeolus DCDM model");
-  torch::serialize::InputArchive& archive = file.archive();
   const auto read = [&](const std::string& key) { return file.read(key); };
+  file.check_version(kFormatVersion);
   LoadedModel m;
-  try {
-    const std::int64_t version = read("meta.version").toInt();
-    if (version != kFormatVersion) {
-      throw ModelError("model " + path + " has format version " + std::to_string(version) +
-                       ", this build reads version " + std::to_string(kFormatVersion) +
-                       "; retrain or use a matching build");
-    }
+  file.parse_metadata([&] {
     NetSpec& s = m.spec;
     s.dim = int(read("meta.dim").toInt());
     s.channels = int(read("meta.channels").toInt());
@@ -558,23 +552,10 @@ LoadedModel load_model(const std::string& path, bool weights) {
       throw ModelError("dim " + std::to_string(s.dim) + ", channels " + std::to_string(s.channels) +
                        ", blocks " + std::to_string(s.blocks));
     }
-  } catch (const c10::Error& e) {
-    throw ModelError("model " + path + " has malformed metadata: " + e.what_without_backtrace());
-  } catch (const ConfigError& e) {
-    throw ModelError("model " + path + " has malformed metadata: " + e.what());
-  } catch (const ModelError& e) {
-    const std::string what = e.what();
-    if (what.rfind("model ", 0) == 0) throw;
-    throw ModelError("model " + path + " has malformed metadata: " + what);
-  }
+  });
   if (weights) {
     m.net = DcdmNet(m.spec);
-    try {
-      m.net->load(archive);
-    } catch (const c10::Error& e) {
-      throw ModelError("model " + path + ": weights do not fit the saved architecture: " +
-                       e.what_without_backtrace());
-    }
+    file.load_weights(*m.net);
     m.net->eval();
   }
   return m;

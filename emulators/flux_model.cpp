@@ -281,16 +281,10 @@ void save_model(const std::string& path, FluxStencilNet& net, const ModelSpec& s
 
 std::pair<FluxStencilNet, ModelSpec> load_model(const std::string& path) {
   detail::ModelArchive file(path, kFormatName, "Aeolus flux-stencil model");
-  torch::serialize::InputArchive& archive = file.archive();
   const auto read = [&](const char* key) { return file.read(key); };
-  const std::int64_t version = read("meta.version").toInt();
-  if (version != kFormatVersion) {
-    throw ModelError("model " + path + " has format version " + std::to_string(version) +
-                     ", this build reads version " + std::to_string(kFormatVersion) +
-                     "; retrain or use a matching build");
-  }
+  file.check_version(kFormatVersion);
   ModelSpec spec;
-  try {
+  file.parse_metadata([&] {
     spec.params.output = read("meta.output").toStringRef();
     spec.params.mass_fixer = read("meta.mass_fixer").toStringRef();
     spec.params.channels = int(read("meta.channels").toInt());
@@ -305,18 +299,9 @@ std::pair<FluxStencilNet, ModelSpec> load_model(const std::string& path) {
     spec.dx = read("meta.dx").toDouble();
     spec.dy = read("meta.dy").toDouble();
     validate(spec.params);
-  } catch (const c10::Error& e) {
-    throw ModelError("model " + path + " has malformed metadata: " + e.what_without_backtrace());
-  } catch (const ConfigError& e) {
-    throw ModelError("model " + path + " has invalid parameters: " + e.what());
-  }
+  });
   FluxStencilNet net(spec.params);
-  try {
-    net->load(archive);
-  } catch (const c10::Error& e) {
-    throw ModelError("model " + path +
-                     ": weights do not fit the saved architecture: " + e.what_without_backtrace());
-  }
+  file.load_weights(*net);
   net->eval();
   return {net, spec};
 }

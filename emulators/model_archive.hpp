@@ -4,6 +4,7 @@
 // metadata under "meta.*" with a "meta.format" name, next to its weights.
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -59,6 +60,46 @@ class ModelArchive {
     return v;
   }
   torch::serialize::InputArchive& archive() { return archive_; }
+
+  // ModelError unless meta.version is `version` (this build's format).
+  void check_version(std::int64_t version) {
+    const std::int64_t v = read("meta.version").toInt();
+    if (v != version) {
+      throw ModelError("model " + path_ + " has format version " + std::to_string(v) +
+                       ", this build reads version " + std::to_string(version) +
+                       "; retrain or use a matching build");
+    }
+  }
+
+  // Runs `parse` (the reads and checks of the metadata): a torch error, a ConfigError or a
+  // ModelError there becomes ModelError("model PATH has malformed metadata: ..."); one that
+  // already names the model passes unchanged.
+  template <class Parse>
+  void parse_metadata(Parse&& parse) {
+    const std::string prefix = "model " + path_ + " has malformed metadata: ";
+    try {
+      parse();
+    } catch (const c10::Error& e) {
+      throw ModelError(prefix + e.what_without_backtrace());
+    } catch (const ConfigError& e) {
+      throw ModelError(prefix + e.what());
+    } catch (const ModelError& e) {
+      const std::string what = e.what();
+      if (what.rfind("model ", 0) == 0) throw;
+      throw ModelError(prefix + what);
+    }
+  }
+
+  // Loads the saved weights into `module` (built from the metadata); ModelError if they do not
+  // fit its architecture.
+  void load_weights(torch::nn::Module& module) {
+    try {
+      module.load(archive_);
+    } catch (const c10::Error& e) {
+      throw ModelError("model " + path_ + ": weights do not fit the saved architecture: " +
+                       e.what_without_backtrace());
+    }
+  }
 
  private:
   std::string path_, kind_;

@@ -3,8 +3,11 @@
 // options without terminal output.
 #include <mpi.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -36,6 +39,22 @@ inline std::vector<double> read_var(const std::string& path, const std::string& 
   std::vector<double> v(n);
   f.get(var, {}, {}, v.data());
   return v;
+}
+
+// A whole text file (empty if unreadable).
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The number stored under "key" in a flat JSON record (logs/run.json, eval/metrics.json); NaN
+// if absent.
+inline double json_number(const std::string& json, const std::string& key) {
+  const auto p = json.find("\"" + key + "\"");
+  if (p == std::string::npos) return NAN;
+  return std::atof(json.c_str() + json.find(':', p) + 1);
 }
 
 inline app::RunOptions quiet_run() {

@@ -28,6 +28,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using test::json_number;
+using test::read_text;
+
 const char* kPoisson3d = R"(grid:
   dim: 3
   n: [16, 12, 20]
@@ -62,19 +65,6 @@ solver:
   ksp:
     options: -ksp_type cg -pc_type hypre
 )";
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-double json_number(const std::string& json, const std::string& key) {
-  const auto p = json.find("\"" + key + "\"");
-  if (p == std::string::npos) return NAN;
-  return std::atof(json.c_str() + json.find(':', p) + 1);
-}
 
 double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
   double m = 0;

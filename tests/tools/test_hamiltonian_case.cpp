@@ -25,6 +25,9 @@ using namespace aeolus;
 
 namespace {
 
+using test::json_number;
+using test::read_text;
+
 const char* kKepler = R"(physics:
   equation: hamiltonian
   system: {type: kepler, eccentricity: 0.6}
@@ -36,19 +39,6 @@ time:
 output:
   every: 64
 )";
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-double json_number(const std::string& json, const std::string& key) {
-  const auto p = json.find("\"" + key + "\"");
-  if (p == std::string::npos) return NAN;
-  return std::atof(json.c_str() + json.find(':', p) + 1);
-}
 
 // Max |x| over the first and last tenth of a series.
 std::pair<double, double> tenths(const std::vector<double>& x) {

@@ -22,10 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream f(path);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
+using test::read_text;
 
 // A shipped case with keys replaced (first occurrence of "key: ..."), run in a temporary dir.
 std::string run_variant(const test::TempDir& dir, const std::string& name, const std::string& src,

@@ -9,6 +9,7 @@
 #include "solvers/sphere_kernels.hpp"
 #include "tools/app/elliptic_case.hpp"
 #include "tools/app/hamiltonian_case.hpp"
+#include "tools/app/neural_de_case.hpp"
 #include "tools/app/sphere_case.hpp"
 
 namespace aeolus::app {
@@ -110,9 +111,10 @@ void read_physics(io::Section s, CaseConfig& c) {
     s.finish();
     return;
   }
-  // Elliptic and Hamiltonian cases were dispatched before (load_elliptic_case,
-  // load_hamiltonian_case); they are listed so that a misspelt equation gets them as hints.
-  c.equation = s.get_choice("equation", "advection", {"advection", "elliptic", "hamiltonian"});
+  // Elliptic, Hamiltonian and neural-DE cases were dispatched before (load_elliptic_case, ...);
+  // they are listed so that a misspelt equation gets them as hints.
+  c.equation = s.get_choice("equation", "advection",
+                            {"advection", "elliptic", "hamiltonian", "neural_ode", "neural_sde"});
   const size_t d = size_t(c.grid.dim);
   {
     auto v = s.section("velocity");
@@ -173,6 +175,12 @@ CaseConfig load_case(const std::string& case_dir) {
   c.config_hash = fnv1a64_hex(doc->text());
   auto root = doc->root();
   c.description = root.get_string("description", c.description);
+  if (is_neural_de_case(root)) {
+    load_neural_de_case(root, c);
+    root.finish();
+    c.resolved_yaml = doc->resolved_yaml();
+    return c;
+  }
   if (is_hamiltonian_case(root)) {
     load_hamiltonian_case(root, c);
     root.finish();

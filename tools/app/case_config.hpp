@@ -9,6 +9,8 @@
 
 #include "emulators/dcdm_model.hpp"
 #include "emulators/emulator.hpp"
+#include "emulators/neural_ode.hpp"
+#include "emulators/neural_sde.hpp"
 #include "grids/cartesian_grid.hpp"
 #include "grids/sphere_grid.hpp"
 #include "physics/advection.hpp"
@@ -105,6 +107,20 @@ struct SphereCaseConfig {
   SphereDiagnosticsParams diagnostics;
 };
 
+// physics.equation: neural_ode | neural_sde (the spiral experiments of the neural
+// differential equations: tools/app/neural_de_case.cpp reads them; aeolus dataset / train /
+// eval run them).
+struct NeuralDeCaseConfig {
+  emulators::SpiralOdeParams ode;                   // physics.spiral (neural_ode)
+  emulators::NeuralOdeModelParams ode_model;        // model
+  emulators::NeuralOdeTrainingParams ode_training;  // training
+  emulators::NeuralOdePredictParams ode_predict;    // eval
+  emulators::SpiralSdeParams sde;                   // physics.spiral (neural_sde)
+  emulators::NeuralSdeTrainingParams sde_training;  // model + training
+  int eval_paths = 10000;                           // eval.paths (neural_sde)
+  std::uint64_t eval_seed = 7;                      // eval.seed (neural_sde)
+};
+
 // physics.equation: hamiltonian (a separable Hamiltonian system integrated by a symplectic
 // method or RK4; tools/app/hamiltonian_case.cpp reads and runs it).
 struct HamiltonianCaseConfig {
@@ -144,13 +160,14 @@ struct CaseConfig {
   std::string file;  // path of case.yaml
   std::string description;
   std::string grid_type = "cartesian";  // cartesian | latlon
-  // advection | transport (latlon) | elliptic | hamiltonian
+  // advection | transport (latlon) | elliptic | hamiltonian | neural_ode | neural_sde
   std::string equation = "advection";
   // The decomposition (for latlon: x = longitude, y = latitude in degrees, z = level).
   CartesianGridParams grid;
   SphereCaseConfig sphere;            // grid_type latlon only
   EllipticCaseConfig elliptic;        // equation elliptic only
   HamiltonianCaseConfig hamiltonian;  // equation hamiltonian only
+  NeuralDeCaseConfig neural;          // equation neural_ode | neural_sde only
   physics::VelocityParams velocity;
   InitialConditionConfig initial;
   std::string stepper = "classical";  // classical | emulator

@@ -211,6 +211,10 @@ void set_initial_condition(const CaseConfig& c, Field& q) {
 RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   if (c.equation == "elliptic") return run_elliptic_case(comm, c, opt);
   if (c.equation == "hamiltonian") return run_hamiltonian_case(comm, c, opt);
+  if (c.equation == "neural_ode" || c.equation == "neural_sde") {
+    throw ConfigError(c.file + ": a " + c.equation + " case has no field to step; use 'aeolus " +
+                      "dataset', 'aeolus train' and 'aeolus eval' on it");
+  }
   if (!opt.solver.empty()) {
     throw ConfigError("--solver applies to elliptic and hamiltonian cases (physics.equation); " +
                       c.file + " is time-dependent (choose its stepper with --stepper)");
@@ -277,17 +281,9 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   std::sort(event_times.begin(), event_times.end());
 
   RunLog log(comm, logs_dir + "/run.log", !opt.quiet);
-  JsonRecord prov;
   const std::string start = utc_now_iso8601();
-  prov.set_string("program", "aeolus");
-  prov.set_string("version", AEOLUS_VERSION);
-  prov.set_string("git_hash", AEOLUS_GIT_HASH);
-  prov.set_string("case", c.dir);
-  prov.set_string("config_hash", c.config_hash);
+  JsonRecord prov = provenance_record(c.dir, c.config_hash, size, start);
   prov.set_string("stepper", stepper_name);
-  prov.set_int("ranks", size);
-  prov.set_string("start_time", start);
-  prov.set_string("status", "running");
   if (rank == 0) start_run_logs(logs_dir, c.resolved_yaml);
 
   real_t t = 0;

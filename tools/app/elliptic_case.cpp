@@ -296,17 +296,9 @@ RunResult run_elliptic_case(MPI_Comm comm, const CaseConfig& c, const RunOptions
   MPI_Barrier(comm);
 
   RunLog log(comm, logs_dir + "/run.log", !opt.quiet);
-  JsonRecord prov;
-  prov.set_string("program", "aeolus");
-  prov.set_string("version", AEOLUS_VERSION);
-  prov.set_string("git_hash", AEOLUS_GIT_HASH);
-  prov.set_string("case", c.dir);
-  prov.set_string("config_hash", c.config_hash);
+  JsonRecord prov = provenance_record(c.dir, c.config_hash, size, utc_now_iso8601());
   prov.set_string("equation", "elliptic");
   prov.set_string("solver", solver);
-  prov.set_int("ranks", size);
-  prov.set_string("start_time", utc_now_iso8601());
-  prov.set_string("status", "running");
   if (rank == 0) {
     start_run_logs(logs_dir, c.resolved_yaml);
     prov.write_atomic(logs_dir + "/run.json");

@@ -233,19 +233,11 @@ RunResult run_hamiltonian_case(MPI_Comm comm, const CaseConfig& c, const RunOpti
   MPI_Barrier(comm);
 
   RunLog log(comm, logs_dir + "/run.log", !opt.quiet);
-  JsonRecord prov;
-  prov.set_string("program", "aeolus");
-  prov.set_string("version", AEOLUS_VERSION);
-  prov.set_string("git_hash", AEOLUS_GIT_HASH);
-  prov.set_string("case", c.dir);
-  prov.set_string("config_hash", c.config_hash);
+  JsonRecord prov = provenance_record(c.dir, c.config_hash, size, utc_now_iso8601());
   prov.set_string("equation", "hamiltonian");
   prov.set_string("system", hc.system.type);
   prov.set_string("method", symplectic_method_name(method));
   prov.set_number("dt", hc.dt);
-  prov.set_int("ranks", size);
-  prov.set_string("start_time", utc_now_iso8601());
-  prov.set_string("status", "running");
   if (rank == 0) {
     start_run_logs(logs_dir, c.resolved_yaml);
     prov.write_atomic(logs_dir + "/run.json");
@@ -345,6 +337,13 @@ RunResult run_hamiltonian_case(MPI_Comm comm, const CaseConfig& c, const RunOpti
     }
   }
   error = io::detail::broadcast_string(comm, error);
+  // Every rank returns the same result.
+  long long steps_done = result.steps;
+  double t_done = result.t;
+  MPI_Bcast(&steps_done, 1, MPI_LONG_LONG, 0, comm);
+  MPI_Bcast(&t_done, 1, MPI_DOUBLE, 0, comm);
+  result.steps = steps_done;
+  result.t = t_done;
   if (!error.empty()) {
     prov.set_string("status", "failed");
     prov.set_string("error", error);

@@ -16,6 +16,7 @@
 #include "io/output_writer.hpp"
 #include "tools/app/driver.hpp"
 #include "tools/app/elliptic_case.hpp"
+#include "tools/app/neural_de_case.hpp"
 #include "tools/app/run_log.hpp"
 #include "tools/app/version.hpp"
 
@@ -86,6 +87,9 @@ void check_target(MPI_Comm comm, const std::string& path, bool overwrite) {
 
 void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   if (c.equation == "elliptic") return generate_elliptic_dataset(comm, c, overwrite);
+  if (c.equation == "neural_ode" || c.equation == "neural_sde") {
+    return generate_neural_de_dataset(comm, c, overwrite);
+  }
   require_2d_periodic(c, "dataset");
   const int rank = comm_rank(comm);
   const auto& ds = c.dataset;
@@ -202,6 +206,9 @@ void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
 
 void train_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   if (c.equation == "elliptic") return train_elliptic_case(comm, c, overwrite);
+  if (c.equation == "neural_ode" || c.equation == "neural_sde") {
+    return train_neural_de_case(comm, c, overwrite);
+  }
   require_2d_periodic(c, "train");
   const int rank = comm_rank(comm);
   const std::string model = c.path(c.model);
@@ -252,6 +259,9 @@ void train_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
 }
 
 void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
+  if (c.equation == "neural_ode" || c.equation == "neural_sde") {
+    return evaluate_neural_de_case(comm, c, overwrite);
+  }
   if (c.equation == "elliptic") {
     throw ConfigError(c.file + ": aeolus eval compares steppers of time-dependent cases; for " +
                       "an elliptic case compare solvers with 'aeolus run --solver NAME' or " +

@@ -9,6 +9,7 @@
 
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
+#include "tools/app/version.hpp"
 
 namespace aeolus::app {
 
@@ -149,6 +150,20 @@ void prepare_target(MPI_Comm comm, const std::string& path, bool overwrite) {
   }
   if (comm_rank(comm) == 0) fs::create_directories(fs::path(path).parent_path());
   MPI_Barrier(comm);
+}
+
+JsonRecord provenance_record(const std::string& case_dir, const std::string& config_hash, int ranks,
+                             const std::string& start_time) {
+  JsonRecord prov;
+  prov.set_string("program", "aeolus");
+  prov.set_string("version", AEOLUS_VERSION);
+  prov.set_string("git_hash", AEOLUS_GIT_HASH);
+  prov.set_string("case", case_dir);
+  prov.set_string("config_hash", config_hash);
+  prov.set_int("ranks", ranks);
+  prov.set_string("start_time", start_time);
+  prov.set_string("status", "running");
+  return prov;
 }
 
 }  // namespace aeolus::app

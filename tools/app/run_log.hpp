@@ -39,6 +39,11 @@ class JsonRecord {
   std::vector<std::pair<std::string, std::string>> items_;
 };
 
+// The provenance fields every run.json starts with: program, version, git_hash, case,
+// config_hash, ranks, start_time, and status "running".
+JsonRecord provenance_record(const std::string& case_dir, const std::string& config_hash, int ranks,
+                             const std::string& start_time);
+
 // Rank 0, at the start of a run: keeps the record of an earlier invocation (logs/run.json ->
 // logs/run.N.json, e.g. the run a restart continues) and writes logs/config.resolved.yaml.
 void start_run_logs(const std::string& logs_dir, const std::string& resolved_yaml);

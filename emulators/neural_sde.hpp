@@ -1,0 +1,131 @@
+#pragma once
+// A neural SDE on the spiral: the stochastic counterpart of the classic neural-ODE demo, as in
+// the DiffEqFlux neural-SDE example that Pal et al. (ICML 2021, "Opening the blackbox") use for
+// their SDE experiment. The data are the moments of an ensemble of sample paths of a known SDE;
+// the model has a learned drift and a learned diffusion and is trained by backpropagating
+// through our SDE solvers (solvers/sde.hpp on torch::Tensor states: discretise-then-optimise)
+// so that the mean and variance of its own sample paths match the data's at the observation
+// times. No torch type appears here; the networks live in neural_sde.cpp.
+//
+// The true SDE (Ito, diagonal multiplicative noise; X a row vector, X^3 elementwise):
+//   dX = (X^3) A dt + diag(sigma) X dW,   X(0) = y0,   W two independent Wiener processes.
+// The model (same noise structure, diagonal):
+//   dX = f(X^3) dt + diag(g(X)) dW,
+//   f: Linear(2, H) - tanh - Linear(H, 2) on X^3 (the ODE demo's drift),
+//   g_i = softplus(v_i . tanh(X_i w_i + c_i) + d_i), one 1-K-1 network per component,
+// so g_i depends on X_i only (what diagonal noise needs for Milstein and SRIW1 to keep their
+// order) and is positive. The true g_i = sigma_i X_i changes sign, but the law of an Ito SDE
+// depends on g only through g g^T = diag(g_i^2), so g_i = sigma_i |X_i| is an equivalent target.
+//
+// Loss (moment matching, the DiffEqFlux/Pal et al. form): over the observation times t_k and
+// components i,
+//   L = sum_k sum_i (mean_ki(model) - mean_ki(data))^2 + (var_ki(model) - var_ki(data))^2,
+// where the model's moments are estimated from batch_paths sample paths solved together as
+// one [batch_paths, 2] state (path p's component i driven by Wiener component 2p + i of one
+// BrownianPath of dimension 2 * batch_paths), with a fresh path each iteration; variances are
+// unbiased (divide by paths - 1).
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "solvers/sde.hpp"
+
+namespace aeolus::emulators {
+
+struct SpiralSdeParams {
+  std::array<double, 2> y0{2.0, 0.0};
+  std::array<double, 4> a{-0.1, 2.0, -2.0, -0.1};  // A, row-major
+  std::array<double, 2> sigma{0.2, 0.2};
+  double t_end = 1.0;
+  int observations = 30;  // equally spaced times in [0, t_end], both ends included
+  int paths = 10000;      // ensemble size of the data
+  // The data's solver: fixed steps. Any method for diagonal noise (not sra1/sra3: the noise is
+  // multiplicative). Paths are solved in chunks of 1000, each with its own BrownianPath.
+  SdeMethod method = SdeMethod::sriw1;
+  double dt = 2e-3;
+  std::uint64_t seed = 20210701;
+};
+
+// Per-component mean and unbiased variance over an ensemble at the observation times.
+struct SpiralMoments {
+  std::vector<double> t;
+  std::vector<std::array<double, 2>> mean, variance;
+};
+
+// The observation times: `observations` equally spaced points in [0, t_end].
+std::vector<double> spiral_observation_times(const SpiralSdeParams& p);
+
+// The true SDE for n stacked paths (any n): state [x_0, y_0, x_1, y_1, ...], path p's
+// component i at index 2p + i; diagonal noise, so its BrownianPath has dimension 2n.
+SdeSystem<std::vector<double>> spiral_sde_system(const SpiralSdeParams& p);
+
+// The data: p.paths sample paths of the true SDE solved with p.method at step p.dt from
+// seeded Brownian paths (deterministic given p). ConfigError for bad parameters.
+SpiralMoments spiral_sde_moments(const SpiralSdeParams& p);
+
+// With the defaults (and SpiralSdeParams'), training takes the loss from 268 to 1.8 in 17 s
+// (83 ms per iteration on a shared 2-core machine); predicted from 10^4 paths, the mean is then
+// within 0.26 and the variance within 0.29 of the data's at every observation time.
+struct NeuralSdeTrainingParams {
+  int drift_hidden = 50;        // H of the drift network
+  int diffusion_hidden = 16;    // K of each component's diffusion network
+  int iterations = 200;         // Adam steps
+  double learning_rate = 0.05;  // Adam
+  int batch_paths = 64;         // sample paths per iteration (the model's moment estimate)
+  // The training solver: fixed steps of at most dt (the observation intervals are divided
+  // evenly), or adaptive (solve_sde_adaptive: sriw1 only here, tolerances rtol / atol; the
+  // step-size choice is not differentiated, as for ODEs). Diagonal noise: not sra1 / sra3.
+  SdeMethod method = SdeMethod::sriw1;
+  bool adaptive = false;
+  double dt = 0.02;
+  double rtol = 1e-2;
+  double atol = 1e-2;
+  std::string dtype = "float32";  // float32 | float64
+  // initial_loss / final_loss are the loss on eval_paths paths drawn with `seed`: exactly what
+  // predict_spiral_sde(model_path, eval_paths, seed) reports for the saved model.
+  int eval_paths = 1000;
+  std::uint64_t seed = 1;  // weights and every Brownian path of training
+  // Torch intra-op threads. The tensors are tiny ([batch_paths, 2]): more threads only add
+  // synchronisation (OpenMP spin-waits took two thirds of the time with 2 on 2 busy cores).
+  int threads = 1;
+};
+
+struct NeuralSdeTrainReport {
+  int iterations = 0;
+  double seconds = 0;          // the training loop (data generation and evaluations excluded)
+  double data_seconds = 0;     // generating the data's ensemble
+  double initial_loss = 0;     // untrained network, eval_paths paths
+  double final_loss = 0;       // saved network, eval_paths paths
+  std::vector<double> losses;  // batch loss of each iteration (before its update)
+  double nfe_per_solve = 0;    // drift + diffusion evaluations per training solve (mean)
+  long long parameters = 0;
+};
+
+// Generates the data (spiral_sde_moments(spiral)), trains, and saves the model to model_path
+// atomically with everything needed to run it: the architecture, dtype, the training solver's
+// settings, the observation times, y0 and the data's moments (for the errors of a
+// prediction). ConfigError for bad parameters, NumericsError if a solve blows up, IoError if
+// the model cannot be written.
+NeuralSdeTrainReport train_spiral_sde(const SpiralSdeParams& spiral,
+                                      const NeuralSdeTrainingParams& training,
+                                      const std::string& model_path);
+
+struct NeuralSdePrediction {
+  SpiralMoments model;        // from `paths` sample paths of the learned SDE
+  SpiralMoments data;         // the training data's moments, stored in the model
+  double loss = 0;            // the training loss between the two
+  double mean_error = 0;      // max over times and components of |mean(model) - mean(data)|
+  double variance_error = 0;  // same for the variances
+  long nf = 0, ng = 0;        // drift and diffusion evaluations of the solve
+  long steps = 0, rejected = 0;
+  double seconds = 0;  // the solve and the moments (loading excluded)
+};
+
+// Solves the saved model for `paths` sample paths (a BrownianPath of dimension 2 * paths
+// seeded from `seed`; same seed, same paths) with its training solver and dtype, no gradient.
+// IoError / ModelError for a missing or foreign file, ConfigError for paths < 2.
+NeuralSdePrediction predict_spiral_sde(const std::string& model_path, int paths, std::uint64_t seed,
+                                       int threads = 1);
+
+}  // namespace aeolus::emulators
