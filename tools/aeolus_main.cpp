@@ -4,6 +4,8 @@
 //   mpirun -n 4 aeolus run cases/advection-2d --overwrite
 //   aeolus dataset cases/advection-2d && aeolus train cases/advection-2d
 //   aeolus run cases/advection-2d --stepper emulator --overwrite && aeolus eval cases/advection-2d
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -226,6 +228,14 @@ int dispatch(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // GNU OpenMP (torch's thread pool) spins while its threads wait; on a machine shared with
+  // other jobs (or MPI ranks) two spinning threads train ~10x slower than one. libgomp reads
+  // OMP_WAIT_POLICY only when it loads, so set it and start again, before MPI is initialised;
+  // an explicit setting is respected.
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
+  }
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--version") == 0) {
       std::printf("aeolus %s (%s)\n", AEOLUS_VERSION, AEOLUS_GIT_HASH);

@@ -10,6 +10,7 @@
 #include "tools/app/elliptic_case.hpp"
 #include "tools/app/hamiltonian_case.hpp"
 #include "tools/app/neural_de_case.hpp"
+#include "tools/app/pinn_case.hpp"
 #include "tools/app/sphere_case.hpp"
 
 namespace aeolus::app {
@@ -113,8 +114,9 @@ void read_physics(io::Section s, CaseConfig& c) {
   }
   // Elliptic, Hamiltonian and neural-DE cases were dispatched before (load_elliptic_case, ...);
   // they are listed so that a misspelt equation gets them as hints.
-  c.equation = s.get_choice("equation", "advection",
-                            {"advection", "elliptic", "hamiltonian", "neural_ode", "neural_sde"});
+  c.equation =
+      s.get_choice("equation", "advection",
+                   {"advection", "elliptic", "hamiltonian", "neural_ode", "neural_sde", "pinn"});
   const size_t d = size_t(c.grid.dim);
   {
     auto v = s.section("velocity");
@@ -161,6 +163,12 @@ void read_physics(io::Section s, CaseConfig& c) {
 
 }  // namespace
 
+std::string peek_equation(io::Section& root) {
+  if (!root.has("physics")) return "";
+  auto ph = root.section("physics");
+  return ph.has("equation") ? ph.get_string("equation", "") : "";
+}
+
 CaseConfig load_case(const std::string& case_dir) {
   CaseConfig c;
   fs::path dir(case_dir);
@@ -175,6 +183,12 @@ CaseConfig load_case(const std::string& case_dir) {
   c.config_hash = fnv1a64_hex(doc->text());
   auto root = doc->root();
   c.description = root.get_string("description", c.description);
+  if (is_pinn_case(root)) {
+    load_pinn_case(root, c);
+    root.finish();
+    c.resolved_yaml = doc->resolved_yaml();
+    return c;
+  }
   if (is_neural_de_case(root)) {
     load_neural_de_case(root, c);
     root.finish();

@@ -11,6 +11,7 @@
 #include "emulators/emulator.hpp"
 #include "emulators/neural_ode.hpp"
 #include "emulators/neural_sde.hpp"
+#include "emulators/pinn.hpp"
 #include "grids/cartesian_grid.hpp"
 #include "grids/sphere_grid.hpp"
 #include "physics/advection.hpp"
@@ -160,7 +161,7 @@ struct CaseConfig {
   std::string file;  // path of case.yaml
   std::string description;
   std::string grid_type = "cartesian";  // cartesian | latlon
-  // advection | transport (latlon) | elliptic | hamiltonian | neural_ode | neural_sde
+  // advection | transport (latlon) | elliptic | hamiltonian | neural_ode | neural_sde | pinn
   std::string equation = "advection";
   // The decomposition (for latlon: x = longitude, y = latitude in degrees, z = level).
   CartesianGridParams grid;
@@ -168,6 +169,7 @@ struct CaseConfig {
   EllipticCaseConfig elliptic;        // equation elliptic only
   HamiltonianCaseConfig hamiltonian;  // equation hamiltonian only
   NeuralDeCaseConfig neural;          // equation neural_ode | neural_sde only
+  emulators::PinnParams pinn;         // equation pinn only (tools/app/pinn_case.cpp)
   physics::VelocityParams velocity;
   InitialConditionConfig initial;
   std::string stepper = "classical";  // classical | emulator
@@ -187,6 +189,10 @@ struct CaseConfig {
 
   std::string path(const std::string& rel) const;  // rel resolved against the case dir
 };
+
+// physics.equation of a case file, read without consuming the key ("" if absent): how
+// load_case dispatches to the loaders of the non-advection cases.
+std::string peek_equation(io::Section& root);
 
 // Reads and validates CASE_DIR/case.yaml. Throws ConfigError with file:line on any problem.
 CaseConfig load_case(const std::string& case_dir);

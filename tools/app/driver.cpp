@@ -211,9 +211,9 @@ void set_initial_condition(const CaseConfig& c, Field& q) {
 RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   if (c.equation == "elliptic") return run_elliptic_case(comm, c, opt);
   if (c.equation == "hamiltonian") return run_hamiltonian_case(comm, c, opt);
-  if (c.equation == "neural_ode" || c.equation == "neural_sde") {
+  if (c.equation == "neural_ode" || c.equation == "neural_sde" || c.equation == "pinn") {
     throw ConfigError(c.file + ": a " + c.equation + " case has no field to step; use 'aeolus " +
-                      "dataset', 'aeolus train' and 'aeolus eval' on it");
+                      "train' and 'aeolus eval' on it");
   }
   if (!opt.solver.empty()) {
     throw ConfigError("--solver applies to elliptic and hamiltonian cases (physics.equation); " +

@@ -224,11 +224,7 @@ ErrorNorms error_norms(const Field& u, const Field& exact, bool singular, Field&
 
 }  // namespace
 
-bool is_elliptic_case(io::Section& root) {
-  if (!root.has("physics")) return false;
-  auto ph = root.section("physics");
-  return ph.has("equation") && ph.get_string("equation", "") == "elliptic";
-}
+bool is_elliptic_case(io::Section& root) { return peek_equation(root) == "elliptic"; }
 
 void load_elliptic_case(io::Section& root, CaseConfig& c) {
   c.equation = "elliptic";

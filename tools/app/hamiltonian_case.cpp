@@ -166,11 +166,7 @@ double norm(const std::vector<double>& v) {
 
 }  // namespace
 
-bool is_hamiltonian_case(io::Section& root) {
-  if (!root.has("physics")) return false;
-  auto ph = root.section("physics");
-  return ph.has("equation") && ph.get_string("equation", "") == "hamiltonian";
-}
+bool is_hamiltonian_case(io::Section& root) { return peek_equation(root) == "hamiltonian"; }
 
 void load_hamiltonian_case(io::Section& root, CaseConfig& c) {
   c.equation = "hamiltonian";

@@ -17,6 +17,7 @@
 #include "tools/app/driver.hpp"
 #include "tools/app/elliptic_case.hpp"
 #include "tools/app/neural_de_case.hpp"
+#include "tools/app/pinn_case.hpp"
 #include "tools/app/run_log.hpp"
 #include "tools/app/version.hpp"
 
@@ -89,6 +90,11 @@ void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   if (c.equation == "elliptic") return generate_elliptic_dataset(comm, c, overwrite);
   if (c.equation == "neural_ode" || c.equation == "neural_sde") {
     return generate_neural_de_dataset(comm, c, overwrite);
+  }
+  if (c.equation == "pinn") {
+    throw ConfigError(c.file + ": a PINN case needs no dataset (the residual is computed at " +
+                      "collocation points and the reference solutions are exact); run 'aeolus " +
+                      "train " + c.dir + "'");
   }
   require_2d_periodic(c, "dataset");
   const int rank = comm_rank(comm);
@@ -209,6 +215,7 @@ void train_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   if (c.equation == "neural_ode" || c.equation == "neural_sde") {
     return train_neural_de_case(comm, c, overwrite);
   }
+  if (c.equation == "pinn") return train_pinn_case(comm, c, overwrite);
   require_2d_periodic(c, "train");
   const int rank = comm_rank(comm);
   const std::string model = c.path(c.model);
@@ -262,6 +269,7 @@ void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   if (c.equation == "neural_ode" || c.equation == "neural_sde") {
     return evaluate_neural_de_case(comm, c, overwrite);
   }
+  if (c.equation == "pinn") return evaluate_pinn_case(comm, c, overwrite);
   if (c.equation == "elliptic") {
     throw ConfigError(c.file + ": aeolus eval compares steppers of time-dependent cases; for " +
                       "an elliptic case compare solvers with 'aeolus run --solver NAME' or " +

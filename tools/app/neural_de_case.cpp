@@ -163,27 +163,6 @@ void read_sde(io::Section& root, CaseConfig& c) {
   c.model = "models/neural_sde.pt";
 }
 
-// Runs `work` on rank 0; an Error there is rethrown on every rank (as NumericsError with the
-// same text where its type does not survive the broadcast).
-void on_rank0(MPI_Comm comm, const std::function<void()>& work) {
-  std::string error;
-  if (comm_rank(comm) == 0) {
-    try {
-      work();
-    } catch (const Error& e) {
-      error = e.what();
-    }
-  }
-  error = io::detail::broadcast_string(comm, error);
-  if (!error.empty()) throw NumericsError(error);
-}
-
-void refuse_existing(const std::string& path, bool overwrite) {
-  if ((fs::exists(path) || fs::exists(path + ".part")) && !overwrite) {
-    throw IoError(path + ": results of an earlier run exist; pass --overwrite to replace them");
-  }
-}
-
 // A (time[, component]) series for write_series.
 struct Series {
   std::string name, long_name;
@@ -236,10 +215,7 @@ std::vector<double> flatten(const std::vector<std::array<double, 2>>& v) {
 }  // namespace
 
 bool is_neural_de_case(io::Section& root) {
-  if (!root.has("physics")) return false;
-  auto ph = root.section("physics");
-  if (!ph.has("equation")) return false;
-  const std::string e = ph.get_string("equation", "");
+  const std::string e = peek_equation(root);
   return e == "neural_ode" || e == "neural_sde";
 }
 

@@ -9,6 +9,7 @@
 
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
+#include "io/collective.hpp"
 #include "tools/app/version.hpp"
 
 namespace aeolus::app {
@@ -164,6 +165,27 @@ JsonRecord provenance_record(const std::string& case_dir, const std::string& con
   prov.set_string("start_time", start_time);
   prov.set_string("status", "running");
   return prov;
+}
+
+// Runs `work` on rank 0; an Error there is rethrown on every rank (as NumericsError with the
+// same text where its type does not survive the broadcast).
+void on_rank0(MPI_Comm comm, const std::function<void()>& work) {
+  std::string error;
+  if (comm_rank(comm) == 0) {
+    try {
+      work();
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  }
+  error = io::detail::broadcast_string(comm, error);
+  if (!error.empty()) throw NumericsError(error);
+}
+
+void refuse_existing(const std::string& path, bool overwrite) {
+  if ((fs::exists(path) || fs::exists(path + ".part")) && !overwrite) {
+    throw IoError(path + ": results of an earlier run exist; pass --overwrite to replace them");
+  }
 }
 
 }  // namespace aeolus::app

@@ -4,6 +4,7 @@
 #include <mpi.h>
 
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -51,6 +52,12 @@ void start_run_logs(const std::string& logs_dir, const std::string& resolved_yam
 // Before a run writes `path`: IoError if it (or path.part) exists from an earlier run and
 // `overwrite` is false, else removes them; creates the parent directory. Collective.
 void prepare_target(MPI_Comm comm, const std::string& path, bool overwrite);
+
+// Runs `work` on rank 0; an Error there is rethrown on every rank (as NumericsError with the
+// same text: the type does not survive the broadcast).
+void on_rank0(MPI_Comm comm, const std::function<void()>& work);
+// IoError if `path` (or path.part) exists from an earlier run and `overwrite` is false.
+void refuse_existing(const std::string& path, bool overwrite);
 
 std::string json_number(double v);
 // printf-style formatting of one number, for log lines: fmt("%.3e", dt).
