@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
+#include <utility>
 
 #include "grids/error.hpp"
 #include "io/yaml_schema.hpp"
@@ -183,26 +184,17 @@ CaseConfig load_case(const std::string& case_dir) {
   c.config_hash = fnv1a64_hex(doc->text());
   auto root = doc->root();
   c.description = root.get_string("description", c.description);
-  if (is_pinn_case(root)) {
-    load_pinn_case(root, c);
-    root.finish();
-    c.resolved_yaml = doc->resolved_yaml();
-    return c;
-  }
-  if (is_neural_de_case(root)) {
-    load_neural_de_case(root, c);
-    root.finish();
-    c.resolved_yaml = doc->resolved_yaml();
-    return c;
-  }
-  if (is_hamiltonian_case(root)) {
-    load_hamiltonian_case(root, c);
-    root.finish();
-    c.resolved_yaml = doc->resolved_yaml();
-    return c;
-  }
-  if (is_elliptic_case(root)) {
-    load_elliptic_case(root, c);
+  // Cases that are not field advection/transport have their own loaders, chosen by
+  // physics.equation.
+  using Loader = void (*)(io::Section&, CaseConfig&);
+  const std::pair<bool (*)(io::Section&), Loader> loaders[] = {
+      {is_pinn_case, load_pinn_case},
+      {is_neural_de_case, load_neural_de_case},
+      {is_hamiltonian_case, load_hamiltonian_case},
+      {is_elliptic_case, load_elliptic_case}};
+  for (const auto& [is, load] : loaders) {
+    if (!is(root)) continue;
+    load(root, c);
     root.finish();
     c.resolved_yaml = doc->resolved_yaml();
     return c;
