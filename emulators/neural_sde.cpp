@@ -22,8 +22,9 @@ namespace aeolus::emulators {
 namespace {
 
 constexpr const char* kFormatName = "aeolus.neural_sde_spiral";
-// Bumped whenever the saved layout or the meaning of a saved value changes.
-constexpr std::int64_t kFormatVersion = 1;
+// Bumped whenever the saved layout or the meaning of a saved value changes (2: adaptive solves
+// resume the planned step after each observation time, see sde_adaptive_params).
+constexpr std::int64_t kFormatVersion = 2;
 // Paths per BrownianPath when generating the data: the path keeps every increment it sampled,
 // 2 * dim doubles per step, so one path for 10^4 paths over 500 steps would hold 160 MB.
 constexpr int kDataChunk = 1000;
@@ -92,6 +93,16 @@ void check_training(const NeuralSdeTrainingParams& t) {
                       std::to_string(t.atol) + ": need both >= 0 and not both 0");
   check_method(t.method, t.adaptive, "neural_sde.method");
   dtype_from_name(t.dtype, "neural_sde.dtype");
+  const OdeRegulariser reg = ode_regulariser_from_name(t.regulariser, "neural_sde.regulariser");
+  if (reg != OdeRegulariser::none && !t.adaptive)
+    throw ConfigError("neural_sde.regulariser = '" + t.regulariser +
+                      "' needs neural_sde.adaptive = true (it regularises the adaptive solver's "
+                      "error estimate or stiffness estimate); got adaptive = false");
+  if (!(t.lambda0 >= 0.0))
+    throw ConfigError("neural_sde.lambda0 = " + std::to_string(t.lambda0) + " must be >= 0");
+  if (!(t.lambda_decay > 0.0 && t.lambda_decay <= 1.0))
+    throw ConfigError("neural_sde.lambda_decay = " + std::to_string(t.lambda_decay) +
+                      " must be in (0, 1]");
 }
 
 SpiralMoments to_moments(const std::vector<double>& t, const MomentTensors& m) {
@@ -126,13 +137,16 @@ MomentTensors moment_tensors(const SpiralMoments& m, torch::Dtype dtype) {
           torch::tensor(flatten(m.variance), opts).reshape({n, 2}).to(dtype)};
 }
 
-// Everything a saved model holds besides the weights.
+// Everything a saved model holds besides the weights. The regulariser settings are provenance
+// only (not read back: the model runs the same whatever trained it).
 struct ModelSpec {
   SpiralSdeNetOptions net;
   NeuralSdeSolver solver;
   std::string dtype;
   std::array<double, 2> y0{};
   SpiralMoments data;
+  std::string regulariser = "none";
+  double lambda0 = 0.0, lambda_decay = 1.0;
 };
 
 void save_model(const std::string& path, SpiralSdeNet& net, const ModelSpec& s) {
@@ -152,6 +166,9 @@ void save_model(const std::string& path, SpiralSdeNet& net, const ModelSpec& s) 
   archive.write("meta.t_obs", c10::IValue(s.data.t));
   archive.write("meta.data_mean", c10::IValue(flatten(s.data.mean)));
   archive.write("meta.data_variance", c10::IValue(flatten(s.data.variance)));
+  archive.write("meta.regulariser", c10::IValue(s.regulariser));
+  archive.write("meta.lambda0", c10::IValue(s.lambda0));
+  archive.write("meta.lambda_decay", c10::IValue(s.lambda_decay));
   detail::save_model_archive(archive, path);
 }
 
@@ -327,23 +344,74 @@ std::uint64_t sde_stream_seed(std::uint64_t seed, std::uint64_t stream) {
   return z ^ (z >> 31);
 }
 
+SdeAdaptiveParams sde_adaptive_params(const NeuralSdeSolver& solver) {
+  SdeAdaptiveParams ap;
+  ap.method = solver.method;
+  ap.rtol = solver.rtol;
+  ap.atol = solver.atol;
+  // 30 observation times in [0, 1]: without it the steps after each one start from the sliver
+  // that landed on it, and the step count is set by that, not by the tolerance or the model.
+  ap.resume_planned_step = true;
+  return ap;
+}
+
 SdeSolution<torch::Tensor> solve_spiral_paths(const SdeSystem<torch::Tensor>& system,
                                               const std::vector<double>& t_obs,
                                               const std::array<double, 2>& y0, int paths,
                                               std::uint64_t seed, const NeuralSdeSolver& solver,
-                                              torch::Dtype dtype) {
+                                              torch::Dtype dtype,
+                                              const SdeStepHook<torch::Tensor>& hook) {
   const torch::Tensor x0 = torch::tensor({y0[0], y0[1]}, torch::TensorOptions().dtype(dtype))
                                .expand({paths, 2})
                                .contiguous();
   BrownianPath path(2 * static_cast<std::size_t>(paths), seed, t_obs.front());
-  if (solver.adaptive) {
-    SdeAdaptiveParams ap;
-    ap.method = solver.method;
-    ap.rtol = solver.rtol;
-    ap.atol = solver.atol;
-    return solve_sde_adaptive(system, t_obs, x0, ap, path);
-  }
+  if (solver.adaptive)
+    return solve_sde_adaptive(system, t_obs, x0, sde_adaptive_params(solver), path, hook);
+  if (hook)
+    throw ConfigError(
+        "solve_spiral_paths: a step hook needs the adaptive solver (fixed steps "
+        "have no accepted-step sequence to report)");
   return solve_sde_fixed(system, t_obs, x0, SdeFixedParams{solver.method, solver.dt}, path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regularisers.
+
+namespace {
+
+// sqrt with a floor under its argument (as the neural ODE's): sqrt'(0) is infinite.
+torch::Tensor safe_sqrt(const torch::Tensor& x) { return torch::sqrt(x.clamp_min(1e-30)); }
+
+}  // namespace
+
+torch::Tensor sde_error_term(const SdeAcceptedStep<torch::Tensor>& s, const SdeAdaptiveParams& p) {
+  return std::abs(s.h) * (p.delta * hairer_norm(s.err.drift, s.x0, s.x1, p.atol, p.rtol) +
+                          hairer_norm(s.err.noise, s.x0, s.x1, p.atol, p.rtol));
+}
+
+torch::Tensor sde_stiffness_term(const SdeAcceptedStep<torch::Tensor>& s, SdeMethod method) {
+  const SdeDriftStages<torch::Tensor>& st = s.stages;
+  if (!st.f_last.defined() || !st.f_prev.defined() || !st.h0_last.defined() ||
+      !st.h0_prev.defined())
+    throw NumericsError("sde_stiffness_term: the step hook did not pass the drift stages");
+  const torch::Tensor den = safe_sqrt((st.h0_last - st.h0_prev).pow(2).mean());
+  // The solver's own estimate is 0 where the two stage inputs coincide; so is this term then.
+  if (den.item<double>() <= 1e-15) return torch::zeros({}, s.x1.options());
+  const torch::Tensor num = safe_sqrt((st.f_last - st.f_prev).pow(2).mean());
+  return (std::abs(s.h) / sde_stability_boundary(method)) * num / den;
+}
+
+SdeStepHook<torch::Tensor> sde_regulariser_hook(OdeRegulariser kind, const SdeAdaptiveParams& p,
+                                                torch::Tensor* total) {
+  if (kind == OdeRegulariser::none)
+    throw ConfigError("sde_regulariser_hook: regulariser 'none' has no term to sum");
+  if (kind == OdeRegulariser::ernode)
+    return [p, total](const SdeAcceptedStep<torch::Tensor>& s) {
+      *total = *total + sde_error_term(s, p);
+    };
+  return [method = p.method, total](const SdeAcceptedStep<torch::Tensor>& s) {
+    *total = *total + sde_stiffness_term(s, method);
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -411,7 +479,12 @@ NeuralSdeTrainReport train_spiral_sde(const SpiralSdeParams& spiral,
   spec.dtype = training.dtype;
   spec.y0 = spiral.y0;
   spec.data = spiral_sde_moments(spiral);
+  spec.regulariser = training.regulariser;
+  spec.lambda0 = training.lambda0;
+  spec.lambda_decay = training.lambda_decay;
   report.data_seconds = seconds_since(data_start);
+  const OdeRegulariser reg_kind =
+      ode_regulariser_from_name(training.regulariser, "neural_sde.regulariser");
 
   const torch::Dtype dtype = dtype_from_name(training.dtype, "neural_sde.dtype");
   const MomentTensors data = moment_tensors(spec.data, dtype);
@@ -427,19 +500,30 @@ NeuralSdeTrainReport train_spiral_sde(const SpiralSdeParams& spiral,
   const Clock::time_point start = Clock::now();
   double nfe = 0;
   for (int it = 1; it <= training.iterations; ++it) {
-    const SdeSolution<torch::Tensor> sol =
-        solve_spiral_paths(system, spec.data.t, spec.y0, training.batch_paths,
-                           sde_stream_seed(training.seed, std::uint64_t(it)), spec.solver, dtype);
+    torch::Tensor reg = torch::zeros({}, torch::TensorOptions().dtype(dtype));
+    SdeStepHook<torch::Tensor> hook;
+    if (reg_kind != OdeRegulariser::none)
+      hook = sde_regulariser_hook(reg_kind, sde_adaptive_params(spec.solver), &reg);
+    const SdeSolution<torch::Tensor> sol = solve_spiral_paths(
+        system, spec.data.t, spec.y0, training.batch_paths,
+        sde_stream_seed(training.seed, std::uint64_t(it)), spec.solver, dtype, hook);
     const torch::Tensor loss = moment_loss(ensemble_moments(sol.x), data);
     const double value = loss.item<double>();
     if (!std::isfinite(value))
       throw NumericsError("train_spiral_sde: the loss is " + std::to_string(value) +
                           " at iteration " + std::to_string(it) +
                           "; lower neural_sde.learning_rate or neural_sde.dt");
+    const double lambda = reg_kind == OdeRegulariser::none
+                              ? 0.0
+                              : regulariser_weight(training.lambda0, training.lambda_decay, it - 1);
     opt.zero_grad();
-    loss.backward();
+    if (lambda > 0.0)
+      (loss + lambda * reg).backward();
+    else
+      loss.backward();
     opt.step();
     report.losses.push_back(value);
+    if (reg_kind != OdeRegulariser::none) report.regs.push_back(reg.item<double>());
     nfe += double(sol.stats.nf + sol.stats.ng);
   }
   report.seconds = seconds_since(start);

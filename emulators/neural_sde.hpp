@@ -24,6 +24,17 @@
 // one [batch_paths, 2] state (path p's component i driven by Wiener component 2p + i of one
 // BrownianPath of dimension 2 * batch_paths), with a fresh path each iteration; variances are
 // unbiased (divide by paths - 1).
+//
+// Optionally (training through the adaptive SRIW1 solver only) the loss gets the regulariser of
+// Pal, Ma, Shah & Rackauckas (2021) summed over the accepted steps of the iteration's solve,
+// with the annealed weight of the neural ODE (emulators/neural_ode.hpp):
+//   ernode  R_E = sum |h| (delta ||E_D|| + ||E_N||), the solver's own error estimate (Hairer's
+//           norm; what their SDE experiment regularises: EEst * dt per step);
+//   srnode  R_S = sum |h| rms(f(H0_2) - f(H0_1)) / rms(H0_2 - H0_1) / 2, the drift's stiffness
+//           estimate from SRIW1's two drift stages over the boundary of its drift part's
+//           stability region (R(z) = 1 + z + z^2/2: 2 on the negative real axis).
+// Both are differentiable in the network parameters (the step sizes are held fixed, as for the
+// ODE). The names are the neural ODE's, so a case file uses the same keys for both.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -74,8 +85,9 @@ struct NeuralSdeTrainingParams {
   double learning_rate = 0.05;  // Adam
   int batch_paths = 64;         // sample paths per iteration (the model's moment estimate)
   // The training solver: fixed steps of at most dt (the observation intervals are divided
-  // evenly), or adaptive (solve_sde_adaptive: sriw1 only here, tolerances rtol / atol; the
-  // step-size choice is not differentiated, as for ODEs). Diagonal noise: not sra1 / sra3.
+  // evenly), or adaptive (solve_sde_adaptive: sriw1 only here, tolerances rtol / atol, the
+  // planned step resumed after each observation time; the step-size choice is not
+  // differentiated, as for ODEs). Diagonal noise: not sra1 / sra3.
   SdeMethod method = SdeMethod::sriw1;
   bool adaptive = false;
   double dt = 0.02;
@@ -89,6 +101,12 @@ struct NeuralSdeTrainingParams {
   // Torch intra-op threads. The tensors are tiny ([batch_paths, 2]): more threads only add
   // synchronisation (OpenMP spin-waits took two thirds of the time with 2 on 2 busy cores).
   int threads = 1;
+  // none | ernode | srnode (see the top of this file); anything but none needs adaptive = true.
+  // Loss on iteration k (from 1): L + lambda0 * lambda_decay^(k-1) * R. lambda0 = 0 computes
+  // and reports R without training on it.
+  std::string regulariser = "none";
+  double lambda0 = 1.0;
+  double lambda_decay = 0.99;
 };
 
 struct NeuralSdeTrainReport {
@@ -98,6 +116,7 @@ struct NeuralSdeTrainReport {
   double initial_loss = 0;     // untrained network, eval_paths paths
   double final_loss = 0;       // saved network, eval_paths paths
   std::vector<double> losses;  // batch loss of each iteration (before its update)
+  std::vector<double> regs;    // regulariser R of each iteration's solve (empty when none)
   double nfe_per_solve = 0;    // drift + diffusion evaluations per training solve (mean)
   long long parameters = 0;
 };

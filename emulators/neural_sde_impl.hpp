@@ -1,13 +1,14 @@
 #pragma once
 // The torch side of emulators/neural_sde.hpp (internal to emulators/ and its tests: includes
 // torch): the networks, the true and the learned SDE as SdeSystem<torch::Tensor> on batched
-// states [paths, 2], and the moment-matching loss.
+// states [paths, 2], the moment-matching loss, and the regularisers' per-step terms.
 #include <torch/torch.h>
 
 #include <array>
 #include <cstdint>
 #include <vector>
 
+#include "emulators/neural_ode_impl.hpp"  // OdeRegulariser, hairer_norm, regulariser_weight
 #include "emulators/neural_sde.hpp"
 #include "emulators/torch_state.hpp"
 #include "solvers/sde.hpp"
@@ -60,12 +61,33 @@ struct NeuralSdeSolver {
   bool adaptive = false;
   double dt = 0.01, rtol = 1e-2, atol = 1e-2;
 };
+// The adaptive solver's parameters for `solver`: method, rtol, atol, resume_planned_step on (the
+// steps after an observation time do not restart from the sliver that landed on it); the rest
+// default.
+SdeAdaptiveParams sde_adaptive_params(const NeuralSdeSolver& solver);
 // Solves `system` for `paths` copies of y0 through t_obs on a BrownianPath of dimension
-// 2 * paths seeded with `seed`, with autograd when enabled by the caller.
+// 2 * paths seeded with `seed`, with autograd when enabled by the caller. `hook` (adaptive
+// solver only, ConfigError otherwise) sees every accepted step.
 SdeSolution<torch::Tensor> solve_spiral_paths(const SdeSystem<torch::Tensor>& system,
                                               const std::vector<double>& t_obs,
                                               const std::array<double, 2>& y0, int paths,
                                               std::uint64_t seed, const NeuralSdeSolver& solver,
-                                              torch::Dtype dtype);
+                                              torch::Dtype dtype,
+                                              const SdeStepHook<torch::Tensor>& hook = {});
+
+// The regularisers' terms for one accepted step of an adaptive solve with parameters p, scalar
+// tensors differentiable in everything the step computed (the step size is a constant):
+//   error      |h| (p.delta hairer_norm(E_D) + hairer_norm(E_N)) with the scale atol + rtol
+//              max(|x0|, |x1|): the autograd twin of SdeAcceptedStep::err_norm, times |h|;
+//   stiffness  |h| rms(f_last - f_prev) / rms(H0_last - H0_prev) / sde_stability_boundary:
+//              the autograd twin of SdeAcceptedStep::stiffness over the boundary (0 where the
+//              stages coincide, as there).
+torch::Tensor sde_error_term(const SdeAcceptedStep<torch::Tensor>& s, const SdeAdaptiveParams& p);
+torch::Tensor sde_stiffness_term(const SdeAcceptedStep<torch::Tensor>& s, SdeMethod method);
+// A hook that adds the term of `kind` (ernode: error, srnode: stiffness) of every accepted step
+// to *total (a scalar tensor the caller owns and initialises; it must outlive the solve).
+// ConfigError for kind none.
+SdeStepHook<torch::Tensor> sde_regulariser_hook(OdeRegulariser kind, const SdeAdaptiveParams& p,
+                                                torch::Tensor* total);
 
 }  // namespace aeolus::emulators

@@ -59,6 +59,20 @@ bool sde_method_needs_additive_noise(SdeMethod m) {
   return m == SdeMethod::sra1 || m == SdeMethod::sra3;
 }
 
+double sde_stability_boundary(SdeMethod m) {
+  switch (m) {
+    case SdeMethod::euler_maruyama:
+    case SdeMethod::milstein:
+    case SdeMethod::rk_milstein:
+    case SdeMethod::sriw1:
+    case SdeMethod::sra1:
+      return 2.0;
+    case SdeMethod::sra3:
+      return 2.512745326618329;
+  }
+  return 2.0;
+}
+
 // Coefficients from Roessler (2010), SIAM J. Numer. Anal. 48(3), tables of SRI1 and SRA1/SRA3,
 // in the form used by Rackauckas & Nie (2017). e: the drift part of their error estimate,
 // h (f_2 - f_1), the difference between the two-stage drift quadrature and the embedded

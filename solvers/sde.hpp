@@ -21,6 +21,12 @@
 // conditional (bridge) distribution given its neighbours, so a retry with a smaller step sees
 // the same path (the RSwM "memory", kept as a tree of intervals).
 //
+// An optional hook sees every accepted adaptive step (SdeAcceptedStep): its size, the two
+// unscaled parts of the error estimate as states (so a torch caller can differentiate them: the
+// ERNODE-type regulariser of Pal et al. 2021), and the last two drift stages with their inputs,
+// from which |h lambda| of the drift Jacobian is estimated as for Hairer's ODE stiffness test
+// (the SRNODE-type regulariser; sde_stability_boundary gives the scale).
+//
 // The solvers are templates over the state (StateOps<State>, solvers/ode_state.hpp) and never
 // index a state, so the same code integrates std::vector<double> and torch::Tensor states (with
 // autograd through every stage). Brownian increments are sampled as std::vector<double> and
@@ -56,6 +62,13 @@ double sde_strong_order(SdeMethod m);
 bool sde_method_is_adaptive(SdeMethod m);
 // True for sra1/sra3, which are only correct when g does not depend on X.
 bool sde_method_needs_additive_noise(SdeMethod m);
+// Where the stability region of the method's drift part (g = 0, f = lambda X, z = h lambda)
+// meets the negative real axis: |R(z)| <= 1 for z in [-boundary, 0]. The drift parts are
+// explicit Runge-Kutta methods: Euler-Maruyama and both Milsteins R = 1 + z (2); SRIW1 and
+// SRA1 (H0_2 = X + 3/4 h f_1, weights 1/3, 2/3) R = 1 + z + z^2/2 (2); SRA3 (Kutta's third
+// order, weights 1/6, 1/6, 2/3) R = 1 + z + z^2/2 + z^3/6 (2.5127, the real root of R = -1).
+// The scale of the stiffness regulariser's h |lambda| (as 3.25 is dopri5's).
+double sde_stability_boundary(SdeMethod m);
 
 // Roessler's SRI scheme for scalar noise with s stages (row-major s x s strictly lower
 // triangular matrices). With chi1 = I11/sqrt(h), chi2 = I10/h, chi3 = I111/h:
@@ -181,6 +194,13 @@ struct SdeAdaptiveParams {
   double fac_min = 0.2;
   double fac_max = 1.125;
   long max_steps = 1000000;  // attempted steps; exceeded: NumericsError naming t, h and count
+  // After an accepted step that was shortened to land on an output time: false, the next step
+  // grows from the shortened one (by at most fac_max per step, so a sliver before an output
+  // time is followed by many small steps: with 30 output times in [0, 1] the spiral SDE then
+  // takes 262 steps at any tolerance from 1e-1 to 1e-3); true, it is at least the step planned
+  // before the shortening. Off by default, which keeps the step sequences measured before it
+  // existed; the neural SDE (emulators/neural_sde.hpp) turns it on.
+  bool resume_planned_step = false;
 };
 
 // Everything one step needs about the noise of [t, t + h], converted to states.
@@ -247,13 +267,46 @@ struct SdeErrorParts {
   State noise;  // E_N
 };
 
+// The last two drift stages an SRI/SRA step evaluated (SRIW1 and SRA1: stages 1 and 2; SRA3:
+// 2 and 3): f_prev = f(H0_prev), f_last = f(H0_last). ||f_last - f_prev|| / ||H0_last - H0_prev||
+// is a difference quotient of the drift along H0_last - H0_prev, a lower estimate of the largest
+// |eigenvalue| of df/dX (Hairer's stiffness estimate; StochasticDiffEq's SOSRI2 uses the same
+// with its last two stages).
+template <class State>
+struct SdeDriftStages {
+  State f_prev, f_last;
+  State h0_prev, h0_last;
+};
+
+namespace sde_detail {
+
+// Copy the last two evaluated drift stages (pf[j] set) and their inputs into `out`.
+template <class State>
+void last_drift_stages(const std::vector<State>& fk, const std::vector<State>& h0k,
+                       const std::vector<const State*>& pf, SdeDriftStages<State>& out) {
+  int last = -1, prev = -1;
+  for (int j = 0; j < static_cast<int>(pf.size()); ++j)
+    if (pf[j]) {
+      prev = last;
+      last = j;
+    }
+  if (prev < 0) return;  // every SRI/SRA tableau here has at least two drift stages
+  out.f_prev = fk[prev];
+  out.f_last = fk[last];
+  out.h0_prev = h0k[prev];
+  out.h0_last = h0k[last];
+}
+
+}  // namespace sde_detail
+
 // One step of `method` from (t, x) over h with the given noise terms; returns X(t + h). When
 // err is not null and the method has an embedded estimate, *err receives its parts; otherwise
-// *err is left alone.
+// *err is left alone. Likewise *stages (sriw1, sra1, sra3) receives the last two drift stages.
+// Neither output changes the step's arithmetic.
 template <class State>
 State sde_step(const SdeSystem<State>& sys, SdeMethod method, double t, double h, const State& x,
-               const SdeNoiseTerms<State>& nz, SdeStats& stats,
-               SdeErrorParts<State>* err = nullptr) {
+               const SdeNoiseTerms<State>& nz, SdeStats& stats, SdeErrorParts<State>* err = nullptr,
+               SdeDriftStages<State>* stages = nullptr) {
   using Ops = StateOps<State>;
   switch (method) {
     case SdeMethod::euler_maruyama: {
@@ -307,7 +360,7 @@ State sde_step(const SdeSystem<State>& sys, SdeMethod method, double t, double h
           need_g[j] = need_g[j] || tab.b0[i * s + j] != 0.0 || tab.b1[i * s + j] != 0.0;
         }
       }
-      std::vector<State> fk(s), gk(s);
+      std::vector<State> fk(s), gk(s), h0k(stages ? s : 0);
       std::vector<const State*> pf(s, nullptr), pg(s, nullptr);
       for (int i = 0; i < s; ++i) {
         const double* a0 = &tab.a0[i * s];
@@ -323,6 +376,7 @@ State sde_step(const SdeSystem<State>& sys, SdeMethod method, double t, double h
           fk[i] = sys.drift(t + tab.c0[i] * h, h0);
           stats.nf += 1;
           pf[i] = &fk[i];
+          if (stages) h0k[i] = std::move(h0);
         }
         if (need_g[i]) {
           const State h1 =
@@ -343,6 +397,7 @@ State sde_step(const SdeSystem<State>& sys, SdeMethod method, double t, double h
         err->drift = Ops::scaled_sum(h, tab.e.data(), pf.data(), s, x);
         err->noise = e2;
       }
+      if (stages) sde_detail::last_drift_stages(fk, h0k, pf, *stages);
       return x1;
     }
     case SdeMethod::sra1:
@@ -350,7 +405,7 @@ State sde_step(const SdeSystem<State>& sys, SdeMethod method, double t, double h
       const SraTableau& tab = sra_tableau(method);
       const int s = tab.stages;
       // Additive noise: g depends on t only, so it is evaluated at X (any argument would do).
-      std::vector<State> gk(s), fk(s);
+      std::vector<State> gk(s), fk(s), h0k(stages ? s : 0);
       std::vector<const State*> pf(s, nullptr), pg(s, nullptr);
       for (int j = 0; j < s; ++j) {
         gk[j] = sys.diffusion(t + tab.c1[j] * h, x);
@@ -367,6 +422,7 @@ State sde_step(const SdeSystem<State>& sys, SdeMethod method, double t, double h
         fk[i] = sys.drift(t + tab.c0[i] * h, h0);
         stats.nf += 1;
         pf[i] = &fk[i];
+        if (stages) h0k[i] = std::move(h0);
       }
       const State e2 = Ops::mul(nz.chi2, Ops::scaled_sum(1.0, tab.beta2.data(), pg.data(), s, x));
       State x1 = Ops::lincomb(x, h, tab.alpha.data(), pf.data(), s);
@@ -376,6 +432,7 @@ State sde_step(const SdeSystem<State>& sys, SdeMethod method, double t, double h
         err->drift = Ops::scaled_sum(h, tab.e.data(), pf.data(), s, x);
         err->noise = e2;
       }
+      if (stages) sde_detail::last_drift_stages(fk, h0k, pf, *stages);
       return x1;
     }
   }
@@ -426,15 +483,40 @@ SdeSolution<State> solve_sde_fixed(const SdeSystem<State>& sys, const std::vecto
   return sol;
 }
 
+// What a step hook sees after each accepted adaptive step (for the regularisers of Pal et al.
+// 2021 and for diagnostics); the references are valid only during the call.
+//   err        the unscaled parts E_D, E_N of the step's error estimate, computed with StateOps
+//              (so with torch states they carry the autograd graph of the step);
+//   err_norm   delta ||E_D|| + ||E_N|| in Hairer's norm with the scale atol + rtol max(|x0|,
+//              |x1|): the value the controller accepted (<= 1);
+//   stiffness  |h| rms(f_last - f_prev) / rms(H0_last - H0_prev) from `stages` (an estimate of
+//              h |lambda| of the drift, to compare with sde_stability_boundary), 0 where the
+//              denominator vanishes.
+template <class State>
+struct SdeAcceptedStep {
+  double t;  // start of the step
+  double h;  // its length (> 0)
+  const State& x0;
+  const State& x1;
+  const SdeErrorParts<State>& err;
+  double err_norm;
+  double stiffness;
+  const SdeDriftStages<State>& stages;
+};
+template <class State>
+using SdeStepHook = std::function<void(const SdeAcceptedStep<State>&)>;
+
 // Adaptive stepping with rejection (sriw1, sra1, sra3). Steps are cut to land on every output
 // time. A rejected step [t, t + h] is retried over [t, t + h'] with h' < h, the increments of
 // which the path bridges from what it already holds; later steps reuse the values sampled
-// beyond t + h'. Throws ConfigError for a method without an error estimate or bad tolerances,
-// NumericsError when max_steps is exceeded or the step falls below round-off.
+// beyond t + h'. `hook`, when set, is called after every accepted step, in order; it observes
+// only (the step sequence, the path's queries and the results are those without it). Throws
+// ConfigError for a method without an error estimate or bad tolerances, NumericsError when
+// max_steps is exceeded or the step falls below round-off.
 template <class State>
 SdeSolution<State> solve_sde_adaptive(const SdeSystem<State>& sys, const std::vector<double>& t_out,
                                       const State& x0, const SdeAdaptiveParams& params,
-                                      BrownianPath& path) {
+                                      BrownianPath& path, const SdeStepHook<State>& hook = {}) {
   using Ops = StateOps<State>;
   sde_detail::check_times(t_out, path);
   sde_detail::check_dim(path, Ops::size(x0), sys.noise);
@@ -462,6 +544,7 @@ SdeSolution<State> solve_sde_adaptive(const SdeSystem<State>& sys, const std::ve
     const double tb = t_out[k];
     while (tb - t > path.snap_tol(tb)) {
       if (params.hmax > 0.0) h = std::min(h, params.hmax);
+      const double h_planned = h;
       const bool last = h >= tb - t;
       const double t_next = last ? tb : t + h;
       const double hs = t_next - t;
@@ -475,7 +558,9 @@ SdeSolution<State> solve_sde_adaptive(const SdeSystem<State>& sys, const std::ve
       const BrownianPath::Increment inc = path.increment(t, t_next);
       const SdeNoiseTerms<State> nz = sde_noise_terms(inc, hs, sys.noise, x);
       SdeErrorParts<State> err;
-      State x1 = sde_step(sys, params.method, t, hs, x, nz, sol.stats, &err);
+      SdeDriftStages<State> stages;
+      State x1 =
+          sde_step(sys, params.method, t, hs, x, nz, sol.stats, &err, hook ? &stages : nullptr);
       const double en =
           Ops::all_finite(x1) && Ops::all_finite(err.drift) && Ops::all_finite(err.noise)
               ? params.delta * Ops::error_norm(err.drift, x, x1, params.atol, params.rtol) +
@@ -483,10 +568,17 @@ SdeSolution<State> solve_sde_adaptive(const SdeSystem<State>& sys, const std::ve
               : HUGE_VAL;
       if (en <= 1.0) {
         sol.stats.accepted += 1;
+        if (hook) {
+          const double den = Ops::rms(Ops::sub(stages.h0_last, stages.h0_prev));
+          const double stiff =
+              den > 0.0 ? hs * Ops::rms(Ops::sub(stages.f_last, stages.f_prev)) / den : 0.0;
+          hook(SdeAcceptedStep<State>{t, hs, x, x1, err, en, stiff, stages});
+        }
         x = std::move(x1);
         t = t_next;
         const double fac = en > 0.0 ? params.safety * std::pow(en, -exponent) : params.fac_max;
         h = hs * std::min(params.fac_max, std::max(params.fac_min, fac));
+        if (last && params.resume_planned_step) h = std::max(h, h_planned);
       } else {
         sol.stats.rejected += 1;
         const double fac =

@@ -1,8 +1,8 @@
 // Convergence of the SDE solvers against exact solutions driven by the same Brownian path:
 // strong orders (E|X_T - X(T)| over the step size) of Euler-Maruyama, Milstein and Roessler's
 // SRI/SRA methods on geometric Brownian motion and Ornstein-Uhlenbeck, weak order of
-// Euler-Maruyama, the adaptive methods, and the Brownian path's bridge (rejected steps must not
-// bias it).
+// Euler-Maruyama, the adaptive methods and their step hook, the drift parts' stability
+// boundaries, and the Brownian path's bridge (rejected steps must not bias it).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -489,6 +489,135 @@ TEST(SdeAdaptive, HitsOutputTimes) {
   }
   EXPECT_GT(sol.stats.nf, 0);
   EXPECT_EQ(sol.stats.ng, 4 * (sol.stats.accepted + sol.stats.rejected));
+}
+
+// The step hook: one call per accepted step, in order, tiling [t0, T]; what it reports is the
+// step the solver took; and solving with it changes nothing (same path seed, bitwise equal
+// states and counters). On a drift f = mu X with the same mu in every component the
+// difference quotient of the stiffness estimate is exactly |mu|, so stiffness = h |mu|.
+TEST(SdeAdaptive, StepHookReportsAcceptedStepsAndChangesNothing) {
+  const GeometricBrownianMotion gbm({-3.0, -3.0}, {0.5, 0.8});
+  const SdeSystem<Vec> sys = system_of(gbm, false);
+  const Vec t_out = {0.0, 0.3, 1.0};
+  SdeAdaptiveParams ap;
+  ap.rtol = ap.atol = 1e-4;
+  BrownianPath plain_path(2, 123), hooked_path(2, 123), empty_path(2, 123);
+  const auto plain = solve_sde_adaptive(sys, t_out, Vec{1.0, 2.0}, ap, plain_path);
+  struct Seen {
+    double t, h, err_norm, stiffness, norm_again, x1_0;
+  };
+  std::vector<Seen> seen;
+  const SdeStepHook<Vec> hook = [&](const SdeAcceptedStep<Vec>& s) {
+    const double again =
+        ap.delta * StateOps<Vec>::error_norm(s.err.drift, s.x0, s.x1, ap.atol, ap.rtol) +
+        StateOps<Vec>::error_norm(s.err.noise, s.x0, s.x1, ap.atol, ap.rtol);
+    seen.push_back({s.t, s.h, s.err_norm, s.stiffness, again, s.x1[0]});
+  };
+  const auto hooked = solve_sde_adaptive(sys, t_out, Vec{1.0, 2.0}, ap, hooked_path, hook);
+  const auto empty = solve_sde_adaptive(sys, t_out, Vec{1.0, 2.0}, ap, empty_path, {});
+  for (const auto* sol : {&hooked, &empty}) {
+    ASSERT_EQ(sol->x.size(), plain.x.size());
+    for (std::size_t k = 0; k < plain.x.size(); ++k) EXPECT_EQ(sol->x[k], plain.x[k]) << k;
+    EXPECT_EQ(sol->stats.accepted, plain.stats.accepted);
+    EXPECT_EQ(sol->stats.rejected, plain.stats.rejected);
+    EXPECT_EQ(sol->stats.nf, plain.stats.nf);
+    EXPECT_EQ(sol->stats.ng, plain.stats.ng);
+  }
+  EXPECT_EQ(hooked_path.num_intervals(), plain_path.num_intervals());
+  ASSERT_EQ(long(seen.size()), plain.stats.accepted);
+  EXPECT_GT(plain.stats.rejected, 0);
+  std::printf("step hook: %zu accepted steps, %ld rejected; first h %.4g, stiffness/h %.15g\n",
+              seen.size(), plain.stats.rejected, seen[0].h, seen[0].stiffness / seen[0].h);
+  EXPECT_EQ(seen.front().t, 0.0);
+  for (std::size_t k = 0; k < seen.size(); ++k) {
+    EXPECT_GT(seen[k].h, 0.0);
+    if (k + 1 < seen.size()) {
+      EXPECT_NEAR(seen[k].t + seen[k].h, seen[k + 1].t, 1e-14);
+    }
+    EXPECT_LE(seen[k].err_norm, 1.0);
+    EXPECT_GT(seen[k].err_norm, 0.0);
+    EXPECT_EQ(seen[k].norm_again, seen[k].err_norm);
+    EXPECT_NEAR(seen[k].stiffness, 3.0 * seen[k].h, 1e-12 * seen[k].h);
+  }
+  EXPECT_NEAR(seen.back().t + seen.back().h, 1.0, 1e-14);
+  EXPECT_EQ(seen.back().x1_0, plain.x.back()[0]);
+}
+
+// The SRA methods report their last two drift stages too (SRA3: its second and third); on OU
+// (f = theta (mu - X), theta equal in both components) the estimate is h theta.
+TEST(SdeAdaptive, StepHookStiffnessSra) {
+  const OrnsteinUhlenbeck ou({4.0, 4.0}, {0.5, -0.5}, {0.8, 0.3});
+  const SdeSystem<Vec> sys = system_of(ou);
+  for (SdeMethod method : {SdeMethod::sra1, SdeMethod::sra3, SdeMethod::sriw1}) {
+    SdeAdaptiveParams ap;
+    ap.method = method;
+    ap.rtol = ap.atol = 1e-4;
+    BrownianPath path(2, 321);
+    long calls = 0;
+    double worst = 0.0;
+    const SdeStepHook<Vec> hook = [&](const SdeAcceptedStep<Vec>& s) {
+      ++calls;
+      worst = std::max(worst, std::abs(s.stiffness / s.h - 4.0));
+    };
+    const auto sol = solve_sde_adaptive(sys, {0.0, 1.0}, Vec{1.5, 1.5}, ap, path, hook);
+    EXPECT_EQ(calls, sol.stats.accepted) << sde_method_name(method);
+    EXPECT_LT(worst, 1e-10) << sde_method_name(method);
+  }
+}
+
+// With many output times the default controller restarts after each one from the step that
+// was shortened to land on it; resume_planned_step keeps the planned step instead: far fewer
+// steps for the same tolerance, and the pathwise error stays of the tolerance's size.
+TEST(SdeAdaptive, ResumePlannedStepAfterOutputTimes) {
+  const GeometricBrownianMotion gbm({1.0}, {0.5});
+  const SdeSystem<Vec> sys = system_of(gbm);
+  Vec t_out;
+  for (int k = 0; k <= 29; ++k) t_out.push_back(k / 29.0);
+  const int paths = 100;
+  double steps[2] = {0, 0}, err[2] = {0, 0};
+  for (int resume = 0; resume < 2; ++resume) {
+    for (int m = 0; m < paths; ++m) {
+      BrownianPath path(1, 60000 + m);
+      SdeAdaptiveParams ap;
+      ap.rtol = ap.atol = 1e-3;
+      ap.resume_planned_step = resume == 1;
+      const auto sol = solve_sde_adaptive(sys, t_out, Vec{1.0}, ap, path);
+      steps[resume] += double(sol.stats.accepted + sol.stats.rejected) / paths;
+      for (std::size_t k = 1; k < t_out.size(); ++k)
+        err[resume] =
+            std::max(err[resume],
+                     std::abs(sol.x[k][0] - gbm.exact(t_out[k], {1.0}, path.w_at(t_out[k]))[0]));
+    }
+  }
+  std::printf(
+      "30 output times, tol 1e-3: %.1f steps per path (max error %.2e) restarting, %.1f "
+      "(%.2e) resuming the planned step\n",
+      steps[0], err[0], steps[1], err[1]);
+  EXPECT_LT(steps[1], 0.6 * steps[0]);
+  EXPECT_GE(steps[1], 29.0);
+  // Max over 100 paths and 29 times; with one output time the mean error at 1e-3 is 1.6e-3
+  // (ErrorFollowsToleranceSriw1Gbm). Restarting over-resolves: its error is smaller.
+  EXPECT_LT(err[1], 5e-3);
+  EXPECT_LT(err[0], err[1]);
+}
+
+// sde_stability_boundary is where the drift part's stability polynomial reaches |R| = 1: one
+// noiseless step of dX = -X dt with h = boundary returns |X| = 1, a step 5 % longer |X| > 1
+// and 5 % shorter |X| < 1.
+TEST(SdeStability, BoundaryOfTheDriftPart) {
+  const OrnsteinUhlenbeck decay({1.0}, {0.0}, {0.0});
+  const SdeSystem<Vec> sys = system_of(decay);
+  for (SdeMethod method : {SdeMethod::euler_maruyama, SdeMethod::milstein, SdeMethod::sriw1,
+                           SdeMethod::sra1, SdeMethod::sra3}) {
+    const double b = sde_stability_boundary(method);
+    const auto one_step = [&](double h) {
+      BrownianPath path(1, 5);
+      return solve_sde_fixed(sys, {0.0, h}, Vec{1.0}, SdeFixedParams{method, h}, path).x.back()[0];
+    };
+    EXPECT_NEAR(std::abs(one_step(b)), 1.0, 1e-12) << sde_method_name(method);
+    EXPECT_GT(std::abs(one_step(1.05 * b)), 1.0) << sde_method_name(method);
+    EXPECT_LT(std::abs(one_step(0.95 * b)), 1.0) << sde_method_name(method);
+  }
 }
 
 }  // namespace

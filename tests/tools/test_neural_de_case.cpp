@@ -3,7 +3,8 @@
 //    the loss; eval writes the rollouts and metrics, and its error is the library's
 //    prediction of the saved model; results are kept without --overwrite;
 //  - spiral SDE: a short training and an eval with the metrics of predict_spiral_sde;
-//  - bad input (a regulariser with the adjoint, an unknown method) names the key;
+//  - bad input (a regulariser with the adjoint or with the SDE's fixed steps, an unknown method)
+//    names the key; the SDE reads the ODE's regularisation keys;
 //    `aeolus run` on such a case says what to use instead.
 #include <gtest/gtest.h>
 
@@ -109,6 +110,28 @@ TEST_F(NeuralDeCase, BadInputNamesTheKey) {
                       "iterations: 40, gradient: adjoint, regulariser: ernode", "regulariser");
   expect_config_error("method", kOde, "hidden: [16]", "hidden: [16], method: rk45", "rk45");
   expect_config_error("sde-method", kSde, "dt: 0.05", "dt: 0.05, method: sra1", "sra1");
+  expect_config_error("sde-reg-fixed", kSde, "iterations: 15",
+                      "iterations: 15, regulariser: ernode", "model.adaptive");
+  expect_config_error("sde-reg-name", kSde, "iterations: 15", "iterations: 15, regulariser: error",
+                      "srnode");
+  expect_config_error("sde-reg-decay", kSde, "iterations: 15", "iterations: 15, lambda_decay: 1.5",
+                      "lambda_decay");
+}
+
+// The spiral SDE reads the spiral ODE's regularisation keys into its training parameters.
+TEST_F(NeuralDeCase, SpiralSdeRegulariserKeys) {
+  std::string yaml = kSde;
+  const std::string from = "dt: 0.05}";
+  yaml.replace(yaml.find(from), from.size(), "dt: 0.05, adaptive: true}");
+  const std::string it = "iterations: 15";
+  yaml.replace(yaml.find(it), it.size(),
+               "iterations: 15, regulariser: srnode, lambda0: 0.25, lambda_decay: 0.9");
+  const std::string d = test::write_case(PETSC_COMM_WORLD, dir, "sde-reg", yaml);
+  const auto c = app::load_case(d);
+  EXPECT_EQ(c.neural.sde_training.regulariser, "srnode");
+  EXPECT_EQ(c.neural.sde_training.lambda0, 0.25);
+  EXPECT_EQ(c.neural.sde_training.lambda_decay, 0.9);
+  EXPECT_TRUE(c.neural.sde_training.adaptive);
 }
 
 }  // namespace

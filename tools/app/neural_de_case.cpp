@@ -152,6 +152,14 @@ void read_sde(io::Section& root, CaseConfig& c) {
     t.eval_paths = int(s.get_int("eval_paths", t.eval_paths, Range::closed(2, 1e8)));
     t.seed = std::uint64_t(s.get_int("seed", (long long)t.seed, Range::non_negative()));
     t.threads = int(s.get_int("threads", t.threads, Range::closed(1, 1024)));
+    t.regulariser = s.get_choice("regulariser", t.regulariser, {"none", "ernode", "srnode"});
+    t.lambda0 = s.get_double("lambda0", t.lambda0, Range::non_negative());
+    t.lambda_decay = s.get_double("lambda_decay", t.lambda_decay, Range{0.0, 1.0, true, false});
+    // The regularisers act on the adaptive solver's estimates (emulators/neural_sde.hpp).
+    if (t.regulariser != "none" && !t.adaptive)
+      throw ConfigError(s.where("regulariser") + ": training.regulariser = " + t.regulariser +
+                        " needs model.adaptive: true (it regularises the adaptive SRIW1 solve's "
+                        "error or stiffness estimate)");
     s.finish();
   }
   {
@@ -282,13 +290,14 @@ void train_neural_de_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
       log.line("aeolus train " + c.name + ": neural SDE, " + std::to_string(t.iterations) +
                " iterations, " + sde_method_name(t.method) +
                (t.adaptive ? " adaptive" : " fixed step") + ", " + std::to_string(t.batch_paths) +
-               " paths per iteration");
+               " paths per iteration, regulariser " + t.regulariser);
       const auto r = emulators::train_spiral_sde(c.neural.sde, t, model);
       log.line("done: data " + fmt("%.1f", r.data_seconds) + " s, training " +
                fmt("%.1f", r.seconds) + " s, loss " + fmt("%.4e", r.initial_loss) + " -> " +
                fmt("%.4e", r.final_loss) + ", " + fmt("%.1f", r.nfe_per_solve) +
-               " evaluations per solve, " + std::to_string(r.parameters) + " parameters -> " +
-               model);
+               " evaluations per solve" +
+               (r.regs.empty() ? std::string() : ", last R " + fmt("%.4e", r.regs.back())) + ", " +
+               std::to_string(r.parameters) + " parameters -> " + model);
     }
   });
 }
