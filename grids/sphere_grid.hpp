@@ -79,6 +79,9 @@ class SphereGrid {
   // Owned rows [lat_start, lat_start + lat_count).
   index_t lat_start() const { return grid_->start(1); }
   index_t lat_count() const { return grid_->count(1); }
+  // Owned levels [lev_start, lev_start + lev_count) (3D; 0 and 1 on a 2D grid).
+  index_t lev_start() const { return grid_->dim() == 3 ? grid_->start(2) : 0; }
+  index_t lev_count() const { return grid_->dim() == 3 ? grid_->count(2) : 1; }
 
   // Geometry in radians (global indices; edges j = 0..nlat, edge j is the south edge of row j).
   real_t dlon() const { return dlon_; }

@@ -200,6 +200,7 @@ struct SphereTransport3dStepper::Work {
   Field dpw, dp2, dp3, qmass, qtmp;
   std::vector<std::unique_ptr<Field>> tracers;
   std::vector<real_t> column;
+  std::vector<real_t> closure_ps;  // one row of column pressures (closure)
   SphereFluxes3d fluxes;
 };
 
@@ -360,6 +361,70 @@ VerticalEstimate vertical_estimate(const SphereGrid& g, ConstFieldView dp, const
   return r;
 }
 
+// The closure's vertical fluxes for the air mass dph after the horizontal step (see the header),
+// into w (SphereFluxes3d::vertical layout); returns the largest |W_nlev| before it is zeroed
+// (local). `ps` holds nx values.
+real_t closure_fluxes(const HybridCoordinate& c, ConstFieldView dph, std::vector<real_t>& w,
+                      std::vector<real_t>& ps) {
+  const index_t nx = dph.nx, ny = dph.ny, nz = dph.nz;
+  const real_t p_top = c.a[0] * c.p0;
+  real_t residual = 0;
+  for (index_t j = 0; j < ny; ++j) {
+    for (index_t i = 0; i < nx; ++i) ps[size_t(i)] = p_top;
+    for (index_t k = 0; k < nz; ++k) {
+      const real_t* d = &dph(0, j, k);
+      for (index_t i = 0; i < nx; ++i) ps[size_t(i)] += d[i];
+    }
+    real_t* w0 = w.data() + j * nx;
+    for (index_t i = 0; i < nx; ++i) w0[i] = 0;
+    for (index_t k = 0; k < nz; ++k) {
+      const real_t da = (c.a[size_t(k) + 1] - c.a[size_t(k)]) * c.p0;
+      const real_t db = c.b[size_t(k) + 1] - c.b[size_t(k)];
+      const real_t* d = &dph(0, j, k);
+      const real_t* wt = w.data() + (k * ny + j) * nx;
+      real_t* wb = w.data() + ((k + 1) * ny + j) * nx;
+      for (index_t i = 0; i < nx; ++i) wb[i] = wt[i] + d[i] - (da + db * ps[size_t(i)]);
+    }
+    real_t* ws = w.data() + (nz * ny + j) * nx;
+    for (index_t i = 0; i < nx; ++i) {
+      residual = std::max(residual, std::abs(ws[i]));
+      ws[i] = 0;
+    }
+  }
+  return residual;
+}
+
+// The closure's vertical fluxes predicted before a step from the current air mass dp and the
+// step's swept areas: W_{k+1} = W_k - D_k + db_k sum_l D_l, D_k = dp_k (xa_E - xa_W + ya_N -
+// ya_S) / area (the horizontal step's change of an air mass uniform on the level). Overwrites
+// f.vertical.
+void closure_estimate(const SphereGrid& g, const HybridCoordinate& c, ConstFieldView dp,
+                      SphereFluxes3d& f) {
+  const index_t nx = dp.nx, ny = dp.ny, nz = dp.nz, h = g.halo();
+  std::vector<real_t> d(static_cast<size_t>(nz));
+  for (index_t j = 0; j < ny; ++j) {
+    const real_t inv_area = 1.0 / g.area(g.lat_start() + j);
+    for (index_t i = 0; i < nx; ++i) {
+      const index_t ie = i + 1 == nx ? 0 : i + 1;
+      real_t sum = 0;
+      for (index_t k = 0; k < nz; ++k) {
+        const auto& fh = f.horizontal[size_t(k)];
+        const real_t div = (fh.xa[size_t((j + h) * nx + ie)] - fh.xa[size_t((j + h) * nx + i)]) +
+                           (fh.ya[size_t((j + 1) * nx + i)] - fh.ya[size_t(j * nx + i)]);
+        d[size_t(k)] = dp(i, j, k) * div * inv_area;
+        sum += d[size_t(k)];
+      }
+      real_t w = 0;
+      f.vertical[size_t(j * nx + i)] = 0;
+      for (index_t k = 0; k < nz; ++k) {
+        w += -d[size_t(k)] + (c.b[size_t(k) + 1] - c.b[size_t(k)]) * sum;
+        f.vertical[size_t(((k + 1) * ny + j) * nx + i)] = w;
+      }
+      f.vertical[size_t((nz * ny + j) * nx + i)] = 0;
+    }
+  }
+}
+
 void fill_halos(const SphereGrid& g, Field& x) {
   x.exchange_halos();
   g.fill_polar_halos(x);
@@ -370,6 +435,7 @@ void fill_halos(const SphereGrid& g, Field& x) {
 real_t SphereTransport3dStepper::courant_parts(real_t t, real_t dt, real_t* parts) const {
   Work& w = *work_;
   flow_(t, dt, w.fluxes);
+  if (closure_) closure_estimate(grid_, *closure_, air_.view(), w.fluxes);
   parts[0] = horizontal_check(grid_, w.fluxes).cy;
   const VerticalEstimate v =
       vertical_estimate(grid_, air_.view(), w.fluxes, vertical_fraction(), cfl_);
@@ -394,6 +460,7 @@ real_t SphereTransport3dStepper::instant_max_dt(const Field& /*q*/, real_t t) co
   constexpr real_t probe = 1.0;
   Work& w = *work_;
   flow_(t, probe, w.fluxes);
+  if (closure_) closure_estimate(grid_, *closure_, air_.view(), w.fluxes);
   const real_t cy = horizontal_check(grid_, w.fluxes).cy;
   const VerticalEstimate v =
       vertical_estimate(grid_, air_.view(), w.fluxes, vertical_fraction(), cfl_);
@@ -492,6 +559,18 @@ void SphereTransport3dStepper::step_all(const std::vector<Field*>& qs, real_t& t
     }
   }
   require_positive(w.dp2, "horizontal step", t, dt);
+  if (closure_) {
+    // The vertical fluxes that put every column on the coordinate of its new mass.
+    const real_t local = closure_fluxes(*closure_, dp2, w.fluxes.vertical, w.closure_ps);
+    AEOLUS_MPI(MPI_Allreduce(&local, &last_residual_, 1, MPI_DOUBLE, MPI_MAX, grid_.grid().comm()));
+    if (!(last_residual_ <= 1e-10 * closure_->p0)) {
+      std::ostringstream os;
+      os << "sphere transport 3d: vertical closure residual " << last_residual_
+         << " Pa at the surface in the step t = " << t << " s, dt = " << dt
+         << " s (expected round-off; inconsistent hybrid coordinate?)";
+      throw NumericsError(os.str());
+    }
+  }
   const VerticalCheck v2 = vertical_check(grid_, dp2, W, vf);
   if (!(v2.c < 1)) throw_vertical(v2, "last vertical step", t, dt);
   w.dp3.copy_owned_from(w.dp2);
@@ -510,7 +589,52 @@ void SphereTransport3dStepper::step_all(const std::vector<Field*>& qs, real_t& t
         for (index_t i = 0; i < q.nx; ++i) q(i, j, k) = qm(i, j, k) / dp3(i, j, k);
   }
   air_.copy_owned_from(w.dp3);
+  last_w_ = w.fluxes.vertical;
   t += dt;
+}
+
+void SphereTransport3dStepper::set_vertical_closure(const HybridCoordinate& coordinate) {
+  const HybridCoordinate& c = coordinate;
+  const index_t nl = grid_.nlev();
+  std::ostringstream os;
+  os << "sphere transport 3d: vertical closure: ";
+  if (splitting_ != Sphere3dSplitting::hv) {
+    os << "splitting = strang, expected hv (the closure acts after the horizontal step)";
+    throw ConfigError(os.str());
+  }
+  if (c.a.size() != c.b.size() || c.nlev() != nl) {
+    os << "coordinate has " << c.a.size() << " a and " << c.b.size()
+       << " b coefficients, expected nlev + 1 = " << nl + 1;
+    throw ConfigError(os.str());
+  }
+  if (grid_.lev_count() != nl) {
+    os << "the rank owns " << grid_.lev_count() << " of " << nl << " levels, expected all";
+    throw ConfigError(os.str());
+  }
+  if (c.b.front() != 0.0 || c.b.back() != 1.0 || c.a.back() != 0.0) {
+    os << "b_0 = " << c.b.front() << ", b_nlev = " << c.b.back() << ", a_nlev = " << c.a.back()
+       << ", expected 0, 1, 0 (pressure top, sigma surface)";
+    throw ConfigError(os.str());
+  }
+  // The current air mass must lie on the coordinate of its column mass.
+  const ConstFieldView dp = air_.view();
+  real_t worst = 0;
+  for (index_t j = 0; j < dp.ny; ++j)
+    for (index_t i = 0; i < dp.nx; ++i) {
+      real_t ps = c.a[0] * c.p0;
+      for (index_t k = 0; k < dp.nz; ++k) ps += dp(i, j, k);
+      for (index_t k = 0; k < dp.nz; ++k)
+        worst = std::max(worst, std::abs(dp(i, j, k) - c.dp(k, ps)) / dp(i, j, k));
+    }
+  real_t global = 0;
+  AEOLUS_MPI(MPI_Allreduce(&worst, &global, 1, MPI_DOUBLE, MPI_MAX, grid_.grid().comm()));
+  if (!(global <= 1e-10)) {
+    os << "the air mass is off the coordinate of its column mass by " << global
+       << " (relative), expected <= 1e-10: initialise dp_k = da_k p0 + db_k ps";
+    throw ConfigError(os.str());
+  }
+  closure_ = std::make_unique<HybridCoordinate>(c);
+  work_->closure_ps.resize(size_t(grid_.nlon()));
 }
 
 }  // namespace aeolus

@@ -47,6 +47,23 @@
 // through an interface is W times the mean of the upwind layer's parabola over the swept mass
 // fraction c = |W| / dp_upwind, which must be < 1 (NumericsError otherwise). The vertical scheme
 // is always the monotone PPM, whatever the horizontal reconstruction/limiter.
+//
+// Vertical closure (optional, set_vertical_closure; hv only). By default the vertical air-mass
+// fluxes are the flow's (DCMIP: from the divergence with the reference dp). When the surface
+// pressure varies, dp differs from any fixed reference and such fluxes let the layers drift away
+// from the hybrid coordinate. With the closure the vertical fluxes of a step are computed after
+// the horizontal step from the actual air masses dp_h, column by column, so that every layer
+// ends on the hybrid coordinate of the column's new mass:
+//   ps_new = p_top + sum_k dp_h_k,  W_0 = 0,  W_{k+1} = W_k + dp_h_k - (da_k p0 + db_k ps_new),
+// (p_top = a_0 p0, b_0 = 0, b_nlev = 1, a_nlev = 0), so W_nlev = sum dp_h - (ps_new - p_top) is a
+// round-off residual (last_closure_residual()) and is set to exactly 0; the tracers' vertical
+// step uses these fluxes (the same monotone PPM), which keeps tracer/air-mass consistency. The
+// flow's own vertical fluxes are ignored. max_dt / courant then estimate the vertical swept
+// fractions with the closure applied to the predicted horizontal step dp_h = dp - D (D = dp *
+// the level's swept-area divergence / area, exact for dp uniform on the level, linear in dt):
+//   W_{k+1} = W_k - D_k + db_k sum_l D_l
+// (this assumes dp on the coordinate, which the closure maintains), followed by the same
+// upwind-outflow estimate as without the closure. The default (no closure) is unchanged.
 #include <memory>
 #include <string>
 #include <vector>
@@ -129,6 +146,21 @@ class SphereTransport3dStepper : public Stepper {
   const Field& air_mass() const { return air_; }
   std::vector<Field*> state_fields() override { return {&air_}; }
 
+  // Enables the vertical closure (see above) on `coordinate` (copied). Requires hv splitting,
+  // coordinate.nlev() == the grid's nlev with all levels on every rank, b_0 = 0, b_nlev = 1,
+  // a_nlev = 0, and the current air mass on the coordinate of its column mass (|dp_k -
+  // dp_k(ps)| <= 1e-10 dp_k); throws ConfigError naming the offending value otherwise.
+  // Collective.
+  void set_vertical_closure(const HybridCoordinate& coordinate);
+  bool has_vertical_closure() const { return closure_ != nullptr; }
+  // The vertical air-mass fluxes the last step applied (the flow's, or the closure's), Pa per
+  // step, positive downward, SphereFluxes3d::vertical layout for the rank's columns (with
+  // strang: the step's total, applied in two halves). Empty before the first step.
+  const std::vector<real_t>& last_vertical_fluxes() const { return last_w_; }
+  // Largest |W_nlev| of the closure before it is zeroed, over all columns and ranks, in the last
+  // step (Pa); 0 without the closure.
+  real_t last_closure_residual() const { return last_residual_; }
+
  private:
   struct Work;
   real_t courant_parts(real_t t, real_t dt, real_t* parts) const;
@@ -140,6 +172,9 @@ class SphereTransport3dStepper : public Stepper {
   Sphere3dSplitting splitting_;
   Field air_;
   std::unique_ptr<Work> work_;
+  std::unique_ptr<HybridCoordinate> closure_;
+  std::vector<real_t> last_w_;
+  real_t last_residual_ = 0;
 };
 
 }  // namespace aeolus

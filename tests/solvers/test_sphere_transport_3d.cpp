@@ -461,3 +461,77 @@ TEST(SphereTransport3d, LauritzenDivergentMixingRatiosStayInRange) {
   EXPECT_LT(dc, 1e-13);
   EXPECT_LT(da, 1e-13);
 }
+
+// The hybrid vertical closure (set_vertical_closure) on the DCMIP flows, whose surface pressure
+// stays p0: the closure's vertical fluxes, computed from the air mass after the horizontal step,
+// must reproduce the flows' own column-consistent ones, so the run matches the default one to
+// round-off, every column stays on the coordinate, and the surface residual is round-off.
+TEST(SphereTransport3d, VerticalClosureReproducesDcmipColumns) {
+  SphereGrid g(PETSC_COMM_WORLD, grid_params(32, 16, 8));
+  for (const DcmipTest test : {DcmipTest::deformation_1_1, DcmipTest::hadley_1_2}) {
+    Case plain(g, test), closed(g, test);
+    closed.stepper->set_vertical_closure(closed.coord);
+    EXPECT_TRUE(closed.stepper->has_vertical_closure());
+    Field q0(g.grid(), "q0"), q1(g.grid(), "q1");
+    dcmip_tracer_init(test, 1, g, plain.coord, q0);
+    q1.copy_owned_from(q0);
+    real_t t0 = 0, t1 = 0, residual = 0;
+    for (int n = 0; n < 8; ++n) {
+      real_t dt = 0.8 * plain.stepper->max_dt(q0, t0), dt1 = dt;
+      plain.stepper->step(q0, t0, dt);
+      closed.stepper->step(q1, t1, dt1);
+      residual = std::max(residual, closed.stepper->last_closure_residual());
+    }
+    EXPECT_LT(residual, 1e-8) << "Pa";
+    EXPECT_EQ(plain.stepper->last_closure_residual(), 0.0);
+    // Same vertical fluxes, same fields.
+    const auto& wp = plain.stepper->last_vertical_fluxes();
+    const auto& wc = closed.stepper->last_vertical_fluxes();
+    ASSERT_EQ(wp.size(), wc.size());
+    real_t wmax = 0, wdiff = 0;
+    for (size_t n = 0; n < wp.size(); ++n) {
+      wmax = std::max(wmax, std::abs(wp[n]));
+      wdiff = std::max(wdiff, std::abs(wp[n] - wc[n]));
+    }
+    EXPECT_GT(wmax, 1.0);
+    EXPECT_LT(wdiff, 1e-11 * wmax);
+    Field d(q1);
+    d.copy_owned_from(q1);
+    {
+      auto dv = d.view();
+      const auto a = q0.view();
+      for (index_t k = 0; k < dv.nz; ++k)
+        for (index_t j = 0; j < dv.ny; ++j)
+          for (index_t i = 0; i < dv.nx; ++i) dv(i, j, k) -= a(i, j, k);
+    }
+    EXPECT_LT(max_deviation(d, 0.0), 1e-13);
+    // Every column on the coordinate of its mass.
+    const ConstFieldView dp = closed.stepper->air_mass().view();
+    real_t off = 0;
+    for (index_t j = 0; j < dp.ny; ++j)
+      for (index_t i = 0; i < dp.nx; ++i) {
+        real_t ps = closed.coord.p_interface(0, 0.0);
+        for (index_t k = 0; k < dp.nz; ++k) ps += dp(i, j, k);
+        for (index_t k = 0; k < dp.nz; ++k)
+          off = std::max(off, std::abs(dp(i, j, k) - closed.coord.dp(k, ps)) / dp(i, j, k));
+      }
+    real_t off_all = 0;
+    MPI_Allreduce(&off, &off_all, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD);
+    EXPECT_LT(off_all, 1e-13);
+  }
+}
+
+TEST(SphereTransport3d, VerticalClosureRejectsBadSetups) {
+  SphereGrid g(PETSC_COMM_WORLD, grid_params(32, 16, 8));
+  Case strang(g, DcmipTest::hadley_1_2, 0.9, Sphere3dSplitting::strang);
+  EXPECT_THROW(strang.stepper->set_vertical_closure(strang.coord), ConfigError);
+  Case k(g, DcmipTest::hadley_1_2);
+  EXPECT_THROW(k.stepper->set_vertical_closure(dcmip_vertical_coordinate(6)), ConfigError);
+  HybridCoordinate bad = k.coord;
+  bad.b.back() = 0.99;
+  EXPECT_THROW(k.stepper->set_vertical_closure(bad), ConfigError);
+  // An air mass off the coordinate of its column mass.
+  k.stepper->air_mass().view()(0, 0, 0) *= 1.01;
+  EXPECT_THROW(k.stepper->set_vertical_closure(k.coord), ConfigError);
+  EXPECT_FALSE(k.stepper->has_vertical_closure());
+}

@@ -8,6 +8,7 @@
 #include "grids/error.hpp"
 #include "io/yaml_schema.hpp"
 #include "solvers/sphere_kernels.hpp"
+#include "tools/app/co2_case.hpp"
 #include "tools/app/elliptic_case.hpp"
 #include "tools/app/hamiltonian_case.hpp"
 #include "tools/app/neural_de_case.hpp"
@@ -115,9 +116,9 @@ void read_physics(io::Section s, CaseConfig& c) {
   }
   // Elliptic, Hamiltonian and neural-DE cases were dispatched before (load_elliptic_case, ...);
   // they are listed so that a misspelt equation gets them as hints.
-  c.equation =
-      s.get_choice("equation", "advection",
-                   {"advection", "elliptic", "hamiltonian", "neural_ode", "neural_sde", "pinn"});
+  c.equation = s.get_choice("equation", "advection",
+                            {"advection", "elliptic", "hamiltonian", "neural_ode", "neural_sde",
+                             "pinn", "co2_transport"});
   const size_t d = size_t(c.grid.dim);
   {
     auto v = s.section("velocity");
@@ -189,6 +190,7 @@ CaseConfig load_case(const std::string& case_dir) {
   using Loader = void (*)(io::Section&, CaseConfig&);
   const std::pair<bool (*)(io::Section&), Loader> loaders[] = {
       {is_pinn_case, load_pinn_case},
+      {is_co2_case, load_co2_case},
       {is_neural_de_case, load_neural_de_case},
       {is_hamiltonian_case, load_hamiltonian_case},
       {is_elliptic_case, load_elliptic_case}};

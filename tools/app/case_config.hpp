@@ -15,6 +15,8 @@
 #include "grids/cartesian_grid.hpp"
 #include "grids/sphere_grid.hpp"
 #include "physics/advection.hpp"
+#include "physics/co2_fluxes.hpp"
+#include "physics/co2_met.hpp"
 #include "physics/elliptic_problems.hpp"
 #include "physics/hamiltonian.hpp"
 #include "physics/sphere_flow.hpp"
@@ -155,13 +157,43 @@ struct EllipticCaseConfig {
   emulators::DcdmTrainingParams training;
 };
 
+// physics.equation: co2_transport (tools/app/co2_case.cpp): CO2 on the sphere with synthetic
+// meteorology and surface fluxes; `aeolus dataset` writes the CarbonBench-style data set.
+struct Co2CaseConfig {
+  SphereGridParams grid = [] {
+    SphereGridParams g;
+    g.nlon = 64;  // 5.625 deg, no pole points (CarbonBench LowRes)
+    g.nlat = 32;
+    g.nlev = 10;
+    return g;
+  }();
+  physics::Co2MetParams met;        // physics.meteorology
+  physics::Co2FluxParams fluxes;    // physics.fluxes
+  physics::Co2MixingParams mixing;  // physics.mixing: sub-grid vertical mixing of the CO2
+  real_t initial_ppmv = 400.0;      // physics.initial_ppmv: base value of the initial field
+  SphereSchemeParams scheme;        // stepper.scheme
+  // stepper.hybrid_days (emulator only): re-initialise the emulated CO2 from a classical copy
+  // every hybrid_days days (0: pure emulator).
+  real_t hybrid_days = 0;
+  real_t cfl = 0.5;                  // time.cfl: meridional and vertical Courant limit
+  real_t max_substep = 3600.0;       // time.max_substep (s): the flow is evaluated per sub-step
+  real_t sample_interval = 21600.0;  // dataset.sample_hours * 3600: one emulator step
+  int spinup_days = 30;              // dataset.spinup_days: simulated before year 0, not written
+  int train_years = 4, valid_years = 1, test_years = 1;  // dataset: consecutive years
+  int deflate = 4;                                       // dataset.deflate (0..9)
+  // dataset.file_days: days per file. 365 (a calendar year) for the data set; fewer only for
+  // smoke tests (files then cover consecutive stretches of file_days, not calendar years).
+  int file_days = 365;
+};
+
 struct CaseConfig {
   std::string dir;   // case directory
   std::string name;  // directory name
   std::string file;  // path of case.yaml
   std::string description;
   std::string grid_type = "cartesian";  // cartesian | latlon
-  // advection | transport (latlon) | elliptic | hamiltonian | neural_ode | neural_sde | pinn
+  // advection | transport (latlon) | elliptic | hamiltonian | neural_ode | neural_sde | pinn |
+  // co2_transport
   std::string equation = "advection";
   // The decomposition (for latlon: x = longitude, y = latitude in degrees, z = level).
   CartesianGridParams grid;
@@ -170,6 +202,7 @@ struct CaseConfig {
   HamiltonianCaseConfig hamiltonian;  // equation hamiltonian only
   NeuralDeCaseConfig neural;          // equation neural_ode | neural_sde only
   emulators::PinnParams pinn;         // equation pinn only (tools/app/pinn_case.cpp)
+  Co2CaseConfig co2;                  // equation co2_transport only
   physics::VelocityParams velocity;
   InitialConditionConfig initial;
   std::string stepper = "classical";  // classical | emulator

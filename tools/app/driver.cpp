@@ -15,6 +15,7 @@
 #include "io/netcdf_file.hpp"
 #include "io/output_writer.hpp"
 #include "tools/app/case_model.hpp"
+#include "tools/app/co2_case.hpp"
 #include "tools/app/elliptic_case.hpp"
 #include "tools/app/hamiltonian_case.hpp"
 #include "tools/app/run_log.hpp"
@@ -102,6 +103,7 @@ std::unique_ptr<CartesianGrid> make_grid(MPI_Comm comm, const CaseConfig& c) {
 }
 
 std::unique_ptr<CaseModel> make_case_model(const CaseConfig& c, const CartesianGrid& grid) {
+  if (c.equation == "co2_transport") return make_co2_model(c, grid);
   if (c.grid_type == "latlon") return make_sphere_model(c, grid);
   return std::make_unique<CartesianAdvectionModel>(c, grid);
 }
@@ -111,10 +113,12 @@ std::map<std::string, StepperFactory>& registry() {
   static std::map<std::string, StepperFactory> r{
       {"classical",
        [](const CaseConfig& c, const CartesianGrid& grid) -> std::unique_ptr<Stepper> {
+         if (c.equation == "co2_transport") return make_co2_stepper(c, grid, "classical");
          if (c.grid_type == "latlon") return make_sphere_stepper(c, grid);
          return std::make_unique<FvAdvectionStepper>(grid, c.velocity, c.scheme, c.time.cfl);
        }},
       {"emulator", [](const CaseConfig& c, const CartesianGrid& grid) -> std::unique_ptr<Stepper> {
+         if (c.equation == "co2_transport") return make_co2_stepper(c, grid, "emulator");
          if (c.grid_type == "latlon") {
            throw ConfigError(c.file + ": the emulator stepper supports Cartesian grids only " +
                              "(grid.type = latlon)");

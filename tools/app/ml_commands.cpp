@@ -14,6 +14,7 @@
 #include "io/dataset_format.hpp"
 #include "io/netcdf_file.hpp"
 #include "io/output_writer.hpp"
+#include "tools/app/co2_case.hpp"
 #include "tools/app/driver.hpp"
 #include "tools/app/elliptic_case.hpp"
 #include "tools/app/neural_de_case.hpp"
@@ -91,6 +92,7 @@ void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   if (c.equation == "neural_ode" || c.equation == "neural_sde") {
     return generate_neural_de_dataset(comm, c, overwrite);
   }
+  if (c.equation == "co2_transport") return generate_co2_dataset(comm, c, overwrite);
   if (c.equation == "pinn") {
     throw ConfigError(c.file + ": a PINN case needs no dataset (the residual is computed at " +
                       "collocation points and the reference solutions are exact); run 'aeolus " +
@@ -216,6 +218,11 @@ void train_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
     return train_neural_de_case(comm, c, overwrite);
   }
   if (c.equation == "pinn") return train_pinn_case(comm, c, overwrite);
+  if (c.equation == "co2_transport") {
+    throw ConfigError(c.file + ": training the CO2 emulators through 'aeolus train' is not " +
+                      "written yet (issue 7: the models are in emulators/co2_models.hpp); " +
+                      "'aeolus dataset " + c.dir + "' generates the data");
+  }
   require_2d_periodic(c, "train");
   const int rank = comm_rank(comm);
   const std::string model = c.path(c.model);
@@ -270,6 +277,10 @@ void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
     return evaluate_neural_de_case(comm, c, overwrite);
   }
   if (c.equation == "pinn") return evaluate_pinn_case(comm, c, overwrite);
+  if (c.equation == "co2_transport") {
+    throw ConfigError(c.file + ": evaluating CO2 emulators through 'aeolus eval' is not " +
+                      "written yet (issue 7)");
+  }
   if (c.equation == "elliptic") {
     throw ConfigError(c.file + ": aeolus eval compares steppers of time-dependent cases; for " +
                       "an elliptic case compare solvers with 'aeolus run --solver NAME' or " +

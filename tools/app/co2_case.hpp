@@ -1,0 +1,40 @@
+#pragma once
+// CO2 transport on the sphere, CarbonBench-style (physics.equation: co2_transport): synthetic
+// meteorology (physics/co2_met.hpp) drives the 3D Lin-Rood transport with the hybrid vertical
+// closure (solvers/sphere_transport_3d.hpp), surface fluxes (physics/co2_fluxes.hpp) enter the
+// lowest layer after every transport sub-step.
+//   aeolus dataset CASE   writes CASE/data/{train,valid,test}/co2_yearNNNN.nc
+//                         (io/co2_dataset_format.hpp): consecutive 365-day years after a
+//                         spin-up, 6-hourly samples, fluxes as the means of what the solver
+//                         applied, so the CO2 budget of the files closes to round-off (checked
+//                         while writing; the largest relative error goes to logs/dataset.log
+//                         and data/dataset.json). Collective (mpirun).
+//   aeolus run CASE       the same physics through the common time loop (output/fields.nc:
+//                         CO2 and dp per frame); --stepper emulator replaces the CO2 step by
+//                         the trained model (models/co2.pt), the air mass still comes from the
+//                         classical physics; stepper.hybrid_days = K re-initialises the
+//                         emulated CO2 from a classical copy every K days.
+// `aeolus train` / `aeolus eval` of these cases are not written yet.
+#include <mpi.h>
+
+#include <memory>
+#include <string>
+
+#include "io/yaml_schema.hpp"
+#include "solvers/stepper.hpp"
+#include "tools/app/case_config.hpp"
+
+namespace aeolus::app {
+
+bool is_co2_case(io::Section& root);
+void load_co2_case(io::Section& root, CaseConfig& c);
+void generate_co2_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite);
+
+class CaseModel;
+// The stepper ("classical" or "emulator") and the case model of `aeolus run` (driver.cpp's
+// registry and make_case_model call these for co2_transport cases).
+std::unique_ptr<Stepper> make_co2_stepper(const CaseConfig& c, const CartesianGrid& grid,
+                                          const std::string& name);
+std::unique_ptr<CaseModel> make_co2_model(const CaseConfig& c, const CartesianGrid& grid);
+
+}  // namespace aeolus::app
