@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "emulators/param_text.hpp"
 #include "grids/error.hpp"
 #include "io/co2_dataset_format.hpp"
 #include "io/netcdf_file.hpp"
@@ -26,10 +27,7 @@ constexpr std::size_t kReadChunk = 64;
 
 template <class T>
 std::string str(const T& v) {
-  std::ostringstream s;
-  s.precision(10);
-  s << v;
-  return s.str();
+  return detail::param_str(v);
 }
 
 std::string shape_str(const std::vector<std::string>& dims, const std::vector<std::size_t>& n) {

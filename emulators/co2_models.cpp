@@ -11,6 +11,7 @@
 #include "emulators/co2_models_impl.hpp"
 #include "emulators/flux_model.hpp"  // detail::ThreadScope
 #include "emulators/model_archive.hpp"
+#include "emulators/param_text.hpp"
 #include "grids/error.hpp"
 
 namespace aeolus::emulators {
@@ -33,15 +34,9 @@ const std::vector<std::string> kLatPaddings = {"fold", "replicate"};
 
 template <class T>
 std::string str(const T& v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
+  return detail::param_str(v);
 }
-
-[[noreturn]] void bad_value(const std::string& key, const std::string& value,
-                            const std::string& expected) {
-  throw ConfigError(key + " = " + value + " is out of range; expected " + expected);
-}
+using detail::bad_value;
 
 bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -1126,13 +1121,7 @@ void Co2Model::save(const std::string& path, const std::map<std::string, std::st
   w("swin.window_lon", std::int64_t(p.swin.window_lon));
   w("swin.patch", std::int64_t(p.swin.patch));
   w("swin.mlp_ratio", p.swin.mlp_ratio);
-  w("stats.co2_mean", s.co2_mean);
-  w("stats.co2_scale", s.co2_scale);
-  w("stats.input_mean", s.input_mean);
-  w("stats.input_std", s.input_std);
-  w("stats.increment_mean", s.increment_mean);
-  w("stats.increment_std", s.increment_std);
-  w("stats.samples", std::int64_t(s.samples));
+  write_co2_stats(w, s);
   w("info.count", std::int64_t(info.size()));
   std::int64_t i = 0;
   for (const auto& [key, value] : info) {
@@ -1175,13 +1164,7 @@ Co2Model Co2Model::load(const std::string& path) {
     p.swin.window_lon = i("swin.window_lon");
     p.swin.patch = i("swin.patch");
     p.swin.mlp_ratio = r("swin.mlp_ratio").toDouble();
-    s.co2_mean = r("stats.co2_mean").toDouble();
-    s.co2_scale = r("stats.co2_scale").toDouble();
-    s.input_mean = r("stats.input_mean").toDoubleVector();
-    s.input_std = r("stats.input_std").toDoubleVector();
-    s.increment_mean = r("stats.increment_mean").toDoubleVector();
-    s.increment_std = r("stats.increment_std").toDoubleVector();
-    s.samples = r("stats.samples").toInt();
+    s = read_co2_stats(r);
     const int n = i("info.count");
     for (int k = 0; k < n; ++k)
       info[r("info.key." + str(k)).toStringRef()] = r("info.value." + str(k)).toStringRef();

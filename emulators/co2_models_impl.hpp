@@ -161,4 +161,29 @@ class Co2Core : public torch::nn::Module {
   std::shared_ptr<Co2Network> net_;
 };
 
+// The normalisation statistics as archive metadata "stats.*": write(key, IValue) and
+// read(key) -> IValue are the archive's accessors (models and training checkpoints share them).
+template <class Write>
+void write_co2_stats(const Write& w, const Co2NormStats& s) {
+  w("stats.co2_mean", s.co2_mean);
+  w("stats.co2_scale", s.co2_scale);
+  w("stats.input_mean", s.input_mean);
+  w("stats.input_std", s.input_std);
+  w("stats.increment_mean", s.increment_mean);
+  w("stats.increment_std", s.increment_std);
+  w("stats.samples", std::int64_t(s.samples));
+}
+template <class Read>
+Co2NormStats read_co2_stats(const Read& r) {
+  Co2NormStats s;
+  s.co2_mean = r("stats.co2_mean").toDouble();
+  s.co2_scale = r("stats.co2_scale").toDouble();
+  s.input_mean = r("stats.input_mean").toDoubleVector();
+  s.input_std = r("stats.input_std").toDoubleVector();
+  s.increment_mean = r("stats.increment_mean").toDoubleVector();
+  s.increment_std = r("stats.increment_std").toDoubleVector();
+  s.samples = r("stats.samples").toInt();
+  return s;
+}
+
 }  // namespace aeolus::emulators

@@ -19,6 +19,7 @@
 #include "emulators/co2_models_impl.hpp"
 #include "emulators/flux_model.hpp"  // detail::ThreadScope
 #include "emulators/model_archive.hpp"
+#include "emulators/param_text.hpp"
 #include "grids/error.hpp"
 #include "io/collective.hpp"
 #include "io/netcdf_file.hpp"
@@ -46,21 +47,14 @@ double seconds_since(Clock::time_point t0) {
 
 template <class T>
 std::string str(const T& v) {
-  std::ostringstream s;
-  s.precision(10);
-  s << v;
-  return s.str();
+  return detail::param_str(v);
 }
+using detail::bad_value;
 
 std::string fmt(const char* f, double v) {
   char b[64];
   std::snprintf(b, sizeof b, f, v);
   return b;
-}
-
-[[noreturn]] void bad_value(const std::string& key, const std::string& value,
-                            const std::string& expected) {
-  throw ConfigError(key + " = " + value + " is out of range; expected " + expected);
 }
 
 int comm_rank_of(MPI_Comm comm) {
@@ -451,13 +445,7 @@ void write_checkpoint(const std::string& path, Co2Core& core, torch::optim::Opti
     w("history.learning_rate", h_lr);
     w("history.seconds", h_sec);
   }
-  w("stats.co2_mean", stats.co2_mean);
-  w("stats.co2_scale", stats.co2_scale);
-  w("stats.input_mean", stats.input_mean);
-  w("stats.input_std", stats.input_std);
-  w("stats.increment_mean", stats.increment_mean);
-  w("stats.increment_std", stats.increment_std);
-  w("stats.samples", std::int64_t(stats.samples));
+  write_co2_stats(w, stats);
   detail::save_model_archive(archive, path);
 }
 
@@ -517,13 +505,7 @@ LoadedCheckpoint read_checkpoint_meta(detail::ModelArchive& file) {
       }
     }
     Co2NormStats& s = c.stats;
-    s.co2_mean = r("stats.co2_mean").toDouble();
-    s.co2_scale = r("stats.co2_scale").toDouble();
-    s.input_mean = r("stats.input_mean").toDoubleVector();
-    s.input_std = r("stats.input_std").toDoubleVector();
-    s.increment_mean = r("stats.increment_mean").toDoubleVector();
-    s.increment_std = r("stats.increment_std").toDoubleVector();
-    s.samples = r("stats.samples").toInt();
+    s = read_co2_stats(r);
   });
   return c;
 }

@@ -15,6 +15,7 @@
 #include "emulators/flux_model.hpp"  // detail::ThreadScope
 #include "emulators/model_archive.hpp"
 #include "emulators/neural_ode_impl.hpp"
+#include "emulators/param_text.hpp"
 #include "grids/error.hpp"
 #include "grids/random.hpp"
 
@@ -363,15 +364,9 @@ constexpr double kSpiralA[2][2] = {{-0.1, 2.0}, {-2.0, -0.1}};
 
 template <class T>
 std::string str(const T& v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
+  return detail::param_str(v);
 }
-
-[[noreturn]] void bad_value(const std::string& key, const std::string& value,
-                            const std::string& expected) {
-  throw ConfigError(key + " = " + value + " is out of range; expected " + expected);
-}
+using detail::bad_value;
 
 std::vector<double> spiral_truth(const std::array<double, 2>& y0, const std::vector<double>& t,
                                  double rtol, double atol) {

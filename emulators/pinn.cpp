@@ -12,6 +12,7 @@
 
 #include "emulators/flux_model.hpp"  // detail::ThreadScope
 #include "emulators/model_archive.hpp"
+#include "emulators/param_text.hpp"
 #include "emulators/pinn_impl.hpp"
 #include "grids/error.hpp"
 
@@ -34,15 +35,9 @@ const std::vector<std::string> kPrecisions = {"float32", "float64"};
 
 template <class T>
 std::string str(const T& v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
+  return detail::param_str(v);
 }
-
-[[noreturn]] void bad_value(const std::string& key, const std::string& value,
-                            const std::string& expected) {
-  throw ConfigError(key + " = " + value + " is out of range; expected " + expected);
-}
+using detail::bad_value;
 
 void check_choice(const std::string& key, const std::string& value,
                   const std::vector<std::string>& names) {

@@ -285,3 +285,31 @@ TEST(Co2Case, EmulatorWithoutModelOrOffStepTimesFailsClearly) {
     EXPECT_NE(std::string(e.what()).find("output.interval"), std::string::npos) << e.what();
   }
 }
+
+TEST(Co2Case, TrainAndEvalThroughTheCase) {
+  MPI_Comm world = PETSC_COMM_WORLD;
+  test::TempDir dir(world);
+  std::string yaml = kCase;
+  yaml.replace(yaml.find("file_days: 2"), 12, "file_days: 4");
+  yaml += R"(model:
+  preset: tiny
+training:
+  epochs: 1
+  threads: 1
+evaluation:
+  horizon_days: 2
+  long_rollout_days: 3
+)";
+  auto c = app::load_case(test::write_case(world, dir, "ml", yaml));
+  app::generate_dataset(world, c, false);
+  app::train_case(world, c, false);                         // data-parallel under mpirun
+  EXPECT_THROW(app::train_case(world, c, false), IoError);  // the model exists
+  app::evaluate_case(world, c, false);
+  if (comm_rank(world) != 0) return;
+  EXPECT_TRUE(fs::exists(c.path("models/co2.pt")));
+  const std::string json = test::read_text(c.path("eval/metrics.json"));
+  EXPECT_LT(test::json_number(json, "worst_step_mass_error"), 1e-13) << json;
+  EXPECT_GT(test::json_number(json, "classical_step_ms"), 0.0) << json;
+  EXPECT_GT(test::json_number(json, "emulator_step_ms"), 0.0) << json;
+  EXPECT_TRUE(fs::exists(c.path("eval/co2_eval.nc")));
+}

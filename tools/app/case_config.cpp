@@ -165,6 +165,31 @@ void read_physics(io::Section s, CaseConfig& c) {
 
 }  // namespace
 
+void read_run_sections(io::Section& root, CaseConfig& c, real_t interval, long long every_steps,
+                       long long progress_every) {
+  {
+    auto s = root.section("output");
+    c.output.interval = s.get_double("interval", interval, Range::positive());
+    c.output.file = s.get_string("file", c.output.file);
+    if (c.output.file.find('/') != std::string::npos || c.output.file.empty()) {
+      throw ConfigError(s.where("file") + ": output.file = '" + c.output.file +
+                        "' must be a plain file name (it is written under output/)");
+    }
+    s.finish();
+  }
+  {
+    auto s = root.section("checkpoint");
+    c.checkpoint.every_steps = s.get_int("every_steps", every_steps, Range::closed(1, 1e15));
+    c.checkpoint.keep = int(s.get_int("keep", c.checkpoint.keep, Range::closed(1, 1000)));
+    s.finish();
+  }
+  {
+    auto s = root.section("log");
+    c.progress_every = s.get_int("progress_every", progress_every, Range::closed(1, 1e15));
+    s.finish();
+  }
+}
+
 std::string peek_equation(io::Section& root) {
   if (!root.has("physics")) return "";
   auto ph = root.section("physics");
@@ -238,28 +263,7 @@ CaseConfig load_case(const std::string& case_dir) {
     c.time.max_steps = s.get_int("max_steps", c.time.max_steps, Range::closed(1, 1e15));
     s.finish();
   }
-  {
-    auto s = root.section("output");
-    c.output.interval = s.get_double("interval", c.time.t_end / 10, Range::positive());
-    c.output.file = s.get_string("file", c.output.file);
-    if (c.output.file.find('/') != std::string::npos || c.output.file.empty()) {
-      throw ConfigError(s.where("file") + ": output.file = '" + c.output.file +
-                        "' must be a plain file name (it is written under output/)");
-    }
-    s.finish();
-  }
-  {
-    auto s = root.section("checkpoint");
-    c.checkpoint.every_steps =
-        s.get_int("every_steps", c.checkpoint.every_steps, Range::closed(1, 1e15));
-    c.checkpoint.keep = int(s.get_int("keep", c.checkpoint.keep, Range::closed(1, 1000)));
-    s.finish();
-  }
-  {
-    auto s = root.section("log");
-    c.progress_every = s.get_int("progress_every", c.progress_every, Range::closed(1, 1e15));
-    s.finish();
-  }
+  read_run_sections(root, c, c.time.t_end / 10, c.checkpoint.every_steps, c.progress_every);
   if (c.grid_type == "latlon") read_sphere_diagnostics(root.section("diagnostics"), c);
   {
     auto s = root.section("emulator");

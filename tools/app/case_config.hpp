@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "emulators/co2_training.hpp"
 #include "emulators/dcdm_model.hpp"
 #include "emulators/emulator.hpp"
 #include "emulators/neural_ode.hpp"
@@ -181,9 +182,15 @@ struct Co2CaseConfig {
   int spinup_days = 30;              // dataset.spinup_days: simulated before year 0, not written
   int train_years = 4, valid_years = 1, test_years = 1;  // dataset: consecutive years
   int deflate = 4;                                       // dataset.deflate (0..9)
+  emulators::Co2ModelParams model;        // model (aeolus train; the preset picks the sizes)
+  emulators::Co2TrainingParams training;  // training
+  emulators::Co2EvalParams evaluation;    // evaluation (aeolus eval)
   // dataset.file_days: days per file. 365 (a calendar year) for the data set; fewer only for
   // smoke tests (files then cover consecutive stretches of file_days, not calendar years).
   int file_days = 365;
+  // dataset.directory: where the data set lives, relative to the case (several model cases
+  // can share one data set, e.g. ../co2-carbonbench/data).
+  std::string data_dir = "data";
 };
 
 struct CaseConfig {
@@ -237,6 +244,11 @@ void check_rank_count(const CaseConfig& c, int ranks);
 // grid.dim, n (each >= min_n), lo, hi (> lo) and procs of a box: the keys every Cartesian case
 // shares (advection adds periodic; elliptic cases add centering). Does not call finish().
 void read_box(io::Section& s, CartesianGridParams& g, long long min_n);
+
+// The sections output (interval, file), checkpoint (every_steps, keep) and log
+// (progress_every) of a time-stepping case, with the given defaults for the numbers.
+void read_run_sections(io::Section& root, CaseConfig& c, real_t interval, long long every_steps,
+                       long long progress_every);
 
 // Names in the stepper registry (driver.cpp), for schema validation.
 std::vector<std::string> stepper_names();

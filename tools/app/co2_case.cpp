@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "emulators/co2_models.hpp"
+#include "emulators/co2_training.hpp"
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
 #include "io/co2_dataset_format.hpp"
@@ -131,27 +132,7 @@ void load_co2_case(io::Section& root, CaseConfig& c) {
     c.time.t_end = s.get_double("t_end", 90 * 86400.0, Range::positive());  // aeolus run
     s.finish();
   }
-  {
-    auto s = root.section("output");
-    c.output.interval = s.get_double("interval", 86400.0, Range::positive());
-    c.output.file = s.get_string("file", c.output.file);
-    if (c.output.file.find('/') != std::string::npos || c.output.file.empty()) {
-      throw ConfigError(s.where("file") + ": output.file = '" + c.output.file +
-                        "' must be a plain file name (it is written under output/)");
-    }
-    s.finish();
-  }
-  {
-    auto s = root.section("checkpoint");
-    c.checkpoint.every_steps = s.get_int("every_steps", 120, Range::closed(1, 1e15));
-    c.checkpoint.keep = int(s.get_int("keep", c.checkpoint.keep, Range::closed(1, 1000)));
-    s.finish();
-  }
-  {
-    auto s = root.section("log");
-    c.progress_every = s.get_int("progress_every", 40, Range::closed(1, 1e15));
-    s.finish();
-  }
+  read_run_sections(root, c, 86400.0, 120, 40);
   {
     auto s = root.section("dataset");
     const double hours =
@@ -168,7 +149,104 @@ void load_co2_case(io::Section& root, CaseConfig& c) {
     p.test_years = int(s.get_int("test_years", p.test_years, Range::closed(0, 1000)));
     p.deflate = int(s.get_int("deflate", p.deflate, Range::closed(0, 9)));
     p.file_days = int(s.get_int("file_days", p.file_days, Range::closed(1, 365)));
+    p.data_dir = s.get_string("directory", p.data_dir);
+    if (p.data_dir.empty()) {
+      throw ConfigError(s.where("directory") + ": dataset.directory is empty; expected a " +
+                        "directory relative to the case (default data)");
+    }
     s.finish();
+  }
+  {
+    auto s = root.section("model");
+    const std::string preset =
+        s.get_choice("preset", "cpu_small", emulators::co2_model_preset_names());
+    auto m = emulators::co2_model_preset(preset);
+    m.arch = s.get_choice("arch", m.arch, {"unet", "swin"});
+    m.conservation =
+        s.get_choice("conservation", m.conservation, {"fixer_scale", "fixer_shift", "flux_form"});
+    m.threads = int(s.get_int("threads", m.threads, Range::closed(1, 1024)));
+    {
+      auto u = s.section("unet");
+      m.unet.base_channels =
+          int(u.get_int("base_channels", m.unet.base_channels, Range::closed(1, 1e5)));
+      m.unet.max_channels =
+          int(u.get_int("max_channels", m.unet.max_channels, Range::closed(1, 1e5)));
+      m.unet.depth = int(u.get_int("depth", m.unet.depth, Range::closed(0, 10)));
+      m.unet.blocks = int(u.get_int("blocks", m.unet.blocks, Range::closed(1, 100)));
+      m.unet.lat_padding = u.get_choice("lat_padding", m.unet.lat_padding, {"fold", "replicate"});
+      u.finish();
+    }
+    {
+      auto w = s.section("swin");
+      m.swin.embed_dim = int(w.get_int("embed_dim", m.swin.embed_dim, Range::closed(1, 1e5)));
+      m.swin.depth = int(w.get_int("depth", m.swin.depth, Range::closed(1, 1000)));
+      m.swin.heads = int(w.get_int("heads", m.swin.heads, Range::closed(1, 1000)));
+      m.swin.window_lat = int(w.get_int("window_lat", m.swin.window_lat, Range::closed(1, 1e4)));
+      m.swin.window_lon = int(w.get_int("window_lon", m.swin.window_lon, Range::closed(1, 1e4)));
+      m.swin.patch = int(w.get_int("patch", m.swin.patch, Range::closed(1, 64)));
+      m.swin.mlp_ratio = w.get_double("mlp_ratio", m.swin.mlp_ratio, Range::positive());
+      w.finish();
+    }
+    s.finish();
+    m.inputs.nlev = int(p.grid.nlev), m.inputs.nlat = int(p.grid.nlat);
+    m.inputs.nlon = int(p.grid.nlon);
+    m.dt = p.sample_interval;
+    try {
+      emulators::check_co2_model_params(m, "model");
+    } catch (const ConfigError& e) {
+      throw ConfigError(c.file + ": " + e.what());
+    }
+    p.model = m;
+  }
+  {
+    auto s = root.section("training");
+    auto& t = p.training;
+    t.epochs = int(s.get_int("epochs", t.epochs, Range::closed(0, 1e6)));
+    t.batch_size = int(s.get_int("batch_size", t.batch_size, Range::closed(1, 1e6)));
+    t.learning_rate = s.get_double("learning_rate", t.learning_rate, Range::positive());
+    t.weight_decay = s.get_double("weight_decay", t.weight_decay, Range::non_negative());
+    t.schedule = s.get_choice("schedule", t.schedule, {"cosine", "constant"});
+    t.min_lr_fraction = s.get_double("min_lr_fraction", t.min_lr_fraction, Range::closed(0.0, 1.0));
+    t.seed = std::uint64_t(s.get_int("seed", (long long)t.seed, Range::non_negative()));
+    t.threads = int(s.get_int("threads", t.threads, Range::closed(1, 1024)));
+    t.samples_per_epoch =
+        s.get_int("samples_per_epoch", t.samples_per_epoch, Range::closed(0, 1e12));
+    t.valid_samples = s.get_int("valid_samples", t.valid_samples, Range::closed(0, 1e12));
+    t.rollout_steps = int(s.get_int("rollout_steps", t.rollout_steps, Range::closed(1, 1e4)));
+    t.rollout_epochs = int(s.get_int("rollout_epochs", t.rollout_epochs, Range::closed(0, 1e6)));
+    t.rollout_learning_rate =
+        s.get_double("rollout_learning_rate", t.rollout_learning_rate, Range::positive());
+    t.rollout_batch_size =
+        int(s.get_int("rollout_batch_size", t.rollout_batch_size, Range::closed(0, 1e6)));
+    t.train_through_fixer = s.get_bool("train_through_fixer", t.train_through_fixer);
+    t.max_minutes = s.get_double("max_minutes", t.max_minutes, Range::non_negative());
+    t.checkpoint_every =
+        int(s.get_int("checkpoint_every", t.checkpoint_every, Range::closed(1, 1e6)));
+    t.checkpoint_keep =
+        int(s.get_int("checkpoint_keep", t.checkpoint_keep, Range::closed(1, 1000)));
+    s.finish();
+    try {
+      emulators::check_co2_training_params(t, "training");
+    } catch (const ConfigError& e) {
+      throw ConfigError(c.file + ": " + e.what());
+    }
+  }
+  {
+    auto s = root.section("evaluation");
+    auto& e = p.evaluation;
+    auto starts = s.get_ints("start_days", {}, 0, 1000, Range::closed(0, 1e6));
+    e.start_days.assign(starts.begin(), starts.end());
+    e.horizon_days = int(s.get_int("horizon_days", e.horizon_days, Range::closed(1, 1e5)));
+    e.long_rollout_days =
+        int(s.get_int("long_rollout_days", e.long_rollout_days, Range::closed(0, 1e5)));
+    e.persistence = s.get_bool("persistence", e.persistence);
+    e.threads = int(s.get_int("threads", e.threads, Range::closed(0, 1024)));
+    s.finish();
+    try {
+      emulators::check_co2_eval_params(e, "evaluation");
+    } catch (const ConfigError& err) {
+      throw ConfigError(c.file + ": " + err.what());
+    }
   }
   // aeolus run steps one sample interval at a time and lands on output times and t_end.
   for (const auto& [key, value] :
@@ -478,7 +556,7 @@ class YearWriter {
 std::string year_path(const CaseConfig& c, const std::string& split, int year) {
   char name[64];
   std::snprintf(name, sizeof name, "co2_year%04d.nc", year);
-  return c.path("data/" + split + "/" + name);
+  return c.path(c.co2.data_dir + "/" + split + "/" + name);
 }
 
 const char* split_of(const Co2CaseConfig& p, int year) {
@@ -495,7 +573,7 @@ void generate_co2_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   const int years = p.train_years + p.valid_years + p.test_years;
   std::vector<std::string> paths;
   for (int y = 0; y < years; ++y) paths.push_back(year_path(c, split_of(p, y), y));
-  const std::string json = c.path("data/dataset.json");
+  const std::string json = c.path(p.data_dir + "/dataset.json");
   for (const auto& path : paths) prepare_target(comm, path, overwrite);
   prepare_target(comm, json, overwrite);
 
@@ -874,6 +952,93 @@ class Co2CaseModel : public CaseModel {
 };
 
 }  // namespace
+
+void train_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
+  const auto& p = c.co2;
+  const std::string model = c.path(c.model), ckpt = c.path("checkpoints/co2_training");
+  const std::string data = c.path(p.data_dir);
+  // An interrupted training (max_minutes, a killed job) continues from its checkpoints;
+  // --overwrite starts afresh.
+  refuse_existing(model, overwrite);
+  bool resume = false;
+  if (comm_rank(comm) == 0 && fs::is_directory(ckpt)) {
+    if (overwrite) {
+      fs::remove_all(ckpt);
+    } else {
+      resume = !fs::is_empty(ckpt);
+    }
+  }
+  MPI_Bcast(&resume, 1, MPI_CXX_BOOL, 0, comm);
+  const auto train = emulators::co2_split_files(data, "train");
+  const auto valid = emulators::co2_split_files(data, "valid");
+  RunLog log(comm, c.path("logs") + "/train.log", true);
+  log.line("aeolus train " + c.name + ": " + p.model.arch + " (" + p.model.preset + ", " +
+           p.model.conservation + ") on " + std::to_string(train.size()) + " train and " +
+           std::to_string(valid.size()) + " valid file(s), " + std::to_string(comm_size(comm)) +
+           " rank(s)" + (resume ? ", resuming from " + ckpt : std::string()));
+  const auto r = emulators::train_co2_model(comm, p.model, p.training, train, valid, model, ckpt,
+                                            resume, [&log](const std::string& s) { log.line(s); });
+  if (!r.finished) {
+    log.line("stopped by training.max_minutes after " + fmt("%.1f", r.training_seconds) +
+             " s of training; run 'aeolus train " + c.dir + "' again to continue from " +
+             r.last_checkpoint);
+    return;
+  }
+  log.line("done: " + std::to_string(r.parameters) + " parameters, " +
+           std::to_string(r.train_pairs) + " training pairs, " +
+           fmt("%.1f", r.training_seconds / 60) + " min of training, best " + r.best_stage +
+           " epoch " + std::to_string(r.best_epoch) + " (valid loss " +
+           fmt("%.4e", r.best_valid_loss) + ") -> " + model);
+}
+
+void evaluate_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
+  const auto& p = c.co2;
+  const std::string model = c.path(c.model);
+  if (!fs::exists(model)) {
+    throw IoError(model + " not found; run 'aeolus train " + c.dir + "' first");
+  }
+  const std::string json = c.path("eval/metrics.json"), nc = c.path("eval/co2_eval.nc");
+  prepare_target(comm, json, overwrite);
+  prepare_target(comm, nc, overwrite);
+  RunLog log(comm, c.path("logs") + "/eval.log", true);
+  // The classical step on this machine, in this process (rank 0 alone), for the cost ratio.
+  double classical_ms = 0;
+  on_rank0(comm, [&] {
+    SphereGridParams gp = p.grid;
+    gp.halo = sphere_halo_width(p.scheme);
+    gp.procs = 0;
+    SphereGrid g(MPI_COMM_SELF, gp);
+    Co2Physics phys(p, g, 0.0);
+    Field q(g.grid(), "co2");
+    physics::co2_initial_mixing_ratio(g, phys.met().coordinate(), p.initial_ppmv, q);
+    const int n = 8;
+    const auto w0 = std::chrono::steady_clock::now();
+    for (int s = 0; s < n; ++s)
+      phys.advance({&q}, s * p.sample_interval, p.sample_interval, nullptr);
+    classical_ms =
+        1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count() / n;
+  });
+  on_rank0(comm, [&] {
+    const auto test = emulators::co2_split_files(c.path(p.data_dir), "test");
+    const auto m = emulators::evaluate_co2_model(model, test, p.evaluation, "", nc);
+    JsonRecord r = provenance_record(c.dir, c.config_hash, 1, utc_now_iso8601());
+    r.set_string("status", "complete");
+    r.set_number("classical_step_ms", classical_ms);
+    r.set_number("emulator_step_ms", m.step_ms);
+    r.set_number("emulator_over_classical", m.step_ms / classical_ms);
+    r.set_raw("metrics", emulators::co2_eval_json(m));
+    r.write_atomic(json);
+    for (const auto& d : m.at_days) {
+      log.line("day " + fmt("%g", d.lead_days) + ": R^2 " + fmt("%.4f", d.r2) + ", RMSE " +
+               fmt("%.3f", d.rmse_ppmv) + " ppmv (persistence " + fmt("%.4f", d.r2_persistence) +
+               ", " + fmt("%.3f", d.rmse_persistence_ppmv) + " ppmv)");
+    }
+    log.line("mass RMSE " + fmt("%.3e", m.mass_rmse_pgc) + " PgC, worst per-step mass error " +
+             fmt("%.2e", m.worst_step_mass_error) + "; emulator step " + fmt("%.1f", m.step_ms) +
+             " ms against the classical 6 h step " + fmt("%.1f", classical_ms) + " ms (ratio " +
+             fmt("%.3f", m.step_ms / classical_ms) + ") -> " + json + ", " + nc);
+  });
+}
 
 std::unique_ptr<Stepper> make_co2_stepper(const CaseConfig& c, const CartesianGrid& grid,
                                           const std::string& name) {

@@ -14,7 +14,6 @@
 //                         the trained model (models/co2.pt), the air mass still comes from the
 //                         classical physics; stepper.hybrid_days = K re-initialises the
 //                         emulated CO2 from a classical copy every K days.
-// `aeolus train` / `aeolus eval` of these cases are not written yet.
 #include <mpi.h>
 
 #include <memory>
@@ -29,6 +28,14 @@ namespace aeolus::app {
 bool is_co2_case(io::Section& root);
 void load_co2_case(io::Section& root, CaseConfig& c);
 void generate_co2_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite);
+// aeolus train: the model of section `model` on the train split (validation: valid split),
+// data-parallel under mpirun; models/co2.pt, checkpoints under checkpoints/co2_training (an
+// interrupted training continues from them; --overwrite starts afresh), logs/train.log.
+void train_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite);
+// aeolus eval: CarbonBench's rollouts on the test split (emulators/co2_training.hpp):
+// eval/metrics.json (with the classical and emulator step times of this process),
+// eval/co2_eval.nc, logs/eval.log. The evaluation runs on rank 0.
+void evaluate_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite);
 
 class CaseModel;
 // The stepper ("classical" or "emulator") and the case model of `aeolus run` (driver.cpp's

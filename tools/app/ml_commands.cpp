@@ -218,11 +218,7 @@ void train_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
     return train_neural_de_case(comm, c, overwrite);
   }
   if (c.equation == "pinn") return train_pinn_case(comm, c, overwrite);
-  if (c.equation == "co2_transport") {
-    throw ConfigError(c.file + ": training the CO2 emulators through 'aeolus train' is not " +
-                      "written yet (issue 7: the models are in emulators/co2_models.hpp); " +
-                      "'aeolus dataset " + c.dir + "' generates the data");
-  }
+  if (c.equation == "co2_transport") return train_co2_case(comm, c, overwrite);
   require_2d_periodic(c, "train");
   const int rank = comm_rank(comm);
   const std::string model = c.path(c.model);
@@ -277,10 +273,7 @@ void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
     return evaluate_neural_de_case(comm, c, overwrite);
   }
   if (c.equation == "pinn") return evaluate_pinn_case(comm, c, overwrite);
-  if (c.equation == "co2_transport") {
-    throw ConfigError(c.file + ": evaluating CO2 emulators through 'aeolus eval' is not " +
-                      "written yet (issue 7)");
-  }
+  if (c.equation == "co2_transport") return evaluate_co2_case(comm, c, overwrite);
   if (c.equation == "elliptic") {
     throw ConfigError(c.file + ": aeolus eval compares steppers of time-dependent cases; for " +
                       "an elliptic case compare solvers with 'aeolus run --solver NAME' or " +
