@@ -52,5 +52,4 @@ inline constexpr const char* kDtSample = "dt_sample";
 inline constexpr double kCo2FileScale = 1e6;
 inline constexpr double kAirmassFileScale = 1e-12;
 inline constexpr double kPressureFileScale = 1e-2;
-inline constexpr int kDaysPerYear = 365;
 }  // namespace aeolus::io::co2

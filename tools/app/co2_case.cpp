@@ -749,7 +749,11 @@ class Co2CaseStepper : public Stepper {
         sphere_(grid, c.co2.grid.radius),
         phys_(c.co2, sphere_, 0.0),
         emulator_(emulator),
-        qc_(grid, "co2_classical") {
+        qc_(grid, "co2_classical"),
+        u_(grid, "u"),
+        v_(grid, "v"),
+        omega_(grid, "omega"),
+        airmass_(grid, "airmass") {
     if (!emulator_) return;
     const std::string path = c.path(c.model);
     std::string error;
@@ -812,9 +816,6 @@ class Co2CaseStepper : public Stepper {
     }
   }
 
-  // Seconds spent in the network (rank 0) and in the classical air-mass/tracer physics.
-  double network_seconds() const { return network_s_; }
-
  private:
   bool hybrid() const { return emulator_ && p_.hybrid_days > 0; }
 
@@ -825,14 +826,13 @@ class Co2CaseStepper : public Stepper {
     if (hybrid() && t == 0) qc_.copy_owned_from(q);  // restarts take qc_ from the checkpoint
     emulators::Co2StepInput in;
     in.dt = dt;
-    Field u(q.grid(), "u"), v(q.grid(), "v"), om(q.grid(), "omega");
-    met.winds(t, u, v);
-    met.omega(t, om);
+    met.winds(t, u_, v_);
+    met.omega(t, omega_);
     std::vector<real_t> blh, tisr;
     met.boundary_layer_height(t, blh);
     met.toa_incident_solar_radiation(t, tisr);
-    const std::vector<real_t> gq = q.gather_to_root(), gm = airmass_kg(), gu = u.gather_to_root(),
-                              gv = v.gather_to_root(), go = om.gather_to_root(),
+    const std::vector<real_t> gq = q.gather_to_root(), gm = airmass_kg(), gu = u_.gather_to_root(),
+                              gv = v_.gather_to_root(), go = omega_.gather_to_root(),
                               gb = gather_columns(comm, blh), gt = gather_columns(comm, tisr);
     // The classical part: air mass (and the hybrid copy) to t + dt, mean fluxes over the step.
     FluxSums sums;
@@ -854,9 +854,7 @@ class Co2CaseStepper : public Stepper {
       in.cell_area.resize(size_t(sphere_.nlat()));
       for (index_t j = 0; j < sphere_.nlat(); ++j) in.cell_area[size_t(j)] = sphere_.area(j);
       try {
-        const auto w0 = std::chrono::steady_clock::now();
         q_new = model_->predict_step(in).q;
-        network_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
       } catch (const Error& e) {
         error = e.what();
       }
@@ -868,17 +866,16 @@ class Co2CaseStepper : public Stepper {
   }
 
   // The air mass of every cell in kg (dp area / g), gathered on rank 0.
-  std::vector<real_t> airmass_kg() const {
+  std::vector<real_t> airmass_kg() {
     const Field& dp = phys_.transport().air_mass();
-    Field m(dp.grid(), "airmass");
     const ConstFieldView d = dp.view();
-    FieldView mv = m.view();
+    FieldView mv = airmass_.view();
     for (index_t k = 0; k < d.nz; ++k)
       for (index_t j = 0; j < d.ny; ++j) {
         const real_t a = sphere_.area(sphere_.lat_start() + j) / physics::co2::kGravity;
         for (index_t i = 0; i < d.nx; ++i) mv(i, j, k) = d(i, j, k) * a;
       }
-    return m.gather_to_root();
+    return airmass_.gather_to_root();
   }
 
   const CaseConfig& c_;
@@ -888,7 +885,8 @@ class Co2CaseStepper : public Stepper {
   bool emulator_;
   Field qc_;
   std::unique_ptr<emulators::Co2Model> model_;
-  double network_s_ = 0;
+  // Work fields of the emulator step (allocated once: a Field holds PETSc vectors).
+  Field u_, v_, omega_, airmass_;
 };
 
 // What `aeolus run` writes for a co2_transport case: the CO2 mass mixing ratio and the air mass
@@ -896,7 +894,9 @@ class Co2CaseStepper : public Stepper {
 class Co2CaseModel : public CaseModel {
  public:
   Co2CaseModel(const CaseConfig& c, const CartesianGrid& grid)
-      : c_(c), sphere_(grid, c.co2.grid.radius), q_(grid, "co2") {}
+      : c_(c), sphere_(grid, c.co2.grid.radius), q_(grid, "co2"), one_(grid, "one") {
+    one_.fill(1.0);
+  }
   std::vector<Field*> fields() override { return {&q_}; }
   std::vector<const Field*> output_fields() override { return {&q_, air_}; }
   void bind_stepper_state(const std::vector<Field*>& state) override {
@@ -937,9 +937,7 @@ class Co2CaseModel : public CaseModel {
   }
   std::vector<double> frame_scalars(real_t) override {
     const real_t m = mass();
-    Field one(q_.grid(), "one");
-    one.fill(1.0);
-    const real_t air = physics::co2_tracer_mass(sphere_, *air_, one);
+    const real_t air = physics::co2_tracer_mass(sphere_, *air_, one_);
     return {m, m / air / physics::co2::kMassMixingPerPpmv, q_.min(), q_.max()};
   }
   real_t mass() override { return physics::co2_tracer_mass(sphere_, *air_, q_); }
@@ -948,6 +946,7 @@ class Co2CaseModel : public CaseModel {
   const CaseConfig& c_;
   SphereGrid sphere_;
   Field q_;
+  Field one_;  // the air mass is the "tracer mass" of 1
   Field* air_ = nullptr;
 };
 
