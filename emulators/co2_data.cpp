@@ -291,6 +291,9 @@ Co2StepInput Co2SplitData::step_input(std::size_t i, bool meteorology) const {
     in.u.assign(u(i), u(i) + n3);
     in.v.assign(v(i), v(i) + n3);
     in.omega.assign(omega(i), omega(i) + n3);
+    in.u_next.assign(u(i + 1), u(i + 1) + n3);
+    in.v_next.assign(v(i + 1), v(i + 1) + n3);
+    in.omega_next.assign(omega(i + 1), omega(i + 1) + n3);
     in.blh.assign(blh(i), blh(i) + n2);
     in.tisr.assign(tisr(i), tisr(i) + n2);
   }

@@ -23,10 +23,11 @@ namespace {
 constexpr const char* kFormatName = "aeolus.co2_model";
 constexpr const char* kKind = "Aeolus CO2 transport model";
 // Bumped whenever the saved layout or the meaning of a saved value changes.
-constexpr std::int64_t kFormatVersion = 1;
+constexpr std::int64_t kFormatVersion = 2;  // 2: inputs.co2_products
 constexpr double kPi = 3.14159265358979323846;
 
-const std::vector<std::string> kFields3d = {"u", "v", "omega", "airmass", "airmass_next"};
+const std::vector<std::string> kFields3d = {
+    "u", "v", "omega", "airmass", "airmass_next", "u_next", "v_next", "omega_next"};
 const std::vector<std::string> kFields2d = {"blh",           "tisr",           "co2flux_land",
                                             "co2flux_ocean", "co2flux_anthro", "cell_area"};
 const std::vector<std::string> kConservations = {"fixer_scale", "fixer_shift", "flux_form"};
@@ -83,6 +84,9 @@ const std::vector<double>& step_field(const Co2StepInput& in, const std::string&
       {"u", &Co2StepInput::u},
       {"v", &Co2StepInput::v},
       {"omega", &Co2StepInput::omega},
+      {"u_next", &Co2StepInput::u_next},
+      {"v_next", &Co2StepInput::v_next},
+      {"omega_next", &Co2StepInput::omega_next},
       {"blh", &Co2StepInput::blh},
       {"tisr", &Co2StepInput::tisr},
       {"co2flux_land", &Co2StepInput::co2flux_land},
@@ -200,6 +204,7 @@ void check_co2_model_params(const Co2ModelParams& p, const std::string& section)
   };
   check_fields("inputs.fields3d", in.fields3d, kFields3d);
   check_fields("inputs.fields2d", in.fields2d, kFields2d);
+  check_fields("inputs.co2_products", in.co2_products, in.fields3d);
   if (!(p.dt > 0.0) || !std::isfinite(p.dt)) bad_value(k + "dt", str(p.dt), "> 0 seconds");
   if (p.threads < 1) bad_value(k + "threads", str(p.threads), ">= 1");
 
@@ -248,7 +253,13 @@ std::vector<std::string> co2_input_channel_names(const Co2ModelParams& p) {
   for (const auto& f : p.inputs.fields3d)
     for (int l = 0; l < p.inputs.nlev; ++l) names.push_back(f + "[" + str(l) + "]");
   for (const auto& f : p.inputs.fields2d) names.push_back(f);
+  for (const auto& f : p.inputs.co2_products)
+    for (int l = 0; l < p.inputs.nlev; ++l) names.push_back("co2*" + f + "[" + str(l) + "]");
   return names;
+}
+
+std::size_t co2_stat_channel_count(const Co2ModelParams& p) {
+  return p.inputs.fields3d.size() * std::size_t(p.inputs.nlev) + p.inputs.fields2d.size();
 }
 
 int co2_output_channels(const Co2ModelParams& p) {
@@ -290,7 +301,7 @@ double co2_model_forward_macs(const Co2ModelParams& p) {
 
 void check_co2_norm_stats(const Co2NormStats& s, const Co2ModelParams& p) {
   const auto names = co2_input_channel_names(p);
-  const std::size_t nin = names.size() - std::size_t(p.inputs.nlev);
+  const std::size_t nin = co2_stat_channel_count(p);
   const auto sized = [](const char* what, const std::vector<double>& v, std::size_t n,
                         const std::string& of) {
     if (v.size() != n)
@@ -340,7 +351,7 @@ void Co2StatsAccumulator::Moments::merge(double n_b, double mean_b, double m2_b)
 
 Co2StatsAccumulator::Co2StatsAccumulator(const Co2ModelParams& p) : params_(p) {
   check_co2_model_params(p);
-  inputs_.resize(co2_input_channel_names(p).size() - std::size_t(p.inputs.nlev));
+  inputs_.resize(co2_stat_channel_count(p));
   increments_.resize(std::size_t(p.inputs.nlev));
 }
 
@@ -435,6 +446,9 @@ const Tensor& Co2Batch::field(const std::string& name) const {
       {"u", &Co2Batch::u},
       {"v", &Co2Batch::v},
       {"omega", &Co2Batch::omega},
+      {"u_next", &Co2Batch::u_next},
+      {"v_next", &Co2Batch::v_next},
+      {"omega_next", &Co2Batch::omega_next},
       {"blh", &Co2Batch::blh},
       {"tisr", &Co2Batch::tisr},
       {"co2flux_land", &Co2Batch::co2flux_land},
@@ -481,6 +495,9 @@ Co2Batch make_co2_batch(const std::vector<const Co2StepInput*>& samples, const C
   out.u = stack(&Co2StepInput::u, "u", true);
   out.v = stack(&Co2StepInput::v, "v", true);
   out.omega = stack(&Co2StepInput::omega, "omega", true);
+  out.u_next = stack(&Co2StepInput::u_next, "u_next", true);
+  out.v_next = stack(&Co2StepInput::v_next, "v_next", true);
+  out.omega_next = stack(&Co2StepInput::omega_next, "omega_next", true);
   out.blh = stack(&Co2StepInput::blh, "blh", false);
   out.tisr = stack(&Co2StepInput::tisr, "tisr", false);
   out.co2flux_land = stack(&Co2StepInput::co2flux_land, "co2flux_land", false);
@@ -868,6 +885,7 @@ Tensor Co2Core::inputs(const Co2Batch& b) const {
   } else {
     parts.push_back((q - stats_.co2_mean) / stats_.co2_scale);
   }
+  std::map<std::string, Tensor> normalised3d;
   std::size_t c = 0;
   const auto slice = [&](std::size_t n, const std::vector<double>& v) {
     return std::vector<double>(v.begin() + std::ptrdiff_t(c), v.begin() + std::ptrdiff_t(c + n));
@@ -876,6 +894,7 @@ Tensor Co2Core::inputs(const Co2Batch& b) const {
     const std::size_t n = std::size_t(s.nlev);
     parts.push_back((b.field(f) - per_level(slice(n, stats_.input_mean), q)) /
                     per_level(slice(n, stats_.input_std), q));
+    normalised3d[f] = parts.back();
     c += n;
   }
   for (const auto& f : params_.inputs.fields2d) {
@@ -885,6 +904,7 @@ Tensor Co2Core::inputs(const Co2Batch& b) const {
     parts.push_back((t - stats_.input_mean[c]) / stats_.input_std[c]);
     ++c;
   }
+  for (const auto& f : params_.inputs.co2_products) parts.push_back(parts[0] * normalised3d.at(f));
   return torch::cat(parts, 1).to(torch::kFloat32);
 }
 
@@ -1109,6 +1129,7 @@ void Co2Model::save(const std::string& path, const std::map<std::string, std::st
   w("inputs.fields3d", join(p.inputs.fields3d, ','));
   w("inputs.fields2d", join(p.inputs.fields2d, ','));
   w("inputs.centre_co2", p.inputs.centre_co2);
+  w("inputs.co2_products", join(p.inputs.co2_products, ','));
   w("unet.base_channels", std::int64_t(p.unet.base_channels));
   w("unet.max_channels", std::int64_t(p.unet.max_channels));
   w("unet.depth", std::int64_t(p.unet.depth));
@@ -1152,6 +1173,7 @@ Co2Model Co2Model::load(const std::string& path) {
     p.inputs.fields3d = split(r("inputs.fields3d").toStringRef(), ',');
     p.inputs.fields2d = split(r("inputs.fields2d").toStringRef(), ',');
     p.inputs.centre_co2 = r("inputs.centre_co2").toBool();
+    p.inputs.co2_products = split(r("inputs.co2_products").toStringRef(), ',');
     p.unet.base_channels = i("unet.base_channels");
     p.unet.max_channels = i("unet.max_channels");
     p.unet.depth = i("unet.depth");

@@ -42,14 +42,21 @@ struct Co2InputParams {
   int nlev = 10;  // levels (k = 0 model top .. nlev - 1 surface); the 64x128x20 grid works too
   int nlat = 32;  // rows, south to north, no pole points
   int nlon = 64;  // columns, periodic
-  // 3D inputs at t, nlev channels each: u | v | omega | airmass | airmass_next (the air mass at
-  // t + dt, which the step must map onto).
+  // 3D inputs, nlev channels each: u | v | omega | airmass at t, airmass_next (the air mass at
+  // t + dt, which the step must map onto), and u_next | v_next | omega_next (the winds at t + dt:
+  // with both ends of the step the network sees how the flow changes within it).
   std::vector<std::string> fields3d = {"u", "v", "omega", "airmass", "airmass_next"};
   // 2D inputs, one channel each: blh | tisr | co2flux_land | co2flux_ocean | co2flux_anthro |
   // cell_area (the only input that tells a convolution or window where in latitude it is).
   std::vector<std::string> fields2d = {"blh",           "tisr",           "co2flux_land",
                                        "co2flux_ocean", "co2flux_anthro", "cell_area"};
   bool centre_co2 = true;  // subtract the per-sample mean of the normalised CO2 (see above)
+  // Flux channels: for each named 3D input (a subset of fields3d), its normalised value times
+  // the normalised (centred) CO2 of the same level, one channel per level, after the 2D
+  // inputs. A transport increment is the divergence of such products (u q, v q, omega q): with
+  // them as inputs a convolution can form it linearly instead of learning to multiply two
+  // channels. Empty: none (CarbonBench's inputs).
+  std::vector<std::string> co2_products;
 };
 
 struct Co2UnetParams {
@@ -98,8 +105,11 @@ std::vector<std::string> co2_model_preset_names();
 void check_co2_model_params(const Co2ModelParams& p, const std::string& section = "model");
 
 // The network's input channels in order: "co2[0]".."co2[nlev-1]", then each 3D field per level
-// ("u[0]"...), then the 2D fields. Co2NormStats::input_mean/std cover all but the CO2 ones.
+// ("u[0]"...), then the 2D fields, then the flux channels ("co2*u[0]"...).
 std::vector<std::string> co2_input_channel_names(const Co2ModelParams& p);
+// How many channels Co2NormStats::input_mean/std cover: the 3D and 2D fields (not the CO2
+// channels, nor the flux channels, which are products of normalised channels).
+std::size_t co2_stat_channel_count(const Co2ModelParams& p);
 // Output channels: nlev (fixers) or 3 nlev - 1 (flux_form: x faces, y faces, z interfaces).
 int co2_output_channels(const Co2ModelParams& p);
 
@@ -114,11 +124,12 @@ double co2_model_forward_macs(const Co2ModelParams& p);
 // model does not use may be left empty; q, airmass, airmass_next, the three fluxes and cell_area
 // are always needed.
 struct Co2StepInput {
-  std::vector<double> q;             // [nlev][nlat][nlon] kg/kg
-  std::vector<double> airmass;       // [nlev][nlat][nlon] kg at t
-  std::vector<double> airmass_next;  // [nlev][nlat][nlon] kg at t + dt
-  std::vector<double> u, v, omega;   // [nlev][nlat][nlon] m/s, m/s, Pa/s
-  std::vector<double> blh, tisr;     // [nlat][nlon] m, J m-2
+  std::vector<double> q;                           // [nlev][nlat][nlon] kg/kg
+  std::vector<double> airmass;                     // [nlev][nlat][nlon] kg at t
+  std::vector<double> airmass_next;                // [nlev][nlat][nlon] kg at t + dt
+  std::vector<double> u, v, omega;                 // [nlev][nlat][nlon] m/s, m/s, Pa/s
+  std::vector<double> u_next, v_next, omega_next;  // the same at t + dt
+  std::vector<double> blh, tisr;                   // [nlat][nlon] m, J m-2
   std::vector<double> co2flux_land, co2flux_ocean, co2flux_anthro;  // [nlat][nlon] kg m-2 s-1
   std::vector<double> cell_area;                                    // [nlat] m^2
   double dt = 21600.0;                                              // s

@@ -31,6 +31,7 @@ namespace aeolus::emulators {
 
 struct Co2Batch {
   torch::Tensor q, airmass, airmass_next, u, v, omega;                   // [B, nlev, nlat, nlon]
+  torch::Tensor u_next, v_next, omega_next;                              // [B, nlev, nlat, nlon]
   torch::Tensor blh, tisr, co2flux_land, co2flux_ocean, co2flux_anthro;  // [B, nlat, nlon]
   torch::Tensor cell_area;                                               // [nlat]
   double dt = 21600.0;

@@ -147,7 +147,8 @@ Tensor stack2(const Co2SplitData& d, const std::vector<std::size_t>& idx,
 }
 
 Tensor stack_float(const Co2SplitData& d, const std::vector<std::size_t>& idx,
-                   const float* (Co2SplitData::*field)(std::size_t) const, bool three_d) {
+                   const float* (Co2SplitData::*field)(std::size_t) const, bool three_d,
+                   std::size_t offset = 0) {
   const Co2Shape s = d.shape();
   const std::size_t n = three_d ? s.cells3d() : s.cells2d();
   const auto b = std::int64_t(idx.size());
@@ -155,7 +156,7 @@ Tensor stack_float(const Co2SplitData& d, const std::vector<std::size_t>& idx,
                      : torch::empty({b, s.nlat, s.nlon}, torch::kFloat64);
   double* dst = t.data_ptr<double>();
   for (std::size_t k = 0; k < idx.size(); ++k) {
-    const float* src = (d.*field)(idx[k]);
+    const float* src = (d.*field)(idx[k] + offset);
     for (std::size_t c = 0; c < n; ++c) dst[k * n + c] = double(src[c]);
   }
   return t;
@@ -183,13 +184,16 @@ Co2Batch batch_of(const Co2SplitData& d, const std::vector<std::size_t>& idx,
   if (uses(f3, "u")) b.u = stack_float(d, idx, &Co2SplitData::u, true);
   if (uses(f3, "v")) b.v = stack_float(d, idx, &Co2SplitData::v, true);
   if (uses(f3, "omega")) b.omega = stack_float(d, idx, &Co2SplitData::omega, true);
+  if (uses(f3, "u_next")) b.u_next = stack_float(d, idx, &Co2SplitData::u, true, 1);
+  if (uses(f3, "v_next")) b.v_next = stack_float(d, idx, &Co2SplitData::v, true, 1);
+  if (uses(f3, "omega_next")) b.omega_next = stack_float(d, idx, &Co2SplitData::omega, true, 1);
   if (uses(f2, "blh")) b.blh = stack_float(d, idx, &Co2SplitData::blh, false);
   if (uses(f2, "tisr")) b.tisr = stack_float(d, idx, &Co2SplitData::tisr, false);
   return b;
 }
 
 bool needs_meteorology(const Co2ModelParams& p) {
-  for (const char* f : {"u", "v", "omega"})
+  for (const char* f : {"u", "v", "omega", "u_next", "v_next", "omega_next"})
     if (uses(p.inputs.fields3d, f)) return true;
   for (const char* f : {"blh", "tisr"})
     if (uses(p.inputs.fields2d, f)) return true;
@@ -215,6 +219,7 @@ std::vector<std::pair<std::string, std::string>> run_config(const Co2ModelParams
           {"model.inputs.fields3d", join(m.inputs.fields3d)},
           {"model.inputs.fields2d", join(m.inputs.fields2d)},
           {"model.inputs.centre_co2", str(m.inputs.centre_co2)},
+          {"model.inputs.co2_products", join(m.inputs.co2_products)},
           {"model.unet.base_channels", str(m.unet.base_channels)},
           {"model.unet.max_channels", str(m.unet.max_channels)},
           {"model.unet.depth", str(m.unet.depth)},
@@ -241,7 +246,8 @@ std::vector<std::pair<std::string, std::string>> run_config(const Co2ModelParams
           {"training.rollout_epochs", str(t.rollout_epochs)},
           {"training.rollout_learning_rate", str(t.rollout_learning_rate)},
           {"training.rollout_batch_size", str(t.rollout_batch_size)},
-          {"training.train_through_fixer", str(t.train_through_fixer)}};
+          {"training.train_through_fixer", str(t.train_through_fixer)},
+          {"training.input_noise", str(t.input_noise)}};
 }
 
 std::string encode_config(const std::vector<std::pair<std::string, std::string>>& c) {
@@ -314,7 +320,7 @@ void broadcast_parameters(MPI_Comm comm, std::vector<Tensor> params) {
 }
 
 void broadcast_stats(MPI_Comm comm, Co2NormStats& s, const Co2ModelParams& p) {
-  const std::size_t nin = co2_input_channel_names(p).size() - std::size_t(p.inputs.nlev);
+  const std::size_t nin = co2_stat_channel_count(p);
   const std::size_t nlev = std::size_t(p.inputs.nlev);
   std::vector<double> buf;
   if (comm_rank_of(comm) == 0) {
@@ -524,6 +530,33 @@ std::vector<std::size_t> permutation(std::size_t n, std::uint64_t seed, int stag
   return order;
 }
 
+// The input noise of items idx (training.input_noise): [B, nlev, nlat, nlon] float64, each
+// item's drawn from a generator seeded by (seed, stage, epoch, item), scaled by the level's
+// increment std and shifted to zero air-mass-weighted mean per item.
+Tensor input_noise(const Co2TrainingParams& t, const Co2NormStats& stats, const Tensor& airmass,
+                   const std::vector<std::size_t>& idx, int stage, int epoch) {
+  const auto sizes = airmass.sizes();
+  std::vector<Tensor> items;
+  for (std::size_t item : idx) {
+    std::seed_seq seq{std::uint32_t(t.seed),
+                      std::uint32_t(t.seed >> 32),
+                      std::uint32_t(stage),
+                      std::uint32_t(epoch),
+                      std::uint32_t(item),
+                      std::uint32_t(item >> 32),
+                      0x2015eu};
+    std::uint64_t words[2];
+    seq.generate(words, words + 2);
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(words[0]);
+    items.push_back(torch::randn({sizes[1], sizes[2], sizes[3]}, gen, torch::kFloat64));
+  }
+  const Tensor sigma =
+      torch::tensor(stats.increment_std, torch::kFloat64).view({1, -1, 1, 1}) * t.input_noise;
+  const Tensor noise = torch::stack(items) * sigma;
+  const Tensor mean = (noise * airmass).sum({1, 2, 3}, true) / airmass.sum({1, 2, 3}, true);
+  return noise - mean;
+}
+
 double learning_rate(const Co2TrainingParams& t, int stage, long long step, long long steps) {
   const double lr0 = stage == 0 ? t.learning_rate : t.rollout_learning_rate;
   if (t.schedule == "constant" || steps <= 1) return lr0;
@@ -585,6 +618,8 @@ void check_co2_training_params(const Co2TrainingParams& p, const std::string& se
     bad_value(k + "epochs", str(p.epochs), ">= 1 (or rollout_epochs >= 1)");
   if (!(p.max_minutes >= 0) || !std::isfinite(p.max_minutes))
     bad_value(k + "max_minutes", str(p.max_minutes), ">= 0 (0 = no cap)");
+  if (!(p.input_noise >= 0) || !std::isfinite(p.input_noise))
+    bad_value(k + "input_noise", str(p.input_noise), ">= 0 (increment stds; 0 = none)");
   if (p.checkpoint_every < 1) bad_value(k + "checkpoint_every", str(p.checkpoint_every), ">= 1");
   if (p.checkpoint_keep < 1) bad_value(k + "checkpoint_keep", str(p.checkpoint_keep), ">= 1");
 }
@@ -633,12 +668,15 @@ class Trainer {
 
   // The loss of items [begin, end) of `order` (this rank's shard), times its share of the
   // global batch; backward included when `train`.
+  // epoch: the stage's epoch (seeds the input noise of training batches).
   double shard_loss(Co2Core& core, int stage, const Co2SplitData& data,
-                    const std::vector<std::size_t>& idx, double share, bool train) {
+                    const std::vector<std::size_t>& idx, double share, bool train, int epoch = 0) {
     const bool fixer = tp_.train_through_fixer;
+    const bool noisy = train && tp_.input_noise > 0;
     Tensor loss;
     if (stage == 0) {
-      const Co2Batch b = batch_of(data, idx, mp_);
+      Co2Batch b = batch_of(data, idx, mp_);
+      if (noisy) b.q = b.q + input_noise(tp_, core.stats(), b.airmass, idx, stage, epoch);
       loss = core.loss(b, stack3(data, idx, &Co2SplitData::q, 1), fixer);
     } else {
       std::vector<Co2Batch> steps;
@@ -649,6 +687,9 @@ class Trainer {
         truth.push_back(stack3(data, at, &Co2SplitData::q, 1));
         for (auto& i : at) ++i;
       }
+      if (noisy)
+        steps[0].q =
+            steps[0].q + input_noise(tp_, core.stats(), steps[0].airmass, idx, stage, epoch);
       loss = core.rollout_loss(steps, truth, fixer);
     }
     const Tensor scaled = loss * share;
@@ -756,7 +797,8 @@ class Trainer {
         if (hi > lo) {
           const std::vector<std::size_t> idx(order.begin() + std::ptrdiff_t(lo),
                                              order.begin() + std::ptrdiff_t(hi));
-          loss = shard_loss(core, stage, train_, idx, double(hi - lo) / double(b1 - b0), true);
+          loss =
+              shard_loss(core, stage, train_, idx, double(hi - lo) / double(b1 - b0), true, epoch);
         }
         if (ranks_ > 1) {
           allreduce_gradients(comm_, params, flat);

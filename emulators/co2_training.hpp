@@ -66,6 +66,13 @@ struct Co2TrainingParams {
   // Train through the mass fixer (fixer_* models), as the stepper runs; false trains the raw
   // increment as CarbonBench does. flux_form always conserves.
   bool train_through_fixer = true;
+  // Noise injection against the instability of free runs: the CO2 input of every training
+  // item (a one-step pair, or the start of a rollout) gets white noise of this many increment
+  // stds of its level, minus its air-mass-weighted mean (so the column masses and the budget
+  // stay those of the truth); the target stays the clean state at t + dt, so the network
+  // learns to damp grid-scale perturbations as well as to transport. The noise is a function
+  // of (seed, stage, epoch, item): resumed and data-parallel runs draw the same. 0 = none.
+  double input_noise = 0.0;
   // Wall-clock cap of this call in minutes (0 = none): checked after every batch; on expiry a
   // checkpoint is written and the call returns with finished = false (resume continues).
   double max_minutes = 0;

@@ -340,9 +340,13 @@ std::vector<T> Section::get_list(const std::string& key, const std::vector<T>& d
       if (!e.IsScalar() || !parse(e, x)) {
         throw ConfigError(at + ": " + name + " expects " + expects + ", got " + describe_node(e));
       }
-      if (range && !range->contains(double(x))) {
-        throw ConfigError(at + ": " + name + " = " + e.Scalar() + " is out of range " +
-                          range->describe());
+      if constexpr (std::is_arithmetic_v<T>) {
+        if (range && !range->contains(double(x))) {
+          throw ConfigError(at + ": " + name + " = " + e.Scalar() + " is out of range " +
+                            range->describe());
+        }
+      } else {
+        (void)range;
       }
       v.push_back(x);
     }
@@ -382,6 +386,27 @@ std::vector<bool> Section::get_bools(const std::string& key, const std::vector<b
       },
       nullptr, [](char x) { return YAML::Node(bool(x)); });
   return std::vector<bool>(got.begin(), got.end());
+}
+
+std::vector<std::string> Section::get_choices(const std::string& key,
+                                              const std::vector<std::string>& def, size_t min_len,
+                                              size_t max_len,
+                                              const std::vector<std::string>& choices) {
+  const std::vector<std::string> v = get_list<std::string>(
+      key, def, min_len, max_len, "names", "a name",
+      [](const YAML::Node& e, std::string& x) {
+        x = e.Scalar();
+        return true;
+      },
+      nullptr, [](const std::string& x) { return YAML::Node(x); });
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (std::find(choices.begin(), choices.end(), v[i]) != choices.end()) continue;
+    const std::string suggestion = did_you_mean(v[i], choices);
+    throw ConfigError(where(key) + ": " + key_path(key) + "[" + std::to_string(i) + "] = '" + v[i] +
+                      "' is not one of " + join(choices, ", ") +
+                      (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)"));
+  }
+  return v;
 }
 
 double Section::require_double(const std::string& key, Range range) {

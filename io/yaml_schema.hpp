@@ -53,6 +53,11 @@ class Section {
                                   size_t min_len, size_t max_len, Range range = {});
   std::vector<bool> get_bools(const std::string& key, const std::vector<bool>& def, size_t min_len,
                               size_t max_len);
+  // A list of names, each one of `choices` (an element that is not gets the list of choices
+  // and the closest one in its error).
+  std::vector<std::string> get_choices(const std::string& key, const std::vector<std::string>& def,
+                                       size_t min_len, size_t max_len,
+                                       const std::vector<std::string>& choices);
   // Required variants: missing -> ConfigError "missing required key".
   double require_double(const std::string& key, Range range = {});
   std::string require_string(const std::string& key);

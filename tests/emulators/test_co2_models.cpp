@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error_of.hpp"
 #include "emulators/co2_conservation.hpp"
 #include "emulators/co2_models.hpp"
 #include "emulators/co2_models_impl.hpp"
@@ -68,7 +69,9 @@ Co2StepInput synthetic_sample(const Co2Shape& s, std::uint64_t seed) {
   for (int j = 0; j < s.nlat; ++j)
     in.cell_area[j] = radius * radius * dlon *
                       (std::sin(-kPi / 2 + (j + 1) * dlat) - std::sin(-kPi / 2 + j * dlat));
-  for (auto* v : {&in.q, &in.airmass, &in.airmass_next, &in.u, &in.v, &in.omega}) v->resize(n3);
+  for (auto* v : {&in.q, &in.airmass, &in.airmass_next, &in.u, &in.v, &in.omega, &in.u_next,
+                  &in.v_next, &in.omega_next})
+    v->resize(n3);
   for (auto* v : {&in.blh, &in.tisr, &in.co2flux_land, &in.co2flux_ocean, &in.co2flux_anthro})
     v->resize(n2);
   const double background = 6.0e-4 + 2.0e-6 * U(rng);
@@ -85,6 +88,9 @@ Co2StepInput synthetic_sample(const Co2Shape& s, std::uint64_t seed) {
         in.u[c] = 20.0 * std::cos(lat) * (1.0 + 0.5 * std::sin(lon + ph[3])) + 3.0 * U(rng);
         in.v[c] = 5.0 * std::sin(2 * lon + ph[4]) * std::cos(lat);
         in.omega[c] = 0.1 * std::sin(lon + 2 * lat + ph[5]);
+        in.u_next[c] = 1.1 * in.u[c] - 2.0;
+        in.v_next[c] = 0.8 * in.v[c] + 1.0 * std::cos(lat);
+        in.omega_next[c] = 0.1 * std::sin(lon + 2 * lat + ph[5] + 0.3);
       }
   for (int j = 0; j < s.nlat; ++j)
     for (int i = 0; i < s.nlon; ++i) {
@@ -312,6 +318,7 @@ TEST(Co2Model, CentringMakesThePredictionBlindToAConstant) {
     for (const bool centre : {true, false}) {
       Co2ModelParams p = tiny(arch, "fixer_scale");
       p.inputs.centre_co2 = centre;
+      p.inputs.co2_products = {"u", "omega"};  // flux channels are centred CO2 times a field
       const SyntheticData d = synthetic_data(p, 3);
       Co2Model model(p, d.stats, 12);
       Co2StepInput shifted = d.inputs[0];
@@ -329,6 +336,40 @@ TEST(Co2Model, CentringMakesThePredictionBlindToAConstant) {
       }
     }
   }
+}
+
+TEST(Co2Model, FluxChannelsAreCentredCo2TimesTheNormalisedField) {
+  Co2ModelParams p = tiny("unet", "fixer_scale");
+  p.inputs.co2_products = {"v", "u"};
+  const SyntheticData d = synthetic_data(p, 2);
+  Co2Model model(p, d.stats, 16);
+  const auto names = co2_input_channel_names(p);
+  const std::size_t nlev = std::size_t(p.inputs.nlev);
+  ASSERT_EQ(names.size(), nlev + co2_stat_channel_count(p) + 2 * nlev);
+  EXPECT_EQ(names[names.size() - 2 * nlev], "co2*v[0]");
+  EXPECT_EQ(names.back(), "co2*u[" + std::to_string(nlev - 1) + "]");
+  torch::NoGradGuard no_grad;
+  const Tensor x = model.core().inputs(make_co2_batch({&d.inputs[0]}, model.shape()));
+  ASSERT_EQ(x.size(1), std::int64_t(names.size()));
+  const auto channel = [&](const std::string& name) {
+    const auto at = std::find(names.begin(), names.end(), name) - names.begin();
+    return x.select(1, at);
+  };
+  double worst = 0, scale = 0;
+  for (std::size_t l = 0; l < nlev; ++l)
+    for (const char* f : {"u", "v"}) {
+      const std::string lev = "[" + std::to_string(l) + "]";
+      const Tensor expect = channel("co2" + lev) * channel(f + lev);
+      worst = std::max(worst, max_abs(channel(std::string("co2*") + f + lev) - expect));
+      scale = std::max(scale, max_abs(expect));
+    }
+  EXPECT_GT(scale, 0.1);
+  EXPECT_LE(worst, 1e-6 * scale);
+  // Only 3D inputs of the model can be multiplied.
+  p.inputs.co2_products = {"airmass_next", "blh"};
+  const std::string e = test::error_of<ConfigError>([&] { check_co2_model_params(p); });
+  EXPECT_NE(e.find("model.inputs.co2_products"), std::string::npos) << e;
+  EXPECT_NE(e.find("'blh'"), std::string::npos) << e;
 }
 
 TEST(Co2Model, TheStatisticsAreExactAndMergeable) {
@@ -462,8 +503,9 @@ TEST(Co2Model, SavedModelPredictsBitwiseTheSame) {
   for (const char* arch : {"unet", "swin"})
     for (const char* cons : {"fixer_shift", "flux_form"}) {
       Co2ModelParams p = tiny(arch, cons);
-      p.inputs.fields3d = {"u", "v", "airmass_next"};
+      p.inputs.fields3d = {"u", "v", "airmass_next", "v_next"};
       p.inputs.fields2d = {"co2flux_land", "cell_area"};
+      p.inputs.co2_products = {"v", "v_next"};
       const SyntheticData d = synthetic_data(p, 2);
       Co2Model model(p, d.stats, 15);
       const std::string path = temp_path(std::string(arch) + "_" + cons + ".pt");
@@ -473,6 +515,7 @@ TEST(Co2Model, SavedModelPredictsBitwiseTheSame) {
       EXPECT_EQ(loaded.params().conservation, p.conservation);
       EXPECT_EQ(loaded.params().inputs.fields3d, p.inputs.fields3d);
       EXPECT_EQ(loaded.params().inputs.fields2d, p.inputs.fields2d);
+      EXPECT_EQ(loaded.params().inputs.co2_products, p.inputs.co2_products);
       EXPECT_EQ(loaded.stats().increment_std, d.stats.increment_std);
       EXPECT_EQ(loaded.stats().input_mean, d.stats.input_mean);
       EXPECT_EQ(loaded.info().at("dataset"), "synthetic");

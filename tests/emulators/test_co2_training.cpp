@@ -218,6 +218,8 @@ Co2ModelParams tiny_model() {
   p.inputs.nlev = kNlev;
   p.inputs.nlat = kNlat;
   p.inputs.nlon = kNlon;
+  p.inputs.fields3d = {"u", "v", "omega", "airmass", "airmass_next", "u_next", "v_next"};
+  p.inputs.co2_products = {"u", "v_next"};
   p.threads = 1;
   return p;
 }
@@ -232,6 +234,7 @@ Co2TrainingParams tiny_training() {
   t.rollout_learning_rate = 1e-3;
   t.threads = 1;
   t.seed = 7;
+  t.input_noise = 0.2;  // the resume and data-parallel tests then cover the noise's seeding
   return t;
 }
 

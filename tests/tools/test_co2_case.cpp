@@ -162,6 +162,16 @@ TEST(Co2Case, ExistingDataIsNotReplacedAndKeysAreChecked) {
   bad.replace(bad.find("equation: co2_transport"), 23,
               "equation: co2_transport\n  meteorology:\n    wave_count: 99");
   expect_config_error(bad, "wave_count");
+  // Model inputs are names from fixed lists; products only of the model's own 3D inputs.
+  expect_config_error(std::string(kCase) + "model:\n  inputs:\n    fields3d: [u, v_nxt]\n",
+                      "model.inputs.fields3d[1] = 'v_nxt' is not one of");
+  expect_config_error(std::string(kCase) + "model:\n  inputs:\n    fields3d: [u, v_nxt]\n",
+                      "did you mean 'v_next'");
+  expect_config_error(
+      std::string(kCase) + "model:\n  inputs:\n    fields3d: [u]\n    co2_products: [v]\n",
+      "model.inputs.co2_products = 'v'");
+  expect_config_error(std::string(kCase) + "training:\n  input_noise: -1\n",
+                      "training.input_noise");
 }
 
 namespace {
@@ -184,11 +194,15 @@ output:
 void save_tiny_model(const std::string& path) {
   auto p = emulators::co2_model_preset("tiny");
   p.inputs.nlev = 6, p.inputs.nlat = 16, p.inputs.nlon = 32;
+  // The winds at the end of the step too (the stepper evaluates the meteorology at t + dt).
+  p.inputs.fields3d.push_back("u_next");
+  p.inputs.fields3d.push_back("omega_next");
+  p.inputs.co2_products = {"u", "u_next"};
   emulators::Co2NormStats st;
   st.co2_mean = 6e-4, st.co2_scale = 1e-6;
   // Rough magnitudes of the inputs, so that the normalised inputs are O(1).
   const auto names = emulators::co2_input_channel_names(p);
-  for (size_t i = 6; i < names.size(); ++i) {
+  for (size_t i = 6; i < 6 + emulators::co2_stat_channel_count(p); ++i) {
     const std::string& n = names[i];
     auto set = [&](double mean, double std) {
       st.input_mean.push_back(mean);
@@ -198,7 +212,7 @@ void save_tiny_model(const std::string& path) {
       set(1e14, 1e14);
     else if (n.rfind("omega", 0) == 0)
       set(0.0, 0.1);
-    else if (n.rfind("u[", 0) == 0 || n.rfind("v[", 0) == 0)
+    else if (n.rfind("u[", 0) == 0 || n.rfind("v[", 0) == 0 || n.rfind("u_next[", 0) == 0)
       set(0.0, 10.0);
     else if (n == "blh")
       set(600.0, 300.0);

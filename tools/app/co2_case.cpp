@@ -166,6 +166,18 @@ void load_co2_case(io::Section& root, CaseConfig& c) {
         s.get_choice("conservation", m.conservation, {"fixer_scale", "fixer_shift", "flux_form"});
     m.threads = int(s.get_int("threads", m.threads, Range::closed(1, 1024)));
     {
+      auto in = s.section("inputs");
+      m.inputs.fields3d = in.get_choices(
+          "fields3d", m.inputs.fields3d, 0, 8,
+          {"u", "v", "omega", "airmass", "airmass_next", "u_next", "v_next", "omega_next"});
+      m.inputs.fields2d = in.get_choices(
+          "fields2d", m.inputs.fields2d, 0, 6,
+          {"blh", "tisr", "co2flux_land", "co2flux_ocean", "co2flux_anthro", "cell_area"});
+      m.inputs.co2_products = in.get_choices("co2_products", m.inputs.co2_products, 0, 6,
+                                             {"u", "v", "omega", "u_next", "v_next", "omega_next"});
+      in.finish();
+    }
+    {
       auto u = s.section("unet");
       m.unet.base_channels =
           int(u.get_int("base_channels", m.unet.base_channels, Range::closed(1, 1e5)));
@@ -219,6 +231,7 @@ void load_co2_case(io::Section& root, CaseConfig& c) {
     t.rollout_batch_size =
         int(s.get_int("rollout_batch_size", t.rollout_batch_size, Range::closed(0, 1e6)));
     t.train_through_fixer = s.get_bool("train_through_fixer", t.train_through_fixer);
+    t.input_noise = s.get_double("input_noise", t.input_noise, Range::non_negative());
     t.max_minutes = s.get_double("max_minutes", t.max_minutes, Range::non_negative());
     t.checkpoint_every =
         int(s.get_int("checkpoint_every", t.checkpoint_every, Range::closed(1, 1e6)));
@@ -780,6 +793,13 @@ class Co2CaseStepper : public Stepper {
     }
     error = io::detail::broadcast_string(grid.comm(), error);
     if (!error.empty()) throw ModelError(error);
+    int next = 0;
+    if (model_) {
+      for (const auto& f : model_->params().inputs.fields3d)
+        if (f == "u_next" || f == "v_next" || f == "omega_next") next = 1;
+    }
+    AEOLUS_MPI(MPI_Bcast(&next, 1, MPI_INT, 0, grid.comm()));
+    next_winds_ = next != 0;
   }
 
   std::string name() const override { return emulator_ ? "emulator" : "classical"; }
@@ -834,6 +854,13 @@ class Co2CaseStepper : public Stepper {
     const std::vector<real_t> gq = q.gather_to_root(), gm = airmass_kg(), gu = u_.gather_to_root(),
                               gv = v_.gather_to_root(), go = omega_.gather_to_root(),
                               gb = gather_columns(comm, blh), gt = gather_columns(comm, tisr);
+    // Models that read the winds at the end of the step (model.inputs.fields3d u_next, ...).
+    std::vector<real_t> gun, gvn, gon;
+    if (next_winds_) {
+      met.winds(t + dt, u_, v_);
+      met.omega(t + dt, omega_);
+      gun = u_.gather_to_root(), gvn = v_.gather_to_root(), gon = omega_.gather_to_root();
+    }
     // The classical part: air mass (and the hybrid copy) to t + dt, mean fluxes over the step.
     FluxSums sums;
     sums.reset(size_t(sphere_.lat_count() * sphere_.nlon()));
@@ -850,6 +877,7 @@ class Co2CaseStepper : public Stepper {
     if (root) {
       in.q = gq, in.airmass = gm, in.airmass_next = gn;
       in.u = gu, in.v = gv, in.omega = go, in.blh = gb, in.tisr = gt;
+      in.u_next = gun, in.v_next = gvn, in.omega_next = gon;
       in.co2flux_anthro = gfa, in.co2flux_land = gfl, in.co2flux_ocean = gfo;
       in.cell_area.resize(size_t(sphere_.nlat()));
       for (index_t j = 0; j < sphere_.nlat(); ++j) in.cell_area[size_t(j)] = sphere_.area(j);
@@ -887,6 +915,7 @@ class Co2CaseStepper : public Stepper {
   std::unique_ptr<emulators::Co2Model> model_;
   // Work fields of the emulator step (allocated once: a Field holds PETSc vectors).
   Field u_, v_, omega_, airmass_;
+  bool next_winds_ = false;  // the model reads u_next / v_next / omega_next
 };
 
 // What `aeolus run` writes for a co2_transport case: the CO2 mass mixing ratio and the air mass
