@@ -152,7 +152,8 @@ struct Co2NormStats {
   // CO2 input: (q - co2_mean) / co2_scale. With centring the sample mean replaces co2_mean and
   // co2_scale is the std of the centred q (the spatial spread, not the multi-year trend).
   double co2_mean = 0.0, co2_scale = 1.0;
-  // The other input channels, in co2_input_channel_names order after the nlev CO2 channels.
+  // The 3D and 2D input channels (co2_stat_channel_count), in co2_input_channel_names order
+  // after the nlev CO2 channels; the flux channels need none (products of normalised ones).
   std::vector<double> input_mean, input_std;
   // Per level: the transport increment q(t+dt) - q(t) - surface source (the source only in the
   // lowest layer, F area dt / airmass_next), which is what the network predicts (fixers) or

@@ -1319,6 +1319,13 @@ Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
     lr.mean_start_ppmv = lr.mean_ppmv.back();
     lr.q_min_ppmv = lr.truth_min_ppmv = std::numeric_limits<double>::infinity();
     lr.q_max_ppmv = lr.truth_max_ppmv = -std::numeric_limits<double>::infinity();
+    {
+      const auto [lo, hi] = std::minmax_element(q.begin(), q.end());
+      lr.min_ppmv.push_back(*lo * kPpmvPerMassMixing);
+      lr.max_ppmv.push_back(*hi * kPpmvPerMassMixing);
+      lr.r2.push_back(1.0);
+    }
+    bool positive_so_far = true, correlated_so_far = true;
     for (std::size_t k = 1; k <= L; ++k) {
       try {
         const Co2StepOutput out = model_step(k - 1, q);
@@ -1336,12 +1343,26 @@ Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
       }
       lr.steps = int(k);
       const double* truth = test.q(k);
+      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
       for (std::size_t c = 0; c < n3; ++c) {
-        lr.q_min_ppmv = std::min(lr.q_min_ppmv, q[c] * kPpmvPerMassMixing);
-        lr.q_max_ppmv = std::max(lr.q_max_ppmv, q[c] * kPpmvPerMassMixing);
+        lo = std::min(lo, q[c] * kPpmvPerMassMixing);
+        hi = std::max(hi, q[c] * kPpmvPerMassMixing);
         lr.truth_min_ppmv = std::min(lr.truth_min_ppmv, truth[c] * kPpmvPerMassMixing);
         lr.truth_max_ppmv = std::max(lr.truth_max_ppmv, truth[c] * kPpmvPerMassMixing);
         if (!(q[c] > 0)) lr.positive = false;
+      }
+      lr.q_min_ppmv = std::min(lr.q_min_ppmv, lo);
+      lr.q_max_ppmv = std::max(lr.q_max_ppmv, hi);
+      lr.min_ppmv.push_back(lo);
+      lr.max_ppmv.push_back(hi);
+      lr.r2.push_back(score(s, w_lat, q.data(), truth).r2);
+      if (positive_so_far && !lr.positive) {
+        positive_so_far = false;
+        lr.days_positive = double(k - 1) / spd;
+      }
+      if (correlated_so_far && !(lr.r2.back() >= ep.decorrelation_r2)) {
+        correlated_so_far = false;
+        lr.decorrelation_days = double(k) / spd;
       }
       const double mp_k = mass_of(test, q.data(), k);
       lr.worst_budget_relative =
@@ -1363,6 +1384,8 @@ Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
         }
     }
     lr.days = double(lr.steps) / spd;
+    if (positive_so_far) lr.days_positive = lr.days;
+    if (correlated_so_far) lr.decorrelation_days = lr.days;
     lr.mean_end_ppmv = lr.mean_ppmv.back();
     lr.mean_end_truth_ppmv = lr.mean_truth_ppmv.back();
     lr.mean_end_budget_ppmv = lr.mean_budget_ppmv.back();
@@ -1599,6 +1622,12 @@ void write_netcdf(const std::string& path, const Co2EvalMetrics& m, const Co2Spl
           "mass-weighted global mean CO2 mole fraction (ppmv), truth");
       var("global_mean_budget", {"time"}, "1e-6",
           "initial CO2 mass plus the integrated surface fluxes over the air mass (ppmv)");
+      var("min_pred", {"time"}, "1e-6",
+          "smallest CO2 mole fraction (ppmv) of the long emulator rollout");
+      var("max_pred", {"time"}, "1e-6",
+          "largest CO2 mole fraction (ppmv) of the long emulator rollout");
+      var("r2_long", {"time"}, "1",
+          "latitude-weighted R^2 of the long emulator rollout against the truth");
     }
     f.put_att("", "Conventions", "CF-1.8");
     f.put_att("", "title", "Aeolus CO2 emulator evaluation (CarbonBench metrics)");
@@ -1641,6 +1670,9 @@ void write_netcdf(const std::string& path, const Co2EvalMetrics& m, const Co2Spl
       put("global_mean_pred", m.long_rollout.mean_ppmv);
       put("global_mean_truth", m.long_rollout.mean_truth_ppmv);
       put("global_mean_budget", m.long_rollout.mean_budget_ppmv);
+      put("min_pred", m.long_rollout.min_ppmv);
+      put("max_pred", m.long_rollout.max_ppmv);
+      put("r2_long", m.long_rollout.r2);
     }
     f.close();
   }
@@ -1710,6 +1742,8 @@ std::string co2_eval_json(const Co2EvalMetrics& m) {
     << ", \"mean_end_truth_ppmv\": " << json_number(l.mean_end_truth_ppmv)
     << ", \"mean_end_budget_ppmv\": " << json_number(l.mean_end_budget_ppmv)
     << ", \"worst_budget_relative\": " << json_number(l.worst_budget_relative)
+    << ", \"days_positive\": " << json_number(l.days_positive)
+    << ", \"decorrelation_days\": " << json_number(l.decorrelation_days)
     << ", \"r2_end\": " << json_number(l.r2_end)
     << ", \"rmse_end_ppmv\": " << json_number(l.rmse_end_ppmv) << "},\n";
   o << "  \"step_ms\": " << json_number(m.step_ms) << ", \"threads\": " << m.threads

@@ -191,8 +191,14 @@ struct Co2LongRollout {
   double mean_end_budget_ppmv = 0;   // start mass + sum of surface sources, over the air mass
   double worst_budget_relative = 0;  // max over steps |M_p - (M_0 + sum S)| / (M_0 + sum S)
   double r2_end = 0, rmse_end_ppmv = 0;
-  // Global mass-weighted mean (ppmv) at states 0..steps: prediction, truth, budget.
+  // How long the free run stays usable (days from its start; the run's length if never):
+  // the last state before the first non-positive value, and the first state whose R^2 against
+  // the truth is below Co2EvalParams::decorrelation_r2.
+  double days_positive = 0, decorrelation_days = 0;
+  // At states 0..steps: global mass-weighted mean (ppmv) of prediction, truth and budget; the
+  // prediction's smallest and largest value (ppmv) and its R^2 against the truth.
   std::vector<double> time_hours, mean_ppmv, mean_truth_ppmv, mean_budget_ppmv;
+  std::vector<double> min_ppmv, max_ppmv, r2;
 };
 
 struct Co2EvalMetrics {

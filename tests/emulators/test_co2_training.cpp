@@ -545,6 +545,16 @@ TEST_F(Co2Training, EvaluationIsFiniteClosesMassAndBeatsPersistence) {
   EXPECT_NEAR(lr.mean_end_truth_ppmv, lr.mean_end_budget_ppmv, 1e-10 * lr.mean_end_budget_ppmv);
   EXPECT_GT(lr.q_min_ppmv, 0.5 * lr.truth_min_ppmv);
   EXPECT_LT(lr.q_max_ppmv, 2.0 * lr.truth_max_ppmv);
+  // The curves of the free run: one value per state (state 0 is the truth); the extremes over
+  // the steps are the run's range; the run stays positive throughout.
+  ASSERT_EQ(lr.r2.size(), std::size_t(lr.steps) + 1);
+  ASSERT_EQ(lr.min_ppmv.size(), lr.r2.size());
+  EXPECT_EQ(lr.r2[0], 1.0);
+  EXPECT_DOUBLE_EQ(*std::min_element(lr.min_ppmv.begin() + 1, lr.min_ppmv.end()), lr.q_min_ppmv);
+  EXPECT_DOUBLE_EQ(*std::max_element(lr.max_ppmv.begin() + 1, lr.max_ppmv.end()), lr.q_max_ppmv);
+  EXPECT_EQ(lr.days_positive, lr.days);
+  EXPECT_GT(lr.decorrelation_days, 0.0);
+  EXPECT_LE(lr.decorrelation_days, lr.days);
   // The pattern moves a column per step: persistence decorrelates within the horizon; the
   // trained model is closer to the truth than persistence at every lead.
   for (const auto& l : m.leads) EXPECT_LT(l.rmse_ppmv, l.rmse_persistence_ppmv) << l.lead_days;

@@ -1061,6 +1061,18 @@ void evaluate_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
                fmt("%.3f", d.rmse_ppmv) + " ppmv (persistence " + fmt("%.4f", d.r2_persistence) +
                ", " + fmt("%.3f", d.rmse_persistence_ppmv) + " ppmv)");
     }
+    const auto& lr = m.long_rollout;
+    if (lr.steps > 0) {
+      log.line("free run of " + fmt("%g", lr.days) + " days: positive for " +
+               fmt("%g", lr.days_positive) +
+               " days, R^2 >= " + fmt("%g", p.evaluation.decorrelation_r2) + " for " +
+               fmt("%g", lr.decorrelation_days) + " days, range " + fmt("%.4g", lr.q_min_ppmv) +
+               " .. " + fmt("%.4g", lr.q_max_ppmv) + " ppmv (truth " +
+               fmt("%.4g", lr.truth_min_ppmv) + " .. " + fmt("%.4g", lr.truth_max_ppmv) +
+               "), global mean " + fmt("%.3f", lr.mean_end_ppmv) + " ppmv (budget " +
+               fmt("%.3f", lr.mean_end_budget_ppmv) + ")" +
+               (lr.message.empty() ? "" : "; " + lr.message));
+    }
     log.line("mass RMSE " + fmt("%.3e", m.mass_rmse_pgc) + " PgC, worst per-step mass error " +
              fmt("%.2e", m.worst_step_mass_error) + "; emulator step " + fmt("%.1f", m.step_ms) +
              " ms against the classical 6 h step " + fmt("%.1f", classical_ms) + " ms (ratio " +
