@@ -1355,7 +1355,10 @@ Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
       lr.q_max_ppmv = std::max(lr.q_max_ppmv, hi);
       lr.min_ppmv.push_back(lo);
       lr.max_ppmv.push_back(hi);
-      lr.r2.push_back(score(s, w_lat, q.data(), truth).r2);
+      const FieldScore f = score(s, w_lat, q.data(), truth);
+      lr.r2.push_back(f.r2);
+      lr.r2_end = f.r2;  // of the last state reached
+      lr.rmse_end_ppmv = std::sqrt(f.mse);
       if (positive_so_far && !lr.positive) {
         positive_so_far = false;
         lr.days_positive = double(k - 1) / spd;
@@ -1371,11 +1374,6 @@ Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
       lr.mean_ppmv.push_back(mean_ppmv(mp_k, k));
       lr.mean_truth_ppmv.push_back(mean_ppmv(mass_of(test, truth, k), k));
       lr.mean_budget_ppmv.push_back(mean_ppmv(budget, k));
-      if (k == L) {
-        const FieldScore f = score(s, w_lat, q.data(), truth);
-        lr.r2_end = f.r2;
-        lr.rmse_end_ppmv = std::sqrt(f.mse);
-      }
       for (std::size_t r = 0; r < m.rollouts.size(); ++r)
         if (from_long[r] && k <= std::size_t(m.rollouts[r].steps)) {
           record(m.rollouts[r], k, q);

@@ -190,7 +190,7 @@ struct Co2LongRollout {
   double mean_end_truth_ppmv = 0;
   double mean_end_budget_ppmv = 0;   // start mass + sum of surface sources, over the air mass
   double worst_budget_relative = 0;  // max over steps |M_p - (M_0 + sum S)| / (M_0 + sum S)
-  double r2_end = 0, rmse_end_ppmv = 0;
+  double r2_end = 0, rmse_end_ppmv = 0;  // of the last state reached
   // How long the free run stays usable (days from its start; the run's length if never):
   // the last state before the first non-positive value, and the first state whose R^2 against
   // the truth is below Co2EvalParams::decorrelation_r2.

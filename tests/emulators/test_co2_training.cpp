@@ -550,6 +550,8 @@ TEST_F(Co2Training, EvaluationIsFiniteClosesMassAndBeatsPersistence) {
   ASSERT_EQ(lr.r2.size(), std::size_t(lr.steps) + 1);
   ASSERT_EQ(lr.min_ppmv.size(), lr.r2.size());
   EXPECT_EQ(lr.r2[0], 1.0);
+  EXPECT_EQ(lr.r2_end, lr.r2.back());  // the end scores are those of the last state
+  EXPECT_GT(lr.rmse_end_ppmv, 0.0);
   EXPECT_DOUBLE_EQ(*std::min_element(lr.min_ppmv.begin() + 1, lr.min_ppmv.end()), lr.q_min_ppmv);
   EXPECT_DOUBLE_EQ(*std::max_element(lr.max_ppmv.begin() + 1, lr.max_ppmv.end()), lr.q_max_ppmv);
   EXPECT_EQ(lr.days_positive, lr.days);
