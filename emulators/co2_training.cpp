@@ -918,11 +918,7 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
 
   // Data.
   const auto data_start = Clock::now();
-  Co2ReadOptions ro;
-  ro.meteorology = needs_meteorology(model);
-  ro.nlev = model.inputs.nlev;
-  ro.nlat = model.inputs.nlat;
-  ro.nlon = model.inputs.nlon;
+  const Co2ReadOptions ro = co2_read_options(model);
   Co2SplitData train, valid;
   on_all_ranks(comm, [&] {
     train = Co2SplitData::read(train_files, valid_files.empty() ? "" : valid_files.front(), ro);
@@ -1181,6 +1177,120 @@ class ThreadsOverride {
   int old_;
 };
 
+// ConfigError unless `d` suits `model` (grid, dt, meteorology); the steps per day.
+int steps_per_day(const Co2Model& model, const Co2SplitData& d) {
+  const Co2ModelParams& mp = model.params();
+  const Co2Shape s = model.shape();
+  const Co2Shape ts = d.shape();
+  if (ts.nlev != s.nlev || ts.nlat != s.nlat || ts.nlon != s.nlon)
+    throw ConfigError("CO2 evaluation: the data's grid (level, lat, lon) = (" + str(ts.nlev) +
+                      ", " + str(ts.nlat) + ", " + str(ts.nlon) + ") differs from the model's (" +
+                      str(s.nlev) + ", " + str(s.nlat) + ", " + str(s.nlon) + ")");
+  if (std::abs(d.dt() - mp.dt) > 1e-9 * mp.dt)
+    throw ConfigError("CO2 evaluation: the data's dt_sample = " + str(d.dt()) +
+                      " s; the model steps " + str(mp.dt) + " s");
+  if (needs_meteorology(mp) && !d.has_meteorology())
+    throw ConfigError("CO2 evaluation: the model reads meteorology; read the data with it");
+  const double per_day = 86400.0 / d.dt();
+  const int spd = int(std::lround(per_day));
+  if (spd < 1 || std::abs(per_day - spd) > 1e-9)
+    throw ConfigError("CO2 evaluation: dt_sample = " + str(d.dt()) +
+                      " s does not divide a day; the lead times are counted in days");
+  return spd;
+}
+
+std::vector<double> latitude_weights(const Co2SplitData& d) {
+  std::vector<double> w(d.lat().size());
+  for (std::size_t j = 0; j < w.size(); ++j) w[j] = std::cos(d.lat()[j] * kPi / 180.0);
+  return w;
+}
+
+// The free run of up to L steps from state `start` of `d` into lr (spd states a day; `days`:
+// the length asked for, for the message when the data end first). step(t, q) advances q from
+// state t and returns the surface source it added (NumericsError when the model fails: the run
+// ends there and fail(k, what) is told); after(k, q) sees the prediction after step k.
+template <class Step, class After, class Fail>
+void free_run(const Co2SplitData& d, const std::vector<double>& w_lat, std::size_t start,
+              std::size_t L, int spd, int days, double r2_threshold, Co2LongRollout& lr,
+              Step&& step, After&& after, Fail&& fail) {
+  const Co2Shape s = d.shape();
+  const std::size_t n3 = s.cells3d();
+  std::vector<double> q(d.q(start), d.q(start) + n3);
+  const double m0 = mass_of(d, q.data(), start);
+  double budget = m0;
+  const auto mean_ppmv = [&](double mass, std::size_t t) {
+    return mass / air_mass_of(d, t) * kPpmvPerMassMixing;
+  };
+  lr.time_hours.push_back(d.time_hours(start));
+  lr.mean_ppmv.push_back(mean_ppmv(m0, start));
+  lr.mean_truth_ppmv.push_back(mean_ppmv(m0, start));
+  lr.mean_budget_ppmv.push_back(mean_ppmv(m0, start));
+  lr.mean_start_ppmv = lr.mean_ppmv.back();
+  lr.q_min_ppmv = lr.truth_min_ppmv = std::numeric_limits<double>::infinity();
+  lr.q_max_ppmv = lr.truth_max_ppmv = -std::numeric_limits<double>::infinity();
+  {
+    const auto [lo, hi] = std::minmax_element(q.begin(), q.end());
+    lr.min_ppmv.push_back(*lo * kPpmvPerMassMixing);
+    lr.max_ppmv.push_back(*hi * kPpmvPerMassMixing);
+    lr.r2.push_back(1.0);
+  }
+  bool positive_so_far = true, correlated_so_far = true;
+  for (std::size_t k = 1; k <= L; ++k) {
+    const std::size_t t = start + k;
+    try {
+      budget += step(t - 1, q);
+    } catch (const NumericsError& e) {
+      lr.finite = false;
+      lr.message = "the model failed at step " + str(k) + " (day " + fmt("%.2f", double(k) / spd) +
+                   "): " + e.what();
+      fail(k, std::string(e.what()));
+      break;
+    }
+    lr.steps = int(k);
+    const double* truth = d.q(t);
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (std::size_t c = 0; c < n3; ++c) {
+      lo = std::min(lo, q[c] * kPpmvPerMassMixing);
+      hi = std::max(hi, q[c] * kPpmvPerMassMixing);
+      lr.truth_min_ppmv = std::min(lr.truth_min_ppmv, truth[c] * kPpmvPerMassMixing);
+      lr.truth_max_ppmv = std::max(lr.truth_max_ppmv, truth[c] * kPpmvPerMassMixing);
+      if (!(q[c] > 0)) lr.positive = false;
+    }
+    lr.q_min_ppmv = std::min(lr.q_min_ppmv, lo);
+    lr.q_max_ppmv = std::max(lr.q_max_ppmv, hi);
+    lr.min_ppmv.push_back(lo);
+    lr.max_ppmv.push_back(hi);
+    const FieldScore f = score(s, w_lat, q.data(), truth);
+    lr.r2.push_back(f.r2);
+    lr.r2_end = f.r2;  // of the last state reached
+    lr.rmse_end_ppmv = std::sqrt(f.mse);
+    if (positive_so_far && !lr.positive) {
+      positive_so_far = false;
+      lr.days_positive = double(k - 1) / spd;
+    }
+    if (correlated_so_far && !(lr.r2.back() >= r2_threshold)) {
+      correlated_so_far = false;
+      lr.decorrelation_days = double(k) / spd;
+    }
+    const double mp_k = mass_of(d, q.data(), t);
+    lr.worst_budget_relative =
+        std::max(lr.worst_budget_relative, std::abs(mp_k - budget) / std::abs(budget));
+    lr.time_hours.push_back(d.time_hours(t));
+    lr.mean_ppmv.push_back(mean_ppmv(mp_k, t));
+    lr.mean_truth_ppmv.push_back(mean_ppmv(mass_of(d, truth, t), t));
+    lr.mean_budget_ppmv.push_back(mean_ppmv(budget, t));
+    after(k, q);
+  }
+  lr.days = double(lr.steps) / spd;
+  if (positive_so_far) lr.days_positive = lr.days;
+  if (correlated_so_far) lr.decorrelation_days = lr.days;
+  lr.mean_end_ppmv = lr.mean_ppmv.back();
+  lr.mean_end_truth_ppmv = lr.mean_truth_ppmv.back();
+  lr.mean_end_budget_ppmv = lr.mean_budget_ppmv.back();
+  if (lr.finite && lr.steps < int(std::size_t(days) * std::size_t(spd)))
+    lr.message = "the data ends after " + fmt("%.2f", lr.days) + " of " + str(days) + " days";
+}
+
 }  // namespace
 
 Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
@@ -1188,21 +1298,7 @@ Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
   check_co2_eval_params(ep);
   const Co2ModelParams& mp = model.params();
   const Co2Shape s = model.shape();
-  const Co2Shape ts = test.shape();
-  if (ts.nlev != s.nlev || ts.nlat != s.nlat || ts.nlon != s.nlon)
-    throw ConfigError("CO2 evaluation: the test data's grid (level, lat, lon) = (" + str(ts.nlev) +
-                      ", " + str(ts.nlat) + ", " + str(ts.nlon) + ") differs from the model's (" +
-                      str(s.nlev) + ", " + str(s.nlat) + ", " + str(s.nlon) + ")");
-  if (std::abs(test.dt() - mp.dt) > 1e-9 * mp.dt)
-    throw ConfigError("CO2 evaluation: the test data's dt_sample = " + str(test.dt()) +
-                      " s; the model steps " + str(mp.dt) + " s");
-  if (needs_meteorology(mp) && !test.has_meteorology())
-    throw ConfigError("CO2 evaluation: the model reads meteorology; read the test split with it");
-  const double per_day = 86400.0 / test.dt();
-  const int spd = int(std::lround(per_day));
-  if (spd < 1 || std::abs(per_day - spd) > 1e-9)
-    throw ConfigError("CO2 evaluation: dt_sample = " + str(test.dt()) +
-                      " s does not divide a day; the lead times are counted in days");
+  const int spd = steps_per_day(model, test);
   const std::size_t P = test.pairs();
   if (P < 1)
     throw ConfigError("CO2 evaluation: the test split holds " + str(test.times()) +
@@ -1219,9 +1315,7 @@ Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
   m.steps_per_day = spd;
   m.threads = model.params().threads;
   const std::size_t n3 = s.cells3d(), n2 = s.cells2d();
-  std::vector<double> w_lat(std::size_t(s.nlat));
-  for (int j = 0; j < s.nlat; ++j)
-    w_lat[std::size_t(j)] = std::cos(test.lat()[std::size_t(j)] * kPi / 180.0);
+  const std::vector<double> w_lat = latitude_weights(test);
 
   // The rollouts.
   std::vector<int> starts = ep.start_days;
@@ -1306,90 +1400,24 @@ Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
     from_long[r] = m.rollouts[r].start_index == 0 && m.rollouts[r].steps > 0 &&
                    std::size_t(m.rollouts[r].steps) <= L;
   if (L > 0) {
-    std::vector<double> q(test.q(0), test.q(0) + n3);
-    const double m0 = mass_of(test, q.data(), 0);
-    double budget = m0;
-    const auto mean_ppmv = [&](double mass, std::size_t t) {
-      return mass / air_mass_of(test, t) * kPpmvPerMassMixing;
-    };
-    lr.time_hours.push_back(test.time_hours(0));
-    lr.mean_ppmv.push_back(mean_ppmv(m0, 0));
-    lr.mean_truth_ppmv.push_back(mean_ppmv(m0, 0));
-    lr.mean_budget_ppmv.push_back(mean_ppmv(m0, 0));
-    lr.mean_start_ppmv = lr.mean_ppmv.back();
-    lr.q_min_ppmv = lr.truth_min_ppmv = std::numeric_limits<double>::infinity();
-    lr.q_max_ppmv = lr.truth_max_ppmv = -std::numeric_limits<double>::infinity();
-    {
-      const auto [lo, hi] = std::minmax_element(q.begin(), q.end());
-      lr.min_ppmv.push_back(*lo * kPpmvPerMassMixing);
-      lr.max_ppmv.push_back(*hi * kPpmvPerMassMixing);
-      lr.r2.push_back(1.0);
-    }
-    bool positive_so_far = true, correlated_so_far = true;
-    for (std::size_t k = 1; k <= L; ++k) {
-      try {
-        const Co2StepOutput out = model_step(k - 1, q);
-        budget += out.surface_source;
-      } catch (const NumericsError& e) {
-        lr.finite = false;
-        lr.message = "the model failed at step " + str(k) + " (day " +
-                     fmt("%.2f", double(k) / spd) + "): " + e.what();
-        for (std::size_t r = 0; r < m.rollouts.size(); ++r)
-          if (from_long[r] && !done[r]) {
-            fail(m.rollouts[r], k, e.what());
-            done[r] = 1;
-          }
-        break;
-      }
-      lr.steps = int(k);
-      const double* truth = test.q(k);
-      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-      for (std::size_t c = 0; c < n3; ++c) {
-        lo = std::min(lo, q[c] * kPpmvPerMassMixing);
-        hi = std::max(hi, q[c] * kPpmvPerMassMixing);
-        lr.truth_min_ppmv = std::min(lr.truth_min_ppmv, truth[c] * kPpmvPerMassMixing);
-        lr.truth_max_ppmv = std::max(lr.truth_max_ppmv, truth[c] * kPpmvPerMassMixing);
-        if (!(q[c] > 0)) lr.positive = false;
-      }
-      lr.q_min_ppmv = std::min(lr.q_min_ppmv, lo);
-      lr.q_max_ppmv = std::max(lr.q_max_ppmv, hi);
-      lr.min_ppmv.push_back(lo);
-      lr.max_ppmv.push_back(hi);
-      const FieldScore f = score(s, w_lat, q.data(), truth);
-      lr.r2.push_back(f.r2);
-      lr.r2_end = f.r2;  // of the last state reached
-      lr.rmse_end_ppmv = std::sqrt(f.mse);
-      if (positive_so_far && !lr.positive) {
-        positive_so_far = false;
-        lr.days_positive = double(k - 1) / spd;
-      }
-      if (correlated_so_far && !(lr.r2.back() >= ep.decorrelation_r2)) {
-        correlated_so_far = false;
-        lr.decorrelation_days = double(k) / spd;
-      }
-      const double mp_k = mass_of(test, q.data(), k);
-      lr.worst_budget_relative =
-          std::max(lr.worst_budget_relative, std::abs(mp_k - budget) / std::abs(budget));
-      lr.time_hours.push_back(test.time_hours(k));
-      lr.mean_ppmv.push_back(mean_ppmv(mp_k, k));
-      lr.mean_truth_ppmv.push_back(mean_ppmv(mass_of(test, truth, k), k));
-      lr.mean_budget_ppmv.push_back(mean_ppmv(budget, k));
-      for (std::size_t r = 0; r < m.rollouts.size(); ++r)
-        if (from_long[r] && k <= std::size_t(m.rollouts[r].steps)) {
-          record(m.rollouts[r], k, q);
-          keep_surface(r, k, q);
-          if (k == std::size_t(m.rollouts[r].steps)) done[r] = 1;
-        }
-    }
-    lr.days = double(lr.steps) / spd;
-    if (positive_so_far) lr.days_positive = lr.days;
-    if (correlated_so_far) lr.decorrelation_days = lr.days;
-    lr.mean_end_ppmv = lr.mean_ppmv.back();
-    lr.mean_end_truth_ppmv = lr.mean_truth_ppmv.back();
-    lr.mean_end_budget_ppmv = lr.mean_budget_ppmv.back();
-    if (lr.finite && lr.steps < int(std::size_t(ep.long_rollout_days) * std::size_t(spd)))
-      lr.message = "the data ends after " + fmt("%.2f", lr.days) + " of " +
-                   str(ep.long_rollout_days) + " days";
+    free_run(
+        test, w_lat, 0, L, spd, ep.long_rollout_days, ep.decorrelation_r2, lr,
+        [&](std::size_t t, std::vector<double>& q) { return model_step(t, q).surface_source; },
+        [&](std::size_t k, const std::vector<double>& q) {
+          for (std::size_t r = 0; r < m.rollouts.size(); ++r)
+            if (from_long[r] && k <= std::size_t(m.rollouts[r].steps)) {
+              record(m.rollouts[r], k, q);
+              keep_surface(r, k, q);
+              if (k == std::size_t(m.rollouts[r].steps)) done[r] = 1;
+            }
+        },
+        [&](std::size_t k, const std::string& what) {
+          for (std::size_t r = 0; r < m.rollouts.size(); ++r)
+            if (from_long[r] && !done[r]) {
+              fail(m.rollouts[r], k, what);
+              done[r] = 1;
+            }
+        });
   }
   // The other rollouts.
   for (std::size_t r = 0; r < m.rollouts.size(); ++r) {
@@ -1680,6 +1708,28 @@ void write_netcdf(const std::string& path, const Co2EvalMetrics& m, const Co2Spl
 
 }  // namespace
 
+std::string co2_free_run_json(const Co2LongRollout& l) {
+  std::ostringstream o;
+  o << "{\"steps\": " << l.steps << ", \"days\": " << json_number(l.days)
+    << ", \"finite\": " << (l.finite ? "true" : "false")
+    << ", \"positive\": " << (l.positive ? "true" : "false")
+    << ", \"message\": " << json_string(l.message)
+    << ", \"q_min_ppmv\": " << json_number(l.q_min_ppmv)
+    << ", \"q_max_ppmv\": " << json_number(l.q_max_ppmv)
+    << ", \"truth_min_ppmv\": " << json_number(l.truth_min_ppmv)
+    << ", \"truth_max_ppmv\": " << json_number(l.truth_max_ppmv)
+    << ", \"mean_start_ppmv\": " << json_number(l.mean_start_ppmv)
+    << ", \"mean_end_ppmv\": " << json_number(l.mean_end_ppmv)
+    << ", \"mean_end_truth_ppmv\": " << json_number(l.mean_end_truth_ppmv)
+    << ", \"mean_end_budget_ppmv\": " << json_number(l.mean_end_budget_ppmv)
+    << ", \"worst_budget_relative\": " << json_number(l.worst_budget_relative)
+    << ", \"days_positive\": " << json_number(l.days_positive)
+    << ", \"decorrelation_days\": " << json_number(l.decorrelation_days)
+    << ", \"r2_end\": " << json_number(l.r2_end)
+    << ", \"rmse_end_ppmv\": " << json_number(l.rmse_end_ppmv) << "}";
+  return o.str();
+}
+
 std::string co2_eval_json(const Co2EvalMetrics& m) {
   std::ostringstream o;
   o << "{\n  \"model\": {\"path\": " << json_string(m.model_path)
@@ -1726,24 +1776,7 @@ std::string co2_eval_json(const Co2EvalMetrics& m) {
   o << "  \"mass_rmse_pgc\": " << json_number(m.mass_rmse_pgc)
     << ", \"mass_rmse_relative\": " << json_number(m.mass_rmse_relative)
     << ", \"worst_step_mass_error\": " << json_number(m.worst_step_mass_error) << ",\n";
-  const auto& l = m.long_rollout;
-  o << "  \"long_rollout\": {\"steps\": " << l.steps << ", \"days\": " << json_number(l.days)
-    << ", \"finite\": " << (l.finite ? "true" : "false")
-    << ", \"positive\": " << (l.positive ? "true" : "false")
-    << ", \"message\": " << json_string(l.message)
-    << ", \"q_min_ppmv\": " << json_number(l.q_min_ppmv)
-    << ", \"q_max_ppmv\": " << json_number(l.q_max_ppmv)
-    << ", \"truth_min_ppmv\": " << json_number(l.truth_min_ppmv)
-    << ", \"truth_max_ppmv\": " << json_number(l.truth_max_ppmv)
-    << ", \"mean_start_ppmv\": " << json_number(l.mean_start_ppmv)
-    << ", \"mean_end_ppmv\": " << json_number(l.mean_end_ppmv)
-    << ", \"mean_end_truth_ppmv\": " << json_number(l.mean_end_truth_ppmv)
-    << ", \"mean_end_budget_ppmv\": " << json_number(l.mean_end_budget_ppmv)
-    << ", \"worst_budget_relative\": " << json_number(l.worst_budget_relative)
-    << ", \"days_positive\": " << json_number(l.days_positive)
-    << ", \"decorrelation_days\": " << json_number(l.decorrelation_days)
-    << ", \"r2_end\": " << json_number(l.r2_end)
-    << ", \"rmse_end_ppmv\": " << json_number(l.rmse_end_ppmv) << "},\n";
+  o << "  \"long_rollout\": " << co2_free_run_json(m.long_rollout) << ",\n";
   o << "  \"step_ms\": " << json_number(m.step_ms) << ", \"threads\": " << m.threads
     << ", \"steps_timed\": " << m.steps_timed << ",\n";
   o << "  \"leads\": {\"lead_days\": "
@@ -1762,6 +1795,39 @@ std::string co2_eval_json(const Co2EvalMetrics& m) {
   return o.str();
 }
 
+Co2ReadOptions co2_read_options(const Co2ModelParams& p) {
+  Co2ReadOptions ro;
+  ro.meteorology = needs_meteorology(p);
+  ro.nlev = p.inputs.nlev;
+  ro.nlat = p.inputs.nlat;
+  ro.nlon = p.inputs.nlon;
+  return ro;
+}
+
+Co2LongRollout co2_free_run(Co2Model& model, const Co2SplitData& data, std::size_t start, int days,
+                            double decorrelation_r2, int threads) {
+  const int spd = steps_per_day(model, data);
+  if (days < 1) bad_value("days", str(days), ">= 1");
+  if (start >= data.pairs())
+    throw ConfigError("CO2 free run: start state " + str(start) + " leaves no step in data of " +
+                      str(data.times()) + " state(s)");
+  const ThreadsOverride threads_guard(model, threads);
+  const bool met = needs_meteorology(model.params());
+  const std::size_t L = std::min(std::size_t(days) * std::size_t(spd), data.pairs() - start);
+  Co2LongRollout lr;
+  free_run(
+      data, latitude_weights(data), start, L, spd, days, decorrelation_r2, lr,
+      [&](std::size_t t, std::vector<double>& q) {
+        Co2StepInput in = data.step_input(t, met);
+        in.q.swap(q);
+        Co2StepOutput out = model.predict_step(in);
+        q.swap(out.q);
+        return out.surface_source;
+      },
+      [](std::size_t, const std::vector<double>&) {}, [](std::size_t, const std::string&) {});
+  return lr;
+}
+
 Co2EvalMetrics evaluate_co2_model(const std::string& model_path,
                                   const std::vector<std::string>& test_files,
                                   const Co2EvalParams& params, const std::string& json_path,
@@ -1769,12 +1835,7 @@ Co2EvalMetrics evaluate_co2_model(const std::string& model_path,
   check_co2_eval_params(params);
   Co2Model model = Co2Model::load(model_path);
   const Co2ModelParams& mp = model.params();
-  Co2ReadOptions ro;
-  ro.meteorology = needs_meteorology(mp);
-  ro.nlev = mp.inputs.nlev;
-  ro.nlat = mp.inputs.nlat;
-  ro.nlon = mp.inputs.nlon;
-  const Co2SplitData test = Co2SplitData::read(test_files, "", ro);
+  const Co2SplitData test = Co2SplitData::read(test_files, "", co2_read_options(mp));
   Co2EvalMetrics m = evaluate_co2_model(model, test, params);
   m.model_path = model_path;
   if (!json_path.empty()) write_text_atomic(json_path, co2_eval_json(m));

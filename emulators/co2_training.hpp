@@ -188,8 +188,8 @@ struct Co2LongRollout {
   double mean_start_ppmv = 0;  // global mass-weighted mean at the start
   double mean_end_ppmv = 0;    // of the prediction at the end
   double mean_end_truth_ppmv = 0;
-  double mean_end_budget_ppmv = 0;   // start mass + sum of surface sources, over the air mass
-  double worst_budget_relative = 0;  // max over steps |M_p - (M_0 + sum S)| / (M_0 + sum S)
+  double mean_end_budget_ppmv = 0;       // start mass + sum of surface sources, over the air mass
+  double worst_budget_relative = 0;      // max over steps |M_p - (M_0 + sum S)| / (M_0 + sum S)
   double r2_end = 0, rmse_end_ppmv = 0;  // of the last state reached
   // How long the free run stays usable (days from its start; the run's length if never):
   // the last state before the first non-positive value, and the first state whose R^2 against
@@ -236,6 +236,17 @@ void check_co2_eval_params(const Co2EvalParams& p, const std::string& section = 
 Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
                                   const Co2EvalParams& params = {});
 
+// How to read data for a model of params p: its grid, and the meteorology if its inputs use it.
+Co2ReadOptions co2_read_options(const Co2ModelParams& p);
+
+// A free run from state `start` of `data` for `days` days, or as long as the data allow: what
+// evaluate_co2_model reports as its long_rollout, from another start (e.g. each quarter of the
+// validation year, with the validation and test years read as one sequence). Serial.
+// ConfigError for data of another grid or dt, days < 1, or a start with no step after it.
+// threads > 0 overrides the model's torch threads for the call.
+Co2LongRollout co2_free_run(Co2Model& model, const Co2SplitData& data, std::size_t start, int days,
+                            double decorrelation_r2 = 0.8, int threads = 0);
+
 // Loads model_path, reads test_files and evaluates; writes json_path and netcdf_path (CF-1.8:
 // the lead curves, the surface maps, the long rollout's global means) unless empty. IoError
 // if a file cannot be written. Serial.
@@ -246,5 +257,7 @@ Co2EvalMetrics evaluate_co2_model(const std::string& model_path,
 
 // The metrics as JSON (NaN / infinity as null).
 std::string co2_eval_json(const Co2EvalMetrics& m);
+// One free run as a JSON object (as "long_rollout" in co2_eval_json).
+std::string co2_free_run_json(const Co2LongRollout& l);
 
 }  // namespace aeolus::emulators

@@ -552,6 +552,26 @@ TEST_F(Co2Training, EvaluationIsFiniteClosesMassAndBeatsPersistence) {
   EXPECT_EQ(lr.r2[0], 1.0);
   EXPECT_EQ(lr.r2_end, lr.r2.back());  // the end scores are those of the last state
   EXPECT_GT(lr.rmse_end_ppmv, 0.0);
+  // The free run from another start (what aeolus eval runs from the validation quarters):
+  // from state 0 it is the evaluation's long run, state for state; from state 5 it runs until
+  // the data end.
+  {
+    Co2Model model = Co2Model::load(model_path_);
+    const Co2SplitData test = Co2SplitData::read(test_files_, "", co2_read_options(model.params()));
+    const Co2LongRollout again = co2_free_run(model, test, 0, 10);
+    EXPECT_EQ(again.steps, lr.steps);
+    EXPECT_EQ(again.r2, lr.r2);
+    EXPECT_EQ(again.mean_ppmv, lr.mean_ppmv);
+    EXPECT_EQ(again.min_ppmv, lr.min_ppmv);
+    const Co2LongRollout later = co2_free_run(model, test, 5, 10);
+    EXPECT_EQ(later.steps, kTestStates - 1 - 5);
+    EXPECT_NE(later.message.find("the data ends after"), std::string::npos) << later.message;
+    EXPECT_DOUBLE_EQ(later.mean_start_ppmv, lr.mean_truth_ppmv[5]);
+    EXPECT_LT(later.worst_budget_relative, 1e-13);
+    EXPECT_TRUE(later.finite && later.positive);
+    EXPECT_THROW(co2_free_run(model, test, std::size_t(kTestStates) - 1, 10), ConfigError);
+    EXPECT_THROW(co2_free_run(model, test, 0, 0), ConfigError);
+  }
   EXPECT_DOUBLE_EQ(*std::min_element(lr.min_ppmv.begin() + 1, lr.min_ppmv.end()), lr.q_min_ppmv);
   EXPECT_DOUBLE_EQ(*std::max_element(lr.max_ppmv.begin() + 1, lr.max_ppmv.end()), lr.q_max_ppmv);
   EXPECT_EQ(lr.days_positive, lr.days);

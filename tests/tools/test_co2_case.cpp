@@ -172,6 +172,11 @@ TEST(Co2Case, ExistingDataIsNotReplacedAndKeysAreChecked) {
       "model.inputs.co2_products = 'v'");
   expect_config_error(std::string(kCase) + "training:\n  input_noise: -1\n",
                       "training.input_noise");
+  expect_config_error(
+      std::string(kCase) + "evaluation:\n  long_rollout_days: 0\n  validation_free_runs: true\n",
+      "evaluation.long_rollout_days >= 1");
+  expect_config_error(std::string(kCase) + "evaluation:\n  validation_free_run: true\n",
+                      "did you mean 'validation_free_runs'");
 }
 
 namespace {
@@ -326,6 +331,7 @@ training:
 evaluation:
   horizon_days: 2
   long_rollout_days: 3
+  validation_free_runs: true
 )";
   auto c = app::load_case(test::write_case(world, dir, "ml", yaml));
   app::generate_dataset(world, c, false);
@@ -339,4 +345,19 @@ evaluation:
   EXPECT_GT(test::json_number(json, "classical_step_ms"), 0.0) << json;
   EXPECT_GT(test::json_number(json, "emulator_step_ms"), 0.0) << json;
   EXPECT_TRUE(fs::exists(c.path("eval/co2_eval.nc")));
+  // Free runs from the quarters of the 4-day validation split (days 0, 1, 2, 3), 3 days each,
+  // on into the test split: all close the budget.
+  const auto at = json.find("\"validation_free_runs\"");
+  ASSERT_NE(at, std::string::npos) << json;
+  const std::string runs = json.substr(at);
+  std::size_t count = 0;
+  for (auto p = runs.find("\"start_day_of_validation\""); p != std::string::npos;
+       p = runs.find("\"start_day_of_validation\"", p + 1)) {
+    ++count;
+    const std::string run = runs.substr(p);
+    EXPECT_EQ(test::json_number(run, "start_day_of_validation"), double(count - 1)) << run;
+    EXPECT_EQ(test::json_number(run, "days"), 3.0) << run;
+    EXPECT_LT(test::json_number(run, "worst_budget_relative"), 1e-13) << run;
+  }
+  EXPECT_EQ(count, 4u) << json;
 }

@@ -185,6 +185,10 @@ struct Co2CaseConfig {
   emulators::Co2ModelParams model;        // model (aeolus train; the preset picks the sizes)
   emulators::Co2TrainingParams training;  // training
   emulators::Co2EvalParams evaluation;    // evaluation (aeolus eval)
+  // evaluation.validation_free_runs: aeolus eval also runs free runs of
+  // evaluation.long_rollout_days from each quarter of the validation year on into the test
+  // year (the two read as one sequence): the year-long stability from four more start dates.
+  bool validation_free_runs = false;
   // dataset.file_days: days per file. 365 (a calendar year) for the data set; fewer only for
   // smoke tests (files then cover consecutive stretches of file_days, not calendar years).
   int file_days = 365;

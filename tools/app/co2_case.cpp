@@ -253,6 +253,12 @@ void load_co2_case(io::Section& root, CaseConfig& c) {
     e.long_rollout_days =
         int(s.get_int("long_rollout_days", e.long_rollout_days, Range::closed(0, 1e5)));
     e.persistence = s.get_bool("persistence", e.persistence);
+    p.validation_free_runs = s.get_bool("validation_free_runs", p.validation_free_runs);
+    if (p.validation_free_runs && e.long_rollout_days < 1) {
+      throw ConfigError(c.file + ": evaluation.validation_free_runs = true needs " +
+                        "evaluation.long_rollout_days >= 1 (the length of the free runs), not " +
+                        std::to_string(e.long_rollout_days));
+    }
     e.threads = int(s.get_int("threads", e.threads, Range::closed(0, 1024)));
     s.finish();
     try {
@@ -1019,6 +1025,23 @@ void train_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
            fmt("%.4e", r.best_valid_loss) + ") -> " + model);
 }
 
+namespace {
+
+// What a free run did, for the eval log.
+std::string free_run_summary(const emulators::Co2LongRollout& lr,
+                             const emulators::Co2EvalParams& e) {
+  return "positive for " + fmt("%g", lr.days_positive) +
+         " days, R^2 >= " + fmt("%g", e.decorrelation_r2) + " for " +
+         fmt("%g", lr.decorrelation_days) + " days (" + fmt("%.4f", lr.r2_end) +
+         " at the end), range " + fmt("%.4g", lr.q_min_ppmv) + " .. " + fmt("%.4g", lr.q_max_ppmv) +
+         " ppmv (truth " + fmt("%.4g", lr.truth_min_ppmv) + " .. " +
+         fmt("%.4g", lr.truth_max_ppmv) + "), global mean " + fmt("%.3f", lr.mean_end_ppmv) +
+         " ppmv (budget " + fmt("%.3f", lr.mean_end_budget_ppmv) + ")" +
+         (lr.message.empty() ? "" : "; " + lr.message);
+}
+
+}  // namespace
+
 void evaluate_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   const auto& p = c.co2;
   const std::string model = c.path(c.model);
@@ -1063,15 +1086,37 @@ void evaluate_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
     }
     const auto& lr = m.long_rollout;
     if (lr.steps > 0) {
-      log.line("free run of " + fmt("%g", lr.days) + " days: positive for " +
-               fmt("%g", lr.days_positive) +
-               " days, R^2 >= " + fmt("%g", p.evaluation.decorrelation_r2) + " for " +
-               fmt("%g", lr.decorrelation_days) + " days, range " + fmt("%.4g", lr.q_min_ppmv) +
-               " .. " + fmt("%.4g", lr.q_max_ppmv) + " ppmv (truth " +
-               fmt("%.4g", lr.truth_min_ppmv) + " .. " + fmt("%.4g", lr.truth_max_ppmv) +
-               "), global mean " + fmt("%.3f", lr.mean_end_ppmv) + " ppmv (budget " +
-               fmt("%.3f", lr.mean_end_budget_ppmv) + ")" +
-               (lr.message.empty() ? "" : "; " + lr.message));
+      log.line("free run of " + fmt("%g", lr.days) +
+               " days: " + free_run_summary(lr, p.evaluation));
+    }
+    if (p.validation_free_runs) {
+      // The validation and test years as one sequence; free runs from the validation quarters.
+      auto files = emulators::co2_split_files(c.path(p.data_dir), "valid");
+      if (files.empty()) {
+        throw IoError("evaluation.validation_free_runs: no validation files under " +
+                      c.path(p.data_dir) + "/valid (dataset.valid_years = 0?)");
+      }
+      const std::size_t n_valid = files.size();
+      files.insert(files.end(), test.begin(), test.end());
+      emulators::Co2Model net = emulators::Co2Model::load(model);
+      const auto data =
+          emulators::Co2SplitData::read(files, "", emulators::co2_read_options(net.params()));
+      const int spd = int(std::lround(86400.0 / data.dt()));
+      const long long valid_days = (long long)(data.times() * n_valid / files.size()) / spd;
+      std::string runs;
+      for (int k = 0; k < 4; ++k) {
+        const long long day = k * valid_days / 4;
+        const auto lr = emulators::co2_free_run(
+            net, data, std::size_t(day * spd), p.evaluation.long_rollout_days,
+            p.evaluation.decorrelation_r2, p.evaluation.threads);
+        log.line("free run from validation day " + std::to_string(day) + " (" + fmt("%g", lr.days) +
+                 " days): " + free_run_summary(lr, p.evaluation));
+        runs += std::string(runs.empty() ? "" : ", ") +
+                "{\"start_day_of_validation\": " + std::to_string(day) +
+                ", \"run\": " + emulators::co2_free_run_json(lr) + "}";
+      }
+      r.set_raw("validation_free_runs", "[" + runs + "]");
+      r.write_atomic(json);
     }
     log.line("mass RMSE " + fmt("%.3e", m.mass_rmse_pgc) + " PgC, worst per-step mass error " +
              fmt("%.2e", m.worst_step_mass_error) + "; emulator step " + fmt("%.1f", m.step_ms) +
