@@ -312,6 +312,32 @@ TEST(Co2Model, EveryVariantClosesTheBudgetAndMatchesTheTorchStep) {
     }
 }
 
+// The GPU preset at CarbonBench's 32 x 64 x 10 with the case's inputs: both networks build,
+// fit the grid (windows, patches, pooling), are larger than the CPU default and step with the
+// budget closed. (Its training on a GPU is not exercised here; see docs/co2-emulation.md.)
+TEST(Co2Model, GpuPresetBuildsAndStepsAtTheCarbonBenchSize) {
+  emulators::detail::ThreadScope threads(2);
+  for (const char* arch : {"unet", "swin"}) {
+    Co2ModelParams p = co2_model_preset("gpu_large");
+    p.arch = arch;
+    p.inputs.fields3d = {"u",      "v",      "omega",     "airmass", "airmass_next",
+                         "u_next", "v_next", "omega_next"};
+    p.inputs.co2_products = {"u", "v", "omega"};
+    ASSERT_EQ(shape_of(p).nlev, 10);
+    ASSERT_EQ(shape_of(p).nlat, 32);
+    ASSERT_EQ(shape_of(p).nlon, 64);
+    const SyntheticData d = synthetic_data(p, 2);
+    Co2Model model(p, d.stats, 5);
+    Co2ModelParams small = co2_model_preset("cpu_small");
+    small.arch = arch;
+    small.inputs = p.inputs;
+    EXPECT_GT(model.parameter_count(), 4 * Co2Model(small, d.stats, 5).parameter_count()) << arch;
+    const Co2StepOutput r = model.predict_step(d.inputs[0]);
+    EXPECT_LE(rel_budget_error(r), 1e-14) << arch;
+    for (double v : r.q) ASSERT_TRUE(std::isfinite(v)) << arch;
+  }
+}
+
 TEST(Co2Model, CentringMakesThePredictionBlindToAConstant) {
   emulators::detail::ThreadScope threads(1);
   for (const char* arch : {"unet", "swin"}) {
