@@ -196,8 +196,10 @@ Co2SplitData Co2SplitData::read(const std::vector<std::string>& files, const std
     headers.push_back(std::move(h));
   }
   std::size_t total = 0;
-  for (std::size_t fi = 0; fi < headers.size(); ++fi)
+  for (std::size_t fi = 0; fi < headers.size(); ++fi) {
+    d.file_starts_.push_back(total);
     total += fi < files.size() ? headers[fi].samples : 1;
+  }
   d.times_ = total;
   const std::size_t n3 = d.shape_.cells3d(), n2 = d.shape_.cells2d();
   d.q_.resize(total * n3);

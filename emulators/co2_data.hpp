@@ -59,7 +59,9 @@ class Co2SplitData {
   std::size_t times() const { return times_; }
   std::size_t pairs() const { return times_ > 0 ? times_ - 1 : 0; }
   bool has_meteorology() const { return meteorology_; }
-  const std::vector<std::string>& files() const { return files_; }     // next_file included
+  const std::vector<std::string>& files() const { return files_; }  // next_file included
+  // The first state of files()[i] (next_file included).
+  std::size_t file_start(std::size_t i) const { return file_starts_.at(i); }
   const std::vector<double>& cell_area() const { return cell_area_; }  // [nlat] m^2
   const std::vector<double>& lat() const { return lat_; }              // [nlat] degrees north
   const std::vector<double>& lon() const { return lon_; }              // [nlon] degrees east
@@ -98,6 +100,7 @@ class Co2SplitData {
   std::size_t times_ = 0;
   bool meteorology_ = true;
   std::vector<std::string> files_;
+  std::vector<std::size_t> file_starts_;
   std::vector<double> cell_area_, lat_, lon_, time_hours_;
   std::vector<double> q_, airmass_, land_, ocean_, anthro_;
   std::vector<float> u_, v_, omega_, blh_, tisr_;

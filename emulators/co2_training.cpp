@@ -1319,10 +1319,7 @@ Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
 
   // The rollouts.
   std::vector<int> starts = ep.start_days;
-  if (starts.empty()) {
-    const long long days = (long long)(test.times() / std::size_t(spd));
-    for (int k = 0; k < 4; ++k) starts.push_back(int(k * days / 4));
-  }
+  if (starts.empty()) starts = co2_quarter_start_days((long long)(test.times() / std::size_t(spd)));
   std::sort(starts.begin(), starts.end());
   starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
   const std::size_t H = std::size_t(ep.horizon_days) * std::size_t(spd);
@@ -1793,6 +1790,12 @@ std::string co2_eval_json(const Co2EvalMetrics& m) {
     << json_array(m.leads, [](const Co2LeadMetrics& x) { return x.rmse_persistence_ppmv; })
     << "}\n}\n";
   return o.str();
+}
+
+std::vector<int> co2_quarter_start_days(long long days) {
+  std::vector<int> starts;
+  for (int k = 0; k < 4; ++k) starts.push_back(int(k * days / 4));
+  return starts;
 }
 
 Co2ReadOptions co2_read_options(const Co2ModelParams& p) {

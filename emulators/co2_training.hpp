@@ -239,6 +239,10 @@ Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
 // How to read data for a model of params p: its grid, and the meteorology if its inputs use it.
 Co2ReadOptions co2_read_options(const Co2ModelParams& p);
 
+// The start days of CarbonBench's quarterly rollouts in a split of `days` days:
+// floor(k days / 4), k = 0..3 (0, 91, 182, 273 for a 365-day year).
+std::vector<int> co2_quarter_start_days(long long days);
+
 // A free run from state `start` of `data` for `days` days, or as long as the data allow: what
 // evaluate_co2_model reports as its long_rollout, from another start (e.g. each quarter of the
 // validation year, with the validation and test years read as one sequence). Serial.

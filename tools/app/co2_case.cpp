@@ -254,13 +254,13 @@ void load_co2_case(io::Section& root, CaseConfig& c) {
         int(s.get_int("long_rollout_days", e.long_rollout_days, Range::closed(0, 1e5)));
     e.persistence = s.get_bool("persistence", e.persistence);
     p.validation_free_runs = s.get_bool("validation_free_runs", p.validation_free_runs);
+    e.threads = int(s.get_int("threads", e.threads, Range::closed(0, 1024)));
+    s.finish();
     if (p.validation_free_runs && e.long_rollout_days < 1) {
       throw ConfigError(c.file + ": evaluation.validation_free_runs = true needs " +
                         "evaluation.long_rollout_days >= 1 (the length of the free runs), not " +
                         std::to_string(e.long_rollout_days));
     }
-    e.threads = int(s.get_int("threads", e.threads, Range::closed(0, 1024)));
-    s.finish();
     try {
       emulators::check_co2_eval_params(e, "evaluation");
     } catch (const ConfigError& err) {
@@ -1072,12 +1072,42 @@ void evaluate_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   on_rank0(comm, [&] {
     const auto test = emulators::co2_split_files(c.path(p.data_dir), "test");
     const auto m = emulators::evaluate_co2_model(model, test, p.evaluation, "", nc);
+    // Free runs from the validation quarters: the validation and test years as one sequence.
+    std::vector<std::pair<int, emulators::Co2LongRollout>> vfr;
+    if (p.validation_free_runs) {
+      auto files = emulators::co2_split_files(c.path(p.data_dir), "valid");
+      if (files.empty()) {
+        throw IoError("evaluation.validation_free_runs: no validation files under " +
+                      c.path(p.data_dir) + "/valid (dataset.valid_years = 0?)");
+      }
+      const std::size_t n_valid = files.size();
+      files.insert(files.end(), test.begin(), test.end());
+      emulators::Co2Model net = emulators::Co2Model::load(model);
+      const auto data =
+          emulators::Co2SplitData::read(files, "", emulators::co2_read_options(net.params()));
+      const std::size_t spd = std::size_t(std::lround(86400.0 / data.dt()));
+      for (int day :
+           emulators::co2_quarter_start_days((long long)(data.file_start(n_valid) / spd))) {
+        vfr.emplace_back(day, emulators::co2_free_run(
+                                  net, data, std::size_t(day) * spd, p.evaluation.long_rollout_days,
+                                  p.evaluation.decorrelation_r2, p.evaluation.threads));
+      }
+    }
     JsonRecord r = provenance_record(c.dir, c.config_hash, 1, utc_now_iso8601());
     r.set_string("status", "complete");
     r.set_number("classical_step_ms", classical_ms);
     r.set_number("emulator_step_ms", m.step_ms);
     r.set_number("emulator_over_classical", m.step_ms / classical_ms);
     r.set_raw("metrics", emulators::co2_eval_json(m));
+    if (p.validation_free_runs) {
+      std::string runs;
+      for (const auto& [day, lr] : vfr) {
+        runs += std::string(runs.empty() ? "" : ", ") +
+                "{\"start_day_of_validation\": " + std::to_string(day) +
+                ", \"run\": " + emulators::co2_free_run_json(lr) + "}";
+      }
+      r.set_raw("validation_free_runs", "[" + runs + "]");
+    }
     r.write_atomic(json);
     for (const auto& d : m.at_days) {
       log.line("day " + fmt("%g", d.lead_days) + ": R^2 " + fmt("%.4f", d.r2) + ", RMSE " +
@@ -1089,34 +1119,9 @@ void evaluate_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
       log.line("free run of " + fmt("%g", lr.days) +
                " days: " + free_run_summary(lr, p.evaluation));
     }
-    if (p.validation_free_runs) {
-      // The validation and test years as one sequence; free runs from the validation quarters.
-      auto files = emulators::co2_split_files(c.path(p.data_dir), "valid");
-      if (files.empty()) {
-        throw IoError("evaluation.validation_free_runs: no validation files under " +
-                      c.path(p.data_dir) + "/valid (dataset.valid_years = 0?)");
-      }
-      const std::size_t n_valid = files.size();
-      files.insert(files.end(), test.begin(), test.end());
-      emulators::Co2Model net = emulators::Co2Model::load(model);
-      const auto data =
-          emulators::Co2SplitData::read(files, "", emulators::co2_read_options(net.params()));
-      const int spd = int(std::lround(86400.0 / data.dt()));
-      const long long valid_days = (long long)(data.times() * n_valid / files.size()) / spd;
-      std::string runs;
-      for (int k = 0; k < 4; ++k) {
-        const long long day = k * valid_days / 4;
-        const auto lr = emulators::co2_free_run(
-            net, data, std::size_t(day * spd), p.evaluation.long_rollout_days,
-            p.evaluation.decorrelation_r2, p.evaluation.threads);
-        log.line("free run from validation day " + std::to_string(day) + " (" + fmt("%g", lr.days) +
-                 " days): " + free_run_summary(lr, p.evaluation));
-        runs += std::string(runs.empty() ? "" : ", ") +
-                "{\"start_day_of_validation\": " + std::to_string(day) +
-                ", \"run\": " + emulators::co2_free_run_json(lr) + "}";
-      }
-      r.set_raw("validation_free_runs", "[" + runs + "]");
-      r.write_atomic(json);
+    for (const auto& [day, run] : vfr) {
+      log.line("free run from validation day " + std::to_string(day) + " (" + fmt("%g", run.days) +
+               " days): " + free_run_summary(run, p.evaluation));
     }
     log.line("mass RMSE " + fmt("%.3e", m.mass_rmse_pgc) + " PgC, worst per-step mass error " +
              fmt("%.2e", m.worst_step_mass_error) + "; emulator step " + fmt("%.1f", m.step_ms) +
