@@ -18,11 +18,15 @@
 namespace aeolus::test {
 
 // Writes DIR/NAME/case.yaml with `yaml` and returns DIR/NAME (same path on every rank).
+// Collective. The barrier before the write matters when a test rewrites the same case: rank 0
+// must not truncate the file while another rank is still loading the previous version (that
+// race made a rank > 0 see an empty case.yaml and fail an error-message check).
 inline std::string write_case(MPI_Comm comm, const TempDir& dir, const std::string& name,
                               const std::string& yaml) {
   const std::string d = dir.file(name);
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
+  MPI_Barrier(comm);
   if (rank == 0) {
     std::filesystem::create_directories(d);
     std::ofstream(d + "/case.yaml") << yaml;
