@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "emulators/co2_models_impl.hpp"
+#include "emulators/device.hpp"
 #include "emulators/flux_model.hpp"  // detail::ThreadScope
 #include "emulators/model_archive.hpp"
 #include "emulators/param_text.hpp"
@@ -465,6 +466,15 @@ const Tensor& Co2Batch::field(const std::string& name) const {
 
 Tensor Co2Batch::total_flux() const {
   return field("co2flux_land") + field("co2flux_ocean") + field("co2flux_anthro");
+}
+
+Co2Batch Co2Batch::to(const torch::Device& device) const {
+  Co2Batch b = *this;
+  for (Tensor* t : {&b.q, &b.airmass, &b.airmass_next, &b.u, &b.v, &b.omega, &b.u_next, &b.v_next,
+                    &b.omega_next, &b.blh, &b.tisr, &b.co2flux_land, &b.co2flux_ocean,
+                    &b.co2flux_anthro, &b.cell_area})
+    if (t->defined()) *t = t->to(device);
+  return b;
 }
 
 Co2Batch make_co2_batch(const std::vector<const Co2StepInput*>& samples, const Co2Shape& shape,
@@ -1052,6 +1062,12 @@ void Co2Model::set_threads(int threads) {
   if (threads < 1) bad_value("threads", str(threads), ">= 1");
   core_->set_threads(threads);
 }
+
+void Co2Model::set_device(const std::string& device, const std::string& key) {
+  core_->to(detail::torch_device(device, key));
+}
+
+std::string Co2Model::device() const { return core_device(*core_).str(); }
 
 Co2StepOutput Co2Model::predict_step(const Co2StepInput& in) const {
   const Co2ModelParams& p = core_->params();

@@ -218,10 +218,11 @@ class Co2Model {
   // The info saved with the model (empty for a new one).
   const std::map<std::string, std::string>& info() const { return info_; }
 
-  // One step on the CPU: in at t -> q at t + in.dt after conservation; the budget closes to
-  // round-off (see Co2StepOutput). Network in float32, everything else in double. Runs with
-  // params().threads torch threads, in eval mode; deterministic for a given thread count; not
-  // for concurrent calls. ModelError for a missing or mis-sized field or another dt;
+  // One step: in at t -> q at t + in.dt after conservation; the budget closes to round-off
+  // (see Co2StepOutput). The network runs in float32 on device() (the CPU unless set_device
+  // moved it), the normalisation there in double; the conservation runs on the CPU in double.
+  // Runs with params().threads torch threads, in eval mode; deterministic for a given thread
+  // count; not for concurrent calls. ModelError for a missing or mis-sized field or another dt;
   // NumericsError if the prediction is not finite or a fixer cannot act.
   Co2StepOutput predict_step(const Co2StepInput& in) const;
 
@@ -230,6 +231,11 @@ class Co2Model {
   Co2Shape shape() const;
   long long parameter_count() const;
   void set_threads(int threads);
+  // Moves the network to `device` (cpu | cuda | cuda:N). ConfigError naming `key` for an
+  // unknown name or a device this LibTorch cannot see (Debian's LibTorch is CPU-only). A saved
+  // model does not record its device: load() reads it onto the CPU.
+  void set_device(const std::string& device, const std::string& key = "model.device");
+  std::string device() const;  // "cpu", "cuda:0", ...
 
   // The torch side, for the training code inside emulators/ (co2_models_impl.hpp).
   Co2Core& core() { return *core_; }

@@ -41,6 +41,8 @@ struct Co2Batch {
   const torch::Tensor& field(const std::string& name) const;
   // F_land + F_ocean + F_anthro [B, nlat, nlon].
   torch::Tensor total_flux() const;
+  // Every defined tensor moved to `device` (the same tensors where they are there already).
+  Co2Batch to(const torch::Device& device) const;
 };
 
 // Stacks samples into a float64 batch on `device`. Fields empty in the first sample stay

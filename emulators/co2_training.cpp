@@ -17,9 +17,11 @@
 #include <utility>
 
 #include "emulators/co2_models_impl.hpp"
+#include "emulators/device.hpp"
 #include "emulators/flux_model.hpp"  // detail::ThreadScope
 #include "emulators/model_archive.hpp"
 #include "emulators/param_text.hpp"
+#include "emulators/torch_device.hpp"
 #include "grids/error.hpp"
 #include "io/collective.hpp"
 #include "io/netcdf_file.hpp"
@@ -276,14 +278,15 @@ std::int64_t total_numel(const std::vector<Tensor>& params) {
   return n;
 }
 
-// Sums the gradients of all ranks (one MPI_Allreduce); undefined gradients count as zero.
+// Sums the gradients of all ranks (one MPI_Allreduce over a CPU buffer, whatever device the
+// parameters are on); undefined gradients count as zero.
 void allreduce_gradients(MPI_Comm comm, std::vector<Tensor>& params, std::vector<float>& flat) {
   flat.assign(std::size_t(total_numel(params)), 0.0f);
   std::size_t off = 0;
   for (const auto& p : params) {
     const auto n = std::size_t(p.numel());
     if (p.grad().defined()) {
-      const Tensor g = p.grad().contiguous();
+      const Tensor g = p.grad().to(torch::kCPU).contiguous();
       std::copy(g.data_ptr<float>(), g.data_ptr<float>() + n, flat.data() + off);
     }
     off += n;
@@ -293,7 +296,7 @@ void allreduce_gradients(MPI_Comm comm, std::vector<Tensor>& params, std::vector
   for (auto& p : params) {
     const Tensor src = torch::from_blob(flat.data() + off, p.sizes(), torch::kFloat32);
     if (!p.grad().defined()) {
-      p.mutable_grad() = src.clone();
+      p.mutable_grad() = src.to(p.device(), src.scalar_type(), false, /*copy=*/true);
     } else {
       p.mutable_grad().copy_(src);
     }
@@ -307,7 +310,7 @@ void broadcast_parameters(MPI_Comm comm, std::vector<Tensor> params) {
   torch::NoGradGuard no_grad;
   std::size_t off = 0;
   for (const auto& p : params) {
-    const Tensor c = p.detach().contiguous();
+    const Tensor c = p.detach().to(torch::kCPU).contiguous();
     std::copy(c.data_ptr<float>(), c.data_ptr<float>() + p.numel(), flat.data() + off);
     off += std::size_t(p.numel());
   }
@@ -317,6 +320,34 @@ void broadcast_parameters(MPI_Comm comm, std::vector<Tensor> params) {
     p.copy_(torch::from_blob(flat.data() + off, p.sizes(), torch::kFloat32));
     off += std::size_t(p.numel());
   }
+}
+
+// The AdamW moments onto `device` (a loaded optimizer state is on the CPU).
+void optimizer_to(torch::optim::AdamW& opt, const torch::Device& device) {
+  for (auto& [key, state] : opt.state()) {
+    auto& s = static_cast<torch::optim::AdamWParamState&>(*state);
+    if (s.exp_avg().defined()) s.exp_avg(s.exp_avg().to(device));
+    if (s.exp_avg_sq().defined()) s.exp_avg_sq(s.exp_avg_sq().to(device));
+    if (s.max_exp_avg_sq().defined()) s.max_exp_avg_sq(s.max_exp_avg_sq().to(device));
+  }
+}
+
+// This rank's rank among the ranks of its node (collective).
+int node_local_rank(MPI_Comm comm) {
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  int local = 0;
+  MPI_Comm_rank(node, &local);
+  MPI_Comm_free(&node);
+  return local;
+}
+
+// training.device on this rank: "cuda" takes the node's GPUs in turn (by node-local rank).
+torch::Device training_device(const std::string& name, int local_rank) {
+  const torch::Device d = detail::torch_device(name, "training.device");
+  if (!d.is_cuda() || d.has_index()) return d;
+  const int n = std::max<int>(1, int(torch::cuda::device_count()));
+  return torch::Device(torch::kCUDA, torch::DeviceIndex(local_rank % n));
 }
 
 void broadcast_stats(MPI_Comm comm, Co2NormStats& s, const Co2ModelParams& p) {
@@ -605,6 +636,7 @@ void check_co2_training_params(const Co2TrainingParams& p, const std::string& se
   if (!(p.min_lr_fraction >= 0 && p.min_lr_fraction <= 1))
     bad_value(k + "min_lr_fraction", str(p.min_lr_fraction), "0..1");
   if (p.threads < 1) bad_value(k + "threads", str(p.threads), ">= 1");
+  check_device_name(p.device, k + "device");
   if (p.samples_per_epoch < 0)
     bad_value(k + "samples_per_epoch", str(p.samples_per_epoch), ">= 0 (0 = all)");
   if (p.valid_samples < 0) bad_value(k + "valid_samples", str(p.valid_samples), ">= 0 (0 = all)");
@@ -632,10 +664,12 @@ namespace {
 class Trainer {
  public:
   Trainer(MPI_Comm comm, const Co2ModelParams& mp, const Co2TrainingParams& tp,
-          const Co2SplitData& train, const Co2SplitData* valid, const Co2TrainLog& log)
+          const Co2SplitData& train, const Co2SplitData* valid, const Co2TrainLog& log,
+          const torch::Device& device)
       : comm_(comm),
         rank_(comm_rank_of(comm)),
         ranks_(comm_size_of(comm)),
+        device_(device),
         mp_(mp),
         tp_(tp),
         train_(train),
@@ -667,7 +701,8 @@ class Trainer {
   int epochs(int stage) const { return stage == 0 ? tp_.epochs : tp_.rollout_epochs; }
 
   // The loss of items [begin, end) of `order` (this rank's shard), times its share of the
-  // global batch; backward included when `train`.
+  // global batch; backward included when `train`. The batch is stacked (and its noise drawn)
+  // on the CPU, then moved to the training device.
   // epoch: the stage's epoch (seeds the input noise of training batches).
   double shard_loss(Co2Core& core, int stage, const Co2SplitData& data,
                     const std::vector<std::size_t>& idx, double share, bool train, int epoch = 0) {
@@ -677,19 +712,20 @@ class Trainer {
     if (stage == 0) {
       Co2Batch b = batch_of(data, idx, mp_);
       if (noisy) b.q = b.q + input_noise(tp_, core.stats(), b.airmass, idx, stage, epoch);
-      loss = core.loss(b, stack3(data, idx, &Co2SplitData::q, 1), fixer);
+      loss = core.loss(b.to(device_), stack3(data, idx, &Co2SplitData::q, 1).to(device_), fixer);
     } else {
       std::vector<Co2Batch> steps;
       std::vector<Tensor> truth;
       std::vector<std::size_t> at = idx;
       for (int s = 0; s < tp_.rollout_steps; ++s) {
         steps.push_back(batch_of(data, at, mp_));
-        truth.push_back(stack3(data, at, &Co2SplitData::q, 1));
+        truth.push_back(stack3(data, at, &Co2SplitData::q, 1).to(device_));
         for (auto& i : at) ++i;
       }
       if (noisy)
         steps[0].q =
             steps[0].q + input_noise(tp_, core.stats(), steps[0].airmass, idx, stage, epoch);
+      for (auto& b : steps) b = b.to(device_);
       loss = core.rollout_loss(steps, truth, fixer);
     }
     const Tensor scaled = loss * share;
@@ -871,6 +907,7 @@ class Trainer {
  private:
   MPI_Comm comm_;
   int rank_, ranks_;
+  torch::Device device_;
   Co2ModelParams mp_;
   Co2TrainingParams tp_;
   const Co2SplitData& train_;
@@ -898,6 +935,9 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
   };
   detail::ThreadScope threads(training.threads);
   const std::string config = encode_config(run_config(model, training));
+  torch::Device device(torch::kCPU);
+  const int local_rank = node_local_rank(comm);
+  on_all_ranks(comm, [&] { device = training_device(training.device, local_rank); });
 
   // The checkpoint to resume from (rank 0 looks; all agree).
   std::string ckpt;
@@ -912,6 +952,7 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
 
   Co2TrainReport report;
   report.ranks = ranks;
+  report.device = device.str();
   report.model_path = model_path;
   report.resumed = !ckpt.empty();
   report.resumed_from = ckpt;
@@ -975,12 +1016,15 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
   Co2Core& core = net.core();
   report.parameters = net.parameter_count();
   std::unique_ptr<torch::optim::AdamW> opt;
-  Trainer trainer(comm, model, training, train, valid_files.empty() ? nullptr : &valid, log);
+  Trainer trainer(comm, model, training, train, valid_files.empty() ? nullptr : &valid, log,
+                  device);
   if (archive) {
     on_all_ranks(comm, [&] {
+      // The archive was read onto the CPU; loading places the weights there, then they move.
       torch::serialize::InputArchive sub;
       archive->archive().read("model", sub);
       core.load(sub);
+      core.to(device);
       if (st.pos.stage < 2 && st.pos.stage_ready) {
         if (!loaded.has_optimizer)
           throw ModelError("checkpoint " + ckpt + " lacks the optimizer state of its stage");
@@ -991,6 +1035,7 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
         torch::serialize::InputArchive os;
         archive->archive().read("optimizer", os);
         opt->load(os);
+        optimizer_to(*opt, device);
       }
       Tensor rng;
       archive->archive().read("torch_rng", rng);
@@ -1002,6 +1047,7 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
   } else {
     // Same seed, same weights; the broadcast makes it so whatever torch's initialisers do.
     broadcast_parameters(comm, core.parameters());
+    on_all_ranks(comm, [&] { core.to(device); });
   }
 
   const auto checkpoint = [&](const TrainState& s, torch::optim::Optimizer* o) {
@@ -1055,6 +1101,7 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
   info["training.learning_rate"] = str(training.learning_rate);
   info["training.seed"] = str(training.seed);
   info["training.ranks"] = str(ranks);
+  info["training.device"] = report.device;
   info["training.seconds"] = fmt("%.1f", st.training_seconds);
   info["training.train_losses"] = train_losses;
   info["training.valid_losses"] = valid_losses;
@@ -1083,6 +1130,7 @@ void check_co2_eval_params(const Co2EvalParams& p, const std::string& section) {
   if (p.long_rollout_days < 0)
     bad_value(k + "long_rollout_days", str(p.long_rollout_days), ">= 0 (0 = none)");
   if (p.threads < 0) bad_value(k + "threads", str(p.threads), ">= 0 (0 = the model's)");
+  check_device_name(p.device, "model.device");
 }
 
 namespace {
@@ -1314,6 +1362,7 @@ Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
   m.dt = test.dt();
   m.steps_per_day = spd;
   m.threads = model.params().threads;
+  m.device = model.device();
   const std::size_t n3 = s.cells3d(), n2 = s.cells2d();
   const std::vector<double> w_lat = latitude_weights(test);
 
@@ -1774,8 +1823,8 @@ std::string co2_eval_json(const Co2EvalMetrics& m) {
     << ", \"mass_rmse_relative\": " << json_number(m.mass_rmse_relative)
     << ", \"worst_step_mass_error\": " << json_number(m.worst_step_mass_error) << ",\n";
   o << "  \"long_rollout\": " << co2_free_run_json(m.long_rollout) << ",\n";
-  o << "  \"step_ms\": " << json_number(m.step_ms) << ", \"threads\": " << m.threads
-    << ", \"steps_timed\": " << m.steps_timed << ",\n";
+  o << "  \"step_ms\": " << json_number(m.step_ms) << ", \"device\": " << json_string(m.device)
+    << ", \"threads\": " << m.threads << ", \"steps_timed\": " << m.steps_timed << ",\n";
   o << "  \"leads\": {\"lead_days\": "
     << json_array(m.leads, [](const Co2LeadMetrics& x) { return x.lead_days; })
     << ",\n    \"r2\": " << json_array(m.leads, [](const Co2LeadMetrics& x) { return x.r2; })
@@ -1837,6 +1886,7 @@ Co2EvalMetrics evaluate_co2_model(const std::string& model_path,
                                   const std::string& netcdf_path) {
   check_co2_eval_params(params);
   Co2Model model = Co2Model::load(model_path);
+  model.set_device(params.device);
   const Co2ModelParams& mp = model.params();
   const Co2SplitData test = Co2SplitData::read(test_files, "", co2_read_options(mp));
   Co2EvalMetrics m = evaluate_co2_model(model, test, params);

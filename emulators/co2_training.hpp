@@ -53,6 +53,15 @@ struct Co2TrainingParams {
   double min_lr_fraction = 0.01;
   std::uint64_t seed = 0;  // initial weights and every epoch's permutation
   int threads = 2;         // torch intra-op threads per rank
+  // Where the network trains: cpu | cuda | cuda:N. The batches are stacked on the CPU (the
+  // input noise drawn there, so every device draws the same) and moved; the gradient allreduce
+  // and the checkpoints go through CPU copies, so a checkpoint written on a GPU resumes on the
+  // CPU and the other way round (the device is not part of the configuration a resume must
+  // match). Under mpirun, "cuda" puts the ranks of a node on its GPUs in turn (node-local rank
+  // mod device count); "cuda:N" puts every rank on device N. The names are checked at load
+  // (check_co2_training_params); whether the device exists, when training starts (ConfigError
+  // naming training.device where this LibTorch sees no CUDA device).
+  std::string device = "cpu";
   // Training pairs per epoch: 0 = all; else the first N of the epoch's permutation (a fresh
   // draw every epoch).
   long long samples_per_epoch = 0;
@@ -108,6 +117,7 @@ struct Co2TrainReport {
   long long parameters = 0;
   long long train_pairs = 0, valid_pairs = 0;
   int ranks = 1;
+  std::string device;  // where rank 0 trained ("cpu", "cuda:0", ...)
   std::string model_path;
 };
 
@@ -161,6 +171,9 @@ struct Co2EvalParams {
   // nothing scores. Evaluated on the same rollouts.
   bool persistence = true;
   int threads = 0;  // torch threads of predict_step; 0 = the model's
+  // Where the network runs when evaluate_co2_model loads the model from a file (a case's
+  // model.device): cpu | cuda | cuda:N. A Co2Model passed in runs where it is.
+  std::string device = "cpu";
 };
 
 struct Co2LeadMetrics {  // one lead time, over the rollouts that reach it
@@ -218,6 +231,7 @@ struct Co2EvalMetrics {
   double worst_step_mass_error = 0;  // max |M_after - M_before - S| / (M_before + S) per step
   Co2LongRollout long_rollout;
   double step_ms = 0;  // wall time of Co2Model::predict_step per 6-hour step (mean)
+  std::string device;  // where the network ran ("cpu", "cuda:0", ...)
   int threads = 0;
   long long steps_timed = 0;
   // For plots: the lowest layer (ppmv) at the last lead of the first rollout.

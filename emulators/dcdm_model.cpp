@@ -720,12 +720,6 @@ double evaluate(DcdmNet& net, const torch::Tensor& a, const torch::Tensor& x, in
 
 // ---------------------------------------------------------------------------------------------
 
-void check_torch_device(const std::string& device, const std::string& key) {
-  detail::torch_device(device, key);
-}
-
-bool cuda_available() { return torch::cuda::is_available(); }
-
 double dcdm_forward_macs(int dim, double cells, const DcdmNetParams& net) {
   const double k = std::pow(3.0, dim);  // 3^dim kernel
   const double coarse = cells / std::pow(2.0, dim);

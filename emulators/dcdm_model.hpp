@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "emulators/torch_device.hpp"
 #include "solvers/dcdm.hpp"
 #include "solvers/elliptic.hpp"
 
@@ -92,12 +93,6 @@ double evaluate_dcdm_model(const std::string& model_path, const EllipticOperator
 // Multiply-adds of one forward pass of the network on a grid with `cells` unknowns (analytic:
 // the convolutions only). Forward + backward is about 3x forward, 2 FLOP per multiply-add.
 double dcdm_forward_macs(int dim, double cells, const DcdmNetParams& net);
-
-// ConfigError naming `key` unless `device` (cpu | cuda | cuda:N) exists for this LibTorch (for
-// checking case files before any work starts).
-void check_torch_device(const std::string& device, const std::string& key);
-// True if this LibTorch sees a CUDA device.
-bool cuda_available();
 
 // Diagnostics (collective; b, q, v, out with op.matrix()'s layout). The loss of one direction,
 // ||b - A q (q^T b)/(q^T A q)||^2, and A v, both with the sparse copy of op.matrix() in natural

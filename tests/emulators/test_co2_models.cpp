@@ -24,6 +24,7 @@
 #include "emulators/co2_models.hpp"
 #include "emulators/co2_models_impl.hpp"
 #include "emulators/flux_model.hpp"  // detail::ThreadScope
+#include "emulators/torch_device.hpp"
 #include "grids/error.hpp"
 
 using namespace aeolus;
@@ -552,6 +553,54 @@ TEST(Co2Model, SavedModelPredictsBitwiseTheSame) {
       EXPECT_EQ(std::memcmp(a.q.data(), b.q.data(), a.q.size() * sizeof(double)), 0)
           << arch << " " << cons;
     }
+}
+
+// The device seam. "cpu" named explicitly is the default (bitwise the same step); a misspelt
+// name or a device this LibTorch cannot see is a ConfigError naming the key, and the model
+// stays where it was. Where a CUDA device exists (not on the Debian build, whose LibTorch is
+// CPU-only: there that branch is skipped), the step on it agrees with the CPU's to float32
+// accuracy of the increment and closes the budget.
+TEST(Co2Model, DeviceIsChosenByNameAndCheckedBeforeUse) {
+  emulators::detail::ThreadScope threads(1);
+  for (const char* cons : {"fixer_scale", "flux_form"}) {
+    const Co2ModelParams p = tiny("unet", cons);
+    const SyntheticData d = synthetic_data(p, 2);
+    Co2Model model(p, d.stats, 3);
+    EXPECT_EQ(model.device(), "cpu");
+    const Co2StepOutput a = model.predict_step(d.inputs[1]);
+    model.set_device("cpu");
+    const Co2StepOutput b = model.predict_step(d.inputs[1]);
+    ASSERT_EQ(a.q.size(), b.q.size());
+    EXPECT_EQ(std::memcmp(a.q.data(), b.q.data(), a.q.size() * sizeof(double)), 0) << cons;
+    std::string e =
+        test::error_of<ConfigError>([&] { model.set_device("gpu", "case.yaml: model.device"); });
+    EXPECT_NE(e.find("case.yaml: model.device = 'gpu'"), std::string::npos) << e;
+    EXPECT_NE(e.find("cpu, cuda, cuda:N"), std::string::npos) << e;
+    if (!cuda_available()) {
+      e = test::error_of<ConfigError>([&] { model.set_device("cuda:0"); });
+      EXPECT_NE(e.find("model.device = 'cuda:0'"), std::string::npos) << e;
+      EXPECT_NE(e.find("sees no CUDA device"), std::string::npos) << e;
+      EXPECT_EQ(model.device(), "cpu");
+      continue;
+    }
+    model.set_device("cuda");
+    EXPECT_EQ(model.device().rfind("cuda", 0), 0u) << model.device();
+    const Co2StepOutput c = model.predict_step(d.inputs[1]);
+    ASSERT_EQ(c.q.size(), a.q.size());
+    for (std::size_t i = 0; i < a.q.size(); ++i) {
+      const double increment = std::abs(a.q[i] - d.inputs[1].q[i]);
+      ASSERT_NEAR(c.q[i], a.q[i], 1e-4 * increment + 1e-12 * std::abs(a.q[i])) << cons << " " << i;
+    }
+    EXPECT_NEAR(c.mass_after, c.mass_before + c.surface_source, 1e-13 * c.mass_before);
+  }
+  // Names alone (case files are checked before any device is needed).
+  for (const char* ok : {"cpu", "cuda", "cuda:0", "cuda:12"})
+    EXPECT_NO_THROW(check_device_name(ok, "training.device")) << ok;
+  for (const char* bad : {"gpu", "cuda:", "cuda:x", "CUDA", "cpu:0", ""}) {
+    const std::string e =
+        test::error_of<ConfigError>([&] { check_device_name(bad, "training.device"); });
+    EXPECT_NE(e.find("training.device = '" + std::string(bad) + "'"), std::string::npos) << e;
+  }
 }
 
 TEST(Co2Model, LoadingRefusesWhatIsNotACo2Model) {

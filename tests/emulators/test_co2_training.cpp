@@ -27,6 +27,7 @@
 #include "emulators/co2_models.hpp"
 #include "emulators/co2_models_impl.hpp"
 #include "emulators/co2_training.hpp"
+#include "emulators/torch_device.hpp"
 #include "grids/error.hpp"
 #include "io/co2_dataset_format.hpp"
 #include "io/netcdf_file.hpp"
@@ -509,6 +510,59 @@ TEST_F(Co2Training, DataParallelRanksMatchOneRankWithTheSameGlobalBatch) {
     EXPECT_LT(pred_diff, 1e-4);
   }
   MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// training.device. The shared run trained on the CPU and says so. A misspelt device is refused
+// by check_co2_training_params. Without a CUDA device (the Debian build: LibTorch is CPU-only)
+// "cuda" is a ConfigError on every rank before anything is written. With one (a CUDA build of
+// LibTorch on a GPU machine; this branch is skipped here), training there takes the CPU's
+// steps to float32 accuracy, and a run stopped on the GPU resumes from its checkpoint on the
+// CPU.
+TEST_F(Co2Training, TrainingDeviceIsCheckedAndACudaRunMatchesTheCpu) {
+  EXPECT_EQ(report_.device, "cpu");
+  EXPECT_EQ(Co2Model::load(model_path_).info().at("training.device"), "cpu");
+  Co2TrainingParams tp = tiny_training();
+  tp.device = "gpu";
+  std::string e = test::error_of<ConfigError>([&] { check_co2_training_params(tp); });
+  EXPECT_NE(e.find("training.device = 'gpu'"), std::string::npos) << e;
+  tp.device = "cuda";
+  const std::string model = dir_->file("cuda.pt"), ckpt = dir_->file("ckpt_cuda");
+  if (!cuda_available()) {
+    e = test::error_of<ConfigError>([&] {
+      (void)train_co2_model(MPI_COMM_WORLD, tiny_model(), tp, train_files_, valid_files_, model,
+                            ckpt, false);
+    });
+    EXPECT_NE(e.find("training.device = 'cuda'"), std::string::npos) << e;
+    EXPECT_NE(e.find("sees no CUDA device"), std::string::npos) << e;
+    EXPECT_FALSE(fs::exists(model));
+    EXPECT_FALSE(fs::exists(ckpt) && !fs::is_empty(ckpt));
+    return;
+  }
+  const Co2TrainReport r = train_co2_model(MPI_COMM_WORLD, tiny_model(), tp, train_files_,
+                                           valid_files_, model, ckpt, false);
+  EXPECT_EQ(r.device.rfind("cuda", 0), 0u) << r.device;
+  ASSERT_EQ(r.epochs.size(), report_.epochs.size());
+  for (std::size_t i = 0; i < r.epochs.size(); ++i) {
+    EXPECT_NEAR(r.epochs[i].train_loss, report_.epochs[i].train_loss,
+                1e-3 * report_.epochs[i].train_loss)
+        << "epoch " << i;
+    EXPECT_NEAR(r.epochs[i].valid_loss, report_.epochs[i].valid_loss,
+                1e-3 * report_.epochs[i].valid_loss)
+        << "epoch " << i;
+  }
+  // Stopped on the GPU after its first batch, finished on the CPU.
+  Co2TrainingParams gpu = tiny_training(), cpu = tiny_training();
+  gpu.device = "cuda";
+  gpu.max_minutes = 1e-9;
+  const std::string mixed = dir_->file("mixed.pt"), ckpt_mixed = dir_->file("ckpt_mixed");
+  const Co2TrainReport first = train_co2_model(MPI_COMM_WORLD, tiny_model(), gpu, train_files_,
+                                               valid_files_, mixed, ckpt_mixed, false);
+  ASSERT_FALSE(first.finished);
+  const Co2TrainReport rest = train_co2_model(MPI_COMM_WORLD, tiny_model(), cpu, train_files_,
+                                              valid_files_, mixed, ckpt_mixed, true);
+  ASSERT_TRUE(rest.finished);
+  ASSERT_EQ(rest.epochs.size(), report_.epochs.size());
+  EXPECT_NEAR(rest.best_valid_loss, report_.best_valid_loss, 1e-3 * report_.best_valid_loss);
 }
 
 TEST_F(Co2Training, EvaluationIsFiniteClosesMassAndBeatsPersistence) {

@@ -19,6 +19,7 @@
 #include "case_files.hpp"
 #include "common/temp_dir.hpp"
 #include "emulators/co2_models.hpp"
+#include "emulators/torch_device.hpp"
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
 #include "io/co2_dataset_format.hpp"
@@ -177,6 +178,24 @@ TEST(Co2Case, ExistingDataIsNotReplacedAndKeysAreChecked) {
       "evaluation.long_rollout_days >= 1");
   expect_config_error(std::string(kCase) + "evaluation:\n  validation_free_run: true\n",
                       "did you mean 'validation_free_runs'");
+  expect_config_error(std::string(kCase) + "model:\n  device: gpu\n", "model.device = 'gpu'");
+  expect_config_error(std::string(kCase) + "training:\n  device: cuda:x\n",
+                      "training.device = 'cuda:x'");
+  expect_config_error(std::string(kCase) + "training:\n  devices: cuda\n", "did you mean 'device'");
+  // A CUDA device is only needed where the network runs: the case loads (aeolus dataset works
+  // on a CPU machine); training there fails first thing, naming the file and the key.
+  if (!emulators::cuda_available()) {
+    auto gpu = app::load_case(
+        test::write_case(world, dir, "gpu", std::string(kCase) + "training:\n  device: cuda\n"));
+    try {
+      app::train_case(world, gpu, false);
+      ADD_FAILURE() << "no error for training.device = cuda without CUDA";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("case.yaml: training.device = 'cuda'"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 namespace {
@@ -344,6 +363,7 @@ evaluation:
   EXPECT_LT(test::json_number(json, "worst_step_mass_error"), 1e-13) << json;
   EXPECT_GT(test::json_number(json, "classical_step_ms"), 0.0) << json;
   EXPECT_GT(test::json_number(json, "emulator_step_ms"), 0.0) << json;
+  EXPECT_NE(json.find("\"device\": \"cpu\""), std::string::npos) << json;
   EXPECT_TRUE(fs::exists(c.path("eval/co2_eval.nc")));
   // Free runs from the quarters of the 4-day validation split (days 0, 1, 2, 3), 3 days each,
   // on into the test split: all close the budget.

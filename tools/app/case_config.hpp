@@ -182,7 +182,11 @@ struct Co2CaseConfig {
   int spinup_days = 30;              // dataset.spinup_days: simulated before year 0, not written
   int train_years = 4, valid_years = 1, test_years = 1;  // dataset: consecutive years
   int deflate = 4;                                       // dataset.deflate (0..9)
-  emulators::Co2ModelParams model;        // model (aeolus train; the preset picks the sizes)
+  emulators::Co2ModelParams model;  // model (aeolus train; the preset picks the sizes)
+  // model.device: where the trained network runs in `aeolus run --stepper emulator` and
+  // `aeolus eval` (cpu | cuda | cuda:N; not saved with the model). training.device is where it
+  // trains.
+  std::string model_device = "cpu";
   emulators::Co2TrainingParams training;  // training
   emulators::Co2EvalParams evaluation;    // evaluation (aeolus eval)
   // evaluation.validation_free_runs: aeolus eval also runs free runs of

@@ -10,6 +10,7 @@
 
 #include "emulators/co2_models.hpp"
 #include "emulators/co2_training.hpp"
+#include "emulators/torch_device.hpp"
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
 #include "io/co2_dataset_format.hpp"
@@ -165,6 +166,8 @@ void load_co2_case(io::Section& root, CaseConfig& c) {
     m.conservation =
         s.get_choice("conservation", m.conservation, {"fixer_scale", "fixer_shift", "flux_form"});
     m.threads = int(s.get_int("threads", m.threads, Range::closed(1, 1024)));
+    p.model_device = s.get_string("device", p.model_device);
+    p.evaluation.device = p.model_device;
     {
       auto in = s.section("inputs");
       m.inputs.fields3d = in.get_choices(
@@ -205,6 +208,7 @@ void load_co2_case(io::Section& root, CaseConfig& c) {
     m.dt = p.sample_interval;
     try {
       emulators::check_co2_model_params(m, "model");
+      emulators::check_device_name(p.model_device, "model.device");
     } catch (const ConfigError& e) {
       throw ConfigError(c.file + ": " + e.what());
     }
@@ -221,6 +225,7 @@ void load_co2_case(io::Section& root, CaseConfig& c) {
     t.min_lr_fraction = s.get_double("min_lr_fraction", t.min_lr_fraction, Range::closed(0.0, 1.0));
     t.seed = std::uint64_t(s.get_int("seed", (long long)t.seed, Range::non_negative()));
     t.threads = int(s.get_int("threads", t.threads, Range::closed(1, 1024)));
+    t.device = s.get_string("device", t.device);
     t.samples_per_epoch =
         s.get_int("samples_per_epoch", t.samples_per_epoch, Range::closed(0, 1e12));
     t.valid_samples = s.get_int("valid_samples", t.valid_samples, Range::closed(0, 1e12));
@@ -783,6 +788,7 @@ class Co2CaseStepper : public Stepper {
                         "train " + c.dir + "')");
         }
         model_ = std::make_unique<emulators::Co2Model>(emulators::Co2Model::load(path));
+        model_->set_device(p_.model_device, c.file + ": model.device");
         const auto sh = model_->shape();
         if (sh.nlev != sphere_.nlev() || sh.nlat != sphere_.nlat() || sh.nlon != sphere_.nlon() ||
             model_->params().dt != p_.sample_interval) {
@@ -991,6 +997,7 @@ void train_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   const auto& p = c.co2;
   const std::string model = c.path(c.model), ckpt = c.path("checkpoints/co2_training");
   const std::string data = c.path(p.data_dir);
+  emulators::check_torch_device(p.training.device, c.file + ": training.device");
   // An interrupted training (max_minutes, a killed job) continues from its checkpoints;
   // --overwrite starts afresh.
   refuse_existing(model, overwrite);
@@ -1009,7 +1016,8 @@ void train_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   log.line("aeolus train " + c.name + ": " + p.model.arch + " (" + p.model.preset + ", " +
            p.model.conservation + ") on " + std::to_string(train.size()) + " train and " +
            std::to_string(valid.size()) + " valid file(s), " + std::to_string(comm_size(comm)) +
-           " rank(s)" + (resume ? ", resuming from " + ckpt : std::string()));
+           " rank(s) on " + p.training.device +
+           (resume ? ", resuming from " + ckpt : std::string()));
   const auto r = emulators::train_co2_model(comm, p.model, p.training, train, valid, model, ckpt,
                                             resume, [&log](const std::string& s) { log.line(s); });
   if (!r.finished) {
@@ -1045,6 +1053,7 @@ std::string free_run_summary(const emulators::Co2LongRollout& lr,
 void evaluate_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   const auto& p = c.co2;
   const std::string model = c.path(c.model);
+  emulators::check_torch_device(p.model_device, c.file + ": model.device");
   if (!fs::exists(model)) {
     throw IoError(model + " not found; run 'aeolus train " + c.dir + "' first");
   }
@@ -1083,6 +1092,7 @@ void evaluate_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
       const std::size_t n_valid = files.size();
       files.insert(files.end(), test.begin(), test.end());
       emulators::Co2Model net = emulators::Co2Model::load(model);
+      net.set_device(p.model_device, c.file + ": model.device");
       const auto data =
           emulators::Co2SplitData::read(files, "", emulators::co2_read_options(net.params()));
       const std::size_t spd = std::size_t(std::lround(86400.0 / data.dt()));
@@ -1125,8 +1135,8 @@ void evaluate_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
     }
     log.line("mass RMSE " + fmt("%.3e", m.mass_rmse_pgc) + " PgC, worst per-step mass error " +
              fmt("%.2e", m.worst_step_mass_error) + "; emulator step " + fmt("%.1f", m.step_ms) +
-             " ms against the classical 6 h step " + fmt("%.1f", classical_ms) + " ms (ratio " +
-             fmt("%.3f", m.step_ms / classical_ms) + ") -> " + json + ", " + nc);
+             " ms on " + m.device + " against the classical 6 h step " + fmt("%.1f", classical_ms) +
+             " ms (ratio " + fmt("%.3f", m.step_ms / classical_ms) + ") -> " + json + ", " + nc);
   });
 }
 
