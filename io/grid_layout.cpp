@@ -88,12 +88,14 @@ void define_grid(NetcdfFile& file, const CartesianGrid& grid, const std::vector<
     if (!a.standard_name.empty()) file.put_att(a.name, "standard_name", a.standard_name);
     file.put_att(a.name, "long_name", a.long_name);
     if (!a.positive.empty()) file.put_att(a.name, "positive", a.positive);
+    for (const auto& [key, value] : a.attributes) file.put_att(a.name, key, value);
     if (a.bounds) {
       if (!any_bounds) file.def_dim("nv", 2);
       any_bounds = true;
       const std::string b = a.name + "_bnds";
       file.put_att(a.name, "bounds", b);
       file.def_var(b, "double", {a.name, "nv"});
+      for (const auto& [key, value] : a.bounds_attributes) file.put_att(b, key, value);
     }
   }
 }

@@ -36,6 +36,16 @@ void check_spec(const OutputSpec& spec) {
     if (!sf.second) throw IoError(spec.path + ": static field '" + sf.first.name + "' is null");
     statics.push_back(sf.first);
   }
+  for (const auto& a : spec.static_arrays) statics.push_back(a.meta);
+  for (const auto& c : spec.column_sums) {
+    statics.push_back(c.meta);
+    bool found = false;
+    for (const auto& f : spec.fields) found = found || f.name == c.of;
+    if (!found) {
+      throw IoError(spec.path + ": column sum '" + c.meta.name + "' of '" + c.of +
+                    "', which is not an output field");
+    }
+  }
   const std::vector<VariableMeta>* lists[] = {&spec.fields, &spec.scalars, &statics};
   for (const std::vector<VariableMeta>* list : lists) {
     for (const auto& m : *list) {
@@ -58,6 +68,12 @@ struct OutputWriter::Impl {
   bool finalized = false;
 
   MPI_Comm comm() const { return grid->comm(); }
+
+  // (time, y, x) of a column sum.
+  std::vector<std::string> column_dims() const {
+    const auto d = detail::spatial_dims(spec.axes, grid->dim());
+    return {kTime, d[1], d[2]};
+  }
 
   void create() {
     if (fs::exists(spec.path)) {
@@ -115,10 +131,28 @@ struct OutputWriter::Impl {
       f.def_var(m.name, "double", {kTime}, 0, {kSeriesChunk});
       put_meta(f, m);
     }
+    for (const auto& a : spec.static_arrays) {
+      f.def_var(a.meta.name, "double", a.dims);
+      put_meta(f, a.meta);
+    }
+    for (const auto& c : spec.column_sums) {
+      f.def_var(c.meta.name, "double", column_dims(), 1, {1, chunks[2], chunks[3]});
+      put_meta(f, c.meta);
+    }
     f.end_def();
     detail::write_coordinates(f, *grid, spec.axes);
     for (size_t i = 0; i < spec.static_fields.size(); ++i) {
       f.put(spec.static_fields[i].first.name, {}, {}, static_values[i].data());
+    }
+    for (const auto& a : spec.static_arrays) {
+      size_t n = 1;
+      for (const auto& d : a.dims) n *= f.dim_len(d);
+      if (a.values.size() != n) {
+        throw IoError(part_path + ": static array '" + a.meta.name + "' has " +
+                      std::to_string(a.values.size()) + " values for dimensions " +
+                      detail::names_string(a.dims) + " (" + std::to_string(n) + ")");
+      }
+      f.put(a.meta.name, {}, {}, a.values.data());
     }
     f.sync();
   }
@@ -146,6 +180,7 @@ struct OutputWriter::Impl {
     expect_var(kTime, {kTime});
     for (const auto& m : spec.fields) expect_var(m.name, field_dims);
     for (const auto& m : spec.scalars) expect_var(m.name, {kTime});
+    for (const auto& c : spec.column_sums) expect_var(c.meta.name, column_dims());
     const size_t frames = f.dim_len(kTime);
     if (next_frame > frames) {
       throw IoError(part_path + ": cannot resume at frame " + std::to_string(next_frame) +
@@ -161,6 +196,10 @@ OutputWriter::OutputWriter(const CartesianGrid& grid, OutputSpec spec, bool resu
                            size_t next_frame)
     : impl_(std::make_unique<Impl>()) {
   check_spec(spec);
+  if (!spec.column_sums.empty() && grid.dim() != 3) {
+    throw IoError(spec.path + ": column sums (" + spec.column_sums.front().meta.name +
+                  ") need a 3D grid, not a " + std::to_string(grid.dim()) + "D one");
+  }
   impl_->grid = &grid;
   impl_->spec = std::move(spec);
   impl_->part_path = impl_->spec.path + ".part";
@@ -223,6 +262,16 @@ void OutputWriter::write_frame(double t, const std::vector<const Field*>& fields
     if (!root || !error.empty()) continue;
     try {
       m.file->put(m.spec.fields[i].name, start, count, values.data());
+      for (const auto& c : m.spec.column_sums) {
+        if (c.of != m.spec.fields[i].name) continue;
+        // Natural order, x fastest: values[(k ny + j) nx + i].
+        const size_t nz = shape[0], n2 = shape[1] * shape[2];
+        std::vector<double> sum(n2, 0.0);
+        for (size_t k = 0; k < nz; ++k)
+          for (size_t c2 = 0; c2 < n2; ++c2) sum[c2] += values[k * n2 + c2];
+        for (double& v : sum) v = c.offset + c.scale * v;
+        m.file->put(c.meta.name, {frames_, 0, 0}, {1, shape[1], shape[2]}, sum.data());
+      }
     } catch (const std::exception& e) {
       error = e.what();
     }
@@ -258,6 +307,66 @@ void OutputWriter::finalize() {
     }
   });
   m.finalized = true;
+}
+
+void describe_hybrid_sigma_pressure(OutputSpec& spec, const std::vector<double>& a_iface,
+                                    const std::vector<double>& b_iface, double p0,
+                                    const std::string& thickness) {
+  const size_t n = a_iface.size() - 1;
+  if (a_iface.size() < 2 || b_iface.size() != a_iface.size() || spec.axes.size() < 3 ||
+      !(b_iface.back() != b_iface.front())) {
+    throw IoError(spec.path +
+                  ": a hybrid sigma-pressure coordinate needs nlev + 1 >= 2 "
+                  "interface values of a and b (b changing across the column) and a 3D spec");
+  }
+  AxisMeta& lev = spec.axes[2];
+  lev.units = "1";
+  lev.standard_name = "atmosphere_hybrid_sigma_pressure_coordinate";
+  lev.long_name =
+      "hybrid sigma-pressure coordinate a + b at the layer mid point (level 0 is "
+      "the model top; p = a p0 + b ps)";
+  lev.positive = "down";
+  lev.bounds = true;
+  lev.values.assign(n, 0.0);
+  lev.edges.assign(n + 1, 0.0);
+  std::vector<double> a_mid(n), b_mid(n), a_bnds(2 * n), b_bnds(2 * n);
+  for (size_t k = 0; k <= n; ++k) lev.edges[k] = a_iface[k] + b_iface[k];
+  for (size_t k = 0; k < n; ++k) {
+    a_mid[k] = 0.5 * (a_iface[k] + a_iface[k + 1]);
+    b_mid[k] = 0.5 * (b_iface[k] + b_iface[k + 1]);
+    lev.values[k] = a_mid[k] + b_mid[k];
+    a_bnds[2 * k] = a_iface[k], a_bnds[2 * k + 1] = a_iface[k + 1];
+    b_bnds[2 * k] = b_iface[k], b_bnds[2 * k + 1] = b_iface[k + 1];
+  }
+  lev.attributes["formula_terms"] = "a: a b: b ps: ps p0: p0";
+  lev.bounds_attributes["formula_terms"] = "a: a_bnds b: b_bnds ps: ps p0: p0";
+  const std::string z = lev.name;
+  spec.static_arrays.push_back(
+      {{"a", "1", "vertical coordinate formula term: a(k) at the layer mid point", ""},
+       {z},
+       a_mid});
+  spec.static_arrays.push_back(
+      {{"b", "1", "vertical coordinate formula term: b(k) at the layer mid point", ""},
+       {z},
+       b_mid});
+  spec.static_arrays.push_back(
+      {{"a_bnds", "1", "vertical coordinate formula term: a(k) at the layer edges", ""},
+       {z, "nv"},
+       a_bnds});
+  spec.static_arrays.push_back(
+      {{"b_bnds", "1", "vertical coordinate formula term: b(k) at the layer edges", ""},
+       {z, "nv"},
+       b_bnds});
+  spec.static_arrays.push_back(
+      {{"p0", "Pa", "vertical coordinate formula term: reference pressure", ""}, {}, {p0}});
+  // sum(dp) = p(bottom) - p(top) = (a_N - a_0) p0 + (b_N - b_0) ps.
+  const double db = b_iface.back() - b_iface.front(), da = a_iface.back() - a_iface.front();
+  spec.column_sums.push_back(
+      {{"ps", "Pa", "surface pressure (from the column sum of " + thickness + ")",
+        "surface_air_pressure"},
+       thickness,
+       -da * p0 / db,
+       1.0 / db});
 }
 
 }  // namespace aeolus::io

@@ -37,6 +37,9 @@ struct AxisMeta {
   // Coordinate values and cell edges (n + 1) when they are not the grid's own (e.g. pressure
   // levels); empty: the grid's cell centres and edges.
   std::vector<double> values, edges;
+  // Further attributes of the coordinate variable and of its bounds variable (e.g. CF
+  // formula_terms of a parametric vertical coordinate, which both must carry).
+  std::map<std::string, std::string> attributes, bounds_attributes;
 };
 // x, y, z in the given units (projection coordinates of an idealised box).
 std::vector<AxisMeta> cartesian_axes(const std::vector<std::string>& units = {"m", "m", "m"});
@@ -56,7 +59,36 @@ struct OutputSpec {
   // cell_measures attribute given to every field ("area: cell_area"; empty for none).
   std::vector<std::pair<VariableMeta, const Field*>> static_fields;
   std::string cell_measures;
+  // Time-independent arrays on the file's dimensions (axis names, "nv"; none: a scalar), given
+  // on every rank and written once by rank 0: e.g. the coefficients of a hybrid coordinate.
+  struct StaticArray {
+    VariableMeta meta;
+    std::vector<std::string> dims;
+    std::vector<double> values;  // row-major over dims
+  };
+  std::vector<StaticArray> static_arrays;
+  // Per-frame 2D variables (time, y, x) of a 3D grid: offset + scale * the column sum over z
+  // of the output field named `of` (one of `fields`), formed on rank 0 from its gathered frame.
+  // E.g. surface pressure = p_top + sum of the layer thicknesses dp.
+  struct ColumnSum {
+    VariableMeta meta;
+    std::string of;
+    double offset = 0, scale = 1;
+  };
+  std::vector<ColumnSum> column_sums;
 };
+
+// Writes a CF hybrid sigma-pressure vertical coordinate (CF-1.8 appendix D,
+// atmosphere_hybrid_sigma_pressure_coordinate: p(n,k,j,i) = a(k) p0 + b(k) ps(n,j,i)) into a
+// 3D spec whose z axis holds the levels (k = 0 at the top): `lev` becomes the dimensionless
+// a + b at the layer mid points (a, b at mid points are the means of the interface values),
+// with bounds from the interfaces; a, b, a_bnds, b_bnds, p0 are static arrays, and ps is the
+// column sum of the output field `thickness` (the layers' pressure thickness, Pa), so the
+// interfaces that the formula gives close each column to round-off. a_iface, b_iface: nlev + 1
+// interface values from the top; b must change across the column.
+void describe_hybrid_sigma_pressure(OutputSpec& spec, const std::vector<double>& a_iface,
+                                    const std::vector<double>& b_iface, double p0,
+                                    const std::string& thickness);
 
 class OutputWriter {
  public:

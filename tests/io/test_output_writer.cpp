@@ -231,3 +231,58 @@ TEST(OutputWriter, RejectsMismatchedFrameArguments) {
   bad.scalars.push_back({"q", "1", "clash", ""});
   EXPECT_THROW(OutputWriter(grid, bad), IoError);
 }
+
+// Static arrays (on axis dimensions, on nv, and a scalar) are written once as given; a column
+// sum is offset + scale * the sum over z of its field, per (frame, y, x), at any rank count;
+// a column sum of a field that is not written, or on a 2D grid, is refused on every rank.
+TEST(OutputWriter, StaticArraysAndColumnSums) {
+  test::TempDir dir(PETSC_COMM_WORLD);
+  CartesianGrid grid(PETSC_COMM_WORLD, params(3));
+  OutputSpec s = spec_for(dir.file("column.nc"));
+  s.axes[2].bounds = true;
+  s.axes[2].attributes["formula_terms"] = "a: a";
+  s.axes[2].bounds_attributes["formula_terms"] = "a: a_bnds";
+  s.static_arrays.push_back({{"a", "1", "coefficient", ""}, {"z"}, {1, 2, 3, 4, 5}});
+  s.static_arrays.push_back(
+      {{"a_bnds", "1", "coefficient at edges", ""}, {"z", "nv"}, {0, 1, 1, 2, 2, 3, 3, 4, 4, 5}});
+  s.static_arrays.push_back({{"p0", "Pa", "reference", ""}, {}, {1e5}});
+  s.column_sums.push_back({{"hsum", "m", "column sum of h", ""}, "h", 3.0, 0.5});
+  {
+    OutputWriter w(grid, s);
+    write_frames(w, grid, 0, 2);
+    w.finalize();
+  }
+  check_file(s.path, grid, 2, 1);
+  if (grid.rank() == 0) {
+    NetcdfFile f(s.path, NetcdfFile::Mode::read);
+    EXPECT_EQ(f.get_att_string("z", "formula_terms"), "a: a");
+    EXPECT_EQ(f.get_att_string("z_bnds", "formula_terms"), "a: a_bnds");
+    EXPECT_EQ(f.var_dims("hsum"), (std::vector<std::string>{"time", "y", "x"}));
+    std::vector<double> a(5), ab(10), p0(1), hsum(2 * 6 * 7);
+    f.get("a", {}, {}, a.data());
+    f.get("a_bnds", {}, {}, ab.data());
+    f.get("p0", {}, {}, p0.data());
+    f.get("hsum", {}, {}, hsum.data());
+    EXPECT_EQ(a, (std::vector<double>{1, 2, 3, 4, 5}));
+    EXPECT_EQ(ab[9], 5.0);
+    EXPECT_EQ(p0[0], 1e5);
+    for (size_t frame = 0; frame < 2; ++frame)
+      for (index_t j = 0; j < 6; ++j)
+        for (index_t i = 0; i < 7; ++i) {
+          double sum = 0;
+          for (index_t k = 0; k < 5; ++k) sum += code(i, j, k, frame, 1);
+          EXPECT_DOUBLE_EQ(hsum[(frame * 6 + size_t(j)) * 7 + size_t(i)], 3.0 + 0.5 * sum);
+        }
+  }
+  OutputSpec bad = spec_for(dir.file("bad.nc"));
+  bad.column_sums.push_back({{"qsum", "1", "column sum", ""}, "nothing", 0.0, 1.0});
+  std::string e = io_error_of([&] { OutputWriter w(grid, bad); });
+  EXPECT_NE(e.find("column sum 'qsum' of 'nothing', which is not an output field"),
+            std::string::npos)
+      << e;
+  CartesianGrid flat(PETSC_COMM_WORLD, params(2));
+  bad.column_sums.back().of = "q";
+  e = io_error_of([&] { OutputWriter w(flat, bad); });
+  EXPECT_NE(e.find("need a 3D grid"), std::string::npos) << e;
+  EXPECT_FALSE(exists_on_root(bad.path + ".part"));
+}

@@ -269,8 +269,27 @@ TEST(Co2Case, EmulatorStepperClosesTheBudgetAndIsIndependentOfRankCount) {
     // Rank 0 reads it (the next run replaces the file: a slower rank must not race it).
     std::vector<double> classical_mass, classical_q;
     if (comm_rank(world) == 0) {
-      classical_mass = test::read_var(c.path("output/fields.nc"), "co2_mass");
-      classical_q = test::read_var(c.path("output/fields.nc"), "co2");
+      const std::string out = c.path("output/fields.nc");
+      classical_mass = test::read_var(out, "co2_mass");
+      classical_q = test::read_var(out, "co2");
+      // The CF hybrid sigma-pressure coordinate: ps (the column sum of dp) is a surface
+      // pressure, and the formula's interfaces enclose each column's dp.
+      const auto ps = test::read_var(out, "ps"), dp = test::read_var(out, "dp"),
+                 a = test::read_var(out, "a_bnds"), b = test::read_var(out, "b_bnds"),
+                 p0 = test::read_var(out, "p0");
+      const size_t n2 = 16 * 32, nz = 6;
+      ASSERT_EQ(ps.size(), 3 * n2);
+      for (size_t n = 0; n < 3; ++n)
+        for (size_t c2 = 0; c2 < n2; ++c2) {
+          const double s = ps[n * n2 + c2];
+          ASSERT_GT(s, 9.0e4);
+          ASSERT_LT(s, 1.05e5);
+          double column = 0;
+          for (size_t k = 0; k < nz; ++k) column += dp[(n * nz + k) * n2 + c2];
+          const double top = a[0] * p0[0] + b[0] * s,
+                       bottom = a[2 * nz - 1] * p0[0] + b[2 * nz - 1] * s;
+          ASSERT_NEAR(bottom - top, column, 1e-10 * column);
+        }
     }
     MPI_Barrier(world);
     opt.overwrite = true;

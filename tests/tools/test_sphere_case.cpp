@@ -232,14 +232,41 @@ log:
     return f.get_att_string("q1_mass", "units");
   };
   EXPECT_EQ(units(cf.path("output/fields.nc")), "kg");
-  // Levels as reference pressure (top to surface) and the evolving pressure thickness.
-  io::NetcdfFile f(cf.path("output/fields.nc"), io::NetcdfFile::Mode::read);
-  EXPECT_EQ(f.get_att_string("lev", "units"), "Pa");
+  // Levels as a CF hybrid sigma-pressure coordinate, p = a p0 + b ps, with ps the column sum of
+  // the evolving pressure thickness dp, written every frame (and continued by the restart).
+  const std::string out = cf.path("output/fields.nc");
+  io::NetcdfFile f(out, io::NetcdfFile::Mode::read);
+  EXPECT_EQ(f.get_att_string("lev", "standard_name"),
+            "atmosphere_hybrid_sigma_pressure_coordinate");
+  EXPECT_EQ(f.get_att_string("lev", "formula_terms"), "a: a b: b ps: ps p0: p0");
+  EXPECT_EQ(f.get_att_string("lev_bnds", "formula_terms"), "a: a_bnds b: b_bnds ps: ps p0: p0");
+  EXPECT_EQ(f.get_att_string("lev", "positive"), "down");
   EXPECT_EQ(f.get_att_string("dp", "units"), "Pa");
-  const auto lev = test::read_var(cf.path("output/fields.nc"), "lev");
+  EXPECT_EQ(f.get_att_string("ps", "standard_name"), "surface_air_pressure");
+  const auto lev = test::read_var(out, "lev"), a = test::read_var(out, "a_bnds"),
+             b = test::read_var(out, "b_bnds"), p0 = test::read_var(out, "p0"),
+             ps = test::read_var(out, "ps"), dp = test::read_var(out, "dp");
   ASSERT_EQ(lev.size(), 6u);
   for (size_t k = 1; k < lev.size(); ++k) EXPECT_GT(lev[k], lev[k - 1]);
-  EXPECT_LT(lev.back(), 1e5);
+  EXPECT_LT(lev.back(), 1.0);
+  ASSERT_EQ(p0.size(), 1u);
+  EXPECT_EQ(p0[0], 1e5);
+  const size_t n2 = 16 * 32, nz = 6, frames = ps.size() / n2;
+  ASSERT_EQ(frames, 4u);  // t = 0, 2, 4, 6 h
+  ASSERT_EQ(dp.size(), frames * nz * n2);
+  for (size_t n = 0; n < frames; ++n)
+    for (size_t c = 0; c < n2; ++c) {
+      const double s = ps[n * n2 + c];
+      // DCMIP 1-2 keeps the surface pressure at p0 = 1e5 Pa.
+      ASSERT_NEAR(s, 1e5, 1e-9) << n << " " << c;
+      // The formula's top and bottom interfaces enclose the column's dp.
+      double column = 0;
+      for (size_t k = 0; k < nz; ++k) column += dp[(n * nz + k) * n2 + c];
+      const double top = a[0] * p0[0] + b[0] * s,
+                   bottom = a[2 * nz - 1] * p0[0] + b[2 * nz - 1] * s;
+      ASSERT_NEAR(bottom - top, column, 1e-10 * column) << n << " " << c;
+    }
+  expect_same(out, cs.path("output/fields.nc"), "ps");
   expect_same(cf.path("output/fields.nc"), cs.path("output/fields.nc"), "dp");
 }
 

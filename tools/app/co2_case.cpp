@@ -947,18 +947,7 @@ class Co2CaseModel : public CaseModel {
   void describe_output(io::OutputSpec& spec) override {
     spec.axes = io::latlon_axes();
     const auto coord = physics::co2_vertical_coordinate(sphere_.nlev());
-    auto& lev = spec.axes[2];
-    lev.units = "Pa";
-    lev.standard_name = "air_pressure";
-    lev.long_name = "reference pressure at the middle of the layer (surface pressure " +
-                    fmt("%g", coord.p0) + " Pa; level 0 is the model top)";
-    lev.bounds = true;
-    lev.values.clear();
-    lev.edges.clear();
-    for (index_t k = 0; k <= sphere_.nlev(); ++k)
-      lev.edges.push_back(coord.p_interface(k, coord.p0));
-    for (index_t k = 0; k < sphere_.nlev(); ++k)
-      lev.values.push_back(0.5 * (lev.edges[size_t(k)] + lev.edges[size_t(k) + 1]));
+    io::describe_hybrid_sigma_pressure(spec, coord.a, coord.b, coord.p0, "dp");
     spec.fields.push_back({"co2", "kg kg-1", "CO2 mass mixing ratio (cell mean)",
                            "mass_fraction_of_carbon_dioxide_in_air"});
     spec.fields.push_back(

@@ -334,23 +334,10 @@ class SphereTransportModel : public CaseModel {
       spec.fields.push_back({t.name, t.units, t.long_name + " (cell average)", ""});
     }
     if (sphere_.nlev() > 1) {
-      // Levels as reference pressure (surface pressure p0, which the DCMIP flows keep), and the
-      // evolving pressure thickness of every cell (its air mass is dp area / g).
+      // Levels as a CF hybrid sigma-pressure coordinate (ps is the column sum of dp, frame by
+      // frame), and the evolving pressure thickness of every cell (its air mass is dp area / g).
       const auto coord = physics::dcmip_vertical_coordinate(sphere_.nlev());
-      auto& lev = spec.axes[2];
-      lev.units = "Pa";
-      lev.standard_name = "air_pressure";
-      lev.long_name = "reference pressure at the middle of the level (surface pressure " +
-                      fmt_g(coord.p0) + " Pa; level 0 is the model top)";
-      lev.bounds = true;
-      lev.values.clear();
-      lev.edges.clear();
-      for (index_t k = 0; k <= sphere_.nlev(); ++k) {
-        lev.edges.push_back(coord.p_interface(k, coord.p0));
-      }
-      for (index_t k = 0; k < sphere_.nlev(); ++k) {
-        lev.values.push_back(0.5 * (lev.edges[size_t(k)] + lev.edges[size_t(k) + 1]));
-      }
+      io::describe_hybrid_sigma_pressure(spec, coord.a, coord.b, coord.p0, "dp");
       spec.fields.push_back(
           {"dp", "Pa", "pressure thickness of the cell (air mass = dp area / g)", ""});
     }
