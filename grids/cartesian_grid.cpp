@@ -1,5 +1,6 @@
 #include "grids/cartesian_grid.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include "grids/error.hpp"
@@ -43,13 +44,11 @@ CartesianGrid::CartesianGrid(MPI_Comm comm, const CartesianGridParams& params,
   create(ownership);
 }
 
-void CartesianGrid::create(const std::array<std::vector<PetscInt>, 3>* ownership) {
-  rank_ = comm_rank(comm_);
-  size_ = comm_size(comm_);
+void CartesianGrid::create_dmda(PetscInt sw,
+                                const std::array<std::vector<PetscInt>, 3>* ownership) {
   const auto bt = [&](int d) {
     return params_.periodic[d] ? DM_BOUNDARY_PERIODIC : DM_BOUNDARY_GHOSTED;
   };
-  const PetscInt sw = params_.halo;
   const auto lx = [&](int d) -> const PetscInt* {
     return ownership ? (*ownership)[d].data() : nullptr;
   };
@@ -71,6 +70,35 @@ void CartesianGrid::create(const std::array<std::vector<PetscInt>, 3>* ownership
   }
   AEOLUS_PETSC(DMSetFromOptions(dm_));
   AEOLUS_PETSC(DMSetUp(dm_));
+  const PetscInt *ox = nullptr, *oy = nullptr, *oz = nullptr;
+  PetscInt px = 1, py = 1, pz = 1;
+  AEOLUS_PETSC(DMDAGetInfo(dm_, nullptr, nullptr, nullptr, nullptr, &px, &py, &pz, nullptr, nullptr,
+                           nullptr, nullptr, nullptr, nullptr));
+  AEOLUS_PETSC(DMDAGetOwnershipRanges(dm_, &ox, &oy, &oz));
+  ownership_ = {};
+  ownership_[0].assign(ox, ox + px);
+  if (params_.dim >= 2) ownership_[1].assign(oy, oy + py);
+  if (params_.dim >= 3) ownership_[2].assign(oz, oz + pz);
+}
+
+void CartesianGrid::create(const std::array<std::vector<PetscInt>, 3>* ownership) {
+  rank_ = comm_rank(comm_);
+  size_ = comm_size(comm_);
+  // PETSc's DMDA needs every rank to own at least `stencil width` cells along each dimension.
+  // A first DMDA without a stencil learns the partition PETSc chooses (the stencil width does
+  // not change it); the real one then gets the widest stencil that fits, and halos wider than
+  // that go through a multi-hop scatter (halo_scatter()).
+  if (!ownership) {
+    create_dmda(0, nullptr);
+    AEOLUS_PETSC(DMDestroy(&dm_));
+    ownership = &ownership_;
+  }
+  const std::array<std::vector<PetscInt>, 3> layout = *ownership;
+  PetscInt fits = params_.halo;
+  for (int d = 0; d < params_.dim; ++d)
+    for (PetscInt c : layout[d]) fits = std::min(fits, c);
+  dm_stencil_width_ = int(fits);
+  create_dmda(fits, &layout);
   PetscInt xs, ys, zs, xm, ym, zm;
   AEOLUS_PETSC(DMDAGetCorners(dm_, &xs, &ys, &zs, &xm, &ym, &zm));
   start_ = {xs, ys, zs};
@@ -81,29 +109,61 @@ void CartesianGrid::create(const std::array<std::vector<PetscInt>, 3>* ownership
       count_[d] = 1;
     }
   }
-  const PetscInt *ox = nullptr, *oy = nullptr, *oz = nullptr;
-  PetscInt px = 1, py = 1, pz = 1;
-  AEOLUS_PETSC(DMDAGetInfo(dm_, nullptr, nullptr, nullptr, nullptr, &px, &py, &pz, nullptr, nullptr,
-                           nullptr, nullptr, nullptr, nullptr));
-  AEOLUS_PETSC(DMDAGetOwnershipRanges(dm_, &ox, &oy, &oz));
-  ownership_[0].assign(ox, ox + px);
-  if (params_.dim >= 2) ownership_[1].assign(oy, oy + py);
-  if (params_.dim >= 3) ownership_[2].assign(oz, oz + pz);
-  // A rank needs at least `halo` owned cells per dimension for a single-hop halo exchange.
-  for (int d = 0; d < params_.dim; ++d) {
-    for (PetscInt c : ownership_[d]) {
-      if (c < params_.halo && size_ > 1) {
-        std::ostringstream os;
-        os << "grid: " << size_ << " ranks leave a subdomain of " << c << " cells along dimension "
-           << d << ", fewer than the halo width " << params_.halo
-           << "; use fewer ranks or a finer grid";
-        throw ConfigError(os.str());
-      }
-    }
+  if (dm_stencil_width_ < params_.halo) build_halo_scatter();
+}
+
+void CartesianGrid::build_halo_scatter() {
+  // Every ghost cell of the ghosted box [start - halo, start + count + halo) that is not owned,
+  // mapped to its global cell (wrapped where periodic; skipped outside a non-periodic edge),
+  // in natural order, then to PETSc's global numbering through the DMDA's AO.
+  std::array<index_t, 3> g0{}, gc{};
+  for (int d = 0; d < 3; ++d) {
+    g0[d] = start_[d] - halo(d);
+    gc[d] = ghosted_count(d);
   }
+  std::vector<PetscInt> from, to;
+  for (index_t k = 0; k < gc[2]; ++k)
+    for (index_t j = 0; j < gc[1]; ++j)
+      for (index_t i = 0; i < gc[0]; ++i) {
+        const std::array<index_t, 3> at{g0[0] + i, g0[1] + j, g0[2] + k};
+        bool owned = true, inside = true;
+        std::array<index_t, 3> cell{};
+        for (int d = 0; d < 3; ++d) {
+          owned = owned && at[d] >= start_[d] && at[d] < start_[d] + count_[d];
+          index_t c = at[d];
+          if (d < params_.dim) {
+            if (params_.periodic[d]) {
+              c = ((c % params_.n[d]) + params_.n[d]) % params_.n[d];
+            } else if (c < 0 || c >= params_.n[d]) {
+              inside = false;
+            }
+          }
+          cell[size_t(d)] = c;
+        }
+        if (owned || !inside) continue;
+        from.push_back(PetscInt(cell[0] + params_.n[0] * (cell[1] + params_.n[1] * cell[2])));
+        to.push_back(PetscInt(i + gc[0] * (j + gc[1] * k)));
+      }
+  AO ao = nullptr;
+  AEOLUS_PETSC(DMDAGetAO(dm_, &ao));
+  AEOLUS_PETSC(AOApplicationToPetsc(ao, PetscInt(from.size()), from.data()));
+  IS is_from = nullptr, is_to = nullptr;
+  Vec global = nullptr, local = nullptr;
+  AEOLUS_PETSC(ISCreateGeneral(PETSC_COMM_SELF, PetscInt(from.size()), from.data(),
+                               PETSC_COPY_VALUES, &is_from));
+  AEOLUS_PETSC(
+      ISCreateGeneral(PETSC_COMM_SELF, PetscInt(to.size()), to.data(), PETSC_COPY_VALUES, &is_to));
+  AEOLUS_PETSC(DMCreateGlobalVector(dm_, &global));
+  AEOLUS_PETSC(VecCreateSeq(PETSC_COMM_SELF, PetscInt(ghosted_size()), &local));
+  AEOLUS_PETSC(VecScatterCreate(global, is_from, local, is_to, &halo_scatter_));
+  ISDestroy(&is_from);
+  ISDestroy(&is_to);
+  VecDestroy(&global);
+  VecDestroy(&local);
 }
 
 CartesianGrid::~CartesianGrid() {
+  if (halo_scatter_) VecScatterDestroy(&halo_scatter_);
   if (dm_) DMDestroy(&dm_);
 }
 

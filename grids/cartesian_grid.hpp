@@ -65,15 +65,29 @@ class CartesianGrid {
   int rank() const { return rank_; }
   int size() const { return size_; }
   DM dm() const { return dm_; }
+  // Multi-hop halos. PETSc's DMDA exchanges ghosts with the adjacent ranks only, so it needs
+  // every rank to own at least `halo` cells along each dimension. Where some rank owns fewer,
+  // the DMDA is built with the stencil width that does fit (its local vectors are then NOT the
+  // ghosted layout of this grid) and this scatter, from the DMDA's global vector to a ghosted
+  // array of ghosted_size(), fills every ghost cell from whichever rank owns it (periodic
+  // wrap included; ghosts outside a non-periodic boundary are left alone, as DMDA leaves
+  // them). Null where the DMDA's own exchange serves. Field::exchange_halos uses it.
+  VecScatter halo_scatter() const { return halo_scatter_; }
+  // The DMDA's stencil width (== halo() unless halo_scatter() is set).
+  int dm_stencil_width() const { return dm_stencil_width_; }
 
  private:
   CartesianGrid(MPI_Comm comm, const CartesianGridParams& params,
                 const std::array<std::vector<PetscInt>, 3>* ownership);
   void create(const std::array<std::vector<PetscInt>, 3>* ownership);
+  void create_dmda(PetscInt stencil_width, const std::array<std::vector<PetscInt>, 3>* ownership);
+  void build_halo_scatter();
 
   MPI_Comm comm_;
   CartesianGridParams params_;
   DM dm_ = nullptr;
+  VecScatter halo_scatter_ = nullptr;
+  int dm_stencil_width_ = 0;
   int rank_ = 0, size_ = 1;
   std::array<index_t, 3> start_{0, 0, 0}, count_{1, 1, 1};
   std::array<std::vector<PetscInt>, 3> ownership_;  // cells per rank along each dimension

@@ -12,7 +12,12 @@ namespace aeolus {
 Field::Field(const CartesianGrid& grid, std::string name)
     : grid_(&grid), name_(std::move(name)), data_(size_t(grid.ghosted_size()), 0.0) {
   AEOLUS_PETSC(DMCreateGlobalVector(grid_->dm(), &global_));
-  AEOLUS_PETSC(DMCreateLocalVector(grid_->dm(), &local_));
+  if (grid_->halo_scatter()) {
+    // Multi-hop halos: the DMDA's local vectors are narrower than this grid's ghosted array.
+    AEOLUS_PETSC(VecCreateSeq(PETSC_COMM_SELF, PetscInt(grid_->ghosted_size()), &local_));
+  } else {
+    AEOLUS_PETSC(DMCreateLocalVector(grid_->dm(), &local_));
+  }
   PetscInt n = 0;
   AEOLUS_PETSC(VecGetLocalSize(local_, &n));
   if (index_t(n) != grid_->ghosted_size()) {
@@ -83,8 +88,19 @@ void Field::copy_owned_to_global() const {
 
 void Field::exchange_halos() {
   copy_owned_to_global();
+  global_to_ghosted();
+}
+
+void Field::global_to_ghosted() {
   AEOLUS_PETSC(VecPlaceArray(local_, data_.data()));
-  AEOLUS_PETSC(DMGlobalToLocal(grid_->dm(), global_, INSERT_VALUES, local_));
+  if (VecScatter s = grid_->halo_scatter()) {
+    AEOLUS_PETSC(VecScatterBegin(s, global_, local_, INSERT_VALUES, SCATTER_FORWARD));
+    AEOLUS_PETSC(VecScatterEnd(s, global_, local_, INSERT_VALUES, SCATTER_FORWARD));
+    // The scatter fills ghosts only; the owned cells are in global_ (the copy of this array
+    // that DMGlobalToLocal would write back) and already here.
+  } else {
+    AEOLUS_PETSC(DMGlobalToLocal(grid_->dm(), global_, INSERT_VALUES, local_));
+  }
   AEOLUS_PETSC(VecResetArray(local_));
 }
 
@@ -194,9 +210,18 @@ void Field::scatter_from_root(const std::vector<real_t>& global_values) {
   AEOLUS_PETSC(VecScatterEnd(to_zero, root, natural, INSERT_VALUES, SCATTER_REVERSE));
   AEOLUS_PETSC(DMDANaturalToGlobalBegin(dm, natural, INSERT_VALUES, global_));
   AEOLUS_PETSC(DMDANaturalToGlobalEnd(dm, natural, INSERT_VALUES, global_));
-  AEOLUS_PETSC(VecPlaceArray(local_, data_.data()));
-  AEOLUS_PETSC(DMGlobalToLocal(dm, global_, INSERT_VALUES, local_));
-  AEOLUS_PETSC(VecResetArray(local_));
+  // The owned cells from global_, then the ghosts.
+  {
+    const PetscScalar* g = nullptr;
+    AEOLUS_PETSC(VecGetArrayRead(global_, &g));
+    auto v = view();
+    index_t n = 0;
+    for (index_t k = 0; k < v.nz; ++k)
+      for (index_t j = 0; j < v.ny; ++j)
+        for (index_t i = 0; i < v.nx; ++i) v(i, j, k) = g[n++];
+    AEOLUS_PETSC(VecRestoreArrayRead(global_, &g));
+  }
+  global_to_ghosted();
   VecScatterDestroy(&to_zero);
   VecDestroy(&root);
   VecDestroy(&natural);

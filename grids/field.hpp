@@ -49,6 +49,8 @@ class Field {
 
  private:
   void copy_owned_to_global() const;
+  // Ghost cells (and, through the DMDA, owned cells) of data_ from global_.
+  void global_to_ghosted();
   const CartesianGrid* grid_;
   std::string name_;
   std::vector<real_t> data_;

@@ -31,18 +31,13 @@ CartesianGridParams SphereGrid::decomposition_params(const SphereGridParams& p, 
                       std::to_string(ranks) + " ranks; the sphere grid is decomposed in latitude " +
                       "bands only, so procs must equal the rank count (or 0)");
   }
-  if (ranks > 1 && p.nlat / bands < p.halo) {
-    throw ConfigError("grid: " + std::to_string(ranks) + " ranks leave latitude bands of " +
-                      std::to_string(p.nlat / bands) + " rows (nlat = " + std::to_string(p.nlat) +
-                      "), fewer than the " + std::to_string(p.halo) +
-                      " the scheme needs; use at most " + std::to_string(p.nlat / p.halo) +
-                      " ranks for this grid");
-  }
-  if (ranks > 1 && p.nlev > 1 && p.nlev < p.halo) {
-    throw ConfigError("grid: nlev = " + std::to_string(p.nlev) + " is below the halo width " +
-                      std::to_string(p.halo) +
-                      ", which PETSc needs along every dimension on more " +
-                      "than one rank; use nlev >= " + std::to_string(p.halo) + " or one rank");
+  // Bands narrower than the halo are fine: their ghost rows come from ranks further away
+  // (CartesianGrid's multi-hop halo scatter), and cross-pole ghosts from the mirrored rows,
+  // which every rank holds among its own or ghost rows (fill_polar_halos).
+  if (p.nlat < index_t(bands)) {
+    throw ConfigError("grid: " + std::to_string(ranks) + " ranks for nlat = " +
+                      std::to_string(p.nlat) + " latitude rows; every rank needs a row: use at " +
+                      "most " + std::to_string(p.nlat) + " ranks for this grid");
   }
   CartesianGridParams g;
   g.dim = p.nlev > 1 ? 3 : 2;
@@ -91,13 +86,7 @@ SphereGrid::SphereGrid(const CartesianGrid& decomposition, real_t radius)
 
 void SphereGrid::init_metrics() {
   const index_t nx = grid_->n(0), ny = grid_->n(1);
-  // The polar rank must own the rows its cross-pole ghosts mirror.
-  if (grid_->count(1) < grid_->halo() && grid_->size() > 1) {
-    throw ConfigError("grid: " + std::to_string(grid_->size()) + " ranks leave " +
-                      std::to_string(grid_->count(1)) + " latitude rows on a rank, fewer than " +
-                      "the halo width " + std::to_string(grid_->halo()) +
-                      "; use fewer ranks or more latitudes");
-  }
+  // Cross-pole ghost rows mirror rows 0 .. halo - 1 (and their northern counterparts).
   if (ny < grid_->halo()) {
     throw ConfigError("grid: nlat = " + std::to_string(ny) + " is below the halo width " +
                       std::to_string(grid_->halo()));
@@ -146,24 +135,18 @@ void SphereGrid::fill_polar_halos(Field& q) const { fill_polar_halos(q.view()); 
 void SphereGrid::fill_polar_halos(FieldView q) const {
   const index_t nx = nlon(), ny = nlat(), half = nx / 2;
   const index_t j0 = lat_start(), nj = lat_count();
-  const int h = q.hy;
+  const index_t h = q.hy;
+  // Every ghost row beyond a pole (global row -1-g mirrors row g; row ny+g mirrors ny-1-g). On
+  // a band narrower than the halo a rank next to the polar one has such rows too; the rows they
+  // mirror are then among its ghost rows (filled by the exchange), never beyond a pole.
   for (index_t k = 0; k < q.nz; ++k) {
-    for (index_t g = 0; g < h; ++g) {
-      // South: local row -1-g (global -1-g) mirrors global row g.
-      if (j0 == 0) {
-        const index_t src = g, dst = -1 - g;
-        for (index_t i = -q.hx; i < nx + q.hx; ++i) {
-          const index_t is = ((i + half) % nx + nx) % nx;
-          q(i, dst, k) = q(is, src, k);
-        }
-      }
-      // North: global row ny+g mirrors global row ny-1-g.
-      if (j0 + nj == ny) {
-        const index_t src = ny - 1 - g - j0, dst = ny + g - j0;
-        for (index_t i = -q.hx; i < nx + q.hx; ++i) {
-          const index_t is = ((i + half) % nx + nx) % nx;
-          q(i, dst, k) = q(is, src, k);
-        }
+    for (index_t r = -h; r < nj + h; ++r) {
+      const index_t gr = j0 + r;
+      if (gr >= 0 && gr < ny) continue;
+      const index_t src = (gr < 0 ? -1 - gr : 2 * ny - 1 - gr) - j0;
+      for (index_t i = -q.hx; i < nx + q.hx; ++i) {
+        const index_t is = ((i + half) % nx + nx) % nx;
+        q(i, r, k) = q(is, src, k);
       }
     }
   }

@@ -12,11 +12,16 @@
 //    the poles can exceed any halo width (Courant numbers of 10-100 at 1 deg), and a full circle
 //    on the rank makes that shift a local index operation;
 //  - the ghost rows across a pole are the first rows on the opposite meridian (lon + 180 deg),
-//    which the polar rank then owns itself: no extra communication and no special pole rank;
-//  - a transport step then needs one halo exchange of `halo` rows with the two latitude
+//    which a rank holds among its own or ghost rows: no extra communication and no special
+//    pole rank;
+//  - a transport step then needs one halo exchange of `halo` rows with the latitude
 //    neighbours: the messages are 2 * halo * nlon values per rank, independent of the rank count.
-// Scaling limit: nlat / halo ranks (60 at 1 deg with halo 3). A 2D (lat x lon) decomposition
-// would need a transpose of each polar row per step; we leave that for multi-node work.
+// Any rank count up to nlat (one row per rank). Bands of at least `halo` rows (up to nlat / halo
+// ranks: 60 at 1 deg with halo 3) exchange with the adjacent ranks through the DMDA; narrower
+// bands take their ghost rows from ranks further away through CartesianGrid's multi-hop halo
+// scatter (same values, more messages). Results do not depend on the rank count. Beyond nlat
+// ranks a 2D (lat x lon) decomposition would be needed, with a transpose of each polar row per
+// step; we leave that for multi-node work.
 #include <functional>
 #include <memory>
 #include <vector>
@@ -65,8 +70,8 @@ class SphereGrid {
   SphereGrid(const CartesianGrid& decomposition, real_t radius);
 
   // The CartesianGrid parameters of the DMDA for `p` on `ranks` processes (x/y in degrees,
-  // latitude bands). Throws ConfigError for an odd nlon, or when the bands would be narrower
-  // than the halo (at most nlat / halo ranks), naming the numbers.
+  // latitude bands). Throws ConfigError for an odd nlon, or for more ranks than latitude rows,
+  // naming the numbers.
   static CartesianGridParams decomposition_params(const SphereGridParams& p, int ranks);
 
   const CartesianGrid& grid() const { return *grid_; }

@@ -12,6 +12,16 @@ using namespace aeolus;
 namespace {
 real_t code(index_t i, index_t j, index_t k) { return real_t(i + 1000 * j + 1000000 * k); }
 
+// Owned cells get the code of their global index.
+void fill_owned(Field& f) {
+  const CartesianGrid& grid = f.grid();
+  auto v = f.view();
+  for (index_t k = 0; k < v.nz; ++k)
+    for (index_t j = 0; j < v.ny; ++j)
+      for (index_t i = 0; i < v.nx; ++i)
+        v(i, j, k) = code(grid.start(0) + i, grid.start(1) + j, grid.start(2) + k);
+}
+
 CartesianGridParams params(int dim, index_t n0, index_t n1, index_t n2, int halo) {
   CartesianGridParams p;
   p.dim = dim;
@@ -28,10 +38,7 @@ TEST_P(FieldDims, PeriodicHaloExchangeFillsWrappedNeighboursAndCorners) {
   CartesianGrid grid(PETSC_COMM_WORLD, params(dim, 12, dim > 1 ? 10 : 1, dim > 2 ? 8 : 1, 2));
   Field f(grid, "q");
   auto v = f.view();
-  for (index_t k = 0; k < v.nz; ++k)
-    for (index_t j = 0; j < v.ny; ++j)
-      for (index_t i = 0; i < v.nx; ++i)
-        v(i, j, k) = code(grid.start(0) + i, grid.start(1) + j, grid.start(2) + k);
+  fill_owned(f);
   f.exchange_halos();
   const auto wrap = [&](index_t g, int d) { return ((g % grid.n(d)) + grid.n(d)) % grid.n(d); };
   for (index_t k = -v.hz; k < v.nz + v.hz; ++k)
@@ -48,10 +55,7 @@ TEST_P(FieldDims, GatherScatterRoundTripInNaturalOrder) {
   CartesianGrid grid(PETSC_COMM_WORLD, params(dim, 9, dim > 1 ? 7 : 1, dim > 2 ? 5 : 1, 1));
   Field f(grid, "q");
   auto v = f.view();
-  for (index_t k = 0; k < v.nz; ++k)
-    for (index_t j = 0; j < v.ny; ++j)
-      for (index_t i = 0; i < v.nx; ++i)
-        v(i, j, k) = code(grid.start(0) + i, grid.start(1) + j, grid.start(2) + k);
+  fill_owned(f);
   std::vector<real_t> all = f.gather_to_root();
   if (grid.rank() == 0) {
     ASSERT_EQ(index_t(all.size()), grid.global_cells());
@@ -66,6 +70,51 @@ TEST_P(FieldDims, GatherScatterRoundTripInNaturalOrder) {
     for (index_t j = 0; j < v.ny; ++j)
       for (index_t i = 0; i < v.nx; ++i)
         ASSERT_EQ(v(i, j, k), -code(grid.start(0) + i, grid.start(1) + j, grid.start(2) + k));
+}
+
+// Halo exchange where the halo is wider than some rank's subdomain (multi-hop: ghosts from
+// ranks further away; along x, n = 2 < halo = 3 wraps more than once even on one rank), and
+// where it is not (the DMDA's own exchange): every ghost holds its owner's value, ghosts beyond
+// a non-periodic edge keep what they held, and gather/scatter still round-trip.
+TEST_P(FieldDims, HalosWiderThanASubdomainComeFromRanksFurtherAway) {
+  const int dim = GetParam();
+  for (const bool narrow : {true, false}) {
+    auto p = narrow ? params(dim, 2, dim > 1 ? 5 : 1, dim > 2 ? 4 : 1, 3)
+                    : params(dim, 24, dim > 1 ? 24 : 1, dim > 2 ? 24 : 1, 3);
+    p.periodic = {true, false, true};
+    CartesianGrid grid(PETSC_COMM_WORLD, p);
+    if (narrow) {
+      EXPECT_NE(grid.halo_scatter(), nullptr);
+      EXPECT_LT(grid.dm_stencil_width(), 3);
+    }
+    Field f(grid, "q");
+    f.fill(-1.0);
+    auto v = f.view();
+    fill_owned(f);
+    f.exchange_halos();
+    const auto wrap = [&](index_t g, int d) { return ((g % grid.n(d)) + grid.n(d)) % grid.n(d); };
+    for (index_t k = -v.hz; k < v.nz + v.hz; ++k)
+      for (index_t j = -v.hy; j < v.ny + v.hy; ++j)
+        for (index_t i = -v.hx; i < v.nx + v.hx; ++i) {
+          const index_t gj = grid.start(1) + j;
+          const bool outside = dim > 1 && (gj < 0 || gj >= grid.n(1));
+          const real_t expect =
+              outside ? -1.0 : code(wrap(grid.start(0) + i, 0), gj, wrap(grid.start(2) + k, 2));
+          ASSERT_EQ(v(i, j, k), expect)
+              << (narrow ? "narrow" : "wide") << " at local " << i << "," << j << "," << k;
+        }
+    std::vector<real_t> all = f.gather_to_root();
+    for (auto& x : all) x = 2 * x;
+    f.scatter_from_root(all);
+    for (index_t k = -v.hz; k < v.nz + v.hz; ++k)
+      for (index_t j = -v.hy; j < v.ny + v.hy; ++j)
+        for (index_t i = -v.hx; i < v.nx + v.hx; ++i) {
+          const index_t gj = grid.start(1) + j;
+          if (dim > 1 && (gj < 0 || gj >= grid.n(1))) continue;
+          ASSERT_EQ(v(i, j, k),
+                    2 * code(wrap(grid.start(0) + i, 0), gj, wrap(grid.start(2) + k, 2)));
+        }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Dims, FieldDims, ::testing::Values(1, 2, 3));

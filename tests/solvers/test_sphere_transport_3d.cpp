@@ -97,7 +97,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // Vertical kernel on random columns: uniform q gives exactly W q, each column's tracer and air
 // mass are conserved, and the monotone PPM creates no new extrema in the column.
 TEST(SphereTransport3d, VerticalPpmKernel) {
-  SphereGrid g(PETSC_COMM_WORLD, grid_params(8, 6, 12));
+  SphereGrid g(PETSC_COMM_WORLD, grid_params(8, 8, 12));
   Field dp(g.grid(), "dp"), q(g.grid(), "q"), qm(g.grid(), "qm"), one(g.grid(), "one");
   std::mt19937_64 rng(7 + unsigned(g.lat_start()));
   std::uniform_real_distribution<real_t> ud(500, 5000), uq(0, 1), uc(-0.9, 0.9);

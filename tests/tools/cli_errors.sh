@@ -153,7 +153,7 @@ expect_error missing-model "models/emulator.pt" -- "$AEOLUS" run "$d" --stepper 
 d=$(mkcase junkmodel <<<"$good"); mkdir -p "$d/models"; echo "not a model" >"$d/models/emulator.pt"
 expect_error junk-model "emulator.pt" -- "$AEOLUS" run "$d" --stepper emulator --quiet
 
-# Sphere cases: an odd nlon, a 3D flow on a 2D grid, too many ranks for the latitude bands.
+# Sphere cases: an odd nlon, a 3D flow on a 2D grid, more ranks than latitude rows.
 sphere='grid:
   type: latlon
   nlon: 16
@@ -174,8 +174,8 @@ expect_error sphere-3d-flow "dcmip_1_2|grid.nlev > 1" -- "$AEOLUS" check "$d"
 if command -v mpiexec >/dev/null; then
   # mpiexec adds its own banner; the program itself must print one line (on rank 0 only).
   d=$(mkcase sphere-ranks <<<"$sphere")
-  expect_error sphere-too-many-ranks "3 ranks|2 rows|at most 2 ranks" -- \
-    bash -c 'mpiexec --oversubscribe -n 3 "$0" run "$1" --quiet 2>&1 >/dev/null | grep "^aeolus:" >&2; exit "${PIPESTATUS[0]}"' \
+  expect_error sphere-too-many-ranks "9 ranks|nlat = 8|at most 8 ranks" -- \
+    bash -c 'mpiexec --oversubscribe -n 9 "$0" run "$1" --quiet 2>&1 >/dev/null | grep "^aeolus:" >&2; exit "${PIPESTATUS[0]}"' \
     "$AEOLUS" "$d"
 fi
 
