@@ -51,6 +51,7 @@ class Field {
   void copy_owned_to_global() const;
   // Ghost cells (and, through the DMDA, owned cells) of data_ from global_.
   void global_to_ghosted();
+  void wrap_halos_locally();  // exchange_halos on one rank
   const CartesianGrid* grid_;
   std::string name_;
   std::vector<real_t> data_;
