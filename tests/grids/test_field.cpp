@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 #include "grids/error.hpp"
 #include "grids/field.hpp"
@@ -22,6 +23,30 @@ void fill_owned(Field& f) {
         v(i, j, k) = code(grid.start(0) + i, grid.start(1) + j, grid.start(2) + k);
 }
 
+// Every cell of f's ghosted block holds scale * the code of the global cell it stands for
+// (wrapped along periodic dimensions); cells beyond a non-periodic edge hold `outside`, or are
+// not checked when `outside` is NaN.
+void expect_ghosted(const Field& f, real_t scale, real_t outside, const std::string& what) {
+  const CartesianGrid& grid = f.grid();
+  const auto v = f.view();
+  for (index_t k = -v.hz; k < v.nz + v.hz; ++k)
+    for (index_t j = -v.hy; j < v.ny + v.hy; ++j)
+      for (index_t i = -v.hx; i < v.nx + v.hx; ++i) {
+        index_t at[3] = {grid.start(0) + i, grid.start(1) + j, grid.start(2) + k};
+        bool inside = true;
+        for (int d = 0; d < grid.dim(); ++d) {
+          if (grid.periodic(d)) {
+            at[d] = ((at[d] % grid.n(d)) + grid.n(d)) % grid.n(d);
+          } else if (at[d] < 0 || at[d] >= grid.n(d)) {
+            inside = false;
+          }
+        }
+        if (!inside && std::isnan(outside)) continue;
+        const real_t expect = inside ? scale * code(at[0], at[1], at[2]) : outside;
+        ASSERT_EQ(v(i, j, k), expect) << what << " at local " << i << "," << j << "," << k;
+      }
+}
+
 CartesianGridParams params(int dim, index_t n0, index_t n1, index_t n2, int halo) {
   CartesianGridParams p;
   p.dim = dim;
@@ -37,17 +62,9 @@ TEST_P(FieldDims, PeriodicHaloExchangeFillsWrappedNeighboursAndCorners) {
   const int dim = GetParam();
   CartesianGrid grid(PETSC_COMM_WORLD, params(dim, 12, dim > 1 ? 10 : 1, dim > 2 ? 8 : 1, 2));
   Field f(grid, "q");
-  auto v = f.view();
   fill_owned(f);
   f.exchange_halos();
-  const auto wrap = [&](index_t g, int d) { return ((g % grid.n(d)) + grid.n(d)) % grid.n(d); };
-  for (index_t k = -v.hz; k < v.nz + v.hz; ++k)
-    for (index_t j = -v.hy; j < v.ny + v.hy; ++j)
-      for (index_t i = -v.hx; i < v.nx + v.hx; ++i) {
-        const real_t expect = code(wrap(grid.start(0) + i, 0), wrap(grid.start(1) + j, 1),
-                                   wrap(grid.start(2) + k, 2));
-        ASSERT_EQ(v(i, j, k), expect) << "at local " << i << "," << j << "," << k;
-      }
+  expect_ghosted(f, 1.0, NAN, "periodic");
 }
 
 TEST_P(FieldDims, GatherScatterRoundTripInNaturalOrder) {
@@ -89,31 +106,13 @@ TEST_P(FieldDims, HalosWiderThanASubdomainComeFromRanksFurtherAway) {
     }
     Field f(grid, "q");
     f.fill(-1.0);
-    auto v = f.view();
     fill_owned(f);
     f.exchange_halos();
-    const auto wrap = [&](index_t g, int d) { return ((g % grid.n(d)) + grid.n(d)) % grid.n(d); };
-    for (index_t k = -v.hz; k < v.nz + v.hz; ++k)
-      for (index_t j = -v.hy; j < v.ny + v.hy; ++j)
-        for (index_t i = -v.hx; i < v.nx + v.hx; ++i) {
-          const index_t gj = grid.start(1) + j;
-          const bool outside = dim > 1 && (gj < 0 || gj >= grid.n(1));
-          const real_t expect =
-              outside ? -1.0 : code(wrap(grid.start(0) + i, 0), gj, wrap(grid.start(2) + k, 2));
-          ASSERT_EQ(v(i, j, k), expect)
-              << (narrow ? "narrow" : "wide") << " at local " << i << "," << j << "," << k;
-        }
+    expect_ghosted(f, 1.0, -1.0, narrow ? "narrow" : "wide");
     std::vector<real_t> all = f.gather_to_root();
     for (auto& x : all) x = 2 * x;
     f.scatter_from_root(all);
-    for (index_t k = -v.hz; k < v.nz + v.hz; ++k)
-      for (index_t j = -v.hy; j < v.ny + v.hy; ++j)
-        for (index_t i = -v.hx; i < v.nx + v.hx; ++i) {
-          const index_t gj = grid.start(1) + j;
-          if (dim > 1 && (gj < 0 || gj >= grid.n(1))) continue;
-          ASSERT_EQ(v(i, j, k),
-                    2 * code(wrap(grid.start(0) + i, 0), gj, wrap(grid.start(2) + k, 2)));
-        }
+    expect_ghosted(f, 2.0, -1.0, narrow ? "narrow, scattered" : "wide, scattered");
   }
 }
 
