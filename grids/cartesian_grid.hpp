@@ -49,6 +49,8 @@ class CartesianGrid {
   real_t cell_volume() const;
   index_t global_cells() const { return params_.n[0] * params_.n[1] * params_.n[2]; }
 
+  // Cells owned by each rank along d (PETSc's ownership ranges; empty for unused dimensions).
+  const std::vector<PetscInt>& ownership(int d) const { return ownership_[size_t(d)]; }
   // Owned box of this rank.
   index_t start(int d) const { return start_[d]; }
   index_t count(int d) const { return count_[d]; }

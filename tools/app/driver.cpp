@@ -352,6 +352,20 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
            std::to_string(c.grid.n[0]) + (c.grid.dim > 1 ? "x" + std::to_string(c.grid.n[1]) : "") +
            (c.grid.dim > 2 ? "x" + std::to_string(c.grid.n[2]) : "") + ", " + std::to_string(size) +
            " rank(s), t_end " + fmt("%.6g", c.time.t_end));
+  if (size > 1) {
+    // The decomposition, for whoever tunes the rank count: the smallest subdomain, and whether
+    // halos wider than it go through the multi-hop scatter (CartesianGrid::halo_scatter).
+    std::string procs, smallest;
+    for (int d = 0; d < grid->dim(); ++d) {
+      const auto& own = grid->ownership(d);
+      procs += (d ? "x" : "") + std::to_string(own.size());
+      smallest += (d ? "x" : "") + std::to_string(*std::min_element(own.begin(), own.end()));
+    }
+    log.line("decomposition: " + procs + " ranks, smallest subdomain " + smallest + " cells" +
+             (grid->halo_scatter() ? ", narrower than the halo of " + std::to_string(grid->halo()) +
+                                         ": multi-hop halo exchange"
+                                   : ""));
+  }
   const auto wall0 = std::chrono::steady_clock::now();
   const real_t t_start = t;
   std::string last_ckpt;
