@@ -511,10 +511,10 @@ void SyntheticMeteorology::Impl::solve_correction() {
     for (index_t j = 0; j < ny; ++j) {
       real_t sc = 0, ss = 0;
       const real_t* r = &r_glob[size_t(j * nx)];
-      for (index_t i = 0; i < nx; ++i) {
-        const size_t q = size_t((m * i) % nx);
-        sc += r[i] * cos_tab[q];
-        ss += r[i] * sin_tab[q];
+      // q = (m i) mod nx, stepped instead of divided (an integer modulo per term was slow).
+      for (index_t i = 0, q = 0; i < nx; ++i, q = q + m >= nx ? q + m - nx : q + m) {
+        sc += r[i] * cos_tab[size_t(q)];
+        ss += r[i] * sin_tab[size_t(q)];
       }
       fa[size_t(j)] = norm * sc * g.area(j);
       fb[size_t(j)] = nyquist ? 0.0 : norm * ss * g.area(j);
@@ -524,10 +524,8 @@ void SyntheticMeteorology::Impl::solve_correction() {
     if (!nyquist) thomas(fb, kappa);
     for (index_t j = 0; j < ny; ++j) {
       real_t* c = &chi[size_t(j * nx)];
-      for (index_t i = 0; i < nx; ++i) {
-        const size_t q = size_t((m * i) % nx);
-        c[i] += fa[size_t(j)] * cos_tab[q] + fb[size_t(j)] * sin_tab[q];
-      }
+      for (index_t i = 0, q = 0; i < nx; ++i, q = q + m >= nx ? q + m - nx : q + m)
+        c[i] += fa[size_t(j)] * cos_tab[size_t(q)] + fb[size_t(j)] * sin_tab[size_t(q)];
     }
   }
 }
