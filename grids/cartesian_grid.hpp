@@ -3,7 +3,9 @@
 //
 // Cell (i, j, k) has centre lo + (index + 1/2) * dx. Each rank owns a box of cells
 // [start(d), start(d) + count(d)) and stores `halo()` ghost layers around it (box stencil, so
-// corners are filled too). Unused dimensions have n = 1, count = 1 and no halo.
+// corners are filled too). Unused dimensions have n = 1, count = 1 and no halo. A rank may own
+// fewer cells than the halo width (down to one): its ghosts then come from ranks further away
+// (halo_scatter()); every rank must own at least one cell along each dimension.
 #include <petscdmda.h>
 
 #include <array>
