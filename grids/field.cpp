@@ -86,6 +86,18 @@ void Field::copy_owned_to_global() const {
   AEOLUS_PETSC(VecRestoreArray(global_, &g));
 }
 
+// The inverse of copy_owned_to_global.
+void Field::copy_global_to_owned() {
+  const PetscScalar* g = nullptr;
+  AEOLUS_PETSC(VecGetArrayRead(global_, &g));
+  auto v = view();
+  index_t n = 0;
+  for (index_t k = 0; k < v.nz; ++k)
+    for (index_t j = 0; j < v.ny; ++j)
+      for (index_t i = 0; i < v.nx; ++i) v(i, j, k) = g[n++];
+  AEOLUS_PETSC(VecRestoreArrayRead(global_, &g));
+}
+
 void Field::exchange_halos() {
   if (grid_->size() == 1) {
     wrap_halos_locally();
@@ -248,16 +260,7 @@ void Field::scatter_from_root(const std::vector<real_t>& global_values) {
   AEOLUS_PETSC(DMDANaturalToGlobalBegin(dm, natural, INSERT_VALUES, global_));
   AEOLUS_PETSC(DMDANaturalToGlobalEnd(dm, natural, INSERT_VALUES, global_));
   // The owned cells from global_, then the ghosts.
-  {
-    const PetscScalar* g = nullptr;
-    AEOLUS_PETSC(VecGetArrayRead(global_, &g));
-    auto v = view();
-    index_t n = 0;
-    for (index_t k = 0; k < v.nz; ++k)
-      for (index_t j = 0; j < v.ny; ++j)
-        for (index_t i = 0; i < v.nx; ++i) v(i, j, k) = g[n++];
-    AEOLUS_PETSC(VecRestoreArrayRead(global_, &g));
-  }
+  copy_global_to_owned();
   global_to_ghosted();
   VecScatterDestroy(&to_zero);
   VecDestroy(&root);

@@ -49,6 +49,7 @@ class Field {
 
  private:
   void copy_owned_to_global() const;
+  void copy_global_to_owned();
   // Ghost cells (and, through the DMDA, owned cells) of data_ from global_.
   void global_to_ghosted();
   void wrap_halos_locally();  // exchange_halos on one rank

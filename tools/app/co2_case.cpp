@@ -167,7 +167,6 @@ void load_co2_case(io::Section& root, CaseConfig& c) {
         s.get_choice("conservation", m.conservation, {"fixer_scale", "fixer_shift", "flux_form"});
     m.threads = int(s.get_int("threads", m.threads, Range::closed(1, 1024)));
     p.model_device = s.get_string("device", p.model_device);
-    p.evaluation.device = p.model_device;
     {
       auto in = s.section("inputs");
       m.inputs.fields3d = in.get_choices(
@@ -1069,7 +1068,9 @@ void evaluate_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   });
   on_rank0(comm, [&] {
     const auto test = emulators::co2_split_files(c.path(p.data_dir), "test");
-    const auto m = emulators::evaluate_co2_model(model, test, p.evaluation, "", nc);
+    emulators::Co2EvalParams ep = p.evaluation;
+    ep.device = p.model_device;
+    const auto m = emulators::evaluate_co2_model(model, test, ep, "", nc);
     // Free runs from the validation quarters: the validation and test years as one sequence.
     std::vector<std::pair<int, emulators::Co2LongRollout>> vfr;
     if (p.validation_free_runs) {
