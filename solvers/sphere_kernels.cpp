@@ -132,13 +132,20 @@ inline real_t circle_sum(const real_t* q, index_t n, index_t from, index_t m) {
 }
 
 // Some |c| >= 1: integer shift (whole cells, wrapping around the circle, whole turns included)
-// plus the fraction of the next cell. For |c| < 1 this gives the same value as x_flux_narrow.
+// plus the fraction of the next cell. Every face first takes the one-cell formula (vectorised);
+// the faces with |c| >= 1 are then redone (for |c| < 1 the shift formula gives bitwise the
+// one-cell value, so which faces are redone does not change the result).
 template <class R>
-void x_flux_wide(const real_t* q, const real_t* a0, const real_t* a1, const real_t* xa, real_t area,
-                 real_t inv_area, index_t n, real_t* F) {
+AEOLUS_SPHERE_INLINE void x_flux_wide(const real_t* AEOLUS_RESTRICT q,
+                                      const real_t* AEOLUS_RESTRICT a0,
+                                      const real_t* AEOLUS_RESTRICT a1,
+                                      const real_t* AEOLUS_RESTRICT xa, real_t area,
+                                      real_t inv_area, index_t n, real_t* AEOLUS_RESTRICT F) {
+  x_flux_narrow<R>(q, a0, a1, xa, inv_area, n, F);
   for (index_t i = 0; i < n; ++i) {
     const real_t x = xa[i];
     const real_t c = std::abs(x) * inv_area;
+    if (c < 1.0) continue;  // one cell: F[i] is final
     const index_t whole = index_t(c);
     const real_t f = c - real_t(whole);
     index_t m = whole;
