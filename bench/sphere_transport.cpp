@@ -20,8 +20,11 @@
 //            arrays and reads back: qx, qy, zonal and meridional face fluxes (16 B each).
 // Each achieved bandwidth is a ratio to the triad a = b + s c (3 x 64 MB, 24 B per element)
 // run in the same process; a triad over 3 x 2 MB (L3-resident, like the 0.5 deg working set)
-// is printed for context. A table-driven solid-body swept-area function (one cos per column,
-// checked against physics::sphere_swept_areas) is timed as well: what the flow could cost.
+// is printed for context. The kernel is also timed "cold", with every cache evicted before each
+// call: the difference to the warm time bounds what memory traffic costs it, and the "goal"
+// column is the time the 32 B/cell model allows at 50 % of the triad. A table-driven solid-body
+// swept-area function (one cos per column, checked against physics::sphere_swept_areas) is timed as
+// well: what the flow could cost.
 //
 // Under mpirun -n N the 1-rank timings run first on rank 0 alone (MPI_COMM_SELF; the other
 // ranks sleep), then the N-rank timings on all ranks, and the triad runs once on rank 0 alone
@@ -37,6 +40,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -57,6 +61,20 @@ constexpr double kMinimalBytes = 32.0;  // per cell and step, see the header
 constexpr double kSplitBytes = 96.0;
 constexpr double kFlowBytes = 16.0;  // the flow's write of xa and ya
 constexpr double kDay = 86400.0;
+
+// Floating-point operations per cell of one monotone kernel call (each add, sub, mul, min,
+// max, abs, compare, select or sign operation on one double counts 1; the 4 divisions per cell
+// are left out), counted from solvers/sphere_kernels.cpp. One 1D reconstruction plus its
+// upwind face flux, per cell:
+//   PPM:      MC slope 14 + interface 5 + CW84 edges 13 + flux 32 (both one-sided integrals,
+//             weighted by max(x, 0) and min(x, 0)) = 64;
+//   van Leer: MC slope 14 + flux 16 = 30.
+// Four of them per cell (q and qy zonally, q and qx meridionally), then the two inner updates
+// (7 each besides the divisions), the outer update (10) and the row checks (3 + 5 + 7) = 39.
+// Rows with zonal Courant numbers >= 1 do more (the whole-cell sums): not counted, so the
+// roof below is an upper bound.
+constexpr double kPpmOps = 4 * 64 + 39;      // 295
+constexpr double kVanLeerOps = 4 * 30 + 39;  // 159
 
 double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
@@ -94,6 +112,73 @@ double triad_gbs(MPI_Comm comm, size_t n, int reps) {
     b[size_t(r) % n] = a[(size_t(r) * 7) % n];  // keep the loop live
   }
   return double(comm_size(comm)) * 24.0 * double(n) / best / 1e9;
+}
+
+// Size in bytes of the level-`level` data or unified cache of CPU 0, from sysfs (glibc's
+// sysconf reads CPUID, which a virtual machine may fill with the host's sizes: 320 MB of L3 on
+// the development machine, whose sysfs and lscpu say 32 MB); 0 if unknown.
+double cache_bytes(int level) {
+  for (int index = 0; index < 8; ++index) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index);
+    std::ifstream lf(dir + "/level"), tf(dir + "/type"), sf(dir + "/size");
+    int l = 0;
+    std::string type, size;
+    if (!(lf >> l) || !(tf >> type) || !(sf >> size)) continue;
+    if (l != level || type == "Instruction" || size.empty()) continue;
+    const double scale = size.back() == 'K' ? 1024.0 : size.back() == 'M' ? 1048576.0 : 1.0;
+    return std::atof(size.c_str()) * scale;
+  }
+  return 0;
+}
+
+// The core's arithmetic peak in double operations per second: 16 independent chains of
+// multiply-then-add on 8-wide vectors in registers (2 operations per element each; the
+// instruction set is the one the loader picks for the kernel, whose clones are the same three).
+// An upper bound for the kernel's mix, which also loads, stores, compares and blends.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__)
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+double
+fp_chains(long iters, double m, double c) {
+  typedef double v8 __attribute__((vector_size(64)));
+  v8 x[16];
+  for (int j = 0; j < 16; ++j)
+    for (int l = 0; l < 8; ++l) x[j][l] = 1.0 + 0.01 * (8 * j + l);
+  for (long k = 0; k < iters; ++k) {
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j) x[j] = x[j] * m + c;
+  }
+  double sum = 0;
+  for (int j = 0; j < 16; ++j)
+    for (int l = 0; l < 8; ++l) sum += x[j][l];
+  return sum;
+}
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__)
+#pragma GCC pop_options
+#endif
+
+double fp_peak_ops(int reps) {
+  const long iters = 1 << 20;
+  double best = 1e300, keep = 0;
+  for (int r = 0; r < reps; ++r) {
+    const auto t0 = clock_type::now();
+    keep += fp_chains(iters, 0.999999, 1e-6 * (r + 1));
+    best = std::min(best, seconds_since(t0));
+  }
+  if (!std::isfinite(keep)) throw Error("fp_chains diverged");
+  return double(iters) * 16 * 8 * 2 / best;
+}
+
+// Writes a buffer of twice the last-level cache (at least 64 MB), so that the next reads of any
+// array come from DRAM.
+void evict_caches() {
+  static std::vector<unsigned char> buf;
+  static unsigned char value = 0;
+  if (buf.empty()) buf.resize(std::max(size_t(2 * cache_bytes(3)), size_t(64) << 20));
+  ++value;
+  for (size_t i = 0; i < buf.size(); i += 64) buf[i] = value;
 }
 
 // Williamson case 1 swept areas from a table: the stream function
@@ -141,8 +226,9 @@ constexpr Resolution kResolutions[] = {
 struct Timing {
   double dt = 0;                                    // s (model time)
   double step = 0, flow = 0, halo = 0, kernel = 0;  // s per step (best repetition)
-  double table_flow = 0;                            // table_swept_areas, s per call
-  double table_diff = 0;  // max |table - physics| / max |physics| over xa and ya
+  double kernel_cold = 0;  // s per kernel call after the caches were evicted
+  double table_flow = 0;   // table_swept_areas, s per call
+  double table_diff = 0;   // max |table - physics| / max |physics| over xa and ya
 };
 
 // Times one scheme on one grid over the ranks of comm (every rank calls it).
@@ -209,6 +295,23 @@ Timing time_case(MPI_Comm comm, const Resolution& res, const SphereSchemeParams&
     out.flow = std::min(out.flow, max_over(comm, flow) / steps);
     out.halo = std::min(out.halo, max_over(comm, halo) / steps);
     out.kernel = std::min(out.kernel, max_over(comm, kernel) / steps);
+  }
+  // The kernel with its inputs in DRAM: before each call the caches are evicted by writing a
+  // buffer twice the size of the last-level cache (not timed). If memory traffic bounded the
+  // kernel, this would slow it by about the bytes it moves over the DRAM bandwidth.
+  out.kernel_cold = 1e300;
+  for (int r = 0; r < reps + 1; ++r) {
+    double kernel = 0;
+    AEOLUS_MPI(MPI_Barrier(comm));
+    for (int k = 0; k < steps; ++k) {
+      q.exchange_halos();
+      g.fill_polar_halos(q);
+      evict_caches();
+      const auto t0 = clock_type::now();
+      lin_rood_step_2d(g, s, f, q.view(), q.view(), work);
+      kernel += seconds_since(t0);
+    }
+    if (r > 0) out.kernel_cold = std::min(out.kernel_cold, max_over(comm, kernel) / steps);
   }
   SphereFaceFluxes table;
   table.resize(g);
@@ -278,11 +381,12 @@ int main(int argc, char** argv) {
     const bool root = rank == 0;
 
     // Phase 1: rank 0 alone (the other ranks sleep).
-    double triad1 = 0, triad1_l3 = 0;
+    double triad1 = 0, triad1_l3 = 0, peak = 0;
     std::vector<Row> rows;
     if (root) {
       triad1 = triad_gbs(MPI_COMM_SELF, size_t(1) << 23, 10);
       triad1_l3 = triad_gbs(MPI_COMM_SELF, size_t(1) << 18, 200);
+      peak = fp_peak_ops(10);
       for (const char* rec : {"ppm", "van_leer"}) {
         SphereSchemeParams sp;
         sp.reconstruction = rec;
@@ -341,6 +445,46 @@ int main(int argc, char** argv) {
                     r.one.step / (nranks * r.many.step), r.one.kernel / (nranks * r.many.kernel));
       std::printf("\n");
     }
+
+    // Where the kernel's time goes: if it were bound by memory traffic, evicting the caches
+    // before each call would add about the minimal bytes over the DRAM bandwidth, and the
+    // goal (50 % of the triad for the 32 B/cell model) would be the time of moving them at
+    // half the triad's rate.
+    const double l2 = cache_bytes(2), l3 = cache_bytes(3);
+    std::printf(
+        "kernel and memory (1 rank; L2 %.1f MiB per core, L3 %.0f MiB): warm = the arrays where "
+        "the previous call left them, cold = all caches evicted before each call;\nset = the "
+        "kernel's arrays q, xa, ya; 32B@tr = the 32 B/cell model at the DRAM triad's rate; "
+        "goal = twice that (50 %% of the triad)\n",
+        l2 / 1048576.0, l3 / 1048576.0);
+    std::printf("%-9s %-8s %8s %8s %8s %9s %8s %8s %9s\n", "scheme", "grid", "set MB", "warm ms",
+                "cold ms", "cold/warm", "32B@tr", "goal ms", "warm/goal");
+    for (const Row& r : rows) {
+      const double cells = double(r.res.nlat) * double(r.res.nlon);
+      const double mem = kMinimalBytes * cells / (triad1 * 1e9);
+      std::printf("%-9s %-8s %8.1f %8.3f %8.3f %9.2f %8.3f %8.3f %9.1f\n", r.scheme.c_str(),
+                  r.res.name, 24.0 * cells / 1e6, r.one.kernel * 1e3, r.one.kernel_cold * 1e3,
+                  r.one.kernel_cold / r.one.kernel, mem * 1e3, 2 * mem * 1e3,
+                  r.one.kernel / (2 * mem));
+    }
+    std::printf("\n");
+    std::printf(
+        "compute roof (1 rank): peak %.1f Gop/s (multiply-add chains in registers); ops = "
+        "double operations per cell of the kernel, counted from its source;\nroof = the cell "
+        "rate at that peak; roof 32B/tr = the fraction of the DRAM triad the 32 B/cell model "
+        "would reach there\n",
+        peak / 1e9);
+    std::printf("%-9s %-8s %6s %12s %12s %10s %12s\n", "scheme", "grid", "ops", "roof Mcell/s",
+                "krnl Mcell/s", "krnl/roof", "roof 32B/tr");
+    for (const Row& r : rows) {
+      const double cells = double(r.res.nlat) * double(r.res.nlon);
+      const double ops = r.scheme == "ppm" ? kPpmOps : kVanLeerOps;
+      const double roof = peak / ops;
+      std::printf("%-9s %-8s %6.0f %12.1f %12.1f %10.2f %12.3f\n", r.scheme.c_str(), r.res.name,
+                  ops, roof / 1e6, cells / r.one.kernel / 1e6, cells / r.one.kernel / roof,
+                  roof * kMinimalBytes / (triad1 * 1e9));
+    }
+    std::printf("\n");
 
     std::printf("flow alternative (1 rank): table-driven solid-body swept areas, ms per step\n");
     std::printf("%-8s %9s %9s %12s\n", "grid", "physics", "table", "max rel diff");
