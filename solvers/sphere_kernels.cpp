@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <type_traits>
 
@@ -458,8 +459,10 @@ struct LinRood {
       ppm ? SphereReconstruction::ppm : SphereReconstruction::van_leer;
 
   const SphereGrid& g;
-  SphereLimiter lim;
-  bool limited;  // PPM edges differ from the interface values (slopes/curvatures needed)
+  SphereLimiter lim;  // of the 1D building blocks (bounded runs them as extremum_preserving)
+  bool limited;       // PPM edges differ from the interface values (slopes/curvatures needed)
+  bool bound;         // bounded: scale each parabola into [lo, hi]
+  real_t lo, hi;
   const SphereFaceFluxes& f;
   ConstFieldView q;
   FieldView out;
@@ -473,11 +476,14 @@ struct LinRood {
   Lines L;
   YRings yq, yqx;
 
-  LinRood(const SphereGrid& g_, SphereLimiter lim_, const SphereFaceFluxes& f_, ConstFieldView q_,
-          FieldView out_, SphereWork& w_)
+  LinRood(const SphereGrid& g_, const SphereScheme& s_, const SphereFaceFluxes& f_,
+          ConstFieldView q_, FieldView out_, SphereWork& w_)
       : g(g_),
-        lim(lim_),
-        limited(lim_ != SphereLimiter::none),
+        lim(s_.limiter == SphereLimiter::bounded ? SphereLimiter::extremum_preserving : s_.limiter),
+        limited(s_.limiter != SphereLimiter::none),
+        bound(s_.limiter == SphereLimiter::bounded),
+        lo(s_.lower),
+        hi(s_.upper),
         f(f_),
         q(q_),
         out(out_),
@@ -516,6 +522,7 @@ struct LinRood {
           ppm_edge_line_ep(p - 2, p - 1, p, s - 2, s - 1, s, e - 1, e, nx + 2, al - 1, ar - 1);
         else
           ppm_edge_line(lim, p - 1, e - 1, e, nx + 2, al - 1, ar - 1);
+        if (bound) ppm_bound_line(p - 1, lo, hi, nx + 2, al - 1, ar - 1);
         a0 = al;
         a1 = ar;
       } else {
@@ -609,6 +616,7 @@ struct LinRood {
                        y.iface(r), y.iface(r + 1), nx, y.al(r), y.ar(r));
     else if (lim == SphereLimiter::monotone)
       ppm_edge_line(lim, row(r), y.iface(r), y.iface(r + 1), nx, y.al(r), y.ar(r));
+    if (bound) ppm_bound_line(row(r), lo, hi, nx, y.al(r), y.ar(r));
   }
   const real_t* y_a0(const YRings& y, index_t r) const {
     if constexpr (ppm) return limited ? y.al(r) : y.iface(r);
@@ -762,7 +770,7 @@ const std::vector<std::string>& sphere_reconstruction_names() {
 }
 
 const std::vector<std::string>& sphere_limiter_names() {
-  static const std::vector<std::string> names{"monotone", "extremum_preserving", "none"};
+  static const std::vector<std::string> names{"monotone", "extremum_preserving", "bounded", "none"};
   return names;
 }
 
@@ -785,6 +793,11 @@ SphereScheme sphere_scheme_from_params(const SphereSchemeParams& p) {
           "'ppm', not '" +
           p.reconstruction + "'");
     s.limiter = SphereLimiter::extremum_preserving;
+  } else if (p.limiter == "bounded") {
+    if (s.reconstruction != SphereReconstruction::ppm)
+      throw ConfigError("scheme.limiter = 'bounded' needs scheme.reconstruction = 'ppm', not '" +
+                        p.reconstruction + "'");
+    s.limiter = SphereLimiter::bounded;
   } else if (p.limiter == "none") {
     s.limiter = SphereLimiter::none;
   } else {
@@ -935,6 +948,31 @@ void ppm_edge_line_ep(const real_t* qm1, const real_t* q, const real_t* qp1, con
   }
 }
 
+// The largest theta in [0, 1] with q + theta (P(x) - q) in [lo, hi] over the cell: the values
+// of the parabola P are its edges and, where |dq| < |q6|, its extremum q + dq^2 / (4 q6) + q6 /
+// 12 at x = 1/2 + dq / (2 q6) (P(x) = q + dq (x - 1/2) + q6 (x (1 - x) - 1/6)).
+AEOLUS_SPHERE_CLONES
+void ppm_bound_line(const real_t* q, real_t lo, real_t hi, index_t n, real_t* al, real_t* ar) {
+  for (index_t i = 0; i < n; ++i) {
+    const real_t c = q[i], l = al[i], r = ar[i];
+    const real_t dq = r - l, q6 = 6.0 * c - 3.0 * (l + r);
+    real_t pmax = std::max(l, r), pmin = std::min(l, r);
+    if (std::abs(dq) < std::abs(q6)) {
+      const real_t ext = c + dq * dq / (4.0 * q6) + q6 / 12.0;
+      pmax = std::max(pmax, ext);
+      pmin = std::min(pmin, ext);
+    }
+    real_t theta = 1.0;
+    if (pmax > hi) theta = std::min(theta, (hi - c) / (pmax - c));
+    if (pmin < lo) theta = std::min(theta, (c - lo) / (c - pmin));
+    if (!(theta >= 1.0)) {
+      theta = std::max(theta, 0.0);  // a mean outside the range (round-off): flatten
+      al[i] = c + theta * (l - c);
+      ar[i] = c + theta * (r - c);
+    }
+  }
+}
+
 AEOLUS_SPHERE_CLONES
 void ppm_edge_line(SphereLimiter lim, const real_t* AEOLUS_RESTRICT q,
                    const real_t* AEOLUS_RESTRICT e_lo, const real_t* AEOLUS_RESTRICT e_hi,
@@ -1038,10 +1076,18 @@ void check_air(const SphereGrid& g, const SphereAirFluxes& a) {
 }
 
 template <class R>
-void run_step(const SphereGrid& g, SphereLimiter lim, const SphereFaceFluxes& f, ConstFieldView q,
-              FieldView out, SphereWork& w, SphereAirFluxes* rec, const SphereAirFluxes* air,
-              ConstFieldView rho) {
-  LinRood<R> k(g, lim, f, q, out, w);
+void run_step(const SphereGrid& g, const SphereScheme& s, const SphereFaceFluxes& f,
+              ConstFieldView q, FieldView out, SphereWork& w, SphereAirFluxes* rec,
+              const SphereAirFluxes* air, ConstFieldView rho) {
+  if (s.limiter == SphereLimiter::bounded &&
+      !(std::isfinite(s.lower) && std::isfinite(s.upper) && s.lower <= s.upper)) {
+    std::ostringstream os;
+    os << "sphere transport kernel: limiter 'bounded' needs the field's range (SphereScheme "
+          "lower <= upper, both finite), got ["
+       << s.lower << ", " << s.upper << "]";
+    throw ConfigError(os.str());
+  }
+  LinRood<R> k(g, s, f, q, out, w);
   k.rec = rec;
   k.air = air;
   k.rho = rho;
@@ -1063,9 +1109,9 @@ void lin_rood_step_2d(const SphereGrid& g, const SphereScheme& s, const SphereFa
   check_step(g, f, q, out, w);
   if (record) check_air(g, *record);
   if (s.reconstruction == SphereReconstruction::ppm)
-    run_step<Ppm>(g, s.limiter, f, q, out, w, record, nullptr, q);
+    run_step<Ppm>(g, s, f, q, out, w, record, nullptr, q);
   else
-    run_step<VanLeer>(g, s.limiter, f, q, out, w, record, nullptr, q);
+    run_step<VanLeer>(g, s, f, q, out, w, record, nullptr, q);
 }
 
 void lin_rood_tracer_step_2d(const SphereGrid& g, const SphereScheme& s, const SphereFaceFluxes& f,
@@ -1079,9 +1125,9 @@ void lin_rood_tracer_step_2d(const SphereGrid& g, const SphereScheme& s, const S
                       "x" + std::to_string(rho.hy) + ", on a " + std::to_string(g.nlon()) + "x" +
                       std::to_string(g.lat_count()) + " rank block with halo >= 3");
   if (s.reconstruction == SphereReconstruction::ppm)
-    run_step<Ppm>(g, s.limiter, f, q, out, w, nullptr, &air, rho);
+    run_step<Ppm>(g, s, f, q, out, w, nullptr, &air, rho);
   else
-    run_step<VanLeer>(g, s.limiter, f, q, out, w, nullptr, &air, rho);
+    run_step<VanLeer>(g, s, f, q, out, w, nullptr, &air, rho);
 }
 
 void lin_rood_step_2d(const SphereGrid& g, const SphereSchemeParams& s, const SphereFaceFluxes& f,

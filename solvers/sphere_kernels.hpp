@@ -41,10 +41,19 @@
 namespace aeolus {
 
 enum class SphereReconstruction { ppm, van_leer };
-enum class SphereLimiter { monotone, extremum_preserving, none };
+// bounded: the extremum-preserving PPM reconstruction, each cell's parabola then scaled about
+// its mean (Zhang & Shu 2010, JCP 229) so that it stays inside [lower, upper], the range of the
+// field at the start of the step (the steppers set it). Every flux is then the mean of a
+// reconstruction inside the range, and the convex-combination argument of the monotone limiter
+// applies: no new extrema, while smooth extrema below the range's ends keep their curvature.
+enum class SphereLimiter { monotone, extremum_preserving, none, bounded };
 struct SphereScheme {
   SphereReconstruction reconstruction = SphereReconstruction::ppm;
   SphereLimiter limiter = SphereLimiter::monotone;
+  // The bounded limiter's range for the next call (per step state, not configuration: the
+  // steppers set it to the global minimum and maximum of the transported field, a mixing
+  // ratio in the tracer step). The kernel refuses the bounded limiter without a finite range.
+  real_t lower = 0, upper = -1;
 };
 // Parses the option strings; throws ConfigError naming the key, the value and the valid names.
 SphereScheme sphere_scheme_from_params(const SphereSchemeParams& p);
@@ -178,6 +187,11 @@ void ppm_edge_line(SphereLimiter lim, const real_t* q, const real_t* e_lo, const
 void ppm_edge_line_ep(const real_t* qm1, const real_t* q, const real_t* qp1, const real_t* cm1,
                       const real_t* c0, const real_t* cp1, const real_t* e_lo, const real_t* e_hi,
                       index_t n, real_t* al, real_t* ar);
+// The bounded limiter's scaling: the parabola of each cell q[i] with edges al[i], ar[i] is
+// scaled about its mean, a' = q + theta (a - q), with the largest theta in [0, 1] that keeps its
+// values over the whole cell (edges and interior extremum) inside [lo, hi]. Cells whose mean
+// lies outside the range (by round-off) are flattened.
+void ppm_bound_line(const real_t* q, real_t lo, real_t hi, index_t n, real_t* al, real_t* ar);
 // Zonal fluxes of one row: F[i] (i = 0..nlon, F[nlon] = F[0]) through the west face of cell i,
 // in q m^2, for swept areas xa[0..nlon) and row area `area`. q must be valid on [-1, nlon]
 // (periodic ghosts) and a0/a1 (PPM: al/ar; van Leer: slope/unused) on cells [-1, nlon].

@@ -148,6 +148,10 @@ void SphereTransportStepper::step(Field& q, real_t& t, real_t& dt) {
        << " in the step t = " << t << " s, dt = " << dt << " s";
     throw NumericsError(os.str());
   }
+  if (w.scheme.limiter == SphereLimiter::bounded) {  // the range the step must keep
+    w.scheme.lower = q.min();
+    w.scheme.upper = q.max();
+  }
   FieldView v = q.view();
   for (index_t k = 0; k < v.nz; ++k) {
     FieldView lev = sphere_level_view(v, k);

@@ -21,8 +21,11 @@
 // Reconstructions: PPM (Colella & Woodward 1984) and van Leer (piecewise linear); limiters:
 // monotone (CW84 for PPM, monotonised slopes for van Leer: no new extrema), extremum_preserving
 // (PPM only, Colella & Sekora 2008 / McCorquodale & Colella 2011: keeps smooth extrema, so it is
-// more accurate, but allows small over- and undershoots), none (unlimited: the smooth-flow
-// setting for convergence studies).
+// more accurate, but allows small over- and undershoots), bounded (PPM only: the
+// extremum-preserving reconstruction, each parabola scaled about its mean into the field's
+// range at the start of the step, after Zhang & Shu 2010: no new extrema, smooth extrema kept
+// where they stay inside the range), none (unlimited: the smooth-flow setting for convergence
+// studies).
 #include <string>
 #include <vector>
 
@@ -33,7 +36,8 @@ namespace aeolus {
 
 struct SphereSchemeParams {
   std::string reconstruction = "ppm";  // ppm | van_leer
-  std::string limiter = "monotone";    // monotone | extremum_preserving (ppm only) | none
+  std::string limiter = "monotone";    // monotone | extremum_preserving | bounded (both ppm only)
+                                       // | none
 };
 
 // Halo rows the scheme needs (3 for both reconstructions).

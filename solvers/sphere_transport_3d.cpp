@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <vector>
 
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
@@ -546,14 +547,26 @@ void SphereTransport3dStepper::step_all(const std::vector<Field*>& qs, real_t& t
   // tracer in mixing-ratio form with those fluxes (in place: the tracer mass density after).
   fill_halos(grid_, w.dpw);
   {
+    // The bounded limiter keeps each field in its own range at the start of the horizontal
+    // step: the air mass in that of dp, every tracer in that of its mixing ratio.
+    SphereScheme air_scheme = w.scheme;
+    std::vector<SphereScheme> tracer_scheme(qs.size(), w.scheme);
+    if (w.scheme.limiter == SphereLimiter::bounded) {
+      air_scheme.lower = w.dpw.min();
+      air_scheme.upper = w.dpw.max();
+      for (size_t n = 0; n < qs.size(); ++n) {
+        tracer_scheme[n].lower = w.tracers[n]->min();
+        tracer_scheme[n].upper = w.tracers[n]->max();
+      }
+    }
     const FieldView d1 = w.dpw.view(), d2 = w.dp2.view();
     for (index_t k = 0; k < d1.nz; ++k) {
       const SphereFaceFluxes& fk = w.fluxes.horizontal[size_t(k)];
-      lin_rood_step_2d(grid_, w.scheme, fk, sphere_level_view(d1, k), sphere_level_view(d2, k),
+      lin_rood_step_2d(grid_, air_scheme, fk, sphere_level_view(d1, k), sphere_level_view(d2, k),
                        w.kernel, &w.air);
       for (size_t n = 0; n < qs.size(); ++n) {
         const FieldView x = sphere_level_view(w.tracers[n]->view(), k);
-        lin_rood_tracer_step_2d(grid_, w.scheme, fk, w.air, sphere_level_view(d1, k), x, x,
+        lin_rood_tracer_step_2d(grid_, tracer_scheme[n], fk, w.air, sphere_level_view(d1, k), x, x,
                                 w.kernel);
       }
     }

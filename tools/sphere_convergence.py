@@ -54,6 +54,17 @@ def run_case(args, case, tag, edits):
                 out[name] = float(var[...])
             else:
                 out[name] = [float(x) for x in var[:]]
+    # Largest excursion beyond the first frame's range over all frames (per-frame min / max
+    # of output/fields.nc), relative to that range: X_new_extrema.
+    with netCDF4.Dataset(os.path.join(dst, "output", "fields.nc")) as f:
+        for name in f.variables:
+            if not name.endswith("_min") or name[:-4] + "_max" not in f.variables:
+                continue
+            lo = [float(x) for x in f[name][:]]
+            hi = [float(x) for x in f[name[:-4] + "_max"][:]]
+            span = hi[0] - lo[0]
+            if span > 0:
+                out[name[:-4] + "_new_extrema"] = max(0.0, lo[0] - min(lo), max(hi) - hi[0]) / span
     return out
 
 
@@ -74,21 +85,25 @@ def main():
     os.makedirs(os.path.join(out_dir, "figures"), exist_ok=True)
     nlats = [32, 64, 128] if args.quick else [32, 64, 128, 256]
 
-    hills, bells, bells_ep = {}, {}, {}
+    hills, bells, bells_ep, bells_bd = {}, {}, {}, {}
     for nlat in nlats:
         grid = [("nlat", nlat), ("nlon", 2 * nlat)]
         hills[nlat] = run_case(args, "lauritzen-2012-gaussian-hills", str(nlat), grid)
         bells[nlat] = run_case(args, "lauritzen-2012", str(nlat), grid)
         bells_ep[nlat] = run_case(args, "lauritzen-2012", "ep%d" % nlat,
                                   grid + [("limiter", "extremum_preserving")])
+        bells_bd[nlat] = run_case(args, "lauritzen-2012", "bounded%d" % nlat,
+                                  grid + [("limiter", "bounded")])
         print("nlat %4d: hills l2 %.3e (%.1f s), cosine bells l2 %.3e (%.1f s)" %
               (nlat, hills[nlat]["hills_l2"], hills[nlat]["wall"], bells[nlat]["q1_l2"],
                bells[nlat]["wall"]), flush=True)
-    will, will_ep = {}, {}
+    will, will_ep, will_bd = {}, {}, {}
     for label, alpha in ALPHAS:
         will[label] = run_case(args, "williamson-tc1", "alpha%s" % alpha, [("alpha", alpha)])
         will_ep[label] = run_case(args, "williamson-tc1", "ep-alpha%s" % alpha,
                                   [("alpha", alpha), ("limiter", "extremum_preserving")])
+        will_bd[label] = run_case(args, "williamson-tc1", "bounded-alpha%s" % alpha,
+                                  [("alpha", alpha), ("limiter", "bounded")])
 
     lines = []
     w = lines.append
@@ -144,6 +159,23 @@ def main():
            b["q1_phi_max"], b["mixing_overshooting"]))
         prev = nlat
     w("")
+    w("The same case with `stepper.scheme.limiter: bounded` (the extremum-preserving parabolas")
+    w("scaled into each field's range at the start of the step: no new extrema; \"new extrema\"")
+    w("is the largest excursion of the cosine bells beyond their initial range over all frames,")
+    w("relative to that range):")
+    w("")
+    w("| resolution | cosine bells l2 | order | slotted cyl. l2 | hills l2 | phi_min bells | "
+      "phi_max bells | overshooting l_o | new extrema |")
+    w("|---|---|---|---|---|---|---|---|---|")
+    prev = None
+    for nlat in nlats:
+        b = bells_bd[nlat]
+        o = "" if prev is None else "%.2f" % order(bells_bd[prev]["q1_l2"], b["q1_l2"])
+        w("| %.4g deg | %.3e | %s | %.3e | %.3e | %.2e | %.2e | %.2e | %.1e |" %
+          (180.0 / nlat, b["q1_l2"], o, b["sc_l2"], b["hills_l2"], b["q1_phi_min"],
+           b["q1_phi_max"], b["mixing_overshooting"], b["q1_new_extrema"]))
+        prev = nlat
+    w("")
     w("Mixing diagnostics of (q1, q2) at T/2 and filament preservation l_f(tau) at T/2:")
     w("")
     w("| resolution | real mixing l_r | range-preserving unmixing l_u | overshooting l_o | "
@@ -160,7 +192,7 @@ def main():
     w("")
     w("| alpha | limiter | l1 | l2 | linf | phi_min | phi_max | mass drift |")
     w("|---|---|---|---|---|---|---|---|")
-    for runs, lim in ((will, "monotone"), (will_ep, "extremum_preserving")):
+    for runs, lim in ((will, "monotone"), (will_ep, "extremum_preserving"), (will_bd, "bounded")):
         for label, _ in ALPHAS:
             r = runs[label]
             w("| %s | %s | %.3e | %.3e | %.3e | %.2e | %.2e | %.1e |" %
@@ -178,6 +210,8 @@ def main():
         ax[1].loglog(res, [bells[n][key] for n in nlats], "o-", label=lab)
     ax[1].loglog(res, [bells_ep[n]["q1_l2"] for n in nlats], "s--",
                  label="cosine bells l2, extremum-preserving")
+    ax[1].loglog(res, [bells_bd[n]["q1_l2"] for n in nlats], "^--",
+                 label="cosine bells l2, bounded")
     ax[1].axhline(0.033, color="k", ls=":", lw=1, label="l2 = 0.033 (minimal resolution)")
     for a, ref in ((ax[0], hills[nlats[0]]["hills_l2"]), (ax[1], bells[nlats[0]]["q1_l2"])):
         for k, style in ((1, "--"), (2, "-.")):
