@@ -107,6 +107,7 @@ TEST_P(SphereRankIndependence, BitwiseEqualToOneRank) {
 
 INSTANTIATE_TEST_SUITE_P(Schemes, SphereRankIndependence,
                          ::testing::Values(std::make_pair("ppm", "monotone"),
+                                           std::make_pair("ppm", "bounded"),
                                            std::make_pair("ppm", "none"),
                                            std::make_pair("van_leer", "monotone"),
                                            std::make_pair("van_leer", "none")));
