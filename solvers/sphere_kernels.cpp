@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -431,7 +432,14 @@ constexpr index_t kX = kField0 + 2 * kFieldLines;
 constexpr index_t kMass = kX + 8;
 constexpr index_t kInvMass = kMass + 1;
 constexpr index_t kInvMassY = kInvMass + 1;
-constexpr index_t kLines = kInvMassY + kRing2;
+// Bounded limiter, zonal sweep: the two cut points of each cell and their count, and lines of
+// the uniform area and its inverse.
+constexpr index_t kBoundCut0 = kInvMassY + kRing2;
+constexpr index_t kBoundCut1 = kBoundCut0 + 1;
+constexpr index_t kBoundCount = kBoundCut1 + 1;
+constexpr index_t kBoundVol = kBoundCount + 1;
+constexpr index_t kBoundInv = kBoundVol + 1;
+constexpr index_t kLines = kBoundInv + 1;
 
 template <index_t N>
 index_t slot(index_t r) {
@@ -451,6 +459,15 @@ struct YRings {
     return L.line(first + 2 * kRing4 + 2 * kRing2 + slot<kRing2>(r));
   }
 };
+
+// The bounded limiter aims a few ulps inside the range: the steppers take the range anew each
+// step, so an update rounded one ulp beyond it would otherwise widen the next step's range, and
+// the round-off would creep outwards step after step (2e-14 of the range after 110 steps of
+// the slotted cylinders, measured).
+inline real_t bound_margin(const SphereScheme& s) {
+  return 4 * std::numeric_limits<real_t>::epsilon() *
+         std::max(std::abs(s.lower), std::abs(s.upper));
+}
 
 template <class R>
 struct LinRood {
@@ -482,8 +499,8 @@ struct LinRood {
         lim(s_.limiter == SphereLimiter::bounded ? SphereLimiter::extremum_preserving : s_.limiter),
         limited(s_.limiter != SphereLimiter::none),
         bound(s_.limiter == SphereLimiter::bounded),
-        lo(s_.lower),
-        hi(s_.upper),
+        lo(s_.lower + bound_margin(s_)),
+        hi(s_.upper - bound_margin(s_)),
         f(f_),
         q(q_),
         out(out_),
@@ -507,8 +524,83 @@ struct LinRood {
   real_t* inv_mass_y(index_t r) const { return L.line(kInvMassY + slot<kRing2>(r)); }
   bool real_row(index_t r) const { return j0 + r >= 0 && j0 + r < ny; }
 
+  // What the bounded limiter needs of a zonal sweep: the swept amounts of the row's faces
+  // (swept[i] through the west face of cell i, nx values, periodic), the volumes of the cells
+  // the fluxes take their fractions of and their inverses on [-1, nx] (null: the row's uniform
+  // area), their sum `total` where some face sweeps past the whole circle (0 otherwise).
+  struct XSweep {
+    const real_t* swept;
+    const real_t* vol;
+    const real_t* inv_vol;
+    real_t area, total;
+  };
+
+  // Bounded limiter, zonal: where the departure point of each face lies (the cell k the face's
+  // flux takes its fraction of, walking over whole cells as the flux does, and the cut point in
+  // it), then every parabola of cells [0, nx) scaled so that the means over the pieces between
+  // its cuts are inside [lo, hi] (ppm_bound_cut_line): all the means a flux-form sweep takes.
+  // A cell cut more than twice (characteristics bunched into one cell) is bounded whole. The
+  // periodic duplicates -1 and nx take the results of nx - 1 and 0.
+  void x_bound(const real_t* p, const XSweep& sw, real_t* al, real_t* ar) const {
+    const real_t *vol = sw.vol, *inv = sw.inv_vol;
+    if (!vol) {
+      real_t* v = L.line(kBoundVol);
+      real_t* u = L.line(kBoundInv);
+      std::fill(v - 1, v + nx + 1, sw.area);
+      std::fill(u - 1, u + nx + 1, 1.0 / sw.area);
+      vol = v;
+      inv = u;
+    }
+    real_t* c0 = L.line(kBoundCut0);
+    real_t* c1 = L.line(kBoundCut1);
+    real_t* count = L.line(kBoundCount);
+    std::fill(c0, c0 + nx, 0.0);
+    std::fill(c1, c1 + nx, 1.0);
+    std::fill(count, count + nx, 0.0);
+    const auto cut = [&](index_t k, real_t pos) {
+      if (!(pos > 0 && pos < 1)) return;
+      if (count[k] == 0) {
+        c0[k] = c1[k] = pos;
+      } else if (count[k] == 1) {
+        c0[k] = std::min(c0[k], pos);
+        c1[k] = std::max(c1[k], pos);
+      } else {
+        c0[k] = std::numeric_limits<real_t>::quiet_NaN();  // bounded whole
+      }
+      count[k] += 1;
+    };
+    for (index_t i = 0; i < nx; ++i) {
+      const real_t x = sw.swept[i];
+      if (x == 0) continue;
+      real_t rem = std::abs(x);
+      if (sw.total > 0 && rem >= sw.total)
+        rem = std::max(rem - std::floor(rem / sw.total) * sw.total, 0.0);
+      if (x > 0) {
+        index_t k = i == 0 ? nx - 1 : i - 1;
+        for (index_t m = 0; m < nx && rem >= vol[k]; ++m) {
+          rem -= vol[k];
+          k = k == 0 ? nx - 1 : k - 1;
+        }
+        cut(k, 1.0 - rem * inv[k]);
+      } else {
+        index_t k = i;
+        for (index_t m = 0; m < nx && rem >= vol[k]; ++m) {
+          rem -= vol[k];
+          k = k + 1 == nx ? 0 : k + 1;
+        }
+        cut(k, rem * inv[k]);
+      }
+    }
+    ppm_bound_cut_line(p, c0, c1, lo, hi, nx, al, ar);
+    al[-1] = al[nx - 1];
+    ar[-1] = ar[nx - 1];
+    al[nx] = al[0];
+    ar[nx] = ar[0];
+  }
+
   // Reconstruction of the padded row p (valid on [-kH, nx + kH)): a0/a1 on cells [-1, nx].
-  void x_reconstruct(const real_t* p, const real_t*& a0, const real_t*& a1) const {
+  void x_reconstruct(const real_t* p, const XSweep& sw, const real_t*& a0,
+                     const real_t*& a1) const {
     real_t* s = L.line(kX + 1);
     real_t* e = L.line(kX + 2);
     if constexpr (ppm) {
@@ -522,7 +614,7 @@ struct LinRood {
           ppm_edge_line_ep(p - 2, p - 1, p, s - 2, s - 1, s, e - 1, e, nx + 2, al - 1, ar - 1);
         else
           ppm_edge_line(lim, p - 1, e - 1, e, nx + 2, al - 1, ar - 1);
-        if (bound) ppm_bound_line(p - 1, lo, hi, nx + 2, al - 1, ar - 1);
+        if (bound) x_bound(p, sw, al, ar);
         a0 = al;
         a1 = ar;
       } else {
@@ -539,9 +631,9 @@ struct LinRood {
   // Zonal fluxes F[0..nx] of the padded row p of local row r (cells of area A).
   void x_fluxes(const real_t* p, index_t r, real_t* F) const {
     const real_t *a0, *a1;
-    x_reconstruct(p, a0, a1);
-    sphere_x_flux_row(recon, p, a0, a1, xa(r), area(r), inv_area(r), nx,
-                      w.wide_row[size_t(r + kH)] != 0, F);
+    const bool wide = w.wide_row[size_t(r + kH)] != 0;
+    x_reconstruct(p, {xa(r), nullptr, nullptr, area(r), area(r) * real_t(nx)}, a0, a1);
+    sphere_x_flux_row(recon, p, a0, a1, xa(r), area(r), inv_area(r), nx, wide, F);
   }
 
   real_t* fq_row(index_t r) const { return L.line(kFq + slot<kQxRing>(r)); }
@@ -575,7 +667,7 @@ struct LinRood {
     if (wide)
       for (index_t i = 0; i < nx; ++i) total += m[i];
     const real_t *a0, *a1;
-    x_reconstruct(p, a0, a1);
+    x_reconstruct(p, {M, m, inv_m, 0, total}, a0, a1);
     real_t* F = fq_row(r);
     sphere_x_flux_cells(recon, p, a0, a1, M, m, inv_m, total, nx, wide, F);
     mass_x_row(p, m, F, M, nx, qxrow(r), L.line(kX + 6), inv_vx_row(r));
@@ -689,7 +781,7 @@ struct LinRood {
     bool wide = false;
     const real_t total = wrap_deformed_row(qy, vol, inv_vol, x, wide);
     const real_t *a0, *a1;
-    x_reconstruct(qy, a0, a1);
+    x_reconstruct(qy, {x, vol, inv_vol, 0, total}, a0, a1);
     real_t* F = L.line(kX + 5);
     sphere_x_flux_cells(recon, qy, a0, a1, x, vol, inv_vol, total, nx, wide, F);
     outer_row(p, F, fq_row(r), yqx.flux(r), yqx.flux(r + 1), yq.flux(r), yq.flux(r + 1),
@@ -712,7 +804,7 @@ struct LinRood {
     bool wide = false;
     const real_t total = wrap_deformed_row(qy, vol, inv_vol, M, wide);
     const real_t *a0, *a1;
-    x_reconstruct(qy, a0, a1);
+    x_reconstruct(qy, {M, vol, inv_vol, 0, total}, a0, a1);
     real_t* F = L.line(kX + 5);
     sphere_x_flux_cells(recon, qy, a0, a1, M, vol, inv_vol, total, nx, wide, F);
     // The tracer density rho q: exactly rho for q = 1, so a uniform q = 1 gives bitwise the
@@ -965,6 +1057,41 @@ void ppm_bound_line(const real_t* q, real_t lo, real_t hi, index_t n, real_t* al
     real_t theta = 1.0;
     if (pmax > hi) theta = std::min(theta, (hi - c) / (pmax - c));
     if (pmin < lo) theta = std::min(theta, (c - lo) / (c - pmin));
+    if (!(theta >= 1.0)) {
+      theta = std::max(theta, 0.0);  // a mean outside the range (round-off): flatten
+      al[i] = c + theta * (l - c);
+      ar[i] = c + theta * (r - c);
+    }
+  }
+}
+
+// The same with the weaker condition of a flux-form sweep: cell i is cut at c0[i] <= c1[i] (the
+// departure points of faces inside it; c0 = 0 / c1 = 1 where there is none, c0 NaN: bound the
+// whole parabola), and only the means over the pieces [0, c0], [c0, c1], [c1, 1] must lie in
+// [lo, hi]. The mean of P over [a, b] is
+//   q + dq ((a + b)/2 - 1/2) + q6 ((a + b)/2 - (a^2 + a b + b^2)/3 - 1/6).
+AEOLUS_SPHERE_CLONES
+void ppm_bound_cut_line(const real_t* q, const real_t* c0, const real_t* c1, real_t lo, real_t hi,
+                        index_t n, real_t* al, real_t* ar) {
+  auto mean = [](real_t c, real_t dq, real_t q6, real_t a, real_t b) {
+    const real_t m = 0.5 * (a + b);
+    return c + dq * (m - 0.5) + q6 * (m - (a * a + a * b + b * b) / 3.0 - 1.0 / 6.0);
+  };
+  for (index_t i = 0; i < n; ++i) {
+    if (!(c0[i] == c0[i])) {
+      ppm_bound_line(q + i, lo, hi, 1, al + i, ar + i);
+      continue;
+    }
+    const real_t c = q[i], l = al[i], r = ar[i];
+    const real_t dq = r - l, q6 = 6.0 * c - 3.0 * (l + r);
+    const real_t cuts[4] = {0.0, c0[i], c1[i], 1.0};
+    real_t theta = 1.0;
+    for (int j = 0; j < 3; ++j) {
+      if (!(cuts[j + 1] > cuts[j])) continue;
+      const real_t m = mean(c, dq, q6, cuts[j], cuts[j + 1]);
+      if (m > hi) theta = std::min(theta, (hi - c) / (m - c));
+      if (m < lo) theta = std::min(theta, (c - lo) / (c - m));
+    }
     if (!(theta >= 1.0)) {
       theta = std::max(theta, 0.0);  // a mean outside the range (round-off): flatten
       al[i] = c + theta * (l - c);

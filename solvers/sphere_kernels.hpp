@@ -42,10 +42,15 @@ namespace aeolus {
 
 enum class SphereReconstruction { ppm, van_leer };
 // bounded: the extremum-preserving PPM reconstruction, each cell's parabola then scaled about
-// its mean (Zhang & Shu 2010, JCP 229) so that it stays inside [lower, upper], the range of the
-// field at the start of the step (the steppers set it). Every flux is then the mean of a
-// reconstruction inside the range, and the convex-combination argument of the monotone limiter
-// applies: no new extrema, while smooth extrema below the range's ends keep their curvature.
+// its mean (Zhang & Shu 2010, JCP 229) into [lower, upper], the range of the field at the start
+// of the step (the steppers set it): in the zonal sweeps only the means over the pieces between
+// the departure points of the faces that fall inside the cell must lie in the range
+// (ppm_bound_cut_line: all a flux-form sweep averages, whole-cell shifts included); in the
+// meridional sweeps the whole parabola (ppm_bound_line; the pieces of a ghost row would need
+// the swept areas of a face row this rank does not hold, and every rank must scale a cell
+// alike). Every mean the sweeps take is then inside the range, and
+// the convex-combination argument of the monotone limiter applies: no new extrema, while
+// smooth extrema below the range's ends keep their curvature.
 enum class SphereLimiter { monotone, extremum_preserving, none, bounded };
 struct SphereScheme {
   SphereReconstruction reconstruction = SphereReconstruction::ppm;
@@ -192,6 +197,12 @@ void ppm_edge_line_ep(const real_t* qm1, const real_t* q, const real_t* qp1, con
 // values over the whole cell (edges and interior extremum) inside [lo, hi]. Cells whose mean
 // lies outside the range (by round-off) are flattened.
 void ppm_bound_line(const real_t* q, real_t lo, real_t hi, index_t n, real_t* al, real_t* ar);
+// The same scaling with the weaker condition of a flux-form sweep: cell i is cut at c0[i] <=
+// c1[i] (the departure points of the faces inside it; c0 = 0 and c1 = 1 where there is none; c0
+// NaN: bound the whole parabola), and only the means over the pieces [0, c0], [c0, c1], [c1, 1]
+// must lie in [lo, hi]: the means a flux-form sweep takes of that cell.
+void ppm_bound_cut_line(const real_t* q, const real_t* c0, const real_t* c1, real_t lo, real_t hi,
+                        index_t n, real_t* al, real_t* ar);
 // Zonal fluxes of one row: F[i] (i = 0..nlon, F[nlon] = F[0]) through the west face of cell i,
 // in q m^2, for swept areas xa[0..nlon) and row area `area`. q must be valid on [-1, nlon]
 // (periodic ghosts) and a0/a1 (PPM: al/ar; van Leer: slope/unused) on cells [-1, nlon].

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -384,7 +385,7 @@ TEST(SphereTransport, MonotoneLimitersMakeNoNewExtrema) {
 // overshooting 5.4e-5 in the 10 deg case of test_sphere_case). Norms at T (Williamson l2)
 // measured with this code, bounds = measured + 5%:
 //   bells  ppm/monotone 0.327, ppm/extremum_preserving 0.276, ppm/none 0.227, van_leer 0.390,
-//          ppm/bounded 0.279
+//          ppm/bounded 0.277
 //   cyl.   ppm/monotone 0.387, ppm/extremum_preserving 0.371, ppm/bounded 0.373
 // extremum_preserving keeps smooth extrema and is not strictly bounded: new extrema of 0.6%
 // (bells) and 8.7% (cylinders, at the jumps) of the range, asserted with a factor-2 margin;
@@ -397,7 +398,7 @@ TEST(SphereTransport, DeformationalFlowMonotoneMakesNoNewExtrema) {
   };
   const Expect cases[5] = {{"ppm", "monotone", 0.327, 0.387, 1e-14},
                            {"ppm", "extremum_preserving", 0.276, 0.371, 0.18},
-                           {"ppm", "bounded", 0.279, 0.373, 1e-14},
+                           {"ppm", "bounded", 0.277, 0.373, 1e-14},
                            {"ppm", "none", 0.227, 0.0, 1.0},
                            {"van_leer", "monotone", 0.390, 0.0, 1e-14}};
   const std::function<real_t(real_t, real_t)> fields[2] = {lauritzen_bells, slotted_cylinders};
@@ -534,6 +535,42 @@ TEST(SphereKernels, BoundedScalingKeepsEveryParabolaInsideTheRange) {
   EXPECT_EQ(ar[4], 1.0);
   EXPECT_EQ(al[5], q[5]);  // mean above the range by round-off: flat
   EXPECT_EQ(ar[5], q[5]);
+}
+
+// The zonal sweep's weaker bound: only the means over the pieces between a cell's cut points
+// (the departure points inside it) must be in range (checked with Simpson's rule, exact on
+// parabolas). One parabola whose maximum (1.015) exceeds hi = 1, in four cells: cut once at 0.8
+// (both pieces' means in range: untouched), not cut (untouched), cut at 0.3 and 0.7 (the
+// middle piece's mean 1.0094: scaled until it is hi), and marked NaN (bounded whole: its
+// maximum scaled to hi).
+TEST(SphereKernels, BoundedCutScalingChecksOnlyThePiecesASweepTakes) {
+  const real_t nan = std::numeric_limits<real_t>::quiet_NaN();
+  const real_t q[4] = {0.98, 0.98, 0.98, 0.98};
+  const real_t c0[4] = {0.8, 0.0, 0.3, nan}, c1[4] = {0.8, 1.0, 0.7, 1.0};
+  real_t al[4] = {0.9, 0.9, 0.9, 0.9}, ar[4] = {0.92, 0.92, 0.92, 0.92};
+  ppm_bound_cut_line(q, c0, c1, 0.1, 1.0, 4, al, ar);
+  EXPECT_EQ(al[0], 0.9);
+  EXPECT_EQ(ar[0], 0.92);
+  EXPECT_EQ(al[1], 0.9);
+  EXPECT_EQ(ar[1], 0.92);
+  auto p = [&](int i, real_t x) {
+    return q[i] + (ar[i] - al[i]) * (x - 0.5) +
+           (6 * q[i] - 3 * (al[i] + ar[i])) * (x * (1 - x) - 1.0 / 6.0);
+  };
+  auto mean = [&](int i, real_t a, real_t b) {
+    return (p(i, a) + 4 * p(i, 0.5 * (a + b)) + p(i, b)) / 6;
+  };
+  EXPECT_LT(mean(0, 0.0, 0.8), 1.0);
+  EXPECT_LT(mean(0, 0.8, 1.0), 1.0);
+  EXPECT_NEAR(mean(2, 0.3, 0.7), 1.0, 1e-14);
+  EXPECT_LE(mean(2, 0.0, 0.3), 1.0);
+  EXPECT_LE(mean(2, 0.7, 1.0), 1.0);
+  EXPECT_NEAR((al[2] - q[2]) * (0.92 - q[2]), (ar[2] - q[2]) * (0.9 - q[2]), 1e-15);
+  // Bounded whole: the parabola's maximum (at x = 1/2 + dq / (2 q6)) is hi.
+  const real_t dq = ar[3] - al[3], q6 = 6 * q[3] - 3 * (al[3] + ar[3]);
+  EXPECT_NEAR(p(3, 0.5 + dq / (2 * q6)), 1.0, 1e-14);
+  EXPECT_GT(ar[3] - q[3], 0.92 - 0.98);  // scaled towards the mean
+  EXPECT_LT(ar[3] - q[3], 0.0);
 }
 
 TEST(SphereKernels, ZonalFluxShiftsWholeCellsAroundTheCircle) {
