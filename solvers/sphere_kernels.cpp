@@ -1040,6 +1040,25 @@ void ppm_edge_line_ep(const real_t* qm1, const real_t* q, const real_t* qp1, con
   }
 }
 
+namespace {
+
+// Scales the parabola of mean c and edges l, r about c, a' = c + theta (a - c), with the largest
+// theta in [0, 1] that brings values vmax >= c >= vmin of it (which scale alike) into [lo, hi]; a
+// mean outside the range (round-off) flattens it.
+inline void scale_into_range(real_t c, real_t vmax, real_t vmin, real_t lo, real_t hi, real_t& l,
+                             real_t& r) {
+  real_t theta = 1.0;
+  if (vmax > hi) theta = std::min(theta, (hi - c) / (vmax - c));
+  if (vmin < lo) theta = std::min(theta, (c - lo) / (c - vmin));
+  if (!(theta >= 1.0)) {
+    theta = std::max(theta, 0.0);
+    l = c + theta * (l - c);
+    r = c + theta * (r - c);
+  }
+}
+
+}  // namespace
+
 // The largest theta in [0, 1] with q + theta (P(x) - q) in [lo, hi] over the cell: the values
 // of the parabola P are its edges and, where |dq| < |q6|, its extremum q + dq^2 / (4 q6) + q6 /
 // 12 at x = 1/2 + dq / (2 q6) (P(x) = q + dq (x - 1/2) + q6 (x (1 - x) - 1/6)).
@@ -1054,14 +1073,7 @@ void ppm_bound_line(const real_t* q, real_t lo, real_t hi, index_t n, real_t* al
       pmax = std::max(pmax, ext);
       pmin = std::min(pmin, ext);
     }
-    real_t theta = 1.0;
-    if (pmax > hi) theta = std::min(theta, (hi - c) / (pmax - c));
-    if (pmin < lo) theta = std::min(theta, (c - lo) / (c - pmin));
-    if (!(theta >= 1.0)) {
-      theta = std::max(theta, 0.0);  // a mean outside the range (round-off): flatten
-      al[i] = c + theta * (l - c);
-      ar[i] = c + theta * (r - c);
-    }
+    scale_into_range(c, pmax, pmin, lo, hi, al[i], ar[i]);
   }
 }
 
@@ -1085,18 +1097,14 @@ void ppm_bound_cut_line(const real_t* q, const real_t* c0, const real_t* c1, rea
     const real_t c = q[i], l = al[i], r = ar[i];
     const real_t dq = r - l, q6 = 6.0 * c - 3.0 * (l + r);
     const real_t cuts[4] = {0.0, c0[i], c1[i], 1.0};
-    real_t theta = 1.0;
+    real_t mmax = c, mmin = c;
     for (int j = 0; j < 3; ++j) {
       if (!(cuts[j + 1] > cuts[j])) continue;
       const real_t m = mean(c, dq, q6, cuts[j], cuts[j + 1]);
-      if (m > hi) theta = std::min(theta, (hi - c) / (m - c));
-      if (m < lo) theta = std::min(theta, (c - lo) / (c - m));
+      mmax = std::max(mmax, m);
+      mmin = std::min(mmin, m);
     }
-    if (!(theta >= 1.0)) {
-      theta = std::max(theta, 0.0);  // a mean outside the range (round-off): flatten
-      al[i] = c + theta * (l - c);
-      ar[i] = c + theta * (r - c);
-    }
+    scale_into_range(c, mmax, mmin, lo, hi, al[i], ar[i]);
   }
 }
 

@@ -144,38 +144,34 @@ def main():
            b["q1_phi_max"], drift))
         prev = nlat
     w("")
-    w("The same case with `stepper.scheme.limiter: extremum_preserving` (PPM keeping smooth")
-    w("extrema; small over- and undershoots allowed):")
-    w("")
-    w("| resolution | cosine bells l2 | order | slotted cyl. l2 | hills l2 | phi_min bells | "
-      "phi_max bells | overshooting l_o |")
-    w("|---|---|---|---|---|---|---|---|")
-    prev = None
-    for nlat in nlats:
-        b = bells_ep[nlat]
-        o = "" if prev is None else "%.2f" % order(bells_ep[prev]["q1_l2"], b["q1_l2"])
-        w("| %.4g deg | %.3e | %s | %.3e | %.3e | %.2e | %.2e | %.2e |" %
-          (180.0 / nlat, b["q1_l2"], o, b["sc_l2"], b["hills_l2"], b["q1_phi_min"],
-           b["q1_phi_max"], b["mixing_overshooting"]))
-        prev = nlat
-    w("")
-    w("The same case with `stepper.scheme.limiter: bounded` (the extremum-preserving parabolas")
-    w("scaled into each field's range at the start of the step: no new extrema; \"new extrema\"")
-    w("is the largest excursion of the cosine bells beyond their initial range over all frames,")
-    w("relative to that range):")
-    w("")
-    w("| resolution | cosine bells l2 | order | slotted cyl. l2 | hills l2 | phi_min bells | "
-      "phi_max bells | overshooting l_o | new extrema |")
-    w("|---|---|---|---|---|---|---|---|---|")
-    prev = None
-    for nlat in nlats:
-        b = bells_bd[nlat]
-        o = "" if prev is None else "%.2f" % order(bells_bd[prev]["q1_l2"], b["q1_l2"])
-        w("| %.4g deg | %.3e | %s | %.3e | %.3e | %.2e | %.2e | %.2e | %.1e |" %
-          (180.0 / nlat, b["q1_l2"], o, b["sc_l2"], b["hills_l2"], b["q1_phi_min"],
-           b["q1_phi_max"], b["mixing_overshooting"], b["q1_new_extrema"]))
-        prev = nlat
-    w("")
+    def limited_table(runs, intro, new_extrema):
+        """A Lauritzen-suite table of one limiter (new_extrema: add that column)."""
+        for line in intro:
+            w(line)
+        w("")
+        extra = " new extrema |" if new_extrema else ""
+        w("| resolution | cosine bells l2 | order | slotted cyl. l2 | hills l2 | phi_min bells | "
+          "phi_max bells | overshooting l_o |" + extra)
+        w("|---|---|---|---|---|---|---|---|" + ("---|" if new_extrema else ""))
+        prev = None
+        for nlat in nlats:
+            b = runs[nlat]
+            o = "" if prev is None else "%.2f" % order(runs[prev]["q1_l2"], b["q1_l2"])
+            row = "| %.4g deg | %.3e | %s | %.3e | %.3e | %.2e | %.2e | %.2e |" % (
+                180.0 / nlat, b["q1_l2"], o, b["sc_l2"], b["hills_l2"], b["q1_phi_min"],
+                b["q1_phi_max"], b["mixing_overshooting"])
+            w(row + (" %.1e |" % b["q1_new_extrema"] if new_extrema else ""))
+            prev = nlat
+        w("")
+
+    limited_table(bells_ep, [
+        "The same case with `stepper.scheme.limiter: extremum_preserving` (PPM keeping smooth",
+        "extrema; small over- and undershoots allowed):"], False)
+    limited_table(bells_bd, [
+        "The same case with `stepper.scheme.limiter: bounded` (the extremum-preserving parabolas",
+        "scaled into each field's range at the start of the step: no new extrema; \"new extrema\"",
+        "is the largest excursion of the cosine bells beyond their initial range over all frames,",
+        "relative to that range):"], True)
     w("Mixing diagnostics of (q1, q2) at T/2 and filament preservation l_f(tau) at T/2:")
     w("")
     w("| resolution | real mixing l_r | range-preserving unmixing l_u | overshooting l_o | "
