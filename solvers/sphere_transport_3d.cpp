@@ -196,6 +196,10 @@ struct SphereTransport3dStepper::Work {
     return *tracers[n];
   }
   SphereScheme scheme;
+  // Per step: the schemes of the air mass and of each tracer (their own ranges for the bounded
+  // limiter), kept here so that a step allocates nothing once the tracer count is known.
+  SphereScheme air_scheme;
+  std::vector<SphereScheme> tracer_schemes;
   SphereWork kernel;
   SphereAirFluxes air;
   Field dpw, dp2, dp3, qmass, qtmp;
@@ -549,8 +553,10 @@ void SphereTransport3dStepper::step_all(const std::vector<Field*>& qs, real_t& t
   {
     // The bounded limiter keeps each field in its own range at the start of the horizontal
     // step: the air mass in that of dp, every tracer in that of its mixing ratio.
-    SphereScheme air_scheme = w.scheme;
-    std::vector<SphereScheme> tracer_scheme(qs.size(), w.scheme);
+    SphereScheme& air_scheme = w.air_scheme;
+    std::vector<SphereScheme>& tracer_scheme = w.tracer_schemes;
+    air_scheme = w.scheme;
+    tracer_scheme.assign(qs.size(), w.scheme);
     if (w.scheme.limiter == SphereLimiter::bounded) {
       air_scheme.lower = w.dpw.min();
       air_scheme.upper = w.dpw.max();
