@@ -1,5 +1,7 @@
 // The published criteria of the sphere test suites, through the shipped cases' settings:
-//  - Gaussian hills (Lauritzen et al. 2012, unlimited PPM): observed l2 order >= 1.8;
+//  - Gaussian hills (Lauritzen et al. 2012, unlimited PPM), 5.6 -> 0.7 deg: the three observed
+//    l2 orders that README.md and docs/sphere-convergence.md state (2.06, 3.04, 2.74), each
+//    to +-0.05, and the l2 errors themselves to 3 %;
 //  - cosine bells at 1.5 deg: l2 below 0.033 (the "minimal resolution" criterion) with the
 //    extremum-preserving limiter and with the bounded one, which also makes no new extrema (in
 //    any frame, every tracer); the strictly monotone limiter makes no overshoot at all (no
@@ -8,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -51,20 +54,33 @@ std::vector<double> series(const std::string& path, const std::string& var) {
 
 }  // namespace
 
-TEST(SphereSuite, GaussianHillsConvergeAtLeastAtOrder1p8) {
+// The convergence table of tools/sphere_convergence (docs/sphere-convergence.md), unlimited PPM
+// on the shipped case at 5.625, 2.8125, 1.40625 and 0.703125 deg (about 4 s in all). Measured
+// (2026-12-07): l2 = 0.22705, 0.054460, 0.0066180, 0.00099285: orders 2.060, 3.041, 2.737. The
+// arithmetic is plain double precision with a fixed summation order, so another x86-64 CPU
+// changes these at the 1e-12 level at most (libm's last bit); +-0.05 in the order and 3 % in l2
+// leave that margin many times over but fail on any change to the scheme that moves a stated
+// figure (a drop from third to second order moves the 1.4 deg error by a factor of two).
+TEST(SphereSuite, GaussianHillsConvergenceOrdersAsStated) {
   test::TempDir dir(PETSC_COMM_WORLD);
+  const int nlats[] = {32, 64, 128, 256};
+  const double measured_l2[] = {0.22705, 0.054460, 0.0066180, 0.00099285};
+  const double stated_order[] = {2.06, 3.04, 2.74};  // README.md "Measured"
   std::vector<double> l2;
-  for (int nlat : {32, 64, 128}) {
+  for (int k = 0; k < 4; ++k) {
+    const int nlat = nlats[k];
     const auto d =
         run_variant(dir, "hills" + std::to_string(nlat), "lauritzen-2012-gaussian-hills",
                     {{"nlat", std::to_string(nlat)}, {"nlon", std::to_string(2 * nlat)}});
     l2.push_back(scalar(d + "/output/diagnostics.nc", "hills_l2"));
+    std::printf("[ hills ] %d x %d: l2 = %.5e%s", nlat, 2 * nlat, l2.back(), k ? "" : "\n");
+    if (k) std::printf(", order %.3f\n", std::log2(l2[size_t(k) - 1] / l2.back()));
+    EXPECT_NEAR(l2.back(), measured_l2[k], 0.03 * measured_l2[k]) << nlat;
   }
-  // Measured 0.227, 0.0545, 0.00662: orders 2.06 and 3.04.
   for (size_t i = 1; i < l2.size(); ++i) {
     const double order = std::log2(l2[i - 1] / l2[i]);
     RecordProperty("order_" + std::to_string(i), std::to_string(order));
-    EXPECT_GE(order, 1.8) << "l2 " << l2[i - 1] << " -> " << l2[i];
+    EXPECT_NEAR(order, stated_order[i - 1], 0.05) << "l2 " << l2[i - 1] << " -> " << l2[i];
   }
 }
 
