@@ -10,6 +10,7 @@
 
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
+#include "grids/progress.hpp"
 #include "io/checkpoint.hpp"
 #include "io/collective.hpp"
 #include "io/netcdf_file.hpp"
@@ -27,13 +28,6 @@ namespace aeolus::app {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string human_seconds(double s) {
-  if (!std::isfinite(s) || s < 0) return "?";
-  if (s < 120) return fmt("%.1fs", s);
-  if (s < 7200) return fmt("%.1fmin", s / 60);
-  return fmt("%.2fh", s / 3600);
-}
 
 // Every rank decides identically from the (shared) file system; rank 0 does the removal.
 void remove_if_exists(MPI_Comm comm, const std::string& path) {
