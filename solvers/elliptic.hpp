@@ -179,7 +179,13 @@ class KspSolver {
 
   // Solve A x = b; x holds the initial guess on entry. Throws NumericsError naming the KSP
   // type, reason and residual if the solve diverges (not when it merely stops at max_it:
-  // converged = false then). For a singular A the returned x has zero plain mean.
+  // converged = false then). A Krylov breakdown (DIVERGED_INDEFINITE_PC / _MAT, BREAKDOWN) is
+  // judged by the true residual: at or below max(rtol ||b||, atol) it counts as converged
+  // (reason CONVERGED_TRUE_RESIDUAL ...); above, the solve restarts from the current iterate
+  // (at most 3 times, while the residual halves) before it throws. iterations and history
+  // cover every restart. For a singular A the returned x has zero plain mean, and unless the
+  // options name another, the multigrid coarse solver is the pseudo-inverse
+  // (-mg_coarse_pc_type svd), robust for the singular coarse matrix.
   SolveStats solve(Vec b, Vec x);
   // Convenience: b = op.rhs(f); u in/out as the initial guess / solution.
   SolveStats solve(const Field& f, Field& u);

@@ -414,6 +414,147 @@ TEST(Elliptic, SingularNeumannSolveHasZeroMeanAndReportsCompatibility) {
   }
 }
 
+// Jacobi as a PCSHELL whose output changes sign on chosen applications: a deterministic
+// Krylov breakdown (CG sees (r, B r) < 0: DIVERGED_INDEFINITE_PC), wherever the round-off of
+// the machine would put one.
+struct FlippingJacobi {
+  Vec inv_diag = nullptr;
+  int calls = 0;
+  int flip_from = 0, flip_to = 0;  // applications [flip_from, flip_to) return -D^-1 r
+  bool alternate = false;          // ... only every other one of them
+  static PetscErrorCode apply(PC pc, Vec r, Vec z) {
+    FlippingJacobi* self = nullptr;
+    PetscCall(PCShellGetContext(pc, &self));
+    PetscCall(VecPointwiseMult(z, self->inv_diag, r));
+    if (self->calls >= self->flip_from && self->calls < self->flip_to &&
+        (!self->alternate || (self->calls - self->flip_from) % 2 == 0))
+      PetscCall(VecScale(z, -1.0));
+    ++self->calls;
+    return 0;
+  }
+};
+
+void use_flipping_jacobi(KspSolver& ksp, const EllipticOperator& op, FlippingJacobi& fj) {
+  fj.inv_diag = op.create_vector();
+  ASSERT_EQ(MatGetDiagonal(op.matrix(), fj.inv_diag), 0);
+  ASSERT_EQ(VecReciprocal(fj.inv_diag), 0);
+  PC pc = nullptr;
+  ASSERT_EQ(KSPGetPC(ksp.ksp(), &pc), 0);
+  ASSERT_EQ(PCSetType(pc, PCSHELL), 0);
+  ASSERT_EQ(PCShellSetContext(pc, &fj), 0);
+  ASSERT_EQ(PCShellSetApply(pc, &FlippingJacobi::apply), 0);
+}
+
+TEST(Elliptic, KrylovBreakdownRestartsFromTheIterateAndIsJudgedByTheTrueResidual) {
+  Case k = make_case(2, 32, Centering::cell, all_dirichlet, "sine");
+  auto grid = make_elliptic_grid(PETSC_COMM_WORLD, k.p);
+  EllipticOperator op(*grid, k.p);
+  Field f(*grid, "f"), u(*grid, "u");
+  fill(f, [&](real_t x, real_t y, real_t z) { return -k.m.laplacian(x, y, z); });
+  KspParams kp = tight("-ksp_type cg");
+  kp.rtol = 1e-10;
+  {
+    // One bad application at the 6th: CG stops early; the solver restarts from that iterate
+    // (a fresh Krylov space, a good preconditioner again) and converges.
+    KspSolver ksp(op, kp);
+    FlippingJacobi fj;
+    fj.flip_from = 5;
+    fj.flip_to = 6;
+    use_flipping_jacobi(ksp, op, fj);
+    u.fill(0.0);
+    const SolveStats st = ksp.solve(f, u);
+    EXPECT_TRUE(st.converged) << st.reason;
+    EXPECT_NE(st.reason.find("after a restart on DIVERGED_INDEFINITE_PC"), std::string::npos)
+        << st.reason;
+    EXPECT_LE(st.relative_residual(), 1e-10);
+    EXPECT_GT(st.iterations, 5);  // the iterations before the breakdown are counted too
+    VecDestroy(&fj.inv_diag);
+  }
+  {
+    // A breakdown whose iterate already meets the tolerance is a converged solve. PETSc is told
+    // to go on to 1e-14 (-ksp_rtol wins over KspParams::rtol = 1e-10); the preconditioner turns
+    // indefinite once the residual is below 1e-12 (found from the history of a clean solve).
+    KspParams kh = kp;
+    kh.options = "-ksp_type cg -ksp_rtol 1e-14";
+    kh.record_history = true;
+    int calls_to_1e12 = 0;
+    {
+      KspSolver ksp(op, kh);
+      FlippingJacobi fj;
+      use_flipping_jacobi(ksp, op, fj);
+      u.fill(0.0);
+      const SolveStats st = ksp.solve(f, u);
+      ASSERT_TRUE(st.converged) << st.reason;
+      for (real_t h : st.history) {
+        if (h < 1e-12) break;
+        ++calls_to_1e12;
+      }
+      ASSERT_LT(calls_to_1e12 + 5, int(st.history.size()));  // converges well past 1e-12
+      VecDestroy(&fj.inv_diag);
+    }
+    KspSolver ksp(op, kh);
+    FlippingJacobi fj;
+    fj.flip_from = calls_to_1e12 + 1;
+    fj.flip_to = 1 << 30;
+    use_flipping_jacobi(ksp, op, fj);
+    u.fill(0.0);
+    const SolveStats st = ksp.solve(f, u);
+    EXPECT_TRUE(st.converged) << st.reason;
+    EXPECT_NE(st.reason.find("CONVERGED_TRUE_RESIDUAL"), std::string::npos) << st.reason;
+    EXPECT_NE(st.reason.find("DIVERGED_INDEFINITE_PC"), std::string::npos) << st.reason;
+    EXPECT_LE(st.relative_residual(), 1e-11);
+    EXPECT_GT(st.relative_residual(), 1e-14);
+    VecDestroy(&fj.inv_diag);
+  }
+  {
+    // A preconditioner that is indefinite for good (the sign alternates from one application
+    // to the next): the restarts do not shrink the residual, and the solve fails with the
+    // reason, the residual and the tolerance.
+    KspSolver ksp(op, kp);
+    FlippingJacobi fj;
+    fj.flip_to = 1 << 30;
+    fj.alternate = true;
+    use_flipping_jacobi(ksp, op, fj);
+    u.fill(0.0);
+    try {
+      const SolveStats st = ksp.solve(f, u);
+      ADD_FAILURE() << "expected a NumericsError; got " << st.reason << " after " << st.iterations
+                    << " iterations, relative residual " << st.relative_residual();
+    } catch (const NumericsError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("DIVERGED_INDEFINITE_PC"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("tolerance 1e-10"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("restarts from the last iterate did not help"), std::string::npos) << msg;
+    }
+    VecDestroy(&fj.inv_diag);
+  }
+}
+
+TEST(Elliptic, SingularProblemsDefaultToAPseudoInverseCoarseSolveUnlessTold) {
+  Case k = make_case(2, 32, Centering::cell, all_neumann, "cosine");
+  auto grid = make_elliptic_grid(PETSC_COMM_WORLD, k.p);
+  EllipticOperator op(*grid, k.p);
+  ASSERT_TRUE(op.singular());
+  const auto coarse_pc = [](const KspSolver& ksp) {
+    PC pc = nullptr, coarse = nullptr;
+    KSP kc = nullptr;
+    PCType t = nullptr;
+    EXPECT_EQ(KSPGetPC(ksp.ksp(), &pc), 0);
+    EXPECT_EQ(PCMGGetCoarseSolve(pc, &kc), 0);
+    EXPECT_EQ(KSPGetPC(kc, &coarse), 0);
+    EXPECT_EQ(PCGetType(coarse, &t), 0);
+    return std::string(t ? t : "");
+  };
+  EXPECT_EQ(coarse_pc(KspSolver(op, tight())), "svd");
+  EXPECT_EQ(coarse_pc(KspSolver(op, tight("-ksp_type cg -pc_type gamg -mg_coarse_pc_type jacobi"))),
+            "jacobi");
+  // A regular problem keeps GAMG's own coarse solver.
+  Case d = make_case(2, 32, Centering::cell, all_dirichlet, "sine");
+  auto gd = make_elliptic_grid(PETSC_COMM_WORLD, d.p);
+  EllipticOperator od(*gd, d.p);
+  EXPECT_NE(coarse_pc(KspSolver(od, tight())), "svd");
+}
+
 TEST(Elliptic, ApplyMatchesRhsForTheDiscreteSolution) {
   // A u = b for the solved u, through apply() and rhs() on Fields.
   Case k = make_case(2, 16, Centering::vertex, mixed_kinds, "mixed", 2.0);
