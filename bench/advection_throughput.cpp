@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "bench/stream_triad.hpp"
 #include "grids/field.hpp"
 #include "grids/petsc_util.hpp"
 #include "solvers/fv_advection.hpp"
@@ -19,25 +20,11 @@
 using namespace aeolus;
 using clock_type = std::chrono::steady_clock;
 
-namespace {
-double triad_gbs(size_t n, int reps) {
-  std::vector<double> a(n, 1.0), b(n, 2.0), c(n, 3.0);
-  double best = 1e300;
-  for (int r = 0; r < reps; ++r) {
-    auto t0 = clock_type::now();
-    for (size_t i = 0; i < n; ++i) a[i] = b[i] + 3.0 * c[i];
-    best = std::min(best, std::chrono::duration<double>(clock_type::now() - t0).count());
-    b[r % n] = a[(r * 7) % n];  // keep the loop live
-  }
-  return 3.0 * 8.0 * double(n) / best / 1e9;
-}
-}  // namespace
-
 int main(int argc, char** argv) {
   PetscSession session(&argc, &argv);
   const index_t n = argc > 1 ? std::atoll(argv[1]) : 512;
   const int steps = argc > 2 ? std::atoi(argv[2]) : 20;
-  const double stream = triad_gbs(size_t(1) << 25, 5);
+  const double stream = bench::triad_gbs(MPI_COMM_SELF, size_t(1) << 25, 5);
   std::printf("advection_throughput: %lldx%lld periodic, %d steps of ssprk3, 1 rank\n",
               (long long)n, (long long)n, steps);
   std::printf("STREAM-style triad in this process: %.1f GB/s\n\n", stream);

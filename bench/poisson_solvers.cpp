@@ -14,8 +14,22 @@
 // residual ||b - A x|| / ||b||; KSP types are asked for the unpreconditioned norm). Reported:
 // iterations and wall time of each solve (set-up — AMG hierarchy, FFT plans, loading the model
 // — reported apart), and the ratio of each to plain CG in the same run. The last column is
-// unknowns / second / core for the 1e-8 solve (set-up included), compared in the summary with
-// the HPGMG-FV anchor of about 3e6 unknowns/s/core for a full-multigrid solve.
+// unknowns / second / core for the 1e-8 solve (set-up included).
+//
+// References, all measured in this process except the last:
+//  - plain CG (PETSc KSPCG, no preconditioner) on the same matrix: every ratio column;
+//  - GAMG-PCG (PETSc's algebraic multigrid under CG) on the same matrix: the summary gives the
+//    best solver's unknowns/s/core as a multiple of GAMG-PCG's;
+//  - a STREAM-style triad on all ranks at once (bench/stream_triad.hpp, 3 x 64 MB, after each
+//    size's solves, so that it sees the same machine load): plain CG's
+//    achieved bandwidth as a fraction of it, for the traffic model of one PETSc CG iteration
+//    with no preconditioner: the AIJ matrix once (8 B value + 4 B column index per stored
+//    nonzero, 4 B row pointer per row) and 18 vector passes of 8 B per unknown (PCApply copy 2,
+//    two dot products 2 + 2, the norm 1, AYPX and two AXPYs 3 + 3 + 3, MatMult's x and y 1 + 1).
+//    The triad runs from DRAM; where the iteration's bytes fit the last-level cache (printed),
+//    the fraction can exceed 1;
+//  - a literature figure, not measured here: the HPGMG-FV anchor of about 3e6 unknowns/s/core
+//    for a full-multigrid solve on other machines, printed for orientation only.
 // DCDM runs when a model file for the dimension is given (aeolus train cases/poisson-2d or
 // cases/poisson-3d); its network runs on rank 0 (see emulators/dcdm_model.hpp).
 #include <mpi.h>
@@ -31,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/stream_triad.hpp"
 #include "emulators/dcdm_model.hpp"
 #include "grids/error.hpp"
 #include "grids/field.hpp"
@@ -45,7 +60,11 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-constexpr double kHpgmgAnchor = 3e6;  // unknowns / s / core, HPGMG-FV full multigrid
+// Literature figure, not measured here: unknowns / s / core of HPGMG-FV's full-multigrid solve.
+constexpr double kHpgmgLiterature = 3e6;
+// Bytes per unknown of the vector operations of one unpreconditioned PETSc CG iteration (see
+// the header): 18 passes of 8 B.
+constexpr double kCgVectorBytes = 18 * 8.0;
 
 struct Size {
   int dim;
@@ -166,6 +185,8 @@ int main(int argc, char** argv) {
     if (rank == 0) {
       std::printf("# Poisson solvers, -lap u = f, cell-centred Dirichlet, %d rank(s)\n", size);
       std::printf("# times in s (solve only; set-up apart); ratios are to plain CG in this run\n");
+      std::printf("# the STREAM-style triad (3 x 64 MB, all ranks at once) runs after each size's "
+                  "solves\n");
     }
     for (const Size& z : sizes) {
       const EllipticProblem p = problem(z);
@@ -176,6 +197,9 @@ int main(int argc, char** argv) {
       Vec b = op.create_vector(), x = op.create_vector();
       op.rhs(f, b);
       const index_t unknowns = grid->global_cells();
+      MatInfo info;
+      AEOLUS_PETSC(MatGetInfo(op.matrix(), MAT_GLOBAL_SUM, &info));
+      const double nonzeros = info.nz_used;
       std::vector<Row> rows;
       const std::vector<std::pair<std::string, std::string>> ksps = {
           {"CG", "-ksp_type cg -pc_type none"},
@@ -235,6 +259,8 @@ int main(int argc, char** argv) {
         }
         rows.push_back(r);
       }
+      // The bandwidth reference, measured right after the solves it is compared with.
+      const double triad = bench::triad_gbs(comm, size_t(1) << 23, 10);
       if (rank == 0) {
         const Row& cg = rows.front();
         std::printf("\n## %s (%lld unknowns)\n", z.label().c_str(), (long long)unknowns);
@@ -243,7 +269,7 @@ int main(int argc, char** argv) {
                     "unk/s/core");
         // Best overall (FFT, where it applies: constant coefficients on a box only) and best
         // iterative solver (what a variable-coefficient problem such as Darcy can use).
-        double best = 0, best_it = 0;
+        double best = 0, best_it = 0, gamg = 0;
         std::string best_name, best_it_name;
         for (const Row& r : rows) {
           if (!r.ran) {
@@ -254,16 +280,31 @@ int main(int argc, char** argv) {
           if (r.solver != "DCDM" && r.conv8 && rate > best) best = rate, best_name = r.solver;
           if (r.solver != "DCDM" && r.solver != "FFT" && r.conv8 && rate > best_it)
             best_it = rate, best_it_name = r.solver;
+          if (r.solver == "GAMG-PCG" && r.conv8) gamg = rate;
           std::printf("%-10s %8d %8d %9.3e %9.3e %8.3f %8.3f %8.3f %8.3f %8s %10.3e\n",
                       r.solver.c_str(), r.it4, r.it8, r.t4, r.t8, r.setup,
                       cg.it8 > 0 ? double(r.it8) / cg.it8 : 0.0, r.t4 / cg.t4, r.t8 / cg.t8,
                       r.conv4 && r.conv8 ? "yes" : "NO", rate);
         }
+        // Plain CG's bandwidth for the traffic model of the header, against the triad.
+        const double cg_bytes = 12.0 * nonzeros + (4.0 + kCgVectorBytes) * double(unknowns);
+        const double cg_gbs = cg.it8 > 0 ? cg_bytes * cg.it8 / cg.t8 / 1e9 : 0.0;
         std::printf(
-            "best classical: %s at %.3e unknowns/s/core = %.2f x the HPGMG-FV anchor "
-            "(3e6); best iterative: %s at %.3e = %.2f x\n",
-            best_name.c_str(), best, best / kHpgmgAnchor, best_it_name.c_str(), best_it,
-            best_it / kHpgmgAnchor);
+            "in-process references: plain CG %.3e s per iteration = %.2f GB/s for %.0f B per "
+            "unknown and iteration (%.2f nonzeros per row; %.1f MB per iteration in all) = "
+            "%.3f x the triad (%.1f GB/s); GAMG-PCG %.3e unknowns/s/core\n",
+            cg.it8 > 0 ? cg.t8 / cg.it8 : 0.0, cg_gbs, cg_bytes / double(unknowns),
+            nonzeros / double(unknowns), cg_bytes / 1e6, cg_gbs / triad, triad, gamg);
+        std::printf(
+            "best classical: %s at %.3e unknowns/s/core = %.2f x GAMG-PCG in this run; best "
+            "iterative: %s at %.3e = %.2f x GAMG-PCG\n",
+            best_name.c_str(), best, gamg > 0 ? best / gamg : 0.0, best_it_name.c_str(), best_it,
+            gamg > 0 ? best_it / gamg : 0.0);
+        std::printf(
+            "literature figure, not measured here: HPGMG-FV full multigrid, about 3e6 "
+            "unknowns/s/core on other machines; %s %.2f x, %s %.2f x that figure\n",
+            best_name.c_str(), best / kHpgmgLiterature, best_it_name.c_str(),
+            best_it / kHpgmgLiterature);
         std::fflush(stdout);
       }
       AEOLUS_PETSC(VecDestroy(&b));

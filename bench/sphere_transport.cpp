@@ -45,6 +45,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/stream_triad.hpp"
 #include "grids/field.hpp"
 #include "grids/petsc_util.hpp"
 #include "grids/sphere_grid.hpp"
@@ -53,6 +54,7 @@
 #include "solvers/sphere_kernels.hpp"
 
 using namespace aeolus;
+using aeolus::bench::triad_gbs;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
@@ -97,21 +99,6 @@ void sleeping_barrier(MPI_Comm comm) {
     if (done) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-}
-
-// STREAM-style triad on every rank of comm at the same time; returns the aggregate GB/s
-// (ranks x 24 B x n / slowest rank's time), best of reps.
-double triad_gbs(MPI_Comm comm, size_t n, int reps) {
-  std::vector<double> a(n, 1.0), b(n, 2.0), c(n, 3.0);
-  double best = 1e300;
-  for (int r = 0; r < reps; ++r) {
-    AEOLUS_MPI(MPI_Barrier(comm));
-    const auto t0 = clock_type::now();
-    for (size_t i = 0; i < n; ++i) a[i] = b[i] + 3.0 * c[i];
-    best = std::min(best, max_over(comm, seconds_since(t0)));
-    b[size_t(r) % n] = a[(size_t(r) * 7) % n];  // keep the loop live
-  }
-  return double(comm_size(comm)) * 24.0 * double(n) / best / 1e9;
 }
 
 // Size in bytes of the level-`level` data or unified cache of CPU 0, from sysfs (glibc's
