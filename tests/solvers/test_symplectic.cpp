@@ -86,7 +86,10 @@ TEST(Symplectic, TablesAreConsistent) {
 // period, through the second pericentre passage; not exactly a period, where the error of
 // some methods superconverges). The n are in each method's asymptotic range and above
 // round-off. ruth3 approaches 3 from above only slowly: it has effective order 4 (conjugate to
-// a 4th-order method), so its third-order error is a small non-accumulating term.
+// a 4th-order method), so its third-order error is a small non-accumulating term (measured
+// 3.20, 3.11; from n = 12800 round-off takes over: 3.11, 3.15). Bounds: n -> 2n within 0.22 of
+// the nominal order, 2n -> 4n within 0.12 (largest measured: ruth3's 0.203 and 0.109; every
+// other method is within 0.17 and 0.05); a method one order short fails both.
 TEST(Symplectic, ObservedOrders) {
   struct Case {
     SymplecticMethod m;
@@ -108,14 +111,16 @@ TEST(Symplectic, ObservedOrders) {
     const double p1 = std::log2(e1 / e2), p2 = std::log2(e2 / e4);
     std::printf("%-12s %6ld %10.3e %10.3e %10.3e %7.3f %7.3f\n",
                 symplectic_method_name(c.m).c_str(), c.n, e1, e2, e4, p1, p2);
-    EXPECT_NEAR(p1, order(c.m), 0.3) << symplectic_method_name(c.m);
-    EXPECT_NEAR(p2, order(c.m), 0.3) << symplectic_method_name(c.m);
+    EXPECT_NEAR(p1, order(c.m), 0.22) << symplectic_method_name(c.m);
+    EXPECT_NEAR(p2, order(c.m), 0.12) << symplectic_method_name(c.m);
   }
 }
 
 // 10^5 steps of 2 pi / 200 (500 periods of Kepler e = 0.6): the energy error of a symplectic
-// method oscillates but stays bounded, so its maximum over the last tenth of the run is no
-// larger than over the first tenth; RK4's grows linearly.
+// method oscillates but stays bounded, so its maximum over the last tenth of the run equals its
+// maximum over the first tenth (measured: within 3.4e-4 relative, suzuki4; asserted 1e-3). RK4's
+// grows linearly in t, so the ratio of the two maxima is close to t_end / (t_end / 10) = 10
+// (measured 9.94; asserted 10 +- 0.5: a bounded error gives ~1, a quadratic drift ~100).
 TEST(Symplectic, EnergyErrorBoundedOverLongRuns) {
   Kepler k;
   const long n = 100000, tenth = n / 10;
@@ -136,12 +141,12 @@ TEST(Symplectic, EnergyErrorBoundedOverLongRuns) {
         },
         1);
     const double ratio = last / first;
-    std::printf("%-12s %12.3e %12.3e %8.3f\n", symplectic_method_name(m).c_str(), first, last,
+    std::printf("%-12s %12.3e %12.3e %10.6f\n", symplectic_method_name(m).c_str(), first, last,
                 ratio);
     if (is_symplectic(m)) {
-      EXPECT_LT(ratio, 2.0) << symplectic_method_name(m);
+      EXPECT_NEAR(ratio, 1.0, 1e-3) << symplectic_method_name(m);
     } else {
-      EXPECT_GT(ratio, 5.0) << symplectic_method_name(m) << " should drift";
+      EXPECT_NEAR(ratio, 10.0, 0.5) << symplectic_method_name(m) << " should drift linearly";
     }
   }
 }
