@@ -15,6 +15,7 @@
 #include "emulators/param_text.hpp"
 #include "emulators/pinn_impl.hpp"
 #include "grids/error.hpp"
+#include "grids/progress.hpp"
 
 namespace aeolus::emulators {
 
@@ -459,29 +460,34 @@ LbfgsRun run_lbfgs(const std::vector<torch::Tensor>& parameters,
                                           .tolerance_change(options.tolerance_change)
                                           .line_search_fn("strong_wolfe"));
   auto& group_options = static_cast<torch::optim::LBFGSOptions&>(opt.param_groups()[0].options());
-  const auto counted = [&]() {
-    ++run.evaluations;
-    torch::Tensor loss = closure();
-    if (!std::isfinite(loss.item<double>()))
-      throw NumericsError("L-BFGS: loss is " + str(loss.item<double>()) + " after " +
-                          str(run.iterations) + " iterations");
-    return loss;
-  };
   // The optimizer's own iteration count: step() stops early when a tolerance is met.
   const auto iterations_done = [&]() -> int {
     for (const auto& [key, state] : opt.state())
       return static_cast<int>(static_cast<torch::optim::LBFGSParamState&>(*state).n_iter());
     return 0;
   };
+  int before = 0;  // iterations_done() when the current chunk started
+  const auto counted = [&]() {
+    ++run.evaluations;
+    torch::Tensor loss = closure();
+    const double value = loss.item<double>();
+    if (!std::isfinite(value))
+      throw NumericsError("L-BFGS: loss is " + str(value) + " after " + str(run.iterations) +
+                          " iterations");
+    if (options.on_evaluation)
+      options.on_evaluation(run.iterations + std::max(0, iterations_done() - before), value);
+    return loss;
+  };
   while (run.iterations < options.max_iterations) {
     const int n = std::min(options.chunk, options.max_iterations - run.iterations);
     // Evaluations are bounded by the iterations, not the other way round (strong Wolfe may
     // need several per iteration).
     group_options.max_iter(n).max_eval(25 * n + 25);
-    const int before = iterations_done();
+    before = iterations_done();
     opt.step(counted);
     const int did = iterations_done() - before;
     run.iterations += did;
+    before = iterations_done();
     run.loss = counted().item<double>();
     if (did < n) {
       run.converged = true;
@@ -710,7 +716,8 @@ void save_pinn_model(PinnModel& model, const PinnParams& p, const PinnTrainRepor
 // ---------------------------------------------------------------------------------------------
 // Training.
 
-PinnTrainReport train_pinn(const PinnParams& p, const std::string& model_path) {
+PinnTrainReport train_pinn(const PinnParams& p, const std::string& model_path,
+                           const ProgressSink& progress) {
   check_pinn_params(p);
   const auto& tr = p.training;
   detail::ThreadScope threads(tr.threads);
@@ -735,6 +742,10 @@ PinnTrainReport train_pinn(const PinnParams& p, const std::string& model_path) {
   const auto out_of_time = [&]() {
     return tr.max_seconds > 0.0 && seconds_since(start) >= tr.max_seconds;
   };
+  const auto progress_loss = [](const PinnLoss& l) {
+    return "loss " + format_sci(l.total.item<double>()) + " (residual " + format_sci(l.residual) +
+           ", initial " + format_sci(l.initial) + ")";
+  };
   const auto check_finite = [&](const PinnLoss& l, const char* phase, int it) {
     const double v = l.total.item<double>();
     if (!std::isfinite(v))
@@ -752,6 +763,7 @@ PinnTrainReport train_pinn(const PinnParams& p, const std::string& model_path) {
   const bool resample = p.collocation.sampling == "random" && p.collocation.resample_every > 0;
   if (tr.adam_iterations > 0) {
     torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(tr.learning_rate));
+    ProgressMeter meter(progress, "adam", tr.adam_iterations);
     for (int it = 1; it <= tr.adam_iterations; ++it) {
       if (resample && it > 1 && (it - 1) % p.collocation.resample_every == 0)
         points = sample_pinn_points(*problem, p.collocation, lagrangian, dtype);
@@ -762,6 +774,7 @@ PinnTrainReport train_pinn(const PinnParams& p, const std::string& model_path) {
       adam.step();
       report.adam_iterations = it;
       if (it % tr.log_every == 0 || it == tr.adam_iterations) log("adam", it, l);
+      if (meter.due(it)) meter.emit(it, progress_loss(l));
       if (out_of_time()) break;
     }
   }
@@ -772,6 +785,12 @@ PinnTrainReport train_pinn(const PinnParams& p, const std::string& model_path) {
     lo.max_iterations = tr.lbfgs_iterations;
     lo.history = tr.lbfgs_history;
     lo.chunk = tr.log_every;
+    ProgressMeter meter(progress, "lbfgs", tr.lbfgs_iterations);
+    if (meter.active()) {
+      lo.on_evaluation = [&](int it, double loss) {
+        if (meter.due(it)) meter.emit(it, "loss " + format_sci(loss));
+      };
+    }
     if (tr.precision == "float32") {
       lo.tolerance_grad = 1e-9;
       lo.tolerance_change = 1e-12;
@@ -783,9 +802,12 @@ PinnTrainReport train_pinn(const PinnParams& p, const std::string& model_path) {
       return l.total;
     };
     const auto run = run_lbfgs(model->parameters(), closure, lo, [&](int it, double) {
-      log("lbfgs", it, pinn_loss(model, *problem, points, tr));
+      const PinnLoss l = pinn_loss(model, *problem, points, tr);
+      log("lbfgs", it, l);
+      if (meter.due(it)) meter.emit(it, progress_loss(l));
       return !out_of_time();
     });
+    if (run.converged) meter.emit(run.iterations, "converged, loss " + format_sci(run.loss));
     report.lbfgs_iterations = run.iterations;
     report.lbfgs_evaluations = run.evaluations;
   }

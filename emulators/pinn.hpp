@@ -44,6 +44,8 @@
 #include <string>
 #include <vector>
 
+#include "grids/progress.hpp"
+
 namespace aeolus::emulators {
 
 struct PinnPdeParams {
@@ -139,8 +141,11 @@ struct PinnTrainReport {
 // Trains a model for p and saves it to model_path atomically with everything needed to run it
 // (PDE, formulation, network, features, precision); a CSV next to it (model_path + ".csv":
 // phase, iteration, loss, residual, initial, boundary, seconds). ConfigError as
-// check_pinn_params; NumericsError if the loss stops being finite.
-PinnTrainReport train_pinn(const PinnParams& p, const std::string& model_path);
+// check_pinn_params; NumericsError if the loss stops being finite. progress: lines "adam
+// IT/N  loss ..." and "lbfgs IT/N  loss ..." with elapsed time and ETA, at most every 10 s
+// (grids/progress.hpp; L-BFGS reports inside its chunks).
+PinnTrainReport train_pinn(const PinnParams& p, const std::string& model_path,
+                           const ProgressSink& progress = {});
 
 struct PinnEvaluation {
   std::string pde_type, formulation;

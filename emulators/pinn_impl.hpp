@@ -159,6 +159,9 @@ struct LbfgsOptions {
   double tolerance_grad = 1e-12;
   double tolerance_change = 1e-15;
   int chunk = 100;  // iterations per optimizer step: between steps, on_chunk may log or stop
+  // Called after every loss evaluation (line search included) with the iterations done so far
+  // (the current chunk's counted as the optimizer goes) and the loss: progress inside a chunk.
+  std::function<void(int, double)> on_evaluation;
 };
 
 // Full-batch L-BFGS with strong Wolfe line search on `parameters`. closure: zero the gradients,

@@ -50,7 +50,8 @@ double ProgressMeter::now() const {
 bool ProgressMeter::due(long long done) {
   if (!sink_) return false;
   now_ = now();
-  return !emitted_ || (total_ > 0 && done >= total_) || now_ - last_line_ >= interval_;
+  return !emitted_ || (total_ > 0 && done >= total_ && !final_emitted_) ||
+         now_ - last_line_ >= interval_;
 }
 
 bool ProgressMeter::update(long long done, const std::string& detail) {
@@ -64,6 +65,7 @@ void ProgressMeter::emit(long long done, const std::string& detail) {
   now_ = now();
   last_line_ = now_;
   emitted_ = true;
+  if (total_ > 0 && done >= total_) final_emitted_ = true;
   sink_(format(done, detail, now_ - start_));
 }
 

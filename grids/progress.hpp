@@ -32,8 +32,9 @@ class ProgressMeter {
   ProgressMeter(ProgressSink sink, std::string phase, long long total, double interval_s = 10.0,
                 long long first_done = 0, Clock clock = {});
 
-  // True if update(done, ...) would emit a line: the first update, the last item
-  // (done >= total), or `interval` seconds since the last line. Reads the clock once.
+  // True if update(done, ...) would emit a line: the first update, the first time the last
+  // item is reached (done >= total), or `interval` seconds since the last line. Reads the
+  // clock once.
   bool due(long long done);
   // Reports that `done` of `total` items are complete; emits a line if due(done). `detail`
   // (e.g. "loss 1.23e-03") goes between the count and the times. Returns whether it emitted.
@@ -60,6 +61,7 @@ class ProgressMeter {
   double last_line_ = 0;  // clock reading of the last line
   double now_ = 0;        // clock reading of the last due() call
   bool emitted_ = false;
+  bool final_emitted_ = false;  // a line for done >= total was emitted
 };
 
 }  // namespace aeolus

@@ -49,6 +49,11 @@ TEST(ProgressMeter, FirstThenEveryIntervalThenLast) {
   EXPECT_EQ(c.lines[1], "adam 11/100  loss 1.0e-03  elapsed 11.0s  ETA 89.0s");
   EXPECT_EQ(c.lines[9], "adam 91/100  loss 1.0e-03  elapsed 91.0s  ETA 9.0s");
   EXPECT_EQ(c.lines[10], "adam 100/100  loss 1.0e-03  elapsed 100.0s  ETA 0.0s");
+  // The last item once: a second report of it waits for the interval like any other.
+  c.clock += 1.0;
+  EXPECT_FALSE(m.update(100, "again"));
+  c.clock += 10.0;
+  EXPECT_TRUE(m.update(100, "again"));
 }
 
 TEST(ProgressMeter, FastLoopPrintsFirstAndLastOnly) {

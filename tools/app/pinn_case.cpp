@@ -101,7 +101,7 @@ void train_pinn_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
            " threads");
   on_rank0(comm, [&] {
     fs::create_directories(fs::path(model).parent_path());
-    const auto r = emulators::train_pinn(p, model);
+    const auto r = emulators::train_pinn(p, model, log.sink());
     log.line("done in " + fmt("%.1f", r.seconds) + " s (Adam " + fmt("%.1f", r.adam_seconds) +
              " s, " + std::to_string(r.adam_iterations) + " iterations; L-BFGS " +
              fmt("%.1f", r.lbfgs_seconds) + " s, " + std::to_string(r.lbfgs_iterations) +

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "grids/progress.hpp"
+
 namespace aeolus::app {
 
 std::string utc_now_iso8601();
@@ -19,6 +21,10 @@ class RunLog {
   // Appends to log_path (creating logs/); echo: also print to stdout.
   RunLog(MPI_Comm comm, const std::string& log_path, bool echo);
   void line(const std::string& text);
+  // line() as a sink for progress meters (grids/progress.hpp); the log must outlive it.
+  ProgressSink sink() {
+    return [this](const std::string& text) { line(text); };
+  }
 
  private:
   bool root_ = false;
