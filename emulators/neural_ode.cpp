@@ -529,7 +529,8 @@ void check_neural_ode_params(const NeuralOdeModelParams& m, const NeuralOdeTrain
 
 NeuralOdeTrainReport train_spiral_ode(const SpiralOdeData& data, const NeuralOdeModelParams& model,
                                       const NeuralOdeTrainingParams& tr,
-                                      const std::string& model_path) {
+                                      const std::string& model_path,
+                                      const ProgressSink& progress) {
   SpiralOdeParams shape;
   shape.points = static_cast<int>(data.t.size());
   check_neural_ode_params(model, tr, shape);
@@ -577,6 +578,7 @@ NeuralOdeTrainReport train_spiral_ode(const SpiralOdeData& data, const NeuralOde
   const int tail = std::min(50, tr.iterations);
   double tail_loss = 0, tail_reg = 0, nfe_sum = 0, bnfe_sum = 0;
   const auto start = std::chrono::steady_clock::now();
+  ProgressMeter meter(progress, "iteration", tr.iterations);
   for (int k = 0; k < tr.iterations; ++k) {
     // Distinct starts, by a partial Fisher-Yates shuffle (reproducible from the seed).
     for (int i = 0; i < tr.batch_size; ++i) {
@@ -617,6 +619,11 @@ NeuralOdeTrainReport train_spiral_ode(const SpiralOdeData& data, const NeuralOde
       csv << k << ',' << lv << ',' << rv << ',' << lambda << ',' << r.stats.nfev << ','
           << r.backward_stats->nfev << ',' << seconds << '\n';
       csv.flush();
+    }
+    if (meter.due(k + 1)) {
+      meter.emit(k + 1, "loss " + format_sci(lv) +
+                            (reg == OdeRegulariser::none ? std::string() : ", reg " + format_sci(rv)) +
+                            ", NFE " + str(r.stats.nfev));
     }
   }
   rep.iterations = tr.iterations;

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "grids/progress.hpp"
+
 namespace aeolus::emulators {
 
 struct SpiralOdeParams {
@@ -90,9 +92,11 @@ struct NeuralOdeTrainReport {
 // Trains on data.y and saves the model (architecture, solver settings, the data's time step
 // and the case's y0) to model_path atomically; a CSV next to it (model_path + ".csv": iteration,
 // loss, reg, lambda, nfe, nfe_backward, seconds).
+// progress: lines "iteration K/N  loss ..." with elapsed time and ETA, at most every 10 s.
 NeuralOdeTrainReport train_spiral_ode(const SpiralOdeData& data, const NeuralOdeModelParams& model,
                                       const NeuralOdeTrainingParams& training,
-                                      const std::string& model_path);
+                                      const std::string& model_path,
+                                      const ProgressSink& progress = {});
 
 struct NeuralOdePredictParams {
   bool held_out = false;  // start from data.y0_test and compare with data.y_test

@@ -466,7 +466,8 @@ SpiralMoments spiral_sde_moments(const SpiralSdeParams& p) {
 
 NeuralSdeTrainReport train_spiral_sde(const SpiralSdeParams& spiral,
                                       const NeuralSdeTrainingParams& training,
-                                      const std::string& model_path) {
+                                      const std::string& model_path,
+                                      const ProgressSink& progress) {
   check_spiral(spiral);
   check_training(training);
   detail::ThreadScope threads(training.threads);
@@ -499,6 +500,7 @@ NeuralSdeTrainReport train_spiral_sde(const SpiralSdeParams& spiral,
       evaluate(net, spec, data, training.eval_paths, training.seed).loss.item<double>();
   const Clock::time_point start = Clock::now();
   double nfe = 0;
+  ProgressMeter meter(progress, "iteration", training.iterations);
   for (int it = 1; it <= training.iterations; ++it) {
     torch::Tensor reg = torch::zeros({}, torch::TensorOptions().dtype(dtype));
     SdeStepHook<torch::Tensor> hook;
@@ -525,6 +527,10 @@ NeuralSdeTrainReport train_spiral_sde(const SpiralSdeParams& spiral,
     report.losses.push_back(value);
     if (reg_kind != OdeRegulariser::none) report.regs.push_back(reg.item<double>());
     nfe += double(sol.stats.nf + sol.stats.ng);
+    if (meter.due(it)) {
+      meter.emit(it, "loss " + format_sci(value) +
+                         (report.regs.empty() ? std::string() : ", reg " + format_sci(report.regs.back())));
+    }
   }
   report.seconds = seconds_since(start);
   report.iterations = training.iterations;

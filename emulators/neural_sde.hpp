@@ -40,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "grids/progress.hpp"
 #include "solvers/sde.hpp"
 
 namespace aeolus::emulators {
@@ -126,9 +127,11 @@ struct NeuralSdeTrainReport {
 // settings, the observation times, y0 and the data's moments (for the errors of a
 // prediction). ConfigError for bad parameters, NumericsError if a solve blows up, IoError if
 // the model cannot be written.
+// progress: lines "iteration K/N  loss ..." with elapsed time and ETA, at most every 10 s.
 NeuralSdeTrainReport train_spiral_sde(const SpiralSdeParams& spiral,
                                       const NeuralSdeTrainingParams& training,
-                                      const std::string& model_path);
+                                      const std::string& model_path,
+                                      const ProgressSink& progress = {});
 
 struct NeuralSdePrediction {
   SpiralMoments model;        // from `paths` sample paths of the learned SDE

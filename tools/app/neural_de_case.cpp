@@ -277,7 +277,7 @@ void train_neural_de_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
                " iterations, gradient " + t.gradient + (t.adjoint_seminorm ? " (seminorm)" : "") +
                ", regulariser " + t.regulariser + ", " + std::to_string(t.threads) + " threads");
       const auto data = emulators::make_spiral_ode_data(c.neural.ode);
-      const auto r = emulators::train_spiral_ode(data, c.neural.ode_model, t, model);
+      const auto r = emulators::train_spiral_ode(data, c.neural.ode_model, t, model, log.sink());
       log.line("done: " + std::to_string(r.iterations) + " iterations in " +
                fmt("%.1f", r.seconds) + " s (" + fmt("%.2f", r.seconds_per_iteration * 1e3) +
                " ms each), loss " + fmt("%.4e", r.initial_loss) + " -> " +
@@ -291,7 +291,7 @@ void train_neural_de_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
                " iterations, " + sde_method_name(t.method) +
                (t.adaptive ? " adaptive" : " fixed step") + ", " + std::to_string(t.batch_paths) +
                " paths per iteration, regulariser " + t.regulariser);
-      const auto r = emulators::train_spiral_sde(c.neural.sde, t, model);
+      const auto r = emulators::train_spiral_sde(c.neural.sde, t, model, log.sink());
       log.line("done: data " + fmt("%.1f", r.data_seconds) + " s, training " +
                fmt("%.1f", r.seconds) + " s, loss " + fmt("%.4e", r.initial_loss) + " -> " +
                fmt("%.4e", r.final_loss) + ", " + fmt("%.1f", r.nfe_per_solve) +
