@@ -113,10 +113,10 @@ Dataset read_dataset(const std::string& nc_path) {
 
 TrainReport train_emulator(const EmulatorParams& params, const TrainingParams& training,
                            const std::string& data_dir, const std::string& model_path,
-                           const std::string& log_path) {
+                           const std::string& log_path, const ProgressSink& progress) {
   const Dataset train = read_dataset(data_dir + "/train.nc");
   const Dataset valid = read_dataset(data_dir + "/valid.nc");
-  return train_emulator(params, training, train, valid, model_path, log_path);
+  return train_emulator(params, training, train, valid, model_path, log_path, progress);
 }
 
 }  // namespace aeolus::emulators

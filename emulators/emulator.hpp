@@ -16,6 +16,7 @@
 
 #include "grids/cartesian_grid.hpp"
 #include "grids/field.hpp"
+#include "grids/progress.hpp"
 #include "grids/types.hpp"
 #include "physics/advection.hpp"
 #include "solvers/stepper.hpp"
@@ -84,13 +85,16 @@ Dataset read_dataset(const std::string& nc_path);
 // model_path (network weights plus everything needed to run it). log_path receives one CSV row
 // per epoch: epoch,train_loss,valid_loss,seconds. Deterministic for a given seed, thread count
 // and machine. Throws ConfigError for bad parameters, IoError if a file cannot be written.
+// progress: lines "batch K/N  epoch E/EPOCHS  loss ...  valid ..." with elapsed time and ETA,
+// at most every 10 s (grids/progress.hpp).
 TrainReport train_emulator(const EmulatorParams& params, const TrainingParams& training,
                            const Dataset& train, const Dataset& valid,
-                           const std::string& model_path, const std::string& log_path);
+                           const std::string& model_path, const std::string& log_path,
+                           const ProgressSink& progress = {});
 // Same, reading data_dir/train.nc and data_dir/valid.nc.
 TrainReport train_emulator(const EmulatorParams& params, const TrainingParams& training,
                            const std::string& data_dir, const std::string& model_path,
-                           const std::string& log_path);
+                           const std::string& log_path, const ProgressSink& progress = {});
 
 // Loads and validates a saved model and wraps it as a Stepper on `grid` (2D, periodic in x and
 // y). dx, dy are the case's cell sizes; they, and the grid spacing, must match the training data

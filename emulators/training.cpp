@@ -169,7 +169,8 @@ double evaluate(FluxStencilNet& net, const ModelSpec& spec, const Split& split, 
 
 TrainReport train_emulator(const EmulatorParams& params, const TrainingParams& training,
                            const Dataset& train, const Dataset& valid,
-                           const std::string& model_path, const std::string& log_path) {
+                           const std::string& model_path, const std::string& log_path,
+                           const ProgressSink& progress) {
   detail::validate(params);
   check_training(training);
   check_dataset(train, "train", training.rollout_steps);
@@ -213,6 +214,8 @@ TrainReport train_emulator(const EmulatorParams& params, const TrainingParams& t
       (order.size() + size_t(training.batch_size) - 1) / size_t(training.batch_size);
   const double total_batches = double(batches_per_epoch) * training.epochs;
   size_t batch_counter = 0;
+  ProgressMeter meter(progress, "batch", (long long)(batches_per_epoch) * training.epochs);
+  std::string last_valid;  // ", valid LOSS" of the last epoch, for the progress lines
 
   // One-step training first, then multi-step rollout fine-tuning: the rollout exposes the
   // network to its own errors so it learns to damp them instead of amplifying them over long
@@ -248,6 +251,11 @@ TrainReport train_emulator(const EmulatorParams& params, const TrainingParams& t
       loss.backward();
       optimizer.step();
       sum += loss.item<double>() * double(e - b);
+      if (meter.due((long long)batch_counter)) {
+        meter.emit((long long)batch_counter, "epoch " + std::to_string(epoch) + "/" +
+                                                 std::to_string(training.epochs) + ", loss " +
+                                                 format_sci(sum / double(e)) + last_valid);
+      }
     }
     const double train_loss = sum / double(order.size());
     net->eval();
@@ -268,6 +276,7 @@ TrainReport train_emulator(const EmulatorParams& params, const TrainingParams& t
     report.final_train_loss = train_loss;
     report.final_valid_loss = valid_loss;
     report.epochs = epoch;
+    last_valid = ", valid " + format_sci(valid_loss);
     log << epoch << ',' << train_loss << ',' << valid_loss << ',' << elapsed() << '\n'
         << std::flush;
     if (elapsed() > training.max_minutes * 60.0) break;

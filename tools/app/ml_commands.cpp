@@ -9,6 +9,7 @@
 
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
+#include "grids/progress.hpp"
 #include "grids/random.hpp"
 #include "io/collective.hpp"
 #include "io/dataset_format.hpp"
@@ -108,6 +109,8 @@ void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   auto grid = make_grid(comm, c);
   const size_t nx = size_t(c.grid.n[0]), ny = size_t(c.grid.n[1]);
   const auto t0 = std::chrono::steady_clock::now();
+  ProgressMeter meter(log.sink(), "trajectory", ds.train + ds.valid + ds.test);
+  long long done = 0;
   for (auto& sp : splits(ds)) {
     const std::string path = dir + "/" + sp.name + ".nc";
     const std::string part = path + ".part";
@@ -195,6 +198,12 @@ void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
         if (rank == 0)
           f->put(io::dataset::kTracer, {size_t(n), size_t(k), 0, 0}, {1, 1, ny, nx}, g.data());
       }
+      ++done;
+      if (meter.due(done)) {
+        meter.emit(done, std::string(sp.name) + " " + std::to_string(n + 1) + "/" +
+                             std::to_string(sp.count) + ", " + std::to_string(ds.frames + 1) +
+                             " frames to t = " + fmt("%.4g", t));
+      }
     }
     if (rank == 0) {
       f->redef();
@@ -240,7 +249,7 @@ void train_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
                " threads, up to " + std::to_string(c.training.epochs) + " epochs / " +
                fmt("%.1f", c.training.max_minutes) + " min)");
       const std::string csv = fs::path(model).replace_extension(".train.csv").string();
-      auto rep = emulators::train_emulator(c.emulator, c.training, data, model, csv);
+      auto rep = emulators::train_emulator(c.emulator, c.training, data, model, csv, log.sink());
       std::ostringstream os;
       os << "trained " << rep.epochs << " epochs in " << fmt("%.1f", rep.seconds) << " s, "
          << rep.parameters << " parameters; loss " << fmt("%.3e", rep.first_train_loss) << " -> "
@@ -293,6 +302,7 @@ void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   double dt_frame = 0;
   const auto w0 = std::chrono::steady_clock::now();
   double wall_classical = 0, wall_emulator = 0;
+  ProgressMeter meter(log.sink(), "eval", (long long)nt * ns);
   for (int n = 0; n < nt; ++n) {
     // Held-out initial conditions and velocities: the test split's seeds.
     const std::uint64_t seed = c.dataset.seed + 200000 + std::uint64_t(n);
@@ -344,6 +354,12 @@ void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
       rmse[idx] = std::sqrt(g[0] / g[3]);
       mass_err[idx] = std::abs(pred.integral() - m0) / std::abs(m0);
       truth_mass_err[idx] = std::abs(truth.integral() - m0) / std::abs(m0);
+      if (meter.due((long long)idx + 1)) {
+        meter.emit((long long)idx + 1, "trajectory " + std::to_string(n + 1) + "/" +
+                                           std::to_string(nt) + ", step " + std::to_string(k + 1) +
+                                           "/" + std::to_string(ns) + ", t = " +
+                                           fmt("%.4g", t_pred) + ", R2 " + fmt("%.4f", r2[idx]));
+      }
     }
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
