@@ -733,11 +733,11 @@ double dcdm_forward_macs(int dim, double cells, const DcdmNetParams& net) {
 }
 
 void generate_dcdm_dataset(const EllipticOperator& op, const DcdmDatasetParams& p,
-                           const std::string& path) {
+                           const std::string& path, const ProgressSink& progress) {
   check_dataset_params(p);
   const MPI_Comm comm = op.grid().comm();
   const int dim = op.problem().dim;
-  RitzPairs pairs = lanczos_ritz(op.matrix(), p.ritz, p.seed, op.grid().dm());
+  RitzPairs pairs = lanczos_ritz(op.matrix(), p.ritz, p.seed, op.grid().dm(), progress);
   const int k = int(pairs.values.size());
   // The low part of the spectrum (lowest Ritz values first) weighted by low_weight: the
   // authors' dataset script draws c_i ~ 9 N(0, 1) for i < m/2 + theta (theta = 500, m = 10000)
@@ -831,6 +831,7 @@ void generate_dcdm_dataset(const EllipticOperator& op, const DcdmDatasetParams& 
     std::vector<size_t> start(size_t(dim) + 1, 0), count(size_t(dim) + 1, 0);
     count[0] = 1;
     for (int d = 0; d < dim; ++d) count[size_t(dim - d)] = size_t(op.grid().n(d));
+    ProgressMeter meter(progress, "sample", p.samples + p.valid);
     for (int s = 0; s < p.samples + p.valid; ++s) {
       for (int i = 0; i < k; ++i) c[size_t(i)] = draws.next() * (i < low ? p.low_weight : 1.0);
       AEOLUS_PETSC(VecSet(b, 0.0));
@@ -845,6 +846,7 @@ void generate_dcdm_dataset(const EllipticOperator& op, const DcdmDatasetParams& 
           file->put(train ? "b" : "b_valid", start, count, values.data());
         });
       }
+      if (meter.due(s + 1)) meter.emit(s + 1, "right-hand sides");
     }
   } catch (...) {
     VecDestroy(&b);
@@ -866,7 +868,7 @@ void generate_dcdm_dataset(const EllipticOperator& op, const DcdmDatasetParams& 
 
 DcdmTrainReport train_dcdm(const EllipticOperator& op, const std::string& dataset,
                            const DcdmNetParams& net, const DcdmTrainingParams& training,
-                           const std::string& model_path) {
+                           const std::string& model_path, const ProgressSink& progress) {
   const auto fail = [](const std::string& what) { throw ConfigError("dcdm training: " + what); };
   if (net.channels < 1) fail("channels = " + std::to_string(net.channels) + ", expected >= 1");
   if (net.blocks < 0) fail("blocks = " + std::to_string(net.blocks) + ", expected >= 0");
@@ -936,6 +938,10 @@ DcdmTrainReport train_dcdm(const EllipticOperator& op, const std::string& datase
         double training_seconds = 0;
         long long samples_seen = 0;
         bool out_of_time = false;
+        const long long batches_per_epoch = (count + training.batch_size - 1) / training.batch_size;
+        ProgressMeter meter(progress, "batch", batches_per_epoch * training.epochs);
+        long long batches_done = 0;
+        std::string last_valid;  // ", valid LOSS" of the last epoch, for the progress lines
         for (int epoch = 1; epoch <= training.epochs && !out_of_time; ++epoch) {
           model->train();
           // Fisher-Yates with our own draws: std::shuffle's algorithm is implementation-defined.
@@ -956,6 +962,11 @@ DcdmTrainReport train_dcdm(const EllipticOperator& op, const std::string& datase
             optimizer.step();
             sum += loss.item<double>() * double(e - s);
             seen += e - s;
+            if (meter.due(++batches_done)) {
+              meter.emit(batches_done, "epoch " + std::to_string(epoch) + "/" +
+                                           std::to_string(training.epochs) + ", loss " +
+                                           format_sci(sum / double(seen)) + last_valid);
+            }
             // The cap is checked per minibatch: one epoch of a large 3D set can take many minutes.
             if (elapsed() > training.max_minutes * 60.0) {
               out_of_time = true;
@@ -983,6 +994,7 @@ DcdmTrainReport train_dcdm(const EllipticOperator& op, const std::string& datase
             save_model(model_path, model, train_history, valid_history);
           }
           report.epochs = epoch;
+          last_valid = ", valid " + format_sci(valid_loss);
           log << epoch << ',' << train_loss << ',' << valid_loss << ',' << elapsed() << '\n'
               << std::flush;
         }

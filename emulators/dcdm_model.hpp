@@ -51,8 +51,9 @@ struct DcdmTrainingParams {
 // records the operator, and training refuses a file made for another one. Written to
 // path + ".part" and renamed, so an interrupted run leaves no file that looks complete. The
 // Ritz pairs and the samples do not depend on the number of ranks.
+// progress: the Lanczos lines (solvers/dcdm.hpp), then "sample K/N" at most every 10 s.
 void generate_dcdm_dataset(const EllipticOperator& op, const DcdmDatasetParams& p,
-                           const std::string& path);
+                           const std::string& path, const ProgressSink& progress = {});
 
 struct DcdmTrainReport {
   int epochs = 0;
@@ -70,9 +71,10 @@ struct DcdmTrainReport {
 // is the untrained network). Rank 0 trains; collective; the report is the same on all ranks.
 // The network: 2D or 3D by the operator, grid sizes even (ModelError otherwise); see
 // dcdm_model.cpp for the architecture and dcdm_forward_macs for its cost.
+// progress (rank 0): "batch K/N  epoch E/EPOCHS, loss ..." lines at most every 10 s.
 DcdmTrainReport train_dcdm(const EllipticOperator& op, const std::string& dataset,
                            const DcdmNetParams& net, const DcdmTrainingParams& training,
-                           const std::string& model_path);
+                           const std::string& model_path, const ProgressSink& progress = {});
 
 // A saved model as a DirectionModel for operators of the same dimension, boundary kinds and
 // centring on any grid whose sizes the network accepts (even); ModelError otherwise, naming

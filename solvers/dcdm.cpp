@@ -352,7 +352,7 @@ void set_dcdm_preconditioner(KSP ksp, DirectionModel& model) {
   AEOLUS_PETSC(PCShellSetName(pc, "dcdm"));
 }
 
-RitzPairs lanczos_ritz(Mat A, int m, std::uint64_t seed, DM dm) {
+RitzPairs lanczos_ritz(Mat A, int m, std::uint64_t seed, DM dm, const ProgressSink& progress) {
   if (m < 1) throw ConfigError("lanczos_ritz: m = " + std::to_string(m) + ", expected >= 1");
   PetscInt rows = 0, cols = 0;
   AEOLUS_PETSC(MatGetSize(A, &rows, &cols));
@@ -382,6 +382,7 @@ RitzPairs lanczos_ritz(Mat A, int m, std::uint64_t seed, DM dm) {
   std::vector<PetscScalar> alpha, beta;
   std::vector<PetscScalar> h(static_cast<size_t>(m));
   double a_norm = 0;  // running estimate of ||T|| for the invariance test
+  ProgressMeter lanczos(progress, "lanczos", m);
   for (int j = 0; j < m; ++j) {
     std::vector<Vec>& v = basis.all();
     AEOLUS_PETSC(MatMult(A, v[size_t(j)], w));
@@ -400,6 +401,7 @@ RitzPairs lanczos_ritz(Mat A, int m, std::uint64_t seed, DM dm) {
     PetscReal b_j = 0;
     AEOLUS_PETSC(VecNorm(w, NORM_2, &b_j));
     beta.push_back(b_j);
+    if (lanczos.due(j + 1)) lanczos.emit(j + 1, "steps, beta " + format_sci(b_j));
     a_norm = std::max(a_norm, std::abs(a_j) + b_j + (j > 0 ? beta[size_t(j - 1)] : 0.0));
     if (j + 1 == m) break;
     // beta ~ 0: the Krylov space is invariant (to this relative accuracy, which bounds the
@@ -422,6 +424,7 @@ RitzPairs lanczos_ritz(Mat A, int m, std::uint64_t seed, DM dm) {
   try {
     const double last_beta = beta.back();
     std::vector<Vec>& v = basis.all();
+    ProgressMeter assemble(progress, "ritz vectors", k);
     for (int i = 0; i < k; ++i) {
       Vec y = nullptr;
       AEOLUS_PETSC(VecDuplicate(v[0], &y));
@@ -430,6 +433,7 @@ RitzPairs lanczos_ritz(Mat A, int m, std::uint64_t seed, DM dm) {
       AEOLUS_PETSC(VecMAXPY(y, k, &z[size_t(i) * size_t(k)], v.data()));
       pairs.values.push_back(d[size_t(i)]);
       pairs.residuals.push_back(last_beta * std::abs(z[size_t(i) * size_t(k) + size_t(k - 1)]));
+      if (assemble.due(i + 1)) assemble.emit(i + 1);
     }
   } catch (...) {
     destroy(pairs);

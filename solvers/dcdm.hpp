@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "grids/progress.hpp"
 #include "solvers/elliptic.hpp"
 
 namespace aeolus {
@@ -69,7 +70,9 @@ struct RitzPairs {
   std::vector<Vec> vectors;
   std::vector<real_t> residuals;  // ||A v - theta v|| estimated by beta_m |s_mi| (Paige)
 };
-RitzPairs lanczos_ritz(Mat A, int m, std::uint64_t seed, DM dm = nullptr);
+// progress: "lanczos J/M" and "ritz vectors I/K" lines at most every 10 s (grids/progress.hpp).
+RitzPairs lanczos_ritz(Mat A, int m, std::uint64_t seed, DM dm = nullptr,
+                       const ProgressSink& progress = {});
 void destroy(RitzPairs& pairs);
 
 }  // namespace aeolus

@@ -469,7 +469,7 @@ void generate_elliptic_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrit
            std::to_string(c.elliptic.dataset.ritz) + " Ritz vectors of the " + grid_text(p) +
            " operator -> " + path);
   const auto t0 = std::chrono::steady_clock::now();
-  emulators::generate_dcdm_dataset(op, c.elliptic.dataset, path);
+  emulators::generate_dcdm_dataset(op, c.elliptic.dataset, path, log.sink());
   log.line(
       "done in " +
       fmt("%.1f", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) +
@@ -494,7 +494,7 @@ void train_elliptic_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
            std::to_string(c.elliptic.training.threads) + " threads");
   auto net = c.elliptic.net;
   net.threads = c.elliptic.training.threads;
-  const auto r = emulators::train_dcdm(op, data, net, c.elliptic.training, model);
+  const auto r = emulators::train_dcdm(op, data, net, c.elliptic.training, model, log.sink());
   log.line("done: " + std::to_string(r.epochs) + " epochs in " + fmt("%.1f", r.seconds) +
            " s, train loss " + fmt("%.4e", r.train_loss) + ", valid loss " +
            fmt("%.4e", r.valid_loss) + ", " + std::to_string(r.parameters) + " parameters, " +
