@@ -23,6 +23,7 @@
 #include "emulators/param_text.hpp"
 #include "emulators/torch_device.hpp"
 #include "grids/error.hpp"
+#include "grids/progress.hpp"
 #include "io/collective.hpp"
 #include "io/netcdf_file.hpp"
 #include "physics/co2_met.hpp"
@@ -792,6 +793,15 @@ class Trainer {
         st.pos = Position{st.pos.stage + 1, 0, 0, false};
       return st.pos.stage >= 2;
     };
+    // Batches of both stages, for the progress lines (an epoch can take minutes).
+    const auto batches_before = [&](const Position& p) {
+      long long n = 0;
+      for (int s = 0; s < std::min(p.stage, 2); ++s) n += (long long)epochs(s) * batches(s);
+      if (p.stage < 2) n += (long long)p.epoch * batches(p.stage) + p.batch;
+      return n;
+    };
+    ProgressMeter meter(rank_ == 0 ? log_ : ProgressSink{}, "batch",
+                        batches_before(Position{2, 0, 0, false}), 10.0, batches_before(st.pos));
     while (!settle()) {
       const int stage = st.pos.stage, epoch = st.pos.epoch;
       if (items(stage) == 0)
@@ -849,6 +859,13 @@ class Trainer {
         st.epoch_loss_sum += loss;
         ++st.epoch_batches;
         st.training_seconds += seconds_since(batch_start);
+        const long long done = batches_before(st.pos) + 1;
+        if (meter.due(done)) {
+          meter.emit(done, std::string(kStageNames[stage]) + " epoch " + str(epoch + 1) + "/" +
+                               str(epochs(stage)) + " batch " + str(st.pos.batch + 1) + "/" +
+                               str(nb) + ", loss " +
+                               format_sci(st.epoch_loss_sum / double(st.epoch_batches)));
+        }
         if (st.pos.batch + 1 < nb && over_time()) {
           ++st.pos.batch;
           st.epoch_seconds = seconds_before + seconds_since(epoch_start);
@@ -1342,7 +1359,7 @@ void free_run(const Co2SplitData& d, const std::vector<double>& w_lat, std::size
 }  // namespace
 
 Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
-                                  const Co2EvalParams& ep) {
+                                  const Co2EvalParams& ep, const ProgressSink& progress) {
   check_co2_eval_params(ep);
   const Co2ModelParams& mp = model.params();
   const Co2Shape s = model.shape();
@@ -1396,6 +1413,12 @@ Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
                             ? std::min(std::size_t(ep.long_rollout_days) * std::size_t(spd), P)
                             : 0;
 
+  // The long run, then the rollouts it does not cover (see below).
+  long long total_steps = (long long)L;
+  for (const auto& r : m.rollouts)
+    if (!(r.start_index == 0 && r.steps > 0 && std::size_t(r.steps) <= L)) total_steps += r.steps;
+  ProgressMeter meter(progress, "eval", total_steps);
+
   // One model step from state t with q; the closure error goes into m.
   const auto model_step = [&](std::size_t t, std::vector<double>& q) {
     Co2StepInput in = test.step_input(t, needs_meteorology(mp));
@@ -1404,6 +1427,9 @@ Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
     Co2StepOutput out = model.predict_step(in);
     step_seconds += seconds_since(t0);
     ++m.steps_timed;
+    if (meter.due(m.steps_timed))
+      meter.emit(m.steps_timed, "model steps, at day " + fmt("%.2f", double(t + 1) / spd) +
+                                    " of the test split");
     const double expect = out.mass_before + out.surface_source;
     m.worst_step_mass_error =
         std::max(m.worst_step_mass_error, std::abs(out.mass_after - expect) / std::abs(expect));
@@ -1857,7 +1883,7 @@ Co2ReadOptions co2_read_options(const Co2ModelParams& p) {
 }
 
 Co2LongRollout co2_free_run(Co2Model& model, const Co2SplitData& data, std::size_t start, int days,
-                            double decorrelation_r2, int threads) {
+                            double decorrelation_r2, int threads, const ProgressSink& progress) {
   const int spd = steps_per_day(model, data);
   if (days < 1) bad_value("days", str(days), ">= 1");
   if (start >= data.pairs())
@@ -1867,6 +1893,7 @@ Co2LongRollout co2_free_run(Co2Model& model, const Co2SplitData& data, std::size
   const bool met = needs_meteorology(model.params());
   const std::size_t L = std::min(std::size_t(days) * std::size_t(spd), data.pairs() - start);
   Co2LongRollout lr;
+  ProgressMeter meter(progress, "free run", (long long)L);
   free_run(
       data, latitude_weights(data), start, L, spd, days, decorrelation_r2, lr,
       [&](std::size_t t, std::vector<double>& q) {
@@ -1874,6 +1901,8 @@ Co2LongRollout co2_free_run(Co2Model& model, const Co2SplitData& data, std::size
         in.q.swap(q);
         Co2StepOutput out = model.predict_step(in);
         q.swap(out.q);
+        const long long k = (long long)(t + 1 - start);
+        if (meter.due(k)) meter.emit(k, "steps, day " + fmt("%.2f", double(k) / spd));
         return out.surface_source;
       },
       [](std::size_t, const std::vector<double>&) {}, [](std::size_t, const std::string&) {});
@@ -1883,13 +1912,13 @@ Co2LongRollout co2_free_run(Co2Model& model, const Co2SplitData& data, std::size
 Co2EvalMetrics evaluate_co2_model(const std::string& model_path,
                                   const std::vector<std::string>& test_files,
                                   const Co2EvalParams& params, const std::string& json_path,
-                                  const std::string& netcdf_path) {
+                                  const std::string& netcdf_path, const ProgressSink& progress) {
   check_co2_eval_params(params);
   Co2Model model = Co2Model::load(model_path);
   model.set_device(params.device);
   const Co2ModelParams& mp = model.params();
   const Co2SplitData test = Co2SplitData::read(test_files, "", co2_read_options(mp));
-  Co2EvalMetrics m = evaluate_co2_model(model, test, params);
+  Co2EvalMetrics m = evaluate_co2_model(model, test, params, progress);
   m.model_path = model_path;
   if (!json_path.empty()) write_text_atomic(json_path, co2_eval_json(m));
   if (!netcdf_path.empty()) write_netcdf(netcdf_path, m, test);

@@ -39,6 +39,7 @@
 
 #include "emulators/co2_data.hpp"
 #include "emulators/co2_models.hpp"
+#include "grids/progress.hpp"
 
 namespace aeolus::emulators {
 
@@ -121,8 +122,9 @@ struct Co2TrainReport {
   std::string model_path;
 };
 
-// Progress lines (epochs, checkpoints, the stop); called on rank 0 only.
-using Co2TrainLog = std::function<void(const std::string&)>;
+// Progress lines (epochs, checkpoints, the stop, and "batch K/N ..." at most every 10 s within
+// epochs, grids/progress.hpp); called on rank 0 only.
+using Co2TrainLog = ProgressSink;
 
 // Collective over comm. Trains a model of `model` on the pairs of train_files (+ the first
 // state of valid_files[0], which follows them in the data set) and validates on valid_files
@@ -247,8 +249,10 @@ void check_co2_eval_params(const Co2EvalParams& p, const std::string& section = 
 // values) stops there; its message is kept, and every lead-time metric it no longer reaches
 // is NaN. ConfigError for bad params, a test split of another grid or dt, or one too short
 // for one step. params.threads changes the model's threads for the call only.
+// progress: "eval K/N model steps ..." lines at most every 10 s.
 Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
-                                  const Co2EvalParams& params = {});
+                                  const Co2EvalParams& params = {},
+                                  const ProgressSink& progress = {});
 
 // How to read data for a model of params p: its grid, and the meteorology if its inputs use it.
 Co2ReadOptions co2_read_options(const Co2ModelParams& p);
@@ -262,8 +266,10 @@ std::vector<int> co2_quarter_start_days(long long days);
 // validation year, with the validation and test years read as one sequence). Serial.
 // ConfigError for data of another grid or dt, days < 1, or a start with no step after it.
 // threads > 0 overrides the model's torch threads for the call.
+// progress: "free run K/N steps ..." lines at most every 10 s.
 Co2LongRollout co2_free_run(Co2Model& model, const Co2SplitData& data, std::size_t start, int days,
-                            double decorrelation_r2 = 0.8, int threads = 0);
+                            double decorrelation_r2 = 0.8, int threads = 0,
+                            const ProgressSink& progress = {});
 
 // Loads model_path, reads test_files and evaluates; writes json_path and netcdf_path (CF-1.8:
 // the lead curves, the surface maps, the long rollout's global means) unless empty. IoError
@@ -271,7 +277,8 @@ Co2LongRollout co2_free_run(Co2Model& model, const Co2SplitData& data, std::size
 Co2EvalMetrics evaluate_co2_model(const std::string& model_path,
                                   const std::vector<std::string>& test_files,
                                   const Co2EvalParams& params, const std::string& json_path,
-                                  const std::string& netcdf_path);
+                                  const std::string& netcdf_path,
+                                  const ProgressSink& progress = {});
 
 // The metrics as JSON (NaN / infinity as null).
 std::string co2_eval_json(const Co2EvalMetrics& m);

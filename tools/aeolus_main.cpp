@@ -39,7 +39,9 @@ subcommands:
   eval     run classical and emulator steppers from the same held-out initial states and
            write R^2, RMSE and mass error per output time to CASE_DIR/eval/
 
-Every subcommand works under MPI (mpirun -n N aeolus ...). Options that start with a single
+Every subcommand works under MPI (mpirun -n N aeolus ...). dataset, train and eval print a
+progress line (phase, item/total, loss or time, elapsed, ETA) at least every 10 s, also to
+CASE_DIR/logs/{dataset,train,eval}.log. Options that start with a single
 dash (e.g. -log_view) go to PETSc. Errors print one line naming what was wrong and exit 1.
 )";
 
@@ -88,6 +90,8 @@ classical stepper; seeds are dataset.seed + index (+100000 valid, +200000 test).
 Refuses to replace existing files unless --overwrite.
 Elliptic cases: data/dcdm_train.nc, the DCDM training right-hand sides built from Ritz vectors
 of the case's operator on dcdm.train_n (dcdm.dataset: ritz, samples, valid, low_weight, seed).
+Progress lines (trajectory/sample/year ... item/total, elapsed, ETA) at least every 10 s, to the
+terminal and logs/dataset.log.
 )"},
     {"train", R"(usage: aeolus train CASE_DIR [--overwrite]
 
@@ -97,6 +101,8 @@ normalisation statistics, architecture and time step, plus a per-epoch CSV log n
 logs/train.json. Uses emulator.threads threads on rank 0.
 Elliptic cases: trains the DCDM network (dcdm: channels, blocks, training) on
 data/dcdm_train.nc and saves it to solver.dcdm.model (default models/dcdm.pt).
+Progress lines (batch, epoch, adam, lbfgs or iteration: item/total, loss, elapsed, ETA) at least
+every 10 s, to the terminal and logs/train.log.
 )"},
     {"eval", R"(usage: aeolus eval CASE_DIR [--overwrite]
 
@@ -104,6 +110,8 @@ Runs the classical and the emulator steppers side by side from eval.trajectories
 initial conditions (the test split's seeds) for eval.steps emulator steps, and writes
 eval/metrics.json and eval/metrics.nc: R^2 (coefficient of determination), RMSE and the
 relative total-mass error at every step.
+Progress lines (steps done/total, elapsed, ETA) at least every 10 s, to the terminal and
+logs/eval.log.
 )"},
 };
 

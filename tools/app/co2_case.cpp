@@ -13,6 +13,7 @@
 #include "emulators/torch_device.hpp"
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
+#include "grids/progress.hpp"
 #include "io/co2_dataset_format.hpp"
 #include "io/collective.hpp"
 #include "io/grid_layout.hpp"
@@ -131,6 +132,7 @@ void load_co2_case(io::Section& root, CaseConfig& c) {
     p.cfl = s.get_double("cfl", p.cfl, Range{0.0, 1.0, true, false});
     p.max_substep = s.get_double("max_substep", p.max_substep, Range::positive());
     c.time.t_end = s.get_double("t_end", 90 * 86400.0, Range::positive());  // aeolus run
+    c.time.max_steps = s.get_int("max_steps", c.time.max_steps, Range::closed(1, 1e15));
     s.finish();
   }
   read_run_sections(root, c, 86400.0, 120, 40);
@@ -624,10 +626,16 @@ void generate_co2_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   real_t t = t0;
   long long substeps = 0;
   // Spin-up: transport and sources, nothing written.
-  for (int d = 0; d < p.spinup_days * int(std::llround(day / p.sample_interval)); ++d) {
-    substeps += phys.advance(tracers, t, p.sample_interval, nullptr).substeps;
-    t = t0 + (d + 1) * p.sample_interval;
+  const int spinup_samples = p.spinup_days * int(std::llround(day / p.sample_interval));
+  {
+    ProgressMeter meter(log.sink(), "spin-up", spinup_samples);
+    for (int d = 0; d < spinup_samples; ++d) {
+      substeps += phys.advance(tracers, t, p.sample_interval, nullptr).substeps;
+      t = t0 + (d + 1) * p.sample_interval;
+      if (meter.due(d + 1)) meter.emit(d + 1, "samples, t = " + fmt("%.2f", t / day) + " days");
+    }
   }
+  ProgressMeter meter(log.sink(), "sample", (long long)years * per_year);
   t = 0;
   double worst_budget = 0, worst_closure = 0;
   real_t ppmv_start = 0, ppmv_end = 0;
@@ -720,6 +728,12 @@ void generate_co2_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
       }
       if (y == years - 1 && s == per_year - 1) {
         ppmv_end = m_after / mass_air0 / physics::co2::kMassMixingPerPpmv;
+      }
+      const long long done = (long long)y * per_year + s + 1;
+      if (meter.due(done)) {
+        meter.emit(done, "year " + std::to_string(y) + " (" + split_of(p, y) + ") day " +
+                             fmt("%.2f", double(s + 1) * p.sample_interval / day) + ", " +
+                             std::to_string(substeps) + " sub-steps");
       }
     }
     if (rank == 0) w->finish();
@@ -1007,7 +1021,7 @@ void train_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
            " rank(s) on " + p.training.device +
            (resume ? ", resuming from " + ckpt : std::string()));
   const auto r = emulators::train_co2_model(comm, p.model, p.training, train, valid, model, ckpt,
-                                            resume, [&log](const std::string& s) { log.line(s); });
+                                            resume, log.sink());
   if (!r.finished) {
     log.line("stopped by training.max_minutes after " + fmt("%.1f", r.training_seconds) +
              " s of training; run 'aeolus train " + c.dir + "' again to continue from " +
@@ -1070,7 +1084,7 @@ void evaluate_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
     const auto test = emulators::co2_split_files(c.path(p.data_dir), "test");
     emulators::Co2EvalParams ep = p.evaluation;
     ep.device = p.model_device;
-    const auto m = emulators::evaluate_co2_model(model, test, ep, "", nc);
+    const auto m = emulators::evaluate_co2_model(model, test, ep, "", nc, log.sink());
     // Free runs from the validation quarters: the validation and test years as one sequence.
     std::vector<std::pair<int, emulators::Co2LongRollout>> vfr;
     if (p.validation_free_runs) {
@@ -1090,7 +1104,8 @@ void evaluate_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
            emulators::co2_quarter_start_days((long long)(data.file_start(n_valid) / spd))) {
         vfr.emplace_back(day, emulators::co2_free_run(
                                   net, data, std::size_t(day) * spd, p.evaluation.long_rollout_days,
-                                  p.evaluation.decorrelation_r2, p.evaluation.threads));
+                                  p.evaluation.decorrelation_r2, p.evaluation.threads,
+                                  log.sink()));
       }
     }
     JsonRecord r = provenance_record(c.dir, c.config_hash, 1, utc_now_iso8601());
