@@ -298,12 +298,39 @@ TEST_F(NeuralOde, SpiralTrainingLowersTheLossAndPredicts) {
   const NeuralOdePrediction pred = predict_spiral_ode(path, data, pp);
   ASSERT_EQ(pred.y_pred.size(), data.y.size());
   EXPECT_GT(pred.nfe, 0);
-  EXPECT_TRUE(std::isfinite(pred.relative_l2));
   pp.held_out = true;
   const NeuralOdePrediction held = predict_spiral_ode(path, data, pp);
   EXPECT_EQ(held.y_true, data.y_test);
-  std::printf("spiral rollout: relative L2 %.3f (from y0), %.3f (held-out start), NFE %ld\n",
-              pred.relative_l2, held.relative_l2, pred.nfe);
+  // Relative L2 of a rollout against the truth over the output times t <= t_max.
+  const auto error_until = [](const NeuralOdePrediction& p, double t_max) {
+    double num = 0, den = 0;
+    for (std::size_t i = 0; i < p.t.size() && p.t[i] <= t_max; ++i) {
+      for (int c = 0; c < 2; ++c) {
+        const double d = p.y_pred[2 * i + c] - p.y_true[2 * i + c];
+        num += d * d;
+        den += p.y_true[2 * i + c] * p.y_true[2 * i + c];
+      }
+    }
+    return std::sqrt(num / den);
+  };
+  const double early = error_until(pred, 0.5), held_early = error_until(held, 1.0);
+  std::printf(
+      "spiral rollout: relative L2 %.3f (from y0), %.3f (held-out start), NFE %ld; "
+      "t <= 0.5 from y0 %.3f, t <= 1 from the held-out start %.3f\n",
+      pred.relative_l2, held.relative_l2, pred.nfe, early, held_early);
+  // The reported error is the relative L2 over the whole rollout.
+  EXPECT_NEAR(pred.relative_l2, error_until(pred, sp.t_end), 1e-12);
+  EXPECT_NEAR(held.relative_l2, error_until(held, sp.t_end), 1e-12);
+  // After 60 iterations the model has learnt the local dynamics but not the phase over the
+  // whole spiral: the 5-time-unit rollout is still no better than predicting zero (relative L2
+  // 0.99 here, 0.81-1.10 over training seeds 1-4; untrained 1.19-1.66), so the bounds are on
+  // the early rollout, which the training windows (9 steps of 0.025) teach. Measured (seeds
+  // 1-4): from y0 over t <= 0.5, 0.66 (0.56-0.66; untrained 1.18-1.31; 0.35-0.39 after 200
+  // iterations); from the held-out start (0, 1.5), never trained on, over t <= 1, 0.10
+  // (0.04-0.10; untrained 1.21-1.40). A model that does not learn, or a prediction that does not
+  // use the trained weights, fails both.
+  EXPECT_LT(early, 0.85);
+  EXPECT_LT(held_early, 0.25);
 
   // The regularised and adjoint paths run too.
   tr.iterations = 5;
