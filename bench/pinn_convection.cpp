@@ -3,6 +3,15 @@
 //   tools/bench pinn_convection [--betas 1,10,20,30,40,50] [--adam N] [--lbfgs N]
 //                               [--lpinn-adam N] [--lpinn-lbfgs N] [--threads 2] [--seed S]
 //                               [--n-residual N] [--precision float32|float64] [--out DIR]
+//   tools/bench pinn_convection --other-pdes --threads 1 [--seed S] [--out DIR]
+//                               [--adam N --lbfgs N: override the budgets, for a quick check]
+//
+// --other-pdes: instead of the beta table, the other PDEs of docs/pinn.md with the library's
+// default budgets (pinn_defaults(type, formulation), nothing overridden but threads and seed):
+// convection-diffusion (beta 10, nu 1) PINN and LPINN, viscous Burgers (nu = 0.01/pi) PINN
+// and LPINN, 2D Poisson (manufactured) PINN; relative L2 of the saved model on its evaluation
+// grid and the training wall time (minutes each). docs/pinn.md's "Other PDEs" table is its
+// output (1 thread).
 //
 // Problem (Krishnapriyan et al. 2021, "Characterizing possible failure modes in PINNs"):
 // u_t + beta u_x = 0, x in [0, 2 pi) periodic, t in [0, 1], u0 = sin x; exact sin(x - beta t).
@@ -49,9 +58,56 @@ std::vector<double> parse_list(const std::string& s) {
   std::fprintf(stderr,
                "%s\nusage: bench_pinn_convection [--betas 1,10,20,30,40,50] [--adam N] "
                "[--lbfgs N] [--lpinn-adam N] [--lpinn-lbfgs N] [--threads N] [--seed S] "
-               "[--n-residual N] [--precision float32|float64] [--out DIR]\n",
+               "[--n-residual N] [--precision float32|float64] [--out DIR]\n"
+               "       bench_pinn_convection --other-pdes [--threads N] [--seed S] [--out DIR] "
+               "[--adam N] [--lbfgs N]\n",
                why);
   std::exit(2);
+}
+
+// The other PDEs at the library's default budgets, one row per PDE and formulation.
+// adam, lbfgs >= 0 override every run's budget (a quick check that it runs; the table in
+// docs/pinn.md is at the defaults).
+int run_other_pdes(int threads, long long seed, const std::string& out_dir, int adam, int lbfgs) {
+  std::filesystem::create_directories(out_dir);
+  struct Run {
+    const char* type;
+    const char* formulation;
+  };
+  const Run runs[] = {{"convection_diffusion", "pinn"},
+                      {"convection_diffusion", "lpinn"},
+                      {"poisson2d", "pinn"},
+                      {"burgers", "pinn"},
+                      {"burgers", "lpinn"}};
+  std::printf("%s, %d thread(s), seed %lld\n\n",
+              adam < 0 && lbfgs < 0 ? "default budgets (pinn_defaults)"
+                                    : "budgets overridden by --adam / --lbfgs",
+              threads, seed);
+  std::printf("%-22s %-6s %6s %8s | %12s %9s %11s %10s\n", "PDE", "form", "beta", "nu",
+              "rel.L2", "train s", "iters A+L", "loss");
+  std::fflush(stdout);
+  for (const auto& run : runs) {
+    PinnParams p = pinn_defaults(run.type, run.formulation);
+    p.training.threads = threads;
+    p.evaluation.threads = threads;
+    p.training.seed = static_cast<std::uint64_t>(seed);
+    if (adam >= 0) p.training.adam_iterations = adam;
+    if (lbfgs >= 0) p.training.lbfgs_iterations = lbfgs;
+    const std::string path =
+        out_dir + "/" + std::string(run.type) + "_" + run.formulation + "_default.pt";
+    const PinnTrainReport r = train_pinn(p, path);
+    const PinnEvaluation ev = evaluate_pinn(path, p.evaluation);
+    char iters[32];
+    std::snprintf(iters, sizeof iters, "%d+%d", r.adam_iterations, r.lbfgs_iterations);
+    const std::string type = run.type;
+    char beta[16] = "-", nu[16] = "-";  // only where the PDE has them
+    if (type == "convection_diffusion") std::snprintf(beta, sizeof beta, "%g", p.pde.beta);
+    if (type != "poisson2d") std::snprintf(nu, sizeof nu, "%.3g", p.pde.nu);
+    std::printf("%-22s %-6s %6s %8s | %12.3e %9.1f %11s %10.2e\n", run.type, run.formulation, beta,
+                nu, ev.relative_l2, r.seconds, iters, r.final_loss);
+    std::fflush(stdout);
+  }
+  return 0;
 }
 
 }  // namespace
@@ -69,8 +125,13 @@ int main(int argc, char** argv) {
   int adam = -1, lbfgs = -1, lpinn_adam = -1, lpinn_lbfgs = -1, threads = 2, n_residual = -1;
   long long seed = 0;
   std::string precision, out_dir = "pinn_convection_models";
+  bool other_pdes = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a == "--other-pdes") {
+      other_pdes = true;
+      continue;
+    }
     if (i + 1 >= argc) usage(("missing value after " + a).c_str());
     const std::string v = argv[++i];
     if (a == "--betas")
@@ -97,6 +158,16 @@ int main(int argc, char** argv) {
       usage(("unknown option " + a).c_str());
   }
   if (betas.empty()) usage("--betas is empty");
+  if (other_pdes) {
+    if (lpinn_adam >= 0 || lpinn_lbfgs >= 0 || n_residual > 0 || !precision.empty())
+      usage("--other-pdes: only --adam, --lbfgs, --threads, --seed and --out apply");
+    try {
+      return run_other_pdes(threads, seed, out_dir, adam, lbfgs);
+    } catch (const aeolus::Error& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return 1;
+    }
+  }
 
   try {
     std::filesystem::create_directories(out_dir);

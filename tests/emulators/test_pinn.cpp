@@ -3,8 +3,8 @@
 // characteristic's t = 0 seam; the Cole-Hopf Burgers reference against published values; L-BFGS
 // on a convex quadratic; short trainings of every PDE and formulation (the loss falls, the saved
 // model evaluates to the same error); a short LPINN at large beta; the parameter checks.
-// The DISABLED_ tests train with the full default budgets (minutes each):
-//   build-e/bin/test_pinn --gtest_also_run_disabled_tests --gtest_filter='*FullBudget*'
+// The full default budgets (minutes each) are a benchmark, not a test:
+//   tools/bench pinn_convection --other-pdes --threads 1   (docs/pinn.md, "Other PDEs")
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -375,29 +375,3 @@ TEST(PinnParams, MissingOrForeignModelFiles) {
   std::ofstream(junk) << "not a model";
   EXPECT_THROW(evaluate_pinn(junk), ModelError);
 }
-
-// ---------------------------------------------------------------------------------------------
-// Full budgets (disabled: minutes each).
-
-namespace {
-
-void full_budget(const std::string& type, const std::string& formulation, double beta = -1) {
-  PinnParams p = pinn_defaults(type, formulation);
-  if (beta >= 0) p.pde.beta = beta;
-  // One thread: on a shared, oversubscribed machine two OpenMP threads wait on each other.
-  p.training.threads = p.evaluation.threads = 1;
-  const PinnTrainReport r = train_pinn(p, temp_path(type + "_" + formulation + "_full.pt"));
-  std::printf("%s %s beta %g nu %g: relative L2 %.3e, %.1f s (%d Adam + %d L-BFGS), loss %.2e\n",
-              type.c_str(), formulation.c_str(), p.pde.beta, p.pde.nu, r.relative_l2, r.seconds,
-              r.adam_iterations, r.lbfgs_iterations, r.final_loss);
-}
-
-}  // namespace
-
-TEST(PinnFullBudget, DISABLED_ConvectionDiffusion) { full_budget("convection_diffusion", "pinn"); }
-TEST(PinnFullBudget, DISABLED_ConvectionDiffusionLagrangian) {
-  full_budget("convection_diffusion", "lpinn");
-}
-TEST(PinnFullBudget, DISABLED_Burgers) { full_budget("burgers", "pinn"); }
-TEST(PinnFullBudget, DISABLED_BurgersLagrangian) { full_budget("burgers", "lpinn"); }
-TEST(PinnFullBudget, DISABLED_Poisson2d) { full_budget("poisson2d", "pinn"); }
