@@ -215,6 +215,18 @@ expect_error hamiltonian-typo "case.yaml:3|eccentricty|did you mean 'eccentricit
 d=$(mkcase hamiltonian <<<"$hamiltonian")
 expect_error hamiltonian-method "--solver = 'leapfrog'|forest_ruth" -- "$AEOLUS" run "$d" --solver leapfrog --quiet
 expect_error hamiltonian-train "no hamiltonian emulator|aeolus run" -- "$AEOLUS" train "$d"
+# A step count no sensible case reaches (a mistyped dt) is refused before the run starts.
+d=$(mkcase hamiltonian-steps <<<"${hamiltonian/dt: 0.01/dt: 1.0e-12}")
+expect_error hamiltonian-max-steps "case.yaml:5|1e+12 steps|time.max_steps = 1000000000" -- "$AEOLUS" run "$d" --quiet
+[ ! -e "$d/output" ] || { echo "FAIL hamiltonian-max-steps: output/ was created"; fail=$((fail + 1)); }
+# A flow of 9.2e18 m/s (CFL steps of 1e-21 s): an error at once, not a run that never ends.
+d=$(mkcase runaway-velocity <<<"grid:
+  n: [16, 16]
+physics:
+  velocity: {u: [1.0, 9.2e18]}
+time:
+  t_end: 2")
+expect_error runaway-velocity "time.max_steps = 10000000 would be exceeded|at step 0|more steps" -- timeout 60 "$AEOLUS" run "$d" --quiet
 d=$(mkcase advection-solver <<<"$good")
 expect_error advection-solver "--solver|elliptic" -- "$AEOLUS" run "$d" --solver fft --quiet
 

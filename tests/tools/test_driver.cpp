@@ -5,9 +5,11 @@
 //  - results of an earlier run are not overwritten without --overwrite.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "case_files.hpp"
 #include "common/temp_dir.hpp"
@@ -172,6 +174,64 @@ TEST(Driver, NanStopsTheRunAndKeepsTheLastGoodCheckpoint) {
     std::ifstream j(c.path("logs/run.json"));
     std::string text((std::istreambuf_iterator<char>(j)), std::istreambuf_iterator<char>());
     EXPECT_NE(text.find("\"failed\""), std::string::npos);
+  }
+}
+
+// A run that cannot reach t_end within time.max_steps stops before its first step with the key
+// and the estimate (a velocity of 9.2e18 m/s once made CFL steps of 1e-21 s towards t_end = 2
+// and ran for ever); the same guard with a small time.max_steps on a sane case.
+TEST(Driver, RunawayStepCountIsAnErrorAtOnce) {
+  MPI_Comm world = PETSC_COMM_WORLD;
+  test::TempDir dir(world);
+  std::string yaml = kCase;
+  yaml.replace(yaml.find("    type: rotating"), std::string("    type: rotating").size(),
+               "    u: [1.0, 9.2e18]");
+  const std::string d = make_case(world, dir, "runaway", yaml);
+  auto c = app::load_case(d);
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    app::run_case(world, c, test::quiet_run());
+    FAIL() << "expected NumericsError";
+  } catch (const NumericsError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("time.max_steps = 10000000 would be exceeded"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("at step 0, t = 0"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("e+19 more steps"), std::string::npos) << msg;  // t_end 0.25 / 3e-21 s
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 20.0);
+  if (comm_rank(world) == 0) {
+    EXPECT_NE(test::read_text(c.path("logs/run.json")).find("\"failed\""), std::string::npos);
+  }
+
+  std::string small = kCase;
+  small.replace(small.find("  cfl: 0.6"), std::string("  cfl: 0.6").size(),
+                "  cfl: 0.6\n  max_steps: 20");
+  auto cs = app::load_case(make_case(world, dir, "small", small));
+  try {
+    app::run_case(world, cs, test::quiet_run());
+    FAIL() << "expected NumericsError";
+  } catch (const NumericsError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("time.max_steps = 20 would be exceeded"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("needs about"), std::string::npos) << msg;
+  }
+}
+
+// Progress lines come every log.progress_every steps and also whenever log.progress_seconds of
+// wall time have passed: with a tiny interval, a line for every step, on any rank count.
+TEST(Driver, ProgressLinesAtLeastEveryProgressSeconds) {
+  MPI_Comm world = PETSC_COMM_WORLD;
+  test::TempDir dir(world);
+  std::string yaml = kCase;
+  yaml += "  progress_seconds: 1e-9\n";
+  auto c = app::load_case(make_case(world, dir, "progress", yaml));
+  const auto r = app::run_case(world, c, test::quiet_run());
+  if (comm_rank(world) == 0) {
+    std::istringstream log(test::read_text(c.path("logs/run.log")));
+    long long lines = 0;
+    for (std::string l; std::getline(log, l);) lines += l.rfind("step ", 0) == 0 ? 1 : 0;
+    EXPECT_EQ(lines, r.steps);
+    EXPECT_GT(r.steps, 10);
   }
 }
 

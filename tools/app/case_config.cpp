@@ -186,6 +186,8 @@ void read_run_sections(io::Section& root, CaseConfig& c, real_t interval, long l
   {
     auto s = root.section("log");
     c.progress_every = s.get_int("progress_every", progress_every, Range::closed(1, 1e15));
+    c.progress_seconds =
+        s.get_double("progress_seconds", c.progress_seconds, Range{0.0, 86400.0, true, false});
     s.finish();
   }
 }

@@ -37,6 +37,8 @@ struct TimeParams {
   real_t t_end = 1.0;
   real_t cfl = 0.5;
   real_t dt_max = 0.0;  // 0: no cap beyond the CFL
+  // A run whose remaining steps at the current step size, plus those taken, exceed this stops
+  // with an error (checked every step): no sensible case comes near it, a runaway one does.
   long long max_steps = 10000000;
 };
 
@@ -225,7 +227,8 @@ struct CaseConfig {
   TimeParams time;
   OutputParams output;
   CheckpointParams checkpoint;
-  long long progress_every = 50;             // steps between progress lines
+  long long progress_every = 50;             // steps between progress lines (log.progress_every)
+  double progress_seconds = 10.0;            // and at most this much wall time between them
   std::string model = "models/emulator.pt";  // relative to the case
   emulators::EmulatorParams emulator;
   emulators::TrainingParams training;

@@ -361,6 +361,7 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
                                    : ""));
   }
   const auto wall0 = std::chrono::steady_clock::now();
+  double last_progress_wall = 0;
   const real_t t_start = t;
   std::string last_ckpt;
   const real_t eps_t = 1e-9 * std::max(c.output.interval, c.time.t_end) * 1e-3;
@@ -400,13 +401,24 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
         if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
         return result(part_path);
       }
-      if (step >= c.time.max_steps) {
-        throw NumericsError("time.max_steps = " + std::to_string(c.time.max_steps) +
-                            " reached at t = " + fmt("%.9g", t) + " before time.t_end");
-      }
       const real_t dt_stable = stepper->max_dt(*fields.front(), t);
       real_t dt = dt_stable;
       if (c.time.dt_max > 0) dt = std::min(dt, c.time.dt_max);
+      // The steps still needed at this step size (which only a faster flow makes smaller): a
+      // run that cannot reach t_end within time.max_steps stops now, not after days of tiny
+      // steps (a velocity of 1e19 m/s once took CFL steps of 1e-21 s towards t_end = 2).
+      const double steps_left = double(c.time.t_end - t) / double(dt);
+      if (!(double(step) + steps_left <= double(c.time.max_steps))) {
+        throw NumericsError(
+            c.file + ": time.max_steps = " + std::to_string(c.time.max_steps) +
+            " would be exceeded: at step " + std::to_string(step) + ", t = " + fmt("%.9g", t) +
+            ", the time step is " + fmt("%.3g", dt) + " (stepper " + stepper_name +
+            (c.time.dt_max > 0 && dt == c.time.dt_max ? ", time.dt_max" : ", stability limit") +
+            "), so time.t_end = " + fmt("%.9g", c.time.t_end) + " needs about " +
+            fmt("%.3g", steps_left) +
+            " more steps; check the velocities, time.cfl and time.t_end, or raise "
+            "time.max_steps");
+      }
       real_t next_event = std::min(next_output, c.time.t_end);
       for (real_t te : event_times) {
         if (te > t + eps_t) {
@@ -457,16 +469,23 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
       const bool output_now = t >= next_output - eps_t;
       const bool last = t >= c.time.t_end - eps_t;
       real_t mass = 0;
-      if (output_now || last || step % c.progress_every == 0) mass = model->mass();
+      // A progress line every log.progress_every steps and at least every log.progress_seconds of
+      // wall time; rank 0's clock decides for all ranks (the mass is a collective sum).
+      const double wall_now =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+      int progress_now = step % c.progress_every == 0 || last ||
+                         wall_now - last_progress_wall >= c.progress_seconds;
+      if (size > 1) MPI_Bcast(&progress_now, 1, MPI_INT, 0, comm);
+      if (output_now || progress_now) mass = model->mass();
       if (output_now) {
         writer->write_frame(t, out_fields, model->frame_scalars(t));
         // k * interval, not a running sum, so that frame times do not drift.
         next_output = real_t(writer->frames_written()) * c.output.interval;
       }
       if (step % c.checkpoint.every_steps == 0 || last) save_checkpoint();
-      if (step % c.progress_every == 0 || last) {
-        const double wall =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+      if (progress_now) {
+        const double wall = wall_now;
+        last_progress_wall = wall_now;
         const double eta = wall * (c.time.t_end - t) / std::max(t - t_start, 1e-300);
         std::ostringstream os;
         os << "step " << step << "  t " << fmt("%.6e", t) << "  dt " << fmt("%.3e", dt) << "  CFL "

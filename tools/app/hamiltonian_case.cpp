@@ -7,6 +7,7 @@
 
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
+#include "grids/progress.hpp"
 #include "io/collective.hpp"
 #include "io/netcdf_file.hpp"
 #include "solvers/symplectic.hpp"
@@ -186,8 +187,17 @@ void load_hamiltonian_case(io::Section& root, CaseConfig& c) {
   {
     auto s = root.section("time");
     h.t_end = s.get_double("t_end", h.t_end, Range::positive());
+    // Steps cost ~10-100 ns here: the limit guards against a mistyped dt or t_end.
+    c.time.max_steps = s.get_int("max_steps", 1000000000, Range::closed(1, 1e15));
     const double steps = h.t_end / h.dt;
-    if (std::abs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps) || steps > 1e12) {
+    if (steps > double(c.time.max_steps)) {
+      throw ConfigError(s.where("t_end") + ": time.t_end = " + fmt("%.9g", h.t_end) +
+                        " at integrator.dt = " + fmt("%.9g", h.dt) + " is " + fmt("%.3g", steps) +
+                        " steps, more than time.max_steps = " +
+                        std::to_string(c.time.max_steps) +
+                        "; check integrator.dt and time.t_end, or raise time.max_steps");
+    }
+    if (std::abs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps)) {
       throw ConfigError(s.where("t_end") + ": time.t_end = " + fmt("%.17g", h.t_end) +
                         " is not a whole number of integrator.dt = " + fmt("%.17g", h.dt) +
                         " steps (" + fmt("%.6f", steps) + ")");
@@ -203,6 +213,8 @@ void load_hamiltonian_case(io::Section& root, CaseConfig& c) {
   {
     auto s = root.section("log");
     c.progress_every = s.get_int("progress_every", 100000, Range::closed(1, 1e15));
+    c.progress_seconds =
+        s.get_double("progress_seconds", c.progress_seconds, Range{0.0, 86400.0, true, false});
     s.finish();
   }
 }
@@ -266,6 +278,8 @@ RunResult run_hamiltonian_case(MPI_Comm comm, const CaseConfig& c, const RunOpti
       std::vector<double> qe(q.size()), pe(p.size());
 
       Trajectory tr;
+      const auto t0 = std::chrono::steady_clock::now();
+      double last_line = 0;
       const auto record = [&](long step, real_t t, const real_t* qs, const real_t* ps) {
         tr.t.push_back(t);
         tr.q.insert(tr.q.end(), qs, qs + q.size());
@@ -287,13 +301,19 @@ RunResult run_hamiltonian_case(MPI_Comm comm, const CaseConfig& c, const RunOpti
           for (size_t i = 0; i < q.size(); ++i) d += (qs[i] - qe[i]) * (qs[i] - qe[i]);
           tr.position_error.push_back(std::sqrt(d));
         }
-        if (step > 0 && step % c.progress_every < hc.output_every) {
+        // Every log.progress_every steps, and at least every log.progress_seconds.
+        const double wall =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (step > 0 && (step % c.progress_every < hc.output_every ||
+                         wall - last_line >= c.progress_seconds)) {
+          last_line = wall;
           log.line("step " + std::to_string(step) + " t = " + fmt("%.6g", t) +
-                   ", relative energy error " + fmt("%.3e", tr.energy_error.back()));
+                   ", relative energy error " + fmt("%.3e", tr.energy_error.back()) + "  wall " +
+                   human_seconds(wall) + "  ETA " +
+                   human_seconds(wall * double(steps - step) / double(step)));
         }
       };
       SymplecticWorkspace ws;
-      const auto t0 = std::chrono::steady_clock::now();
       const SymplecticStats st = integrate(*h, method, hc.dt, long(steps), q.data(), p.data(), ws,
                                            record, long(hc.output_every));
       const double seconds =
