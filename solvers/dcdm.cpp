@@ -214,7 +214,10 @@ SolveStats dcdm_solve(Mat A, Vec b, Vec x, DirectionModel& model, const DcdmPara
   }
 
   int k = 0;
+  ProgressMeter meter(params.progress, "dcdm iteration", 0, params.progress_seconds);  // no ETA
   while (r_norm > tolerance && k < params.max_it) {
+    if (meter.active() && meter.elapsed() >= params.progress_seconds && meter.due(k))
+      meter.emit(k, "residual " + format_sci(r_norm / b_norm) + " (relative)");
     ++k;
     AEOLUS_PETSC(VecCopy(r, r_unit));
     AEOLUS_PETSC(VecScale(r_unit, 1.0 / r_norm));

@@ -44,6 +44,10 @@ struct DcdmParams {
   int max_it = 1000;
   int orthogonalise = 2;  // A-orthogonalise against the last m directions
   bool record_history = false;
+  // Progress lines (iteration, relative residual) once a solve has run progress_seconds, and
+  // then at most every progress_seconds; empty: none.
+  ProgressSink progress;
+  double progress_seconds = 10.0;
 };
 
 // Solves A x = b; x holds the initial guess on entry. Singular A (null space attached to the

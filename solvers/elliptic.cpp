@@ -575,10 +575,25 @@ KspSolver::KspSolver(const EllipticOperator& op, const KspParams& params)
       AEOLUS_PETSC(KSPSetUpOnBlocks(ksp_));
     }
     setup_seconds_ = MPI_Wtime() - t0;
+    // After KSPSetFromOptions, which cancels earlier monitors when -ksp_monitor_cancel is given.
+    if (params.progress) AEOLUS_PETSC(KSPMonitorSet(ksp_, &KspSolver::monitor, this, nullptr));
   } catch (...) {
     KSPDestroy(&ksp_);
     throw;
   }
+}
+
+PetscErrorCode KspSolver::monitor(KSP, PetscInt it, PetscReal rnorm, void* self) {
+  auto* s = static_cast<KspSolver*>(self);
+  if (!s->meter_) return 0;
+  // No exception may cross PETSc's C frames: a failing sink only loses the line.
+  try {
+    // A solve shorter than the interval says nothing (the run log reports it when it ends).
+    if (s->meter_->elapsed() >= s->params_.progress_seconds && s->meter_->due(it))
+      s->meter_->emit(it, "residual " + format_sci(rnorm / s->meter_bnorm_) + " (relative)");
+  } catch (...) {
+  }
+  return 0;
 }
 
 KspSolver::~KspSolver() {
@@ -642,6 +657,12 @@ SolveStats KspSolver::solve(Vec b, Vec x) {
   };
   const int max_restarts = 3;
   std::string broke_down;
+  if (params_.progress) {
+    // The number of iterations is not known in advance: no total, no ETA.
+    meter_ = std::make_unique<ProgressMeter>(params_.progress, "ksp " + describe() + " iteration",
+                                             0, params_.progress_seconds);
+    meter_bnorm_ = bnorm > 0 ? bnorm : 1;
+  }
   st.history.clear();
   for (int attempt = 0;; ++attempt) {
     {

@@ -32,6 +32,7 @@
 
 #include "grids/cartesian_grid.hpp"
 #include "grids/field.hpp"
+#include "grids/progress.hpp"
 #include "physics/elliptic_problems.hpp"
 
 namespace aeolus {
@@ -160,6 +161,10 @@ struct KspParams {
   real_t atol = 0.0;
   int max_it = 10000;
   bool record_history = false;
+  // Where progress lines go during a solve (iteration, relative residual, elapsed) at most
+  // every progress_seconds; empty: none. For long solves run from a case (aeolus run).
+  ProgressSink progress;
+  double progress_seconds = 10.0;
 };
 
 // KspSolver sets rtol/atol/max_it and the unpreconditioned norm, then the options database
@@ -198,6 +203,10 @@ class KspSolver {
   KSP ksp_ = nullptr;
   std::vector<std::pair<std::string, std::string>> options_;  // prefixed (name, value)
   double setup_seconds_ = 0;  // KSPSetUp in the constructor; reported by every solve
+  // The meter of the solve in progress (params.progress set); read by the KSP monitor.
+  std::unique_ptr<ProgressMeter> meter_;
+  real_t meter_bnorm_ = 1;
+  static PetscErrorCode monitor(KSP ksp, PetscInt it, PetscReal rnorm, void* self);
 };
 
 }  // namespace aeolus

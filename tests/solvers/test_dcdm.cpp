@@ -162,6 +162,32 @@ TEST(Dcdm, IdentityDirectionIsCg) {
   VecDestroy(&x_cg);
 }
 
+// Progress lines: none for a solve shorter than progress_seconds; with a tiny interval, one per
+// iteration, each naming the iteration and the relative residual (the history's value).
+TEST(Dcdm, ProgressLinesNameTheIterationAndResidual) {
+  Poisson lap(2, 24, 20, dirichlet, cell);
+  Vec b = lap.rhs(), x = lap.vec();
+  IdentityDirection identity;
+  std::vector<std::string> lines;
+  DcdmParams params;
+  params.rtol = 1e-8;
+  params.record_history = true;
+  params.progress = [&](const std::string& l) { lines.push_back(l); };
+  VecSet(x, 0.0);
+  aeolus::dcdm_solve(lap.A, b, x, identity, params);
+  EXPECT_TRUE(lines.empty()) << lines.front();  // far below the default 10 s
+  params.progress_seconds = 1e-9;
+  VecSet(x, 0.0);
+  const SolveStats st = aeolus::dcdm_solve(lap.A, b, x, identity, params);
+  ASSERT_EQ(lines.size(), size_t(st.iterations));
+  EXPECT_EQ(lines[0].rfind("dcdm iteration 0  residual 1.000e+00 (relative)", 0), 0u) << lines[0];
+  char want[64];
+  std::snprintf(want, sizeof want, "dcdm iteration 5  residual %.3e", st.history[4]);
+  EXPECT_EQ(lines[5].rfind(want, 0), 0u) << lines[5] << " vs " << want;
+  VecDestroy(&b);
+  VecDestroy(&x);
+}
+
 TEST(Dcdm, SingularNeumannWithNullSpace) {
   Poisson lap(2, 20, 16, neumann, cell);
   Vec b = lap.rhs(), x = lap.vec();

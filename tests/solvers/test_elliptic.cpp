@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
@@ -553,6 +554,37 @@ TEST(Elliptic, SingularProblemsDefaultToAPseudoInverseCoarseSolveUnlessTold) {
   auto gd = make_elliptic_grid(PETSC_COMM_WORLD, d.p);
   EllipticOperator od(*gd, d.p);
   EXPECT_NE(coarse_pc(KspSolver(od, tight())), "svd");
+}
+
+// KSP progress lines through a monitor: none for a solve shorter than progress_seconds, and with
+// a tiny interval one per iteration with the relative residual of the history.
+TEST(Elliptic, KspProgressLinesNameTheIterationAndResidual) {
+  Case k = make_case(2, 32, Centering::cell, all_dirichlet, "sine");
+  auto grid = make_elliptic_grid(PETSC_COMM_WORLD, k.p);
+  EllipticOperator op(*grid, k.p);
+  Field f(*grid, "f"), u(*grid, "u");
+  fill(f, [&](real_t x, real_t y, real_t z) { return -k.m.laplacian(x, y, z); });
+  std::vector<std::string> lines;
+  KspParams kp = tight("-ksp_type cg -pc_type jacobi");
+  kp.rtol = 1e-8;
+  kp.record_history = true;
+  kp.progress = [&](const std::string& l) { lines.push_back(l); };
+  {
+    KspSolver ksp(op, kp);
+    u.fill(0.0);
+    ksp.solve(f, u);
+    EXPECT_TRUE(lines.empty()) << lines.front();  // far below the default 10 s
+  }
+  kp.progress_seconds = 1e-9;
+  KspSolver ksp(op, kp);
+  u.fill(0.0);
+  const SolveStats st = ksp.solve(f, u);
+  ASSERT_EQ(lines.size(), st.history.size());  // iterations 0 ... n
+  EXPECT_EQ(lines[0].rfind("ksp cg + jacobi iteration 0  residual 1.000e+00 (relative)", 0), 0u)
+      << lines[0];
+  char want[80];
+  std::snprintf(want, sizeof want, "ksp cg + jacobi iteration 7  residual %.3e", st.history[7]);
+  EXPECT_EQ(lines[7].rfind(want, 0), 0u) << lines[7] << " vs " << want;
 }
 
 TEST(Elliptic, ApplyMatchesRhsForTheDiscreteSolution) {

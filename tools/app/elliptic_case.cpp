@@ -352,6 +352,8 @@ RunResult run_elliptic_case(MPI_Comm comm, const CaseConfig& c, const RunOptions
     if (solver == "ksp") {
       KspParams kp = e.ksp;
       kp.prefix = "";
+      kp.progress = log.sink();
+      kp.progress_seconds = c.progress_seconds;
       KspSolver ksp(op, kp);
       described = "ksp (" + ksp.describe() + ")";
       st = ksp.solve(b, x);
@@ -367,7 +369,10 @@ RunResult run_elliptic_case(MPI_Comm comm, const CaseConfig& c, const RunOptions
       auto model = emulators::load_dcdm_model(c.path(e.model), op, e.net.threads, e.net.device);
       const double setup =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
-      st = dcdm_solve(op.matrix(), b, x, *model, e.dcdm);
+      DcdmParams dp = e.dcdm;
+      dp.progress = log.sink();
+      dp.progress_seconds = c.progress_seconds;
+      st = dcdm_solve(op.matrix(), b, x, *model, dp);
       st.setup_seconds = setup;
       described = "dcdm (" + c.path(e.model) + ")";
     }
