@@ -415,6 +415,15 @@ TEST(Elliptic, SingularNeumannSolveHasZeroMeanAndReportsCompatibility) {
   }
 }
 
+// The 32 x 32 cell-centred Dirichlet sine problem with its right side, for the solver tests.
+struct SineProblem {
+  Case k = make_case(2, 32, Centering::cell, all_dirichlet, "sine");
+  std::unique_ptr<CartesianGrid> grid = make_elliptic_grid(PETSC_COMM_WORLD, k.p);
+  EllipticOperator op{*grid, k.p};
+  Field f{*grid, "f"}, u{*grid, "u"};
+  SineProblem() { fill(f, [&](real_t x, real_t y, real_t z) { return -k.m.laplacian(x, y, z); }); }
+};
+
 // Jacobi as a PCSHELL whose output changes sign on chosen applications: a deterministic
 // Krylov breakdown (CG sees (r, B r) < 0: DIVERGED_INDEFINITE_PC), wherever the round-off of
 // the machine would put one.
@@ -447,11 +456,9 @@ void use_flipping_jacobi(KspSolver& ksp, const EllipticOperator& op, FlippingJac
 }
 
 TEST(Elliptic, KrylovBreakdownRestartsFromTheIterateAndIsJudgedByTheTrueResidual) {
-  Case k = make_case(2, 32, Centering::cell, all_dirichlet, "sine");
-  auto grid = make_elliptic_grid(PETSC_COMM_WORLD, k.p);
-  EllipticOperator op(*grid, k.p);
-  Field f(*grid, "f"), u(*grid, "u");
-  fill(f, [&](real_t x, real_t y, real_t z) { return -k.m.laplacian(x, y, z); });
+  SineProblem sp;
+  EllipticOperator& op = sp.op;
+  Field &f = sp.f, &u = sp.u;
   KspParams kp = tight("-ksp_type cg");
   kp.rtol = 1e-10;
   {
@@ -559,11 +566,9 @@ TEST(Elliptic, SingularProblemsDefaultToAPseudoInverseCoarseSolveUnlessTold) {
 // KSP progress lines through a monitor: none for a solve shorter than progress_seconds, and with
 // a tiny interval one per iteration with the relative residual of the history.
 TEST(Elliptic, KspProgressLinesNameTheIterationAndResidual) {
-  Case k = make_case(2, 32, Centering::cell, all_dirichlet, "sine");
-  auto grid = make_elliptic_grid(PETSC_COMM_WORLD, k.p);
-  EllipticOperator op(*grid, k.p);
-  Field f(*grid, "f"), u(*grid, "u");
-  fill(f, [&](real_t x, real_t y, real_t z) { return -k.m.laplacian(x, y, z); });
+  SineProblem sp;
+  EllipticOperator& op = sp.op;
+  Field &f = sp.f, &u = sp.u;
   std::vector<std::string> lines;
   KspParams kp = tight("-ksp_type cg -pc_type jacobi");
   kp.rtol = 1e-8;
@@ -616,11 +621,9 @@ TEST(Elliptic, ApplyMatchesRhsForTheDiscreteSolution) {
 }
 
 TEST(Elliptic, KspReportsHistoryAndMaxIterations) {
-  Case k = make_case(2, 32, Centering::cell, all_dirichlet, "sine");
-  auto grid = make_elliptic_grid(PETSC_COMM_WORLD, k.p);
-  EllipticOperator op(*grid, k.p);
-  Field f(*grid, "f"), u(*grid, "u");
-  fill(f, [&](real_t x, real_t y, real_t z) { return -k.m.laplacian(x, y, z); });
+  SineProblem sp;
+  EllipticOperator& op = sp.op;
+  Field &f = sp.f, &u = sp.u;
   {
     KspParams kp = tight("-ksp_type cg -pc_type jacobi");
     kp.rtol = 1e-8;
