@@ -10,7 +10,7 @@
 
 #include "emulators/co2_models_impl.hpp"
 #include "emulators/device.hpp"
-#include "emulators/flux_model.hpp"  // detail::ThreadScope
+#include "emulators/flux_cnn_model.hpp"  // detail::ThreadScope
 #include "emulators/model_archive.hpp"
 #include "emulators/param_text.hpp"
 #include "grids/error.hpp"

@@ -44,7 +44,7 @@
 #include <thread>
 
 #include "emulators/device.hpp"
-#include "emulators/flux_model.hpp"  // detail::ThreadScope
+#include "emulators/flux_cnn_model.hpp"  // detail::ThreadScope
 #include "emulators/model_archive.hpp"
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"

@@ -23,7 +23,7 @@
 #include "emulators/co2_conservation.hpp"
 #include "emulators/co2_models.hpp"
 #include "emulators/co2_models_impl.hpp"
-#include "emulators/flux_model.hpp"  // detail::ThreadScope
+#include "emulators/flux_cnn_model.hpp"  // detail::ThreadScope
 #include "emulators/torch_device.hpp"
 #include "grids/error.hpp"
 

@@ -9,7 +9,7 @@
 
 #include "emulators/co2_training.hpp"
 #include "emulators/dcdm_model.hpp"
-#include "emulators/emulator.hpp"
+#include "emulators/flux_cnn.hpp"
 #include "emulators/neural_ode.hpp"
 #include "emulators/neural_sde.hpp"
 #include "emulators/pinn.hpp"

@@ -7,7 +7,7 @@
 #include <random>
 #include <sstream>
 
-#include "emulators/flux_model.hpp"
+#include "emulators/flux_cnn_model.hpp"
 #include "grids/error.hpp"
 
 namespace aeolus::emulators {

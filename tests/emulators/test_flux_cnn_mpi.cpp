@@ -6,9 +6,9 @@
 
 #include <cmath>
 
-#include "emulators/emulator.hpp"
+#include "emulators/flux_cnn.hpp"
 #include "grids/error.hpp"
-#include "shift_data.hpp"
+#include "flux_cnn_shift_data.hpp"
 
 using namespace aeolus;
 using namespace aeolus::emulators;

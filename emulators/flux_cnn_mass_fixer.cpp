@@ -2,7 +2,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "emulators/emulator.hpp"
+#include "emulators/flux_cnn.hpp"
 #include "grids/error.hpp"
 
 namespace aeolus::emulators {

@@ -1,4 +1,4 @@
-#include "emulators/flux_model.hpp"
+#include "emulators/flux_cnn_model.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -217,7 +217,7 @@ torch::Tensor advance(FluxStencilNet& net, const ModelSpec& spec, const torch::T
   const auto [wx, wy] = flux_weights(net, spec, q_pad, cx_pad, cy_pad);
   if (stability) *stability = von_neumann_penalty(wx, wy, b.inner(cx_pad), b.inner(cy_pad), s);
   // Stencil of the low face of cell i: cells i - s/2 .. i + s/2 - 1 along the normal, and
-  // -kTransverse/2 .. kTransverse/2 across it (emulators/stencil_flux.hpp is the same sum in
+  // -kTransverse/2 .. kTransverse/2 across it (emulators/flux_cnn_stencil.hpp is the same sum in
   // plain loops, for the stepper).
   std::vector<torch::Tensor> along_x, along_y;
   for (int m = 0; m < kTransverse; ++m) {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "emulators/emulator.hpp"
+#include "emulators/flux_cnn.hpp"
 #include "grids/error.hpp"
 #include "io/dataset_format.hpp"
 #include "io/netcdf_file.hpp"

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "common/temp_dir.hpp"
-#include "emulators/emulator.hpp"
+#include "emulators/flux_cnn.hpp"
 
 namespace aeolus::test {
 

@@ -1,4 +1,4 @@
-#include "emulators/stencil_flux.hpp"
+#include "emulators/flux_cnn_stencil.hpp"
 
 namespace aeolus::emulators {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-#include "emulators/emulator.hpp"
+#include "emulators/flux_cnn.hpp"
 
 namespace aeolus::emulators::detail {
 
@@ -75,7 +75,7 @@ torch::Tensor advance(FluxStencilNet& net, const ModelSpec& spec, const torch::T
 // Flux output only: the projected stencil weights [B, kTransverse * stencil, H, W] (double) of
 // the low x- and y-faces of the updated cells, in the grid frame. With inputs = courant they
 // depend on the Courant numbers only, so a stepper with a steady velocity computes them once
-// and applies them with stencil_fluxes_2d (emulators/stencil_flux.hpp).
+// and applies them with stencil_fluxes_2d (emulators/flux_cnn_stencil.hpp).
 std::pair<torch::Tensor, torch::Tensor> flux_weights(FluxStencilNet& net, const ModelSpec& spec,
                                                      const torch::Tensor& q_pad,
                                                      const torch::Tensor& cx_pad,

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <sstream>
 
-#include "emulators/flux_model.hpp"
-#include "emulators/stencil_flux.hpp"
+#include "emulators/flux_cnn_model.hpp"
+#include "emulators/flux_cnn_stencil.hpp"
 #include "grids/error.hpp"
 #include "solvers/fct.hpp"
 

@@ -8,10 +8,10 @@
 #include <fstream>
 #include <string>
 
-#include "emulators/emulator.hpp"
+#include "emulators/flux_cnn.hpp"
 #include "grids/error.hpp"
 #include "io/netcdf_file.hpp"
-#include "shift_data.hpp"
+#include "flux_cnn_shift_data.hpp"
 
 using namespace aeolus;
 using namespace aeolus::emulators;
