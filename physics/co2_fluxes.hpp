@@ -60,7 +60,7 @@
 
 #include "grids/field.hpp"
 #include "grids/sphere_grid.hpp"
-#include "physics/dcmip.hpp"
+#include "physics/sphere_flow_3d.hpp"
 
 namespace aeolus::physics {
 

@@ -5,7 +5,7 @@
 // the diagnostics CarbonBench carries (u, v, omega, boundary-layer height, TOA incident solar
 // radiation, surface pressure).
 //
-// Conventions (as physics/dcmip.hpp): level k = 0 (model top) .. nlev-1 (surface), interface kf
+// Conventions (as physics/sphere_flow_3d.hpp): level k = 0 (model top) .. nlev-1 (surface), interface kf
 // = 0 .. nlev, p_kf = a_kf p0 + b_kf ps; winds in m/s, omega = Dp/Dt in Pa/s positive DOWNWARD;
 // the air mass of a cell is its pressure thickness dp (Pa; kg = dp area / g). Time t is in
 // seconds since 00:00 UTC on 1 January of year 0 of a 365-day calendar (no leap days, so a year
@@ -87,7 +87,7 @@
 
 #include "grids/field.hpp"
 #include "grids/sphere_grid.hpp"
-#include "physics/dcmip.hpp"
+#include "physics/sphere_flow_3d.hpp"
 
 namespace aeolus::physics {
 
