@@ -36,7 +36,7 @@
 
 #include "grids/field_view.hpp"
 #include "grids/sphere_grid.hpp"
-#include "solvers/sphere_transport.hpp"
+#include "solvers/sphere_scheme.hpp"
 
 namespace aeolus {
 

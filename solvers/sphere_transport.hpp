@@ -30,18 +30,10 @@
 #include <vector>
 
 #include "grids/sphere_grid.hpp"
+#include "solvers/sphere_scheme.hpp"  // SphereSchemeParams, sphere_halo_width
 #include "solvers/stepper.hpp"
 
 namespace aeolus {
-
-struct SphereSchemeParams {
-  std::string reconstruction = "ppm";  // ppm | van_leer
-  std::string limiter = "monotone";    // monotone | extremum_preserving | bounded (both ppm only)
-                                       // | none
-};
-
-// Halo rows the scheme needs (3 for both reconstructions).
-int sphere_halo_width(const SphereSchemeParams& p);
 
 class SphereTransportStepper : public Stepper {
  public:

@@ -70,35 +70,12 @@
 
 #include "grids/field.hpp"
 #include "grids/sphere_grid.hpp"
-#include "physics/dcmip.hpp"
-#include "solvers/sphere_transport.hpp"
+#include "physics/sphere_flow_3d.hpp"
+#include "solvers/sphere_scheme.hpp"
+#include "solvers/sphere_vertical_kernels.hpp"
 #include "solvers/stepper.hpp"
 
 namespace aeolus {
-
-// Vertical kernels over the rank's owned columns. `w` is laid out as SphereFluxes3d::vertical
-// for a view of nx x ny owned columns and nz levels ((kf * ny + j) * nx + i, kf = 0..nz,
-// positive downward, Pa per step); `scale` multiplies it (1/2 for a Strang sub-step).
-
-// Largest swept fraction |scale w| / dp_upwind over all interior interfaces (no reduction), with
-// its location.
-struct VerticalCourant {
-  real_t max_c = 0;
-  index_t kf = 0, j = 0, i = 0;  // interface and local column of the maximum
-};
-VerticalCourant vertical_courant_local(ConstFieldView dp, const real_t* w, real_t scale);
-
-// Air mass: dp_k += scale (w_k - w_{k+1}).
-void vertical_air_mass_update(FieldView dp, const real_t* w, real_t scale);
-
-// Tracer mass: qm_k += scale (w_k <q>_k - w_{k+1} <q>_{k+1}), where <q> is the mean of the PPM
-// reconstruction of the mixing ratio q (on layer masses dp) over the swept mass of the upwind
-// layer. dp, q are at the start of the sub-step; requires all swept fractions < 1 (not checked
-// here: see vertical_courant_local). `work` holds at least 6 * (nz + 1) * nx values. qm may
-// alias neither dp nor q.
-void vertical_ppm_tracer_update(ConstFieldView dp, ConstFieldView q, const real_t* w, real_t scale,
-                                FieldView qm, real_t* work);
-inline size_t vertical_ppm_work_size(index_t nx, index_t nz) { return size_t(6 * (nz + 1) * nx); }
 
 // Operator splitting of a step (see above).
 enum class Sphere3dSplitting { hv, strang };
