@@ -9,8 +9,7 @@
 #include <utility>
 
 #include "emulators/co2_models_impl.hpp"
-#include "emulators/device.hpp"
-#include "emulators/flux_cnn_model.hpp"  // detail::ThreadScope
+#include "emulators/device_impl.hpp"
 #include "emulators/model_archive.hpp"
 #include "emulators/param_text.hpp"
 #include "grids/error.hpp"

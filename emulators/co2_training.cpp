@@ -18,10 +18,9 @@
 
 #include "emulators/co2_models_impl.hpp"
 #include "emulators/device.hpp"
-#include "emulators/flux_cnn_model.hpp"  // detail::ThreadScope
+#include "emulators/device_impl.hpp"
 #include "emulators/model_archive.hpp"
 #include "emulators/param_text.hpp"
-#include "emulators/torch_device.hpp"
 #include "grids/error.hpp"
 #include "grids/progress.hpp"
 #include "io/collective.hpp"

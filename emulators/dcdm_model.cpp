@@ -43,8 +43,7 @@
 #include <sstream>
 #include <thread>
 
-#include "emulators/device.hpp"
-#include "emulators/flux_cnn_model.hpp"  // detail::ThreadScope
+#include "emulators/device_impl.hpp"
 #include "emulators/model_archive.hpp"
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"

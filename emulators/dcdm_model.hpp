@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "emulators/torch_device.hpp"
+#include "emulators/device.hpp"
 #include "solvers/dcdm.hpp"
 #include "solvers/elliptic.hpp"
 

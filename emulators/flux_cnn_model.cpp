@@ -306,12 +306,4 @@ std::pair<FluxStencilNet, ModelSpec> load_model(const std::string& path) {
   return {net, spec};
 }
 
-// Changing torch's thread count rebuilds its pool (costly per step): only change it when needed.
-ThreadScope::ThreadScope(int threads) : previous_(torch::get_num_threads()) {
-  if (threads != previous_) torch::set_num_threads(threads);
-}
-ThreadScope::~ThreadScope() {
-  if (torch::get_num_threads() != previous_) torch::set_num_threads(previous_);
-}
-
 }  // namespace aeolus::emulators::detail

@@ -101,16 +101,4 @@ torch::Tensor periodic_pad(const torch::Tensor& t, int h);
 void save_model(const std::string& path, FluxStencilNet& net, const ModelSpec& spec);
 std::pair<FluxStencilNet, ModelSpec> load_model(const std::string& path);
 
-// Sets torch's intra-op thread count for a scope and restores it afterwards.
-class ThreadScope {
- public:
-  explicit ThreadScope(int threads);
-  ~ThreadScope();
-  ThreadScope(const ThreadScope&) = delete;
-  ThreadScope& operator=(const ThreadScope&) = delete;
-
- private:
-  int previous_;
-};
-
 }  // namespace aeolus::emulators::detail

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "emulators/device_impl.hpp"
 #include "emulators/flux_cnn_model.hpp"
 #include "emulators/flux_cnn_stencil.hpp"
 #include "grids/error.hpp"

@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "emulators/device_impl.hpp"
 #include "emulators/flux_cnn_model.hpp"
 #include "grids/error.hpp"
 

@@ -12,7 +12,7 @@
 #include <random>
 #include <sstream>
 
-#include "emulators/flux_cnn_model.hpp"  // detail::ThreadScope
+#include "emulators/device_impl.hpp"  // detail::ThreadScope
 #include "emulators/model_archive.hpp"
 #include "emulators/neural_ode_impl.hpp"
 #include "emulators/param_text.hpp"

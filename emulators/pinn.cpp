@@ -10,7 +10,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "emulators/flux_cnn_model.hpp"  // detail::ThreadScope
+#include "emulators/device_impl.hpp"  // detail::ThreadScope
 #include "emulators/model_archive.hpp"
 #include "emulators/param_text.hpp"
 #include "emulators/pinn_impl.hpp"

@@ -23,8 +23,8 @@
 #include "emulators/co2_conservation.hpp"
 #include "emulators/co2_models.hpp"
 #include "emulators/co2_models_impl.hpp"
-#include "emulators/flux_cnn_model.hpp"  // detail::ThreadScope
-#include "emulators/torch_device.hpp"
+#include "emulators/device.hpp"
+#include "emulators/device_impl.hpp"  // detail::ThreadScope
 #include "grids/error.hpp"
 
 using namespace aeolus;

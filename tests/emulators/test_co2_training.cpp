@@ -27,7 +27,7 @@
 #include "emulators/co2_models.hpp"
 #include "emulators/co2_models_impl.hpp"
 #include "emulators/co2_training.hpp"
-#include "emulators/torch_device.hpp"
+#include "emulators/device.hpp"
 #include "grids/error.hpp"
 #include "io/co2_dataset_format.hpp"
 #include "io/netcdf_file.hpp"

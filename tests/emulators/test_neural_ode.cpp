@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "emulators/flux_cnn_model.hpp"  // detail::ThreadScope
+#include "emulators/device_impl.hpp"  // detail::ThreadScope
 #include "emulators/neural_ode.hpp"
 #include "emulators/neural_ode_impl.hpp"
 #include "grids/error.hpp"

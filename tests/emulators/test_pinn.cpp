@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "emulators/flux_cnn_model.hpp"  // detail::ThreadScope
+#include "emulators/device_impl.hpp"  // detail::ThreadScope
 #include "emulators/pinn.hpp"
 #include "emulators/pinn_impl.hpp"
 #include "grids/error.hpp"

@@ -19,7 +19,7 @@
 #include "case_files.hpp"
 #include "common/temp_dir.hpp"
 #include "emulators/co2_models.hpp"
-#include "emulators/torch_device.hpp"
+#include "emulators/device.hpp"
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
 #include "io/co2_dataset_format.hpp"

@@ -10,7 +10,7 @@
 
 #include "emulators/co2_models.hpp"
 #include "emulators/co2_training.hpp"
-#include "emulators/torch_device.hpp"
+#include "emulators/device.hpp"
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
 #include "grids/progress.hpp"
