@@ -5,21 +5,15 @@
 #include <cstdio>
 #include <utility>
 
-namespace aeolus {
+#include "grids/format.hpp"
 
-namespace {
-std::string printf_one(const char* format, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
-}  // namespace
+namespace aeolus {
 
 std::string human_seconds(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
-  if (s < 120) return printf_one("%.1fs", s);
-  if (s < 7200) return printf_one("%.1fmin", s / 60);
-  return printf_one("%.2fh", s / 3600);
+  if (s < 120) return fmt("%.1fs", s);
+  if (s < 7200) return fmt("%.1fmin", s / 60);
+  return fmt("%.2fh", s / 3600);
 }
 
 std::string format_sci(double v, int digits) {
