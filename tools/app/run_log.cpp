@@ -1,11 +1,8 @@
 #include "tools/app/run_log.hpp"
 
-#include <cmath>
-#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
-#include <sstream>
 
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
@@ -25,54 +22,6 @@ std::string utc_now_iso8601() {
   return buf;
 }
 
-std::string json_escape(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        o += "\\\"";
-        break;
-      case '\\':
-        o += "\\\\";
-        break;
-      case '\n':
-        o += "\\n";
-        break;
-      case '\t':
-        o += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x", c);
-          o += b;
-        } else {
-          o += c;
-        }
-    }
-  }
-  return o + "\"";
-}
-
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";  // JSON has no NaN/Inf
-  char b[32];
-  std::snprintf(b, sizeof b, "%.17g", v);
-  return b;
-}
-
-std::string fmt(const char* format, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, format, v);
-  return b;
-}
-
-std::string json_array(const std::vector<double>& v) {
-  std::string o = "[";
-  for (size_t i = 0; i < v.size(); ++i) o += (i ? ", " : "") + json_number(v[i]);
-  return o + "]";
-}
-
 RunLog::RunLog(MPI_Comm comm, const std::string& log_path, bool echo) : echo_(echo) {
   int r = 0;
   MPI_Comm_rank(comm, &r);
@@ -88,44 +37,6 @@ void RunLog::line(const std::string& text) {
   if (echo_) std::cout << text << std::endl;
   out_ << text << '\n';
   out_.flush();
-}
-
-void JsonRecord::set_string(const std::string& k, const std::string& v) {
-  set_raw(k, json_escape(v));
-}
-void JsonRecord::set_number(const std::string& k, double v) { set_raw(k, json_number(v)); }
-void JsonRecord::set_int(const std::string& k, long long v) { set_raw(k, std::to_string(v)); }
-void JsonRecord::set_raw(const std::string& k, const std::string& json) {
-  for (auto& kv : items_) {
-    if (kv.first == k) {
-      kv.second = json;
-      return;
-    }
-  }
-  items_.emplace_back(k, json);
-}
-
-std::string JsonRecord::str() const {
-  std::ostringstream os;
-  os << "{\n";
-  for (size_t i = 0; i < items_.size(); ++i) {
-    os << "  " << json_escape(items_[i].first) << ": " << items_[i].second
-       << (i + 1 < items_.size() ? ",\n" : "\n");
-  }
-  os << "}\n";
-  return os.str();
-}
-
-void JsonRecord::write_atomic(const std::string& path) const {
-  fs::create_directories(fs::path(path).parent_path());
-  const std::string tmp = path + ".part";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    if (!f) throw IoError(tmp + ": cannot open for writing");
-    f << str();
-    if (!f) throw IoError(tmp + ": write failed");
-  }
-  fs::rename(tmp, path);
 }
 
 void start_run_logs(const std::string& logs_dir, const std::string& resolved_yaml) {

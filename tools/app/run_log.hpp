@@ -9,12 +9,20 @@
 #include <string>
 #include <vector>
 
+#include "grids/format.hpp"  // fmt, for the app's log lines
 #include "grids/progress.hpp"
+#include "io/json.hpp"
 
 namespace aeolus::app {
 
 std::string utc_now_iso8601();
-std::string json_escape(const std::string& s);
+
+// The JSON writers are io/json.hpp's; the app layer knows them by these names.
+using io::json_array;
+using io::json_number;
+using io::JsonRecord;
+// s as a quoted JSON string (io::json_string).
+inline std::string json_escape(const std::string& s) { return io::json_string(s); }
 
 class RunLog {
  public:
@@ -30,20 +38,6 @@ class RunLog {
   bool root_ = false;
   bool echo_ = true;
   std::ofstream out_;
-};
-
-// A flat JSON object written atomically (tmp + rename); values are pre-encoded JSON.
-class JsonRecord {
- public:
-  void set_string(const std::string& key, const std::string& value);
-  void set_number(const std::string& key, double value);
-  void set_int(const std::string& key, long long value);
-  void set_raw(const std::string& key, const std::string& json);
-  std::string str() const;
-  void write_atomic(const std::string& path) const;
-
- private:
-  std::vector<std::pair<std::string, std::string>> items_;
 };
 
 // The provenance fields every run.json starts with: program, version, git_hash, case,
@@ -64,10 +58,5 @@ void prepare_target(MPI_Comm comm, const std::string& path, bool overwrite);
 void on_rank0(MPI_Comm comm, const std::function<void()>& work);
 // IoError if `path` (or path.part) exists from an earlier run and `overwrite` is false.
 void refuse_existing(const std::string& path, bool overwrite);
-
-std::string json_number(double v);
-// printf-style formatting of one number, for log lines: fmt("%.3e", dt).
-std::string fmt(const char* format, double v);
-std::string json_array(const std::vector<double>& v);
 
 }  // namespace aeolus::app
