@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The aeolus launcher (tools/aeolus_main.cpp): --version and the help texts are answered
+# without loading the application library (LibTorch, PETSc, MPI); everything else loads it,
+# with OMP_WAIT_POLICY=passive set before libgomp loads unless the user set it.
+# Usage: cli_launcher.sh /path/to/aeolus
+set -u
+AEOLUS="$1"
+work="$(realpath "$(mktemp -d)")"
+trap 'rm -rf "$work"' EXIT
+pass=0
+fail=0
+check() {  # check NAME CONDITION-STATUS [detail]
+  if [ "$2" -eq 0 ]; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1${3:+: $3}"; fi
+}
+# heavy FILE: the lines of a loader log (LD_DEBUG=files) that name a library only the
+# application needs.
+heavy() { grep -E "file=[^ ]*(libaeolus_app|libtorch|libpetsc|libmpi|libgomp)" "$1"; }
+
+# The program itself links none of the heavy libraries.
+ldd "$AEOLUS" >"$work/ldd" 2>&1
+! grep -qE "libtorch|libpetsc|libmpi|libgomp|libnetcdf" "$work/ldd"
+rc=$?
+check "ldd-light ($(wc -l <"$work/ldd") libraries)" $rc "$(grep -E 'libtorch|libpetsc|libmpi' "$work/ldd" | head -3)"
+
+# expect_light NAME RC START -- ARGS...: exit code RC, stdout starting with START, and no heavy
+# library loaded.
+expect_light() {
+  local name="$1" want_rc="$2" first="$3"
+  shift 4
+  LD_DEBUG=files LD_DEBUG_OUTPUT="$work/ld" "$AEOLUS" "$@" >"$work/out" 2>"$work/err"
+  local rc=$? ok=0 why=""
+  [ $rc -eq "$want_rc" ] || { ok=1; why="exit code $rc, expected $want_rc"; }
+  [[ "$(head -1 "$work/out")" == "$first"* ]] || { ok=1; why="$why; first line '$(head -1 "$work/out")'"; }
+  if cat "$work"/ld.* 2>/dev/null | heavy /dev/stdin >/dev/null; then
+    ok=1; why="$why; loaded $(cat "$work"/ld.* | heavy /dev/stdin | head -1)"
+  fi
+  rm -f "$work"/ld.*
+  check "$name" $ok "$why"
+}
+version="$("$AEOLUS" --version)"
+expect_light version 0 "$version" -- --version
+echo "$version" | grep -qE '^aeolus [0-9]+\.[0-9]+\.[0-9]+ \(.+\)$'
+check "version-format ($version)" $?
+main_first="aeolus - classical PDE solvers and neural emulators in one time-stepping loop"
+expect_light help 0 "$main_first" -- --help
+expect_light help-short 0 "$main_first" -- -h
+expect_light no-arguments 2 "$main_first" --
+for sub in run check dataset train eval; do
+  expect_light "help-$sub" 0 "usage: aeolus $sub CASE_DIR" -- $sub --help
+done
+expect_light help-after-case 0 "usage: aeolus check CASE_DIR" -- check some/case --help
+
+# A tiny case runs through the application library, and it is loaded then (the check above
+# can fail).
+mkdir -p "$work/tiny"
+printf 'grid:\n  n: [16, 16]\ntime:\n  t_end: 0.05\n' >"$work/tiny/case.yaml"
+LD_DEBUG=files LD_DEBUG_OUTPUT="$work/ld" "$AEOLUS" run "$work/tiny" --quiet >"$work/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && ls "$work/tiny/output/"*.nc >/dev/null 2>&1
+check run-tiny $? "exit code $rc: $(tail -3 "$work/out")"
+cat "$work"/ld.* | heavy /dev/stdin | grep -q libaeolus_app
+check run-loads-app $?
+rm -f "$work"/ld.*
+if command -v mpiexec >/dev/null; then
+  # OpenMPI's components need libmpi's symbols global (dlopen with RTLD_GLOBAL).
+  mpiexec --oversubscribe -n 2 "$AEOLUS" run "$work/tiny" --quiet --overwrite >"$work/out" 2>&1
+  check run-tiny-2-ranks $? "$(tail -3 "$work/out")"
+fi
+
+# libgomp reads OMP_WAIT_POLICY when it loads; OMP_DISPLAY_ENV=verbose prints what it made of
+# it. Its spin count tells the cases apart (it shows 'PASSIVE' also when the variable is unset):
+# 0 for passive, 300000 unset, 30000000000 active. Passive unless set; an explicit setting
+# respected.
+OMP_DISPLAY_ENV=verbose "$AEOLUS" run "$work/tiny" --quiet --overwrite >"$work/out" 2>&1
+grep -q "GOMP_SPINCOUNT = '0'" "$work/out"
+check omp-wait-policy-passive $? "$(grep -E 'OMP_WAIT_POLICY|GOMP_SPINCOUNT' "$work/out" | tr '\n' ' ')"
+OMP_DISPLAY_ENV=verbose OMP_WAIT_POLICY=active "$AEOLUS" run "$work/tiny" --quiet --overwrite >"$work/out" 2>&1
+grep -q "GOMP_SPINCOUNT = '30000000000'" "$work/out"
+check omp-wait-policy-explicit $? "$(grep -E 'OMP_WAIT_POLICY|GOMP_SPINCOUNT' "$work/out" | tr '\n' ' ')"
+
+# A copy of the program without its library: --version and --help still answer; a command
+# that needs the library says which file it could not load, on one line, and exits 1.
+mkdir -p "$work/moved/bin"
+cp "$AEOLUS" "$work/moved/bin/aeolus"
+"$work/moved/bin/aeolus" --version >/dev/null && "$work/moved/bin/aeolus" --help >/dev/null
+check moved-version-help $?
+err="$("$work/moved/bin/aeolus" check "$work/tiny" 2>&1 >/dev/null)"
+rc=$?
+[ $rc -eq 1 ] && [ "$(printf '%s\n' "$err" | grep -c .)" -eq 1 ] &&
+  printf '%s' "$err" | grep -qF "aeolus: error: cannot load $work/moved/bin/../lib/libaeolus_app"
+check "moved-no-library ($err)" $? "exit code $rc"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
