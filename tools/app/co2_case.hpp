@@ -2,7 +2,9 @@
 // CO2 transport on the sphere, CarbonBench-style (physics.equation: co2_transport): synthetic
 // meteorology (physics/co2_met.hpp) drives the 3D Lin-Rood transport with the hybrid vertical
 // closure (solvers/sphere_transport_3d.hpp), surface fluxes (physics/co2_fluxes.hpp) enter the
-// lowest layer after every transport sub-step.
+// lowest layer after every transport sub-step: the classical stepper of solvers/co2_transport.hpp.
+// This file holds the case's reading of case.yaml and its commands; the emulator steppers are in
+// emulators/co2_stepper.hpp, the year files' writer in io/co2_year_writer.hpp.
 //   aeolus dataset CASE   writes CASE/data/{train,valid,test}/co2_yearNNNN.nc
 //                         (io/co2_dataset_format.hpp): consecutive 365-day years after a
 //                         spin-up, 6-hourly samples, fluxes as the means of what the solver
