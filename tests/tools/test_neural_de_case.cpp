@@ -17,7 +17,7 @@
 #include "emulators/neural_ode.hpp"
 #include "emulators/neural_sde.hpp"
 #include "grids/error.hpp"
-#include "tools/app/case_config.hpp"
+#include "tools/app/neural_de_config.hpp"
 #include "tools/app/driver.hpp"
 
 using namespace aeolus;
@@ -52,7 +52,7 @@ TEST_F(NeuralDeCase, SpiralOdeDatasetTrainEval) {
   const std::string d = test::write_case(PETSC_COMM_WORLD, dir, "spiral-ode", kOde);
   const auto c = app::load_case(d);
   app::generate_dataset(PETSC_COMM_WORLD, c, false);
-  const auto data = emulators::make_spiral_ode_data(c.neural.ode);
+  const auto data = emulators::make_spiral_ode_data(c.settings_as<app::NeuralDeCaseConfig>().ode);
   EXPECT_EQ(test::read_var(d + "/data/spiral.nc", "y_true"), data.y_clean);
   EXPECT_EQ(test::read_var(d + "/data/spiral.nc", "time"), data.t);
   app::train_case(PETSC_COMM_WORLD, c, false);
@@ -128,10 +128,10 @@ TEST_F(NeuralDeCase, SpiralSdeRegulariserKeys) {
                "iterations: 15, regulariser: srnode, lambda0: 0.25, lambda_decay: 0.9");
   const std::string d = test::write_case(PETSC_COMM_WORLD, dir, "sde-reg", yaml);
   const auto c = app::load_case(d);
-  EXPECT_EQ(c.neural.sde_training.regulariser, "srnode");
-  EXPECT_EQ(c.neural.sde_training.lambda0, 0.25);
-  EXPECT_EQ(c.neural.sde_training.lambda_decay, 0.9);
-  EXPECT_TRUE(c.neural.sde_training.adaptive);
+  EXPECT_EQ(c.settings_as<app::NeuralDeCaseConfig>().sde_training.regulariser, "srnode");
+  EXPECT_EQ(c.settings_as<app::NeuralDeCaseConfig>().sde_training.lambda0, 0.25);
+  EXPECT_EQ(c.settings_as<app::NeuralDeCaseConfig>().sde_training.lambda_decay, 0.9);
+  EXPECT_TRUE(c.settings_as<app::NeuralDeCaseConfig>().sde_training.adaptive);
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 #include "common/temp_dir.hpp"
 #include "emulators/pinn.hpp"
 #include "grids/error.hpp"
-#include "tools/app/case_config.hpp"
+#include "tools/app/pinn_config.hpp"
 #include "tools/app/driver.hpp"
 
 using namespace aeolus;
@@ -39,12 +39,12 @@ TEST_F(PinnCase, TrainEvalThroughTheApp) {
   const std::string d = test::write_case(PETSC_COMM_WORLD, dir, "lpinn", kLpinn);
   const auto c = app::load_case(d);
   // lpinn defaults: periodic features; the case's sizes reach the parameters.
-  EXPECT_EQ(c.pinn.network.features, "periodic");
-  EXPECT_EQ(c.pinn.network.width, 16);
-  EXPECT_EQ(c.pinn.evaluation.nx, 64);
+  EXPECT_EQ(c.settings_as<app::PinnCaseConfig>().pinn.network.features, "periodic");
+  EXPECT_EQ(c.settings_as<app::PinnCaseConfig>().pinn.network.width, 16);
+  EXPECT_EQ(c.settings_as<app::PinnCaseConfig>().pinn.evaluation.nx, 64);
   app::train_case(PETSC_COMM_WORLD, c, false);
   app::evaluate_case(PETSC_COMM_WORLD, c, false);
-  const auto e = emulators::evaluate_pinn(d + "/models/pinn.pt", c.pinn.evaluation);
+  const auto e = emulators::evaluate_pinn(d + "/models/pinn.pt", c.settings_as<app::PinnCaseConfig>().pinn.evaluation);
   const std::string json = read_text(d + "/eval/metrics.json");
   EXPECT_DOUBLE_EQ(json_number(json, "relative_l2"), e.relative_l2);
   EXPECT_LT(e.relative_l2, 0.2);  // a tiny network still follows u = sin(x - 5 t) roughly

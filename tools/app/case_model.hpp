@@ -1,7 +1,7 @@
 #pragma once
 // What a case solves, apart from the stepping: its fields, their initial state, the per-frame
 // diagnostics written to the output, the diagnostics due at given times, and the final ones.
-// The time loop (driver.cpp) is the same for every case; a CaseModel is what differs between a
+// The time loop (time_loop.cpp) is the same for every case; a CaseModel is what differs between a
 // Cartesian advection case and a tracer-transport case on the sphere.
 #include <map>
 #include <memory>
@@ -53,8 +53,11 @@ class CaseModel {
   }
 };
 
-// The model of a case (Cartesian advection or sphere transport) on `grid` (the decomposition
-// made by make_grid).
-std::unique_ptr<CaseModel> make_case_model(const CaseConfig& c, const CartesianGrid& grid);
+// Fill q from variable `var` of the NetCDF file `path`: shape = the grid's (z, y, x), units =
+// `units`, all values finite; otherwise IoError naming the file, the variable (and `key`, the
+// case.yaml key that named it) and what was expected. Collective. (Initial conditions from
+// files, for any case model.)
+void read_initial_field(const std::string& path, const std::string& var, const std::string& units,
+                        const std::string& key, Field& q);
 
 }  // namespace aeolus::app

@@ -1,5 +1,8 @@
 #include "tools/app/elliptic_case.hpp"
 
+#include "tools/app/case_commands.hpp"
+#include "tools/app/case_model.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -18,167 +21,17 @@
 namespace aeolus::app {
 
 namespace fs = std::filesystem;
-using io::Range;
 
 namespace {
 
-const char* kAxis[3] = {"x", "y", "z"};
-
-void read_grid(io::Section s, CaseConfig& c) {
-  auto& p = c.elliptic.problem;
-  s.get_choice("type", "cartesian", {"cartesian"});
-  CartesianGridParams box;
-  read_box(s, box, 2);
-  p.dim = box.dim;
-  p.panels = box.n;
-  p.lo = box.lo;
-  p.hi = box.hi;
-  p.procs = box.procs;
-  p.centering = centering_from_name(s.get_choice("centering", "cell", {"cell", "vertex"}));
-  s.finish();
-}
-
-void read_physics(io::Section s, CaseConfig& c) {
-  auto& e = c.elliptic;
-  auto& p = e.problem;
-  s.get_choice("equation", "elliptic", {"elliptic"});
-  p.helmholtz = s.get_double("helmholtz", p.helmholtz);
-  {
-    auto k = s.section("coefficient");
-    auto& cp = e.coefficient;
-    cp.type = k.get_choice("type", "constant", physics::permeability_type_names());
-    cp.value = k.get_double("value", cp.value, Range::positive());
-    if (cp.type != "constant") {
-      cp.alpha = k.get_double("alpha", cp.alpha, Range::positive());
-      cp.tau = k.get_double("tau", cp.tau, Range::non_negative());
-      cp.seed = std::uint64_t(k.get_int("seed", (long long)cp.seed, Range::non_negative()));
-    }
-    if (cp.type == "thresholded_grf") {
-      cp.high = k.get_double("high", cp.high, Range::positive());
-      cp.low = k.get_double("low", cp.low, Range::positive());
-    }
-    if (cp.type == "lognormal_grf") cp.sigma = k.get_double("sigma", cp.sigma, Range::positive());
-    k.finish();
-  }
-  {
-    auto f = s.section("source");
-    e.source = f.get_choice("type", e.source, {"manufactured", "constant", "file"});
-    if (e.source == "manufactured") {
-      e.manufactured.type =
-          f.get_choice("solution", e.manufactured.type, physics::manufactured_type_names());
-      e.manufactured.wavenumber =
-          int(f.get_int("wavenumber", e.manufactured.wavenumber, Range::closed(1, 1e6)));
-      if (e.coefficient.type != "constant") {
-        throw ConfigError(f.where("type") +
-                          ": physics.source.type = manufactured needs a constant coefficient "
-                          "(physics.coefficient.type = constant; got " +
-                          e.coefficient.type + ")");
-      }
-    } else if (e.source == "constant") {
-      e.source_value = f.get_double("value", e.source_value);
-    } else {
-      e.source_file = f.require_string("file");
-      e.source_variable = f.get_string("variable", e.source_variable);
-    }
-    f.finish();
-  }
-  {
-    auto b = s.section("boundary");
-    for (int d = 0; d < p.dim; ++d) {
-      auto a = b.section(kAxis[d]);
-      const std::vector<std::string> kinds{"dirichlet", "neumann", "periodic"};
-      const std::string lo = a.get_choice("low", "dirichlet", kinds);
-      const std::string hi = a.get_choice("high", lo == "periodic" ? "periodic" : lo, kinds);
-      p.boundary[size_t(d)][0].kind = boundary_kind_from_name(lo);
-      p.boundary[size_t(d)][1].kind = boundary_kind_from_name(hi);
-      if ((lo == "periodic") != (hi == "periodic")) {
-        throw ConfigError(a.where("high") + ": physics.boundary." + kAxis[d] + " is periodic on " +
-                          "one side only (low = " + lo + ", high = " + hi + ")");
-      }
-      if (e.source != "manufactured") {
-        e.boundary_values[size_t(d)][0] = a.get_double("low_value", 0.0);
-        e.boundary_values[size_t(d)][1] = a.get_double("high_value", 0.0);
-      }
-      a.finish();
-    }
-    b.finish();
-  }
-  try {
-    p.validate();
-  } catch (const ConfigError& err) {
-    throw ConfigError(s.where() + ": " + err.what());
-  }
-  s.finish();
-}
-
-void read_solver(io::Section s, CaseConfig& c) {
-  auto& e = c.elliptic;
-  e.solver = s.get_choice("type", e.solver, {"ksp", "fft", "dcdm"});
-  const double rtol = s.get_double("rtol", e.ksp.rtol, Range{0.0, 1.0, true, true});
-  const long long max_it = s.get_int("max_it", e.ksp.max_it, Range::closed(1, 1e9));
-  e.ksp.rtol = e.dcdm.rtol = rtol;
-  e.ksp.max_it = e.dcdm.max_it = int(max_it);
-  {
-    auto k = s.section("ksp");
-    e.ksp.options = k.get_string("options", e.ksp.options);
-    k.finish();
-  }
-  {
-    auto d = s.section("dcdm");
-    e.model = d.get_string("model", e.model);
-    e.dcdm.orthogonalise =
-        int(d.get_int("orthogonalise", e.dcdm.orthogonalise, Range::closed(1, 64)));
-    e.net.threads = int(d.get_int("threads", e.net.threads, Range::closed(1, 1024)));
-    e.net.device = d.get_string("device", e.net.device);
-    d.finish();
-  }
-  if (e.solver == "fft" && e.coefficient.type != "constant") {
-    throw ConfigError(s.where("type") + ": solver.type = fft needs a constant coefficient " +
-                      "(physics.coefficient.type = constant; got " + e.coefficient.type + ")");
-  }
-  s.finish();
-}
-
-void read_dcdm(io::Section s, CaseConfig& c) {
-  auto& e = c.elliptic;
-  const size_t d = size_t(e.problem.dim);
-  std::vector<long long> def(d, 64);
-  const auto n = s.get_ints("train_n", def, d, d, Range::closed(4, 1e6));
-  e.train_n = {1, 1, 1};
-  for (size_t i = 0; i < d; ++i) e.train_n[i] = n[i];
-  e.net.channels = int(s.get_int("channels", e.net.channels, Range::closed(1, 4096)));
-  e.net.blocks = int(s.get_int("blocks", e.net.blocks, Range::closed(1, 64)));
-  {
-    auto ds = s.section("dataset");
-    auto& p = e.dataset;
-    p.ritz = int(ds.get_int("ritz", p.ritz, Range::closed(2, 1e6)));
-    p.samples = int(ds.get_int("samples", p.samples, Range::closed(1, 1e8)));
-    p.valid = int(ds.get_int("valid", p.valid, Range::closed(1, 1e8)));
-    p.low_weight = ds.get_double("low_weight", p.low_weight, Range::positive());
-    p.seed = std::uint64_t(ds.get_int("seed", (long long)p.seed, Range::non_negative()));
-    ds.finish();
-  }
-  {
-    auto t = s.section("training");
-    auto& p = e.training;
-    p.epochs = int(t.get_int("epochs", p.epochs, Range::closed(1, 1e7)));
-    p.batch_size = int(t.get_int("batch_size", p.batch_size, Range::closed(1, 1e6)));
-    p.learning_rate = t.get_double("learning_rate", p.learning_rate, Range::positive());
-    p.max_minutes = t.get_double("max_minutes", p.max_minutes, Range::positive());
-    p.seed = std::uint64_t(t.get_int("seed", (long long)p.seed, Range::non_negative()));
-    p.threads = int(t.get_int("threads", p.threads, Range::closed(1, 1024)));
-    p.device = t.get_string("device", p.device);
-    t.finish();
-  }
-  s.finish();
-}
+const EllipticCaseConfig& ell(const CaseConfig& c) { return c.settings_as<EllipticCaseConfig>(); }
 
 physics::ManufacturedSolution manufactured(const CaseConfig& c) {
   physics::ManufacturedSolution m;
-  m.params = c.elliptic.manufactured;
-  m.dim = c.elliptic.problem.dim;
-  m.lo = c.elliptic.problem.lo;
-  m.hi = c.elliptic.problem.hi;
+  m.params = ell(c).manufactured;
+  m.dim = ell(c).problem.dim;
+  m.lo = ell(c).problem.lo;
+  m.hi = ell(c).problem.hi;
   return m;
 }
 
@@ -224,38 +77,15 @@ ErrorNorms error_norms(const Field& u, const Field& exact, bool singular, Field&
 
 }  // namespace
 
-bool is_elliptic_case(io::Section& root) { return peek_equation(root) == "elliptic"; }
-
-void load_elliptic_case(io::Section& root, CaseConfig& c) {
-  c.equation = "elliptic";
-  read_grid(root.section("grid"), c);
-  read_physics(root.section("physics"), c);
-  read_solver(root.section("solver"), c);
-  read_dcdm(root.section("dcdm"), c);
-  {
-    auto s = root.section("output");
-    c.output.file = s.get_string("file", "solution.nc");
-    if (c.output.file.find('/') != std::string::npos || c.output.file.empty()) {
-      throw ConfigError(s.where("file") + ": output.file = '" + c.output.file +
-                        "' must be a plain file name (it is written under output/)");
-    }
-    s.finish();
-  }
-  // The decomposition as the Cartesian fields see it (for messages and rank checks).
-  c.grid.dim = c.elliptic.problem.dim;
-  c.grid.n = c.elliptic.problem.panels;
-  c.grid.procs = c.elliptic.problem.procs;
-}
-
 EllipticProblem elliptic_problem(const CaseConfig& c, bool training_grid) {
-  EllipticProblem p = c.elliptic.problem;
-  if (training_grid) p.panels = c.elliptic.train_n, p.procs = {0, 0, 0};
-  if (c.elliptic.source == "manufactured") {
+  EllipticProblem p = ell(c).problem;
+  if (training_grid) p.panels = ell(c).train_n, p.procs = {0, 0, 0};
+  if (ell(c).source == "manufactured") {
     set_boundary_data(p, manufactured(c));
   } else {
     for (int d = 0; d < p.dim; ++d) {
       for (int side = 0; side < 2; ++side) {
-        const real_t v = c.elliptic.boundary_values[size_t(d)][size_t(side)];
+        const real_t v = ell(c).boundary_values[size_t(d)][size_t(side)];
         auto& bc = p.boundary[size_t(d)][size_t(side)];
         if (bc.kind != BoundaryKind::periodic && v != 0.0) {
           bc.value = [v](real_t, real_t, real_t) { return v; };
@@ -266,9 +96,11 @@ EllipticProblem elliptic_problem(const CaseConfig& c, bool training_grid) {
   return p;
 }
 
+namespace {
+
 RunResult run_elliptic_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   const int rank = comm_rank(comm), size = comm_size(comm);
-  const auto& e = c.elliptic;
+  const auto& e = ell(c);
   if (!opt.stepper.empty() || opt.restart || opt.stop_after_steps > 0) {
     throw ConfigError(c.file + ": --stepper, --restart and --stop-after-steps apply to " +
                       "time-dependent cases; this case solves an elliptic problem once " +
@@ -463,7 +295,7 @@ void generate_elliptic_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrit
   const std::string path = c.path("data/dcdm_train.nc");
   prepare_target(comm, path, overwrite);
   const EllipticProblem p = elliptic_problem(c, true);
-  if (c.elliptic.coefficient.type != "constant") {
+  if (ell(c).coefficient.type != "constant") {
     throw ConfigError(c.file + ": aeolus dataset (DCDM) needs a constant coefficient " +
                       "(physics.coefficient.type = constant)");
   }
@@ -471,10 +303,10 @@ void generate_elliptic_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrit
   EllipticOperator op(*grid, p, nullptr);
   RunLog log(comm, c.path("logs/dataset.log"), true);
   log.line("aeolus dataset " + c.name + ": DCDM right-hand sides from " +
-           std::to_string(c.elliptic.dataset.ritz) + " Ritz vectors of the " + grid_text(p) +
+           std::to_string(ell(c).dataset.ritz) + " Ritz vectors of the " + grid_text(p) +
            " operator -> " + path);
   const auto t0 = std::chrono::steady_clock::now();
-  emulators::generate_dcdm_dataset(op, c.elliptic.dataset, path, log.sink());
+  emulators::generate_dcdm_dataset(op, ell(c).dataset, path, log.sink());
   log.line(
       "done in " +
       fmt("%.1f", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) +
@@ -482,28 +314,51 @@ void generate_elliptic_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrit
 }
 
 void train_elliptic_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
-  emulators::check_torch_device(c.elliptic.training.device, c.file + ": dcdm.training.device");
+  emulators::check_torch_device(ell(c).training.device, c.file + ": dcdm.training.device");
   const std::string data = c.path("data/dcdm_train.nc");
   if (!fs::exists(data)) {
     throw IoError(data + ": no training data; run 'aeolus dataset " + c.dir + "' first");
   }
-  const std::string model = c.path(c.elliptic.model);
+  const std::string model = c.path(ell(c).model);
   prepare_target(comm, model, overwrite);
   const EllipticProblem p = elliptic_problem(c, true);
   auto grid = make_elliptic_grid(comm, p);
   EllipticOperator op(*grid, p, nullptr);
   RunLog log(comm, c.path("logs/train.log"), true);
   log.line("aeolus train " + c.name + ": DCDM network on " + grid_text(p) + ", channels " +
-           std::to_string(c.elliptic.net.channels) + ", blocks " +
-           std::to_string(c.elliptic.net.blocks) + ", " +
-           std::to_string(c.elliptic.training.threads) + " threads");
-  auto net = c.elliptic.net;
-  net.threads = c.elliptic.training.threads;
-  const auto r = emulators::train_dcdm(op, data, net, c.elliptic.training, model, log.sink());
+           std::to_string(ell(c).net.channels) + ", blocks " +
+           std::to_string(ell(c).net.blocks) + ", " +
+           std::to_string(ell(c).training.threads) + " threads");
+  auto net = ell(c).net;
+  net.threads = ell(c).training.threads;
+  const auto r = emulators::train_dcdm(op, data, net, ell(c).training, model, log.sink());
   log.line("done: " + std::to_string(r.epochs) + " epochs in " + fmt("%.1f", r.seconds) +
            " s, train loss " + fmt("%.4e", r.train_loss) + ", valid loss " +
            fmt("%.4e", r.valid_loss) + ", " + std::to_string(r.parameters) + " parameters, " +
            fmt("%.3g", r.flops_per_sample) + " FLOP per sample -> " + model);
 }
+
+// One solve, outside the time loop; dataset and train make the DCDM network of the case.
+class EllipticCase : public CaseCommands {
+ public:
+  RunResult run(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) const override {
+    return run_elliptic_case(comm, c, opt);
+  }
+  void dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) const override {
+    generate_elliptic_dataset(comm, c, overwrite);
+  }
+  void train(MPI_Comm comm, const CaseConfig& c, bool overwrite) const override {
+    train_elliptic_case(comm, c, overwrite);
+  }
+  void eval(MPI_Comm, const CaseConfig& c, bool) const override {
+    throw ConfigError(c.file + ": aeolus eval compares steppers of time-dependent cases; for " +
+                      "an elliptic case compare solvers with 'aeolus run --solver NAME' or " +
+                      "tools/bench poisson_solvers");
+  }
+};
+
+}  // namespace
+
+AEOLUS_REGISTER_CASE_COMMANDS("elliptic", EllipticCase)
 
 }  // namespace aeolus::app

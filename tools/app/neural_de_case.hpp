@@ -10,19 +10,5 @@
 //   aeolus eval CASE      rollouts of the saved model against the truth: eval/prediction.nc and
 //                         eval/metrics.json (function evaluations, wall time, errors).
 // `aeolus run` does not apply (there is no field to step); it says so.
-#include <mpi.h>
-
-#include "io/yaml_schema.hpp"
-#include "tools/app/case_config.hpp"
-
-namespace aeolus::app {
-
-// True if physics.equation is neural_ode or neural_sde (read without consuming the key).
-bool is_neural_de_case(io::Section& root);
-void load_neural_de_case(io::Section& root, CaseConfig& c);
-
-void generate_neural_de_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite);
-void train_neural_de_case(MPI_Comm comm, const CaseConfig& c, bool overwrite);
-void evaluate_neural_de_case(MPI_Comm comm, const CaseConfig& c, bool overwrite);
-
-}  // namespace aeolus::app
+// Case type "neural_de": neural_de_config.cpp reads it, neural_de_case.cpp registers its
+// commands (data, training, evaluation; not a time loop).

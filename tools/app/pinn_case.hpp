@@ -8,16 +8,5 @@
 //                       u_ref, error; CF-1.8) and eval/metrics.json.
 // There is no dataset (the residual needs none and the references are exact) and nothing to
 // `aeolus run`; both say so.
-#include <mpi.h>
-
-#include "io/yaml_schema.hpp"
-#include "tools/app/case_config.hpp"
-
-namespace aeolus::app {
-
-bool is_pinn_case(io::Section& root);
-void load_pinn_case(io::Section& root, CaseConfig& c);
-void train_pinn_case(MPI_Comm comm, const CaseConfig& c, bool overwrite);
-void evaluate_pinn_case(MPI_Comm comm, const CaseConfig& c, bool overwrite);
-
-}  // namespace aeolus::app
+// Case type "pinn": pinn_config.cpp reads it, pinn_case.cpp registers its commands (a training,
+// not a time loop).

@@ -14,80 +14,16 @@
 #include "physics/sphere_tracers.hpp"
 #include "solvers/sphere_transport.hpp"
 #include "solvers/sphere_transport_3d.hpp"
-#include "tools/app/driver.hpp"
+#include "tools/app/case_commands.hpp"
+#include "tools/app/case_model.hpp"
+#include "tools/app/sphere_config.hpp"
 
 namespace aeolus::app {
 
 namespace fs = std::filesystem;
-using io::Range;
 
 namespace {
 constexpr real_t kPi = 3.14159265358979323846;
-
-bool uses_centers(const std::string& type) { return type != "constant"; }
-
-bool is_dcmip(const std::string& flow) { return flow == "dcmip_1_1" || flow == "dcmip_1_2"; }
-physics::DcmipTest dcmip_test(const std::string& flow) {
-  return physics::dcmip_test_from_name(flow == "dcmip_1_1" ? "1-1" : "1-2");
-}
-
-// physics.tracers.NAME: the keys of the chosen type only (others are unknown-key errors).
-void read_sphere_tracer(io::Section& t, const physics::SphereFlowParams& flow,
-                        physics::SphereTracerParams& p) {
-  p.type = t.get_choice("type", p.type, physics::sphere_tracer_names());
-  if (p.type == "cosine_bell") {
-    p.h0 = t.get_double("h0", p.h0, Range::positive());
-    p.bell_radius = t.get_double("bell_radius", p.bell_radius, Range{0, kPi, true, false});
-  } else if (p.type == "gaussian_hills") {
-    p.hmax = t.get_double("hmax", p.hmax);
-    p.beta = t.get_double("beta", p.beta, Range::positive());
-  } else if (p.type == "cosine_bells" || p.type == "correlated_cosine_bells") {
-    p.r = t.get_double("r", p.r, Range{0, kPi, true, false});
-    p.b = t.get_double("b", p.b);
-    p.c = t.get_double("c", p.c);
-  } else if (p.type == "slotted_cylinders") {
-    p.r = t.get_double("r", p.r, Range{0, kPi, true, false});
-    p.b = t.get_double("b", p.b);
-    p.cylinder_value = t.get_double("cylinder_value", p.cylinder_value);
-  } else if (p.type == "constant") {
-    p.value = t.get_double("value", p.value);
-  }
-  if (uses_centers(p.type)) {
-    // Default centres: the type's own, or Nair & Lauritzen's for their flows.
-    std::vector<double> def;
-    if (flow.type == "nair_lauritzen" && p.type != "cosine_bell") {
-      for (const auto& c : physics::nair_lauritzen_centers(flow.nl_case)) {
-        def.push_back(c[0]);
-        def.push_back(c[1]);
-      }
-    }
-    const size_t max_len = p.type == "cosine_bell" ? 2 : 16;
-    const bool given = t.has("centers");
-    auto v =
-        t.get_doubles("centers", def, given ? 2 : 0, max_len, Range::closed(-2 * kPi, 2 * kPi));
-    if (v.size() % 2 != 0) {
-      throw ConfigError(t.where("centers") + ": " + t.path() +
-                        ".centers needs (lon, lat) pairs in radians, got " +
-                        std::to_string(v.size()) + " numbers");
-    }
-    p.centers.clear();
-    for (size_t i = 0; i + 1 < v.size(); i += 2) {
-      if (std::abs(v[i + 1]) > 0.5 * kPi) {
-        std::ostringstream os;
-        os << t.where("centers") << ": " << t.path() << ".centers latitude " << v[i + 1]
-           << " rad is outside [-pi/2, pi/2]";
-        throw ConfigError(os.str());
-      }
-      p.centers.push_back({v[i], v[i + 1]});
-    }
-  }
-  p.quadrature = int(t.get_int("quadrature", p.quadrature, Range::closed(1, 5)));
-  try {
-    physics::validate(p);
-  } catch (const ConfigError& e) {
-    throw ConfigError(t.where("type") + ": " + t.path() + ": " + e.what());
-  }
-}
 
 // Shapes that solid-body rotation moves rigidly and that we can re-centre.
 bool rotationally_symmetric(const physics::SphereTracerParams& p) {
@@ -125,132 +61,21 @@ physics::SphereTracerParams rotated_tracer(const physics::SphereTracerParams& p0
 }
 }  // namespace
 
-void read_sphere_grid(io::Section& s, CaseConfig& c) {
-  auto& g = c.sphere.grid;
-  g.nlon = s.get_int("nlon", g.nlon, Range::closed(2, 1e7));
-  g.nlat = s.get_int("nlat", g.nlat, Range::closed(2, 1e7));
-  g.nlev = s.get_int("nlev", g.nlev, Range::closed(1, 1e5));
-  g.radius = s.get_double("radius", g.radius, Range::positive());
-  g.procs = int(s.get_int("procs", g.procs, Range::closed(0, 1e6)));
-  if (g.nlon % 2 != 0) {
-    throw ConfigError(
-        s.where("nlon") + ": grid.nlon = " + std::to_string(g.nlon) +
-        " must be even (the ghost rows beyond a pole are the cells 180 degrees away)");
-  }
-  // The rank count is only known at run time, where it is checked again.
-  c.grid = SphereGrid::decomposition_params(g, g.procs > 0 ? g.procs : 1);
-}
-
-void read_sphere_physics(io::Section& s, CaseConfig& c) {
-  {
-    auto f = s.section("flow");
-    auto& p = c.sphere.flow;
-    auto names = physics::sphere_flow_names();
-    names.push_back("dcmip_1_1");
-    names.push_back("dcmip_1_2");
-    p.type = f.get_choice("type", p.type, names);
-    const bool three_d = is_dcmip(p.type);
-    if (three_d != (c.sphere.grid.nlev > 1)) {
-      throw ConfigError(f.where("type") + ": physics.flow.type = " + p.type +
-                        (three_d ? " is a 3D flow and needs grid.nlev > 1"
-                                 : " is a 2D flow and needs grid.nlev = 1 (got " +
-                                       std::to_string(c.sphere.grid.nlev) + ")"));
-    }
-    if (three_d) {
-      p.period = physics::dcmip_period(dcmip_test(p.type));  // fixed by the test
-    } else {
-      if (p.type == "williamson") {
-        p.alpha = f.get_double("alpha", p.alpha, Range::closed(-2 * kPi, 2 * kPi));
-      }
-      if (p.type == "nair_lauritzen") {
-        p.nl_case = int(f.get_int("nl_case", p.nl_case, Range::closed(1, 4)));
-      }
-      p.period = f.get_double("period", p.period, Range::positive());
-    }
-    f.finish();
-  }
-  auto tracers = s.section("tracers");
-  const auto names = tracers.keys();
-  if (names.empty()) {
-    throw ConfigError(s.where("tracers") +
-                      ": physics.tracers needs at least one tracer (NAME: {type: ...})");
-  }
-  for (const auto& name : names) {
-    auto t = tracers.section(name);
-    TracerConfig tc;
-    tc.name = name;
-    if (!is_dcmip(c.sphere.flow.type)) tc.units = t.get_string("units", tc.units);
-    tc.long_name = t.get_string("long_name", "tracer " + name);
-    const bool three_d = is_dcmip(c.sphere.flow.type);
-    std::vector<std::string> types =
-        three_d ? std::vector<std::string>{"dcmip"} : physics::sphere_tracer_names();
-    types.push_back("file");
-    const std::string type = t.get_choice("type", three_d ? "dcmip" : tc.initial.type, types);
-    if (type == "file") {
-      // Any field from a NetCDF file; its units must be the tracer's.
-      tc.file = t.require_string("file");
-      tc.variable = t.get_string("variable", name);
-      tc.initial.type = "file";
-      if (three_d) tc.units = t.get_string("units", "kg kg-1");
-    } else if (three_d) {
-      const int n = physics::dcmip_tracer_count(dcmip_test(c.sphere.flow.type));
-      tc.dcmip_index = int(t.require_double("index", Range::closed(1, n)));
-      tc.units = t.get_string("units", "kg kg-1");
-    } else {
-      read_sphere_tracer(t, c.sphere.flow, tc.initial);
-    }
-    t.finish();
-    c.sphere.tracers.push_back(tc);
-  }
-  tracers.finish();
-}
-
-void read_sphere_diagnostics(io::Section s, CaseConfig& c) {
-  auto& d = c.sphere.diagnostics;
-  d.error_norms = s.get_bool("error_norms", d.error_norms);
-  auto tracer_names = [&] {
-    std::vector<std::string> n;
-    for (auto& t : c.sphere.tracers) n.push_back(t.name);
-    return n;
-  }();
-  if (s.has("filament")) {
-    auto f = s.section("filament");
-    d.filament_tracer = f.get_choice("tracer", tracer_names.front(), tracer_names);
-    d.filament_time = f.require_double("time", Range::non_negative());
-    f.finish();
-  }
-  if (s.has("mixing")) {
-    auto m = s.section("mixing");
-    d.mixing_tracer1 = m.get_choice("tracer1", tracer_names.front(), tracer_names);
-    d.mixing_tracer2 = m.get_choice("tracer2", tracer_names.back(), tracer_names);
-    d.mixing_time = m.require_double("time", Range::non_negative());
-    m.finish();
-  }
-  s.finish();
-}
-
-void check_rank_count(const CaseConfig& c, int ranks) {
-  if (c.grid_type != "latlon") return;
-  SphereGridParams p = c.sphere.grid;
-  p.halo = sphere_halo_width(c.sphere.scheme);
-  try {
-    SphereGrid::decomposition_params(p, ranks);
-  } catch (const ConfigError& e) {
-    throw ConfigError(c.file + ": " + e.what());
-  }
-}
-
-std::unique_ptr<CartesianGrid> make_sphere_decomposition(MPI_Comm comm, const CaseConfig& c) {
-  SphereGridParams p = c.sphere.grid;
-  p.halo = sphere_halo_width(c.sphere.scheme);
+std::unique_ptr<CartesianGrid> make_sphere_decomposition(MPI_Comm comm,
+                                                         const SphereGridParams& grid,
+                                                         const SphereSchemeParams& scheme) {
+  SphereGridParams p = grid;
+  p.halo = sphere_halo_width(scheme);
   return std::make_unique<CartesianGrid>(comm,
                                          SphereGrid::decomposition_params(p, comm_size(comm)));
 }
 
 namespace {
 
+const SphereCaseConfig& sph(const CaseConfig& c) { return c.settings_as<SphereCaseConfig>(); }
+
 bool mixing_ratio_form(const CaseConfig& c) {
-  return c.sphere.grid.nlev == 1 && physics::is_divergent(c.sphere.flow);
+  return sph(c).grid.nlev == 1 && physics::is_divergent(sph(c).flow);
 }
 
 // The stepper of a sphere case, with the metrics (and initial air mass) it refers to: the
@@ -264,7 +89,7 @@ bool mixing_ratio_form(const CaseConfig& c) {
 class SphereCaseStepper : public Stepper {
  public:
   SphereCaseStepper(const CaseConfig& c, const CartesianGrid& grid)
-      : sphere_(grid, c.sphere.grid.radius), air0_(grid, "air_mass"), inner_(make(c)) {}
+      : sphere_(grid, sph(c).grid.radius), air0_(grid, "air_mass"), inner_(make(c)) {}
   std::string name() const override { return inner_->name(); }
   real_t max_dt(const Field& q, real_t t) const override { return inner_->max_dt(q, t); }
   void step(Field& q, real_t& t, real_t& dt) override { inner_->step(q, t, dt); }
@@ -280,19 +105,19 @@ class SphereCaseStepper : public Stepper {
       const auto coord = physics::dcmip_vertical_coordinate(sphere_.nlev());
       physics::dcmip_air_mass(sphere_, coord, air0_);
       return std::make_unique<SphereTransport3dStepper>(
-          sphere_, physics::dcmip_flow_function(dcmip_test(c.sphere.flow.type), sphere_, coord),
-          c.sphere.scheme, c.time.cfl, air0_);
+          sphere_, physics::dcmip_flow_function(dcmip_test(sph(c).flow.type), sphere_, coord),
+          sph(c).scheme, c.time.cfl, air0_);
     }
-    auto flow2d = physics::sphere_flow_function(c.sphere.flow, sphere_);
+    auto flow2d = physics::sphere_flow_function(sph(c).flow, sphere_);
     if (!mixing_ratio_form(c)) {
-      return std::make_unique<SphereTransportStepper>(sphere_, flow2d, c.sphere.scheme, c.time.cfl);
+      return std::make_unique<SphereTransportStepper>(sphere_, flow2d, sph(c).scheme, c.time.cfl);
     }
     air0_.fill(1.0);
     SphereFlow3dFunction flow = [flow2d, this](real_t t, real_t dt, SphereFluxes3d& out) {
       if (out.horizontal.size() != 1) out.resize(sphere_);  // once: no vertical flux stays 0
       flow2d(t, dt, out.horizontal.front());
     };
-    return std::make_unique<SphereTransport3dStepper>(sphere_, flow, c.sphere.scheme, c.time.cfl,
+    return std::make_unique<SphereTransport3dStepper>(sphere_, flow, sph(c).scheme, c.time.cfl,
                                                       air0_);
   }
   SphereGrid sphere_;
@@ -307,8 +132,8 @@ std::string mass_units(const std::string& units) {
 class SphereTransportModel : public CaseModel {
  public:
   SphereTransportModel(const CaseConfig& c, const CartesianGrid& grid)
-      : c_(c), sphere_(grid, c.sphere.grid.radius), area_(grid, "cell_area") {
-    for (const auto& t : c.sphere.tracers)
+      : c_(c), sphere_(grid, sph(c).grid.radius), area_(grid, "cell_area") {
+    for (const auto& t : sph(c).tracers)
       tracers_.push_back(std::make_unique<Field>(grid, t.name));
     auto v = area_.view();
     for (index_t j = 0; j < v.ny; ++j)
@@ -330,7 +155,7 @@ class SphereTransportModel : public CaseModel {
 
   void describe_output(io::OutputSpec& spec) override {
     spec.axes = io::latlon_axes();
-    for (const auto& t : c_.sphere.tracers) {
+    for (const auto& t : sph(c_).tracers) {
       spec.fields.push_back({t.name, t.units, t.long_name + " (cell average)", ""});
     }
     if (sphere_.nlev() > 1) {
@@ -341,7 +166,7 @@ class SphereTransportModel : public CaseModel {
       spec.fields.push_back(
           {"dp", "Pa", "pressure thickness of the cell (air mass = dp area / g)", ""});
     }
-    for (const auto& t : c_.sphere.tracers) {
+    for (const auto& t : sph(c_).tracers) {
       if (sphere_.nlev() > 1) {
         spec.scalars.push_back(
             {t.name + "_mass", "kg", "total mass of " + t.name + " (sum of q dp area / g)", ""});
@@ -364,10 +189,10 @@ class SphereTransportModel : public CaseModel {
       spec.static_fields.push_back({{"cell_area", "m2", "area of grid cell", "cell_area"}, &area_});
       spec.cell_measures = "area: cell_area";
     }
-    spec.attributes["flow"] = c_.sphere.flow.type;
-    spec.attributes["reconstruction"] = c_.sphere.scheme.reconstruction;
-    spec.attributes["limiter"] = c_.sphere.scheme.limiter;
-    spec.attributes["sphere_radius_m"] = fmt_g(c_.sphere.grid.radius);
+    spec.attributes["flow"] = sph(c_).flow.type;
+    spec.attributes["reconstruction"] = sph(c_).scheme.reconstruction;
+    spec.attributes["limiter"] = sph(c_).scheme.limiter;
+    spec.attributes["sphere_radius_m"] = fmt_g(sph(c_).grid.radius);
   }
 
   void initialise() override {
@@ -381,7 +206,7 @@ class SphereTransportModel : public CaseModel {
       out.push_back(tracer_mass(q, air_));
       out.push_back(q.min());
       out.push_back(q.max());
-      if (norms_every_frame(c_.sphere.tracers[k])) {
+      if (norms_every_frame(sph(c_).tracers[k])) {
         Field exact(q.grid(), "exact");
         exact_solution(k, t, exact);
         const auto n = physics::error_norms(sphere_, q, exact);
@@ -404,14 +229,14 @@ class SphereTransportModel : public CaseModel {
 
   std::vector<real_t> event_times() const override {
     std::vector<real_t> t;
-    const auto& d = c_.sphere.diagnostics;
+    const auto& d = sph(c_).diagnostics;
     if (!d.filament_tracer.empty() && d.filament_time > 0) t.push_back(d.filament_time);
     if (!d.mixing_tracer1.empty() && d.mixing_time > 0) t.push_back(d.mixing_time);
     return t;
   }
 
   void diagnose(real_t t, bool last, std::map<std::string, double>& out) override {
-    const auto& d = c_.sphere.diagnostics;
+    const auto& d = sph(c_).diagnostics;
     const real_t eps = 1e-9 * std::max<real_t>(1, std::abs(t));
     if (!d.filament_tracer.empty() && std::abs(t - d.filament_time) <= eps) {
       const size_t k = index_of(d.filament_tracer);
@@ -433,7 +258,7 @@ class SphereTransportModel : public CaseModel {
     }
     if (!last) return;
     for (size_t k = 0; k < tracers_.size(); ++k) {
-      const std::string& n = c_.sphere.tracers[k].name;
+      const std::string& n = sph(c_).tracers[k].name;
       const Field& q = *tracers_[k];
       Field q0(q.grid(), "q0");
       initial_state(k, q0);
@@ -472,21 +297,21 @@ class SphereTransportModel : public CaseModel {
       f.put_att("", "Conventions", "CF-1.8");
       f.put_att("", "title", "Aeolus case " + c_.name + ": diagnostics at the end of the run");
       f.put_att("", "case", c_.name);
-      f.put_att("", "flow", c_.sphere.flow.type);
+      f.put_att("", "flow", sph(c_).flow.type);
       const auto tau = physics::filament_thresholds();
       const bool filament = diag.count(filament_key(0)) > 0;
       if (filament) {
         f.def_dim("threshold", tau.size());
         f.def_var("threshold", "double", {"threshold"});
         f.put_att("threshold", "units",
-                  c_.sphere.tracers[index_of(c_.sphere.diagnostics.filament_tracer)].units);
+                  sph(c_).tracers[index_of(sph(c_).diagnostics.filament_tracer)].units);
         f.put_att("threshold", "long_name", "filament diagnostic threshold tau");
         f.def_var("filament_l_f", "double", {"threshold"});
         f.put_att("filament_l_f", "units", "percent");
         f.put_att("filament_l_f", "long_name",
                   "100 A(q >= tau, t) / A(q >= tau, 0) of " +
-                      c_.sphere.diagnostics.filament_tracer + " at t = " +
-                      fmt_g(c_.sphere.diagnostics.filament_time) + " s (Lauritzen et al. 2012)");
+                      sph(c_).diagnostics.filament_tracer + " at t = " +
+                      fmt_g(sph(c_).diagnostics.filament_time) + " s (Lauritzen et al. 2012)");
       }
       std::vector<std::pair<std::string, double>> scalars;
       for (const auto& [key, value] : diag) {
@@ -527,7 +352,7 @@ class SphereTransportModel : public CaseModel {
   }
 
   std::pair<std::string, std::string> describe_diag(const std::string& key) const {
-    for (const auto& t : c_.sphere.tracers) {
+    for (const auto& t : sph(c_).tracers) {
       const std::string p = t.name + "_";
       if (key.rfind(p, 0) != 0) continue;
       const std::string what = key.substr(p.size());
@@ -550,19 +375,19 @@ class SphereTransportModel : public CaseModel {
   }
 
   size_t index_of(const std::string& name) const {
-    for (size_t k = 0; k < c_.sphere.tracers.size(); ++k)
-      if (c_.sphere.tracers[k].name == name) return k;
+    for (size_t k = 0; k < sph(c_).tracers.size(); ++k)
+      if (sph(c_).tracers[k].name == name) return k;
     throw ConfigError(c_.file + ": no tracer '" + name + "' in physics.tracers");
   }
 
   bool is_period_multiple(real_t t) const {
-    const real_t k = t / c_.sphere.flow.period;
+    const real_t k = t / sph(c_).flow.period;
     return std::abs(k - std::round(k)) <= 1e-9 * std::max<real_t>(1, k);
   }
 
   // Williamson's solid-body rotation moves rotationally symmetric shapes rigidly.
   bool norms_every_frame(const TracerConfig& t) const {
-    return c_.sphere.diagnostics.error_norms && c_.sphere.flow.type == "williamson" &&
+    return sph(c_).diagnostics.error_norms && sph(c_).flow.type == "williamson" &&
            rotationally_symmetric(t.initial);
   }
 
@@ -570,13 +395,13 @@ class SphereTransportModel : public CaseModel {
   // periods (every flow of the suites returns), and rigidly rotated shapes under solid-body
   // rotation. Returns false where unknown.
   bool exact_solution(size_t k, real_t t, Field& out) const {
-    const auto& tc = c_.sphere.tracers[k];
+    const auto& tc = sph(c_).tracers[k];
     if (is_period_multiple(t)) {
       initial_state(k, out);
       return true;
     }
     if (!norms_every_frame(tc)) return false;
-    physics::fill_sphere_tracer(rotated_tracer(tc.initial, c_.sphere.flow, t), sphere_, out);
+    physics::fill_sphere_tracer(rotated_tracer(tc.initial, sph(c_).flow, t), sphere_, out);
     return true;
   }
 
@@ -599,12 +424,12 @@ class SphereTransportModel : public CaseModel {
   }
 
   void initial_state(size_t k, Field& q) const {
-    const auto& tc = c_.sphere.tracers[k];
+    const auto& tc = sph(c_).tracers[k];
     if (!tc.file.empty()) {
       read_initial_field(c_.path(tc.file), tc.variable, tc.units,
                          "physics.tracers." + tc.name + ".variable", q);
     } else if (tc.dcmip_index > 0) {
-      physics::dcmip_tracer_init(dcmip_test(c_.sphere.flow.type), tc.dcmip_index, sphere_,
+      physics::dcmip_tracer_init(dcmip_test(sph(c_).flow.type), tc.dcmip_index, sphere_,
                                  physics::dcmip_vertical_coordinate(sphere_.nlev()), q);
     } else {
       physics::fill_sphere_tracer(tc.initial, sphere_, q);
@@ -618,14 +443,29 @@ class SphereTransportModel : public CaseModel {
   const Field* air_ = nullptr;  // 3D: the stepper's air mass (dp, Pa)
 };
 
+
+class SphereCase : public TimeSteppingCase {
+ public:
+  std::unique_ptr<CartesianGrid> make_grid(MPI_Comm comm, const CaseConfig& c) const override {
+    return make_sphere_decomposition(comm, sph(c).grid, sph(c).scheme);
+  }
+  std::unique_ptr<Stepper> make_stepper(const std::string& name, const CaseConfig& c,
+                                        const CartesianGrid& grid) const override {
+    if (name == "classical") return std::make_unique<SphereCaseStepper>(c, grid);
+    if (name == "emulator") {
+      throw ConfigError(c.file + ": the emulator stepper supports Cartesian grids only " +
+                        "(grid.type = latlon)");
+    }
+    throw ConfigError(c.file + ": unknown stepper '" + name + "' for a sphere case");
+  }
+  std::unique_ptr<CaseModel> make_model(const CaseConfig& c,
+                                        const CartesianGrid& grid) const override {
+    return std::make_unique<SphereTransportModel>(c, grid);
+  }
+};
+
 }  // namespace
 
-std::unique_ptr<Stepper> make_sphere_stepper(const CaseConfig& c, const CartesianGrid& grid) {
-  return std::make_unique<SphereCaseStepper>(c, grid);
-}
-
-std::unique_ptr<CaseModel> make_sphere_model(const CaseConfig& c, const CartesianGrid& grid) {
-  return std::make_unique<SphereTransportModel>(c, grid);
-}
+AEOLUS_REGISTER_CASE_COMMANDS("sphere_transport", SphereCase)
 
 }  // namespace aeolus::app

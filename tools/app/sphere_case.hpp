@@ -1,27 +1,22 @@
 #pragma once
-// Tracer transport on the sphere as a case (grid.type: latlon): its case.yaml sections, its
-// stepper and its model (tracers, outputs, the diagnostics of the standard test suites).
+// Tracer transport on the sphere as a case (grid.type: latlon; case type sphere_transport):
+// sphere_config.cpp reads its sections, sphere_case.cpp registers its commands: `aeolus run`
+// steps the tracers through the common time loop (Lin-Rood FFSL, 2D or 3D with the DCMIP
+// flows) and computes the diagnostics of the standard test suites. No emulator yet.
 #include <mpi.h>
 
 #include <memory>
 
-#include "io/yaml_schema.hpp"
-#include "solvers/stepper.hpp"
-#include "tools/app/case_config.hpp"
-#include "tools/app/case_model.hpp"
+#include "grids/cartesian_grid.hpp"
+#include "grids/sphere_grid.hpp"
+#include "solvers/sphere_transport.hpp"
 
 namespace aeolus::app {
 
-// grid: nlon, nlat, nlev, radius, procs (grid.type already read).
-void read_sphere_grid(io::Section& s, CaseConfig& c);
-// physics: flow {type, alpha, nl_case, period}, tracers {NAME: {type, ...}, ...}.
-void read_sphere_physics(io::Section& s, CaseConfig& c);
-// diagnostics: error_norms, filament {tracer, time}, mixing {tracers, time}.
-void read_sphere_diagnostics(io::Section s, CaseConfig& c);
-
-// The latitude-band decomposition with the halo the scheme needs.
-std::unique_ptr<CartesianGrid> make_sphere_decomposition(MPI_Comm comm, const CaseConfig& c);
-std::unique_ptr<Stepper> make_sphere_stepper(const CaseConfig& c, const CartesianGrid& grid);
-std::unique_ptr<CaseModel> make_sphere_model(const CaseConfig& c, const CartesianGrid& grid);
+// The latitude-band decomposition of a sphere grid with the halo `scheme` needs (also the CO2
+// case's).
+std::unique_ptr<CartesianGrid> make_sphere_decomposition(MPI_Comm comm,
+                                                         const SphereGridParams& grid,
+                                                         const SphereSchemeParams& scheme);
 
 }  // namespace aeolus::app

@@ -1,4 +1,5 @@
-#include "tools/app/driver.hpp"
+// The common time loop of every time-stepping case (TimeSteppingCase::run).
+#include "tools/app/case_commands.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -16,11 +17,7 @@
 #include "io/netcdf_file.hpp"
 #include "io/output_writer.hpp"
 #include "tools/app/case_model.hpp"
-#include "tools/app/co2_case.hpp"
-#include "tools/app/elliptic_case.hpp"
-#include "tools/app/hamiltonian_case.hpp"
 #include "tools/app/run_log.hpp"
-#include "tools/app/sphere_case.hpp"
 #include "tools/app/version.hpp"
 
 namespace aeolus::app {
@@ -62,157 +59,9 @@ io::OutputSpec output_spec(const CaseConfig& c, const std::string& stepper, Case
   return spec;
 }
 
-// Linear advection on a Cartesian box: one field q.
-class CartesianAdvectionModel : public CaseModel {
- public:
-  CartesianAdvectionModel(const CaseConfig& c, const CartesianGrid& grid) : c_(c), q_(grid, "q") {}
-  std::vector<Field*> fields() override { return {&q_}; }
-  void describe_output(io::OutputSpec& spec) override {
-    spec.fields = {{"q", "1", "advected scalar (cell average)", ""}};
-    spec.scalars = {{"total_mass", "m2", "integral of q over the domain", ""},
-                    {"q_min", "1", "minimum of q", ""},
-                    {"q_max", "1", "maximum of q", ""}};
-    if (c_.grid.dim == 1) spec.scalars[0].units = "m";
-    if (c_.grid.dim == 3) spec.scalars[0].units = "m3";
-    spec.attributes["velocity_type"] = c_.velocity.type;
-    spec.attributes["reconstruction"] = c_.scheme.reconstruction;
-    spec.attributes["time_integrator"] = c_.scheme.time_integrator;
-  }
-  void initialise() override { set_initial_condition(c_, q_); }
-  std::vector<double> frame_scalars(real_t) override { return {q_.integral(), q_.min(), q_.max()}; }
-  real_t mass() override { return q_.integral(); }
-
- private:
-  const CaseConfig& c_;
-  Field q_;
-};
-
 }  // namespace
 
-std::unique_ptr<CartesianGrid> make_grid(MPI_Comm comm, const CaseConfig& c) {
-  if (c.grid_type == "latlon") return make_sphere_decomposition(comm, c);
-  CartesianGridParams p = c.grid;
-  p.halo = fv_halo_width(c.scheme);
-  return std::make_unique<CartesianGrid>(comm, p);
-}
-
-std::unique_ptr<CaseModel> make_case_model(const CaseConfig& c, const CartesianGrid& grid) {
-  if (c.equation == "co2_transport") return make_co2_model(c, grid);
-  if (c.grid_type == "latlon") return make_sphere_model(c, grid);
-  return std::make_unique<CartesianAdvectionModel>(c, grid);
-}
-
-namespace {
-std::map<std::string, StepperFactory>& registry() {
-  static std::map<std::string, StepperFactory> r{
-      {"classical",
-       [](const CaseConfig& c, const CartesianGrid& grid) -> std::unique_ptr<Stepper> {
-         if (c.equation == "co2_transport") return make_co2_stepper(c, grid, "classical");
-         if (c.grid_type == "latlon") return make_sphere_stepper(c, grid);
-         return std::make_unique<FvAdvectionStepper>(grid, c.velocity, c.scheme, c.time.cfl);
-       }},
-      {"emulator", [](const CaseConfig& c, const CartesianGrid& grid) -> std::unique_ptr<Stepper> {
-         if (c.equation == "co2_transport") return make_co2_stepper(c, grid, "emulator");
-         if (c.grid_type == "latlon") {
-           throw ConfigError(c.file + ": the emulator stepper supports Cartesian grids only " +
-                             "(grid.type = latlon)");
-         }
-         if (grid.dim() != 2) {
-           throw ConfigError(c.file + ": the emulator stepper supports 2D grids only (grid.dim = " +
-                             std::to_string(grid.dim()) + ")");
-         }
-         return emulators::make_emulator_stepper(grid, c.velocity, c.path(c.model), grid.dx(0),
-                                                 grid.dx(1));
-       }}};
-  return r;
-}
-}  // namespace
-
-std::vector<std::string> stepper_names() {
-  std::vector<std::string> names;
-  for (auto& kv : registry()) names.push_back(kv.first);
-  return names;
-}
-
-void register_stepper(const std::string& name, StepperFactory factory) {
-  registry()[name] = std::move(factory);
-}
-
-std::unique_ptr<Stepper> make_stepper(const std::string& name, const CaseConfig& c,
-                                      const CartesianGrid& grid) {
-  auto it = registry().find(name);
-  if (it == registry().end()) {
-    std::string all;
-    for (auto& n : stepper_names()) all += (all.empty() ? "" : ", ") + n;
-    throw ConfigError("unknown stepper '" + name + "' (expected one of " + all + ")");
-  }
-  return it->second(c, grid);
-}
-
-void read_initial_field(const std::string& path, const std::string& var, const std::string& units,
-                        const std::string& key, Field& q) {
-  // A NetCDF variable with the grid's shape (slowest first: z, y, x), the expected units and
-  // finite values. Checked on rank 0; the verdict is broadcast so every rank throws the same
-  // error.
-  const auto& grid = q.grid();
-  std::vector<real_t> values;
-  std::string error;
-  if (grid.rank() == 0) {
-    try {
-      if (!fs::exists(path))
-        throw IoError(path + ": initial-condition file not found (" + key + ")");
-      io::NetcdfFile f(path, io::NetcdfFile::Mode::read);
-      if (!f.has_var(var)) throw IoError(path + ": no variable '" + var + "' (" + key + ")");
-      std::vector<size_t> want;
-      for (int d = grid.dim() - 1; d >= 0; --d) want.push_back(size_t(grid.n(d)));
-      auto shape = f.var_shape(var);
-      if (shape != want) {
-        auto show = [](const std::vector<size_t>& s) {
-          std::string o = "(";
-          for (size_t i = 0; i < s.size(); ++i) o += (i ? ", " : "") + std::to_string(s[i]);
-          return o + ")";
-        };
-        throw IoError(path + ": variable '" + var + "' has shape " + show(shape) +
-                      ", the grid needs " + show(want) + " (z, y, x order)");
-      }
-      const std::string have = f.has_att(var, "units") ? f.get_att_string(var, "units") : "";
-      if (have != units) {
-        throw IoError(path + ": variable '" + var + "' has units '" + have + "', expected '" +
-                      units + "'");
-      }
-      values.resize(size_t(grid.global_cells()));
-      f.get(var, {}, {}, values.data());
-      for (size_t i = 0; i < values.size(); ++i) {
-        if (!std::isfinite(values[i])) {
-          throw IoError(path + ": variable '" + var + "' has a non-finite value at index " +
-                        std::to_string(i));
-        }
-      }
-    } catch (const Error& e) {
-      error = e.what();
-    }
-  }
-  error = io::detail::broadcast_string(grid.comm(), error);
-  if (!error.empty()) throw IoError(error);
-  q.scatter_from_root(values);
-}
-
-void set_initial_condition(const CaseConfig& c, Field& q) {
-  if (c.initial.params.type != "file") {
-    physics::fill_initial_condition(c.initial.params, c.initial.seed, q);
-    return;
-  }
-  read_initial_field(c.path(c.initial.file), c.initial.variable, "1",
-                     "physics.initial_condition.variable", q);
-}
-
-RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
-  if (c.equation == "elliptic") return run_elliptic_case(comm, c, opt);
-  if (c.equation == "hamiltonian") return run_hamiltonian_case(comm, c, opt);
-  if (c.equation == "neural_ode" || c.equation == "neural_sde" || c.equation == "pinn") {
-    throw ConfigError(c.file + ": a " + c.equation + " case has no field to step; use 'aeolus " +
-                      "train' and 'aeolus eval' on it");
-  }
+RunResult TimeSteppingCase::run(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) const {
   if (!opt.solver.empty()) {
     throw ConfigError("--solver applies to elliptic and hamiltonian cases (physics.equation); " +
                       c.file + " is time-dependent (choose its stepper with --stepper)");
@@ -264,8 +113,8 @@ RunResult run_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
   MPI_Barrier(comm);
 
   auto grid = make_grid(comm, c);
-  auto stepper = make_stepper(stepper_name, c, *grid);
-  auto model = make_case_model(c, *grid);
+  auto stepper = app::make_stepper(stepper_name, c, *grid);
+  auto model = make_model(c, *grid);
   model->bind_stepper_state(stepper->state_fields());
   const auto spec = output_spec(c, stepper_name, *model);
   const std::vector<Field*> fields = model->fields();

@@ -1,5 +1,7 @@
-// aeolus dataset / train / eval: the machine-learning side of a case, built on the same
-// steppers as `aeolus run`.
+// Linear advection on a Cartesian box (physics.equation: advection): `aeolus run` steps the
+// field q through the common time loop with the finite-volume scheme or the flux-CNN emulator;
+// `aeolus dataset / train / eval` are the emulator's data set, training and evaluation, built
+// on the same steppers.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -15,11 +17,9 @@
 #include "io/dataset_format.hpp"
 #include "io/netcdf_file.hpp"
 #include "io/output_writer.hpp"
-#include "tools/app/co2_case.hpp"
-#include "tools/app/driver.hpp"
-#include "tools/app/elliptic_case.hpp"
-#include "tools/app/neural_de_case.hpp"
-#include "tools/app/pinn_case.hpp"
+#include "tools/app/advection_config.hpp"
+#include "tools/app/case_commands.hpp"
+#include "tools/app/case_model.hpp"
 #include "tools/app/run_log.hpp"
 #include "tools/app/version.hpp"
 
@@ -40,26 +40,21 @@ std::vector<Split> splits(const DatasetParams& ds) {
 }
 
 // Velocity of one trajectory: the case's, or a random constant one drawn from the seed.
-physics::VelocityParams trajectory_velocity(const CaseConfig& c, std::uint64_t seed) {
-  physics::VelocityParams v = c.velocity;
-  if (c.dataset.velocity == "case") return v;
+physics::VelocityParams trajectory_velocity(const AdvectionCaseConfig& a, std::uint64_t seed) {
+  physics::VelocityParams v = a.velocity;
+  if (a.dataset.velocity == "case") return v;
   std::mt19937_64 g(seed ^ 0x9e3779b97f4a7c15ULL);
   const double speed =
-      c.dataset.speed_min + (c.dataset.speed_max - c.dataset.speed_min) * uniform01(g);
+      a.dataset.speed_min + (a.dataset.speed_max - a.dataset.speed_min) * uniform01(g);
   const double angle = 2 * M_PI * uniform01(g);
   v.type = "constant";
   v.u = {speed * std::cos(angle), speed * std::sin(angle), 0.0};
   return v;
 }
 
-physics::InitialConditionParams dataset_ic(const CaseConfig& c) { return c.dataset.blobs; }
+physics::InitialConditionParams dataset_ic(const AdvectionCaseConfig& a) { return a.dataset.blobs; }
 
 void require_2d_periodic(const CaseConfig& c, const char* what) {
-  if (c.equation != "advection") {
-    throw ConfigError(c.file + ": aeolus " + what + " has no " + c.equation +
-                      " emulator (physics.equation: " + c.equation + "); 'aeolus run " + c.dir +
-                      "' runs the case");
-  }
   if (c.grid.dim != 2 || !c.grid.periodic[0] || !c.grid.periodic[1]) {
     throw ConfigError(c.file + ": aeolus " + what + " needs a 2D periodic grid (grid.dim = 2, " +
                       "grid.periodic = [true, true])");
@@ -88,20 +83,13 @@ void check_target(MPI_Comm comm, const std::string& path, bool overwrite) {
 
 }  // namespace
 
-void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
-  if (c.equation == "elliptic") return generate_elliptic_dataset(comm, c, overwrite);
-  if (c.equation == "neural_ode" || c.equation == "neural_sde") {
-    return generate_neural_de_dataset(comm, c, overwrite);
-  }
-  if (c.equation == "co2_transport") return generate_co2_dataset(comm, c, overwrite);
-  if (c.equation == "pinn") {
-    throw ConfigError(c.file + ": a PINN case needs no dataset (the residual is computed at " +
-                      "collocation points and the reference solutions are exact); run 'aeolus " +
-                      "train " + c.dir + "'");
-  }
+namespace {
+
+void generate_flux_cnn_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   require_2d_periodic(c, "dataset");
+  const auto& a = c.settings_as<AdvectionCaseConfig>();
   const int rank = comm_rank(comm);
-  const auto& ds = c.dataset;
+  const auto& ds = a.dataset;
   const std::string dir = c.path("data");
   for (auto& sp : splits(ds)) check_target(comm, dir + "/" + sp.name + ".nc", overwrite);
   if (rank == 0) fs::create_directories(dir);
@@ -174,10 +162,10 @@ void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
     }
     for (int n = 0; n < sp.count; ++n) {
       const std::uint64_t seed = ds.seed + sp.seed_offset + std::uint64_t(n);
-      const auto vel = trajectory_velocity(c, seed);
-      FvAdvectionStepper stepper(*grid, vel, c.scheme, c.time.cfl);
+      const auto vel = trajectory_velocity(a, seed);
+      FvAdvectionStepper stepper(*grid, vel, a.scheme, c.time.cfl);
       Field q(*grid, "q"), uf(*grid, "u_face"), vf(*grid, "v_face");
-      physics::fill_initial_condition(dataset_ic(c), seed, q);
+      physics::fill_initial_condition(dataset_ic(a), seed, q);
       physics::fill_face_velocity(vel, 0, 0.0, uf);
       physics::fill_face_velocity(vel, 1, 0.0, vf);
       auto gu = uf.gather_to_root(), gv = vf.gather_to_root();
@@ -221,14 +209,9 @@ void generate_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   }
 }
 
-void train_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
-  if (c.equation == "elliptic") return train_elliptic_case(comm, c, overwrite);
-  if (c.equation == "neural_ode" || c.equation == "neural_sde") {
-    return train_neural_de_case(comm, c, overwrite);
-  }
-  if (c.equation == "pinn") return train_pinn_case(comm, c, overwrite);
-  if (c.equation == "co2_transport") return train_co2_case(comm, c, overwrite);
+void train_flux_cnn(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   require_2d_periodic(c, "train");
+  const auto& a = c.settings_as<AdvectionCaseConfig>();
   const int rank = comm_rank(comm);
   const std::string model = c.path(c.model);
   check_target(comm, model, overwrite);
@@ -245,11 +228,11 @@ void train_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
     try {
       fs::create_directories(fs::path(model).parent_path());
       RunLog log(MPI_COMM_SELF, c.path("logs") + "/train.log", true);
-      log.line("training " + model + " on " + data + " (" + std::to_string(c.training.threads) +
-               " threads, up to " + std::to_string(c.training.epochs) + " epochs / " +
-               fmt("%.1f", c.training.max_minutes) + " min)");
+      log.line("training " + model + " on " + data + " (" + std::to_string(a.training.threads) +
+               " threads, up to " + std::to_string(a.training.epochs) + " epochs / " +
+               fmt("%.1f", a.training.max_minutes) + " min)");
       const std::string csv = fs::path(model).replace_extension(".train.csv").string();
-      auto rep = emulators::train_emulator(c.emulator, c.training, data, model, csv, log.sink());
+      auto rep = emulators::train_emulator(a.emulator, a.training, data, model, csv, log.sink());
       std::ostringstream os;
       os << "trained " << rep.epochs << " epochs in " << fmt("%.1f", rep.seconds) << " s, "
          << rep.parameters << " parameters; loss " << fmt("%.3e", rep.first_train_loss) << " -> "
@@ -266,7 +249,7 @@ void train_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
       j.set_number("first_train_loss", rep.first_train_loss);
       j.set_number("final_train_loss", rep.final_train_loss);
       j.set_number("final_valid_loss", rep.final_valid_loss);
-      j.set_int("threads", c.training.threads);
+      j.set_int("threads", a.training.threads);
       j.write_atomic(c.path("logs") + "/train.json");
     } catch (const Error& e) {
       error = e.what();
@@ -277,18 +260,9 @@ void train_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   if (!error.empty()) throw ModelError(error);
 }
 
-void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
-  if (c.equation == "neural_ode" || c.equation == "neural_sde") {
-    return evaluate_neural_de_case(comm, c, overwrite);
-  }
-  if (c.equation == "pinn") return evaluate_pinn_case(comm, c, overwrite);
-  if (c.equation == "co2_transport") return evaluate_co2_case(comm, c, overwrite);
-  if (c.equation == "elliptic") {
-    throw ConfigError(c.file + ": aeolus eval compares steppers of time-dependent cases; for " +
-                      "an elliptic case compare solvers with 'aeolus run --solver NAME' or " +
-                      "tools/bench poisson_solvers");
-  }
+void evaluate_flux_cnn(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   require_2d_periodic(c, "eval");
+  const auto& a = c.settings_as<AdvectionCaseConfig>();
   const int rank = comm_rank(comm);
   const std::string dir = c.path("eval");
   const std::string json = dir + "/metrics.json", ncpath = dir + "/metrics.nc";
@@ -296,7 +270,7 @@ void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   check_target(comm, ncpath, overwrite);
   auto grid = make_grid(comm, c);
   RunLog log(comm, c.path("logs") + "/eval.log", true);
-  const int nt = c.eval.trajectories, ns = c.eval.steps;
+  const int nt = a.eval.trajectories, ns = a.eval.steps;
   std::vector<double> r2(size_t(nt * ns)), rmse(size_t(nt * ns)), mass_err(size_t(nt * ns)),
       truth_mass_err(size_t(nt * ns));
   double dt_frame = 0;
@@ -305,20 +279,20 @@ void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   ProgressMeter meter(log.sink(), "eval", (long long)nt * ns);
   for (int n = 0; n < nt; ++n) {
     // Held-out initial conditions and velocities: the test split's seeds.
-    const std::uint64_t seed = c.dataset.seed + 200000 + std::uint64_t(n);
-    const auto vel = trajectory_velocity(c, seed);
-    FvAdvectionStepper classical(*grid, vel, c.scheme, c.time.cfl);
+    const std::uint64_t seed = a.dataset.seed + 200000 + std::uint64_t(n);
+    const auto vel = trajectory_velocity(a, seed);
+    FvAdvectionStepper classical(*grid, vel, a.scheme, c.time.cfl);
     auto emulator =
         emulators::make_emulator_stepper(*grid, vel, c.path(c.model), grid->dx(0), grid->dx(1));
     Field truth(*grid, "q"), pred(*grid, "q");
-    physics::fill_initial_condition(dataset_ic(c), seed, truth);
+    physics::fill_initial_condition(dataset_ic(a), seed, truth);
     pred.copy_owned_from(truth);
     const real_t m0 = truth.integral();
     real_t t_truth = 0, t_pred = 0;
     dt_frame = emulator->max_dt(pred, 0);
-    if (std::abs(dt_frame - c.dataset.dt_frame) > 1e-12 * dt_frame) {
+    if (std::abs(dt_frame - a.dataset.dt_frame) > 1e-12 * dt_frame) {
       throw ModelError(c.path(c.model) + ": model step " + fmt("%.9g", dt_frame) +
-                       " differs from dataset.dt_frame = " + fmt("%.9g", c.dataset.dt_frame));
+                       " differs from dataset.dt_frame = " + fmt("%.9g", a.dataset.dt_frame));
     }
     for (int k = 0; k < ns; ++k) {
       auto a = std::chrono::steady_clock::now();
@@ -448,5 +422,87 @@ void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
      << json;
   log.line(os.str());
 }
+
+}  // namespace
+
+namespace {
+
+void set_initial_condition(const AdvectionCaseConfig& a, const CaseConfig& c, Field& q) {
+  if (a.initial.params.type != "file") {
+    physics::fill_initial_condition(a.initial.params, a.initial.seed, q);
+    return;
+  }
+  read_initial_field(c.path(a.initial.file), a.initial.variable, "1",
+                     "physics.initial_condition.variable", q);
+}
+
+// Linear advection on a Cartesian box: one field q.
+class CartesianAdvectionModel : public CaseModel {
+ public:
+  CartesianAdvectionModel(const CaseConfig& c, const CartesianGrid& grid)
+      : c_(c), a_(c.settings_as<AdvectionCaseConfig>()), q_(grid, "q") {}
+  std::vector<Field*> fields() override { return {&q_}; }
+  void describe_output(io::OutputSpec& spec) override {
+    spec.fields = {{"q", "1", "advected scalar (cell average)", ""}};
+    spec.scalars = {{"total_mass", "m2", "integral of q over the domain", ""},
+                    {"q_min", "1", "minimum of q", ""},
+                    {"q_max", "1", "maximum of q", ""}};
+    if (c_.grid.dim == 1) spec.scalars[0].units = "m";
+    if (c_.grid.dim == 3) spec.scalars[0].units = "m3";
+    spec.attributes["velocity_type"] = a_.velocity.type;
+    spec.attributes["reconstruction"] = a_.scheme.reconstruction;
+    spec.attributes["time_integrator"] = a_.scheme.time_integrator;
+  }
+  void initialise() override { set_initial_condition(a_, c_, q_); }
+  std::vector<double> frame_scalars(real_t) override { return {q_.integral(), q_.min(), q_.max()}; }
+  real_t mass() override { return q_.integral(); }
+
+ private:
+  const CaseConfig& c_;
+  const AdvectionCaseConfig& a_;
+  Field q_;
+};
+
+class AdvectionCase : public TimeSteppingCase {
+ public:
+  std::unique_ptr<CartesianGrid> make_grid(MPI_Comm comm, const CaseConfig& c) const override {
+    CartesianGridParams p = c.grid;
+    p.halo = fv_halo_width(c.settings_as<AdvectionCaseConfig>().scheme);
+    return std::make_unique<CartesianGrid>(comm, p);
+  }
+  std::unique_ptr<Stepper> make_stepper(const std::string& name, const CaseConfig& c,
+                                        const CartesianGrid& grid) const override {
+    const auto& a = c.settings_as<AdvectionCaseConfig>();
+    if (name == "classical") {
+      return std::make_unique<FvAdvectionStepper>(grid, a.velocity, a.scheme, c.time.cfl);
+    }
+    if (name == "emulator") {
+      if (grid.dim() != 2) {
+        throw ConfigError(c.file + ": the emulator stepper supports 2D grids only (grid.dim = " +
+                          std::to_string(grid.dim()) + ")");
+      }
+      return emulators::make_emulator_stepper(grid, a.velocity, c.path(c.model), grid.dx(0),
+                                              grid.dx(1));
+    }
+    throw ConfigError(c.file + ": unknown stepper '" + name + "' for an advection case");
+  }
+  std::unique_ptr<CaseModel> make_model(const CaseConfig& c,
+                                        const CartesianGrid& grid) const override {
+    return std::make_unique<CartesianAdvectionModel>(c, grid);
+  }
+  void dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) const override {
+    generate_flux_cnn_dataset(comm, c, overwrite);
+  }
+  void train(MPI_Comm comm, const CaseConfig& c, bool overwrite) const override {
+    train_flux_cnn(comm, c, overwrite);
+  }
+  void eval(MPI_Comm comm, const CaseConfig& c, bool overwrite) const override {
+    evaluate_flux_cnn(comm, c, overwrite);
+  }
+};
+
+}  // namespace
+
+AEOLUS_REGISTER_CASE_COMMANDS("advection", AdvectionCase)
 
 }  // namespace aeolus::app

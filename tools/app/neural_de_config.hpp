@@ -1,0 +1,24 @@
+#pragma once
+// The configuration of a neural ODE / SDE case (physics.equation: neural_ode | neural_sde).
+
+#include "tools/app/case_config.hpp"
+#include "emulators/neural_ode.hpp"
+#include "emulators/neural_sde.hpp"
+
+namespace aeolus::app {
+
+// physics.equation: neural_ode | neural_sde (the spiral experiments of the neural
+// differential equations: tools/app/neural_de_case.cpp reads them; aeolus dataset / train /
+// eval run them).
+struct NeuralDeCaseConfig : CaseSettings {
+  emulators::SpiralOdeParams ode;                   // physics.spiral (neural_ode)
+  emulators::NeuralOdeModelParams ode_model;        // model
+  emulators::NeuralOdeTrainingParams ode_training;  // training
+  emulators::NeuralOdePredictParams ode_predict;    // eval
+  emulators::SpiralSdeParams sde;                   // physics.spiral (neural_sde)
+  emulators::NeuralSdeTrainingParams sde_training;  // model + training
+  int eval_paths = 10000;                           // eval.paths (neural_sde)
+  std::uint64_t eval_seed = 7;                      // eval.seed (neural_sde)
+};
+
+}  // namespace aeolus::app
