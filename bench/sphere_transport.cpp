@@ -42,7 +42,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "bench/stream_triad.hpp"
@@ -86,19 +85,6 @@ double max_over(MPI_Comm comm, double v) {
   double r = v;
   AEOLUS_MPI(MPI_Allreduce(&v, &r, 1, MPI_DOUBLE, MPI_MAX, comm));
   return r;
-}
-
-// Waits for the other ranks of `comm` without spinning on a core (MPI_Barrier busy-polls, which
-// would take the second core away from a 1-rank measurement on a 2-core machine).
-void sleeping_barrier(MPI_Comm comm) {
-  MPI_Request req;
-  AEOLUS_MPI(MPI_Ibarrier(comm, &req));
-  int done = 0;
-  while (true) {
-    AEOLUS_MPI(MPI_Test(&req, &done, MPI_STATUS_IGNORE));
-    if (done) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
 }
 
 // Size in bytes of the level-`level` data or unified cache of CPU 0, from sysfs (glibc's
@@ -384,7 +370,9 @@ int main(int argc, char** argv) {
         }
       }
     }
-    sleeping_barrier(world);
+    // Not MPI_Barrier: it busy-polls, which would take the second core away from a 1-rank
+    // measurement on a 2-core machine.
+    sleeping_barrier(world, 1);
 
     // Phase 2: all ranks.
     double triadn = 0;

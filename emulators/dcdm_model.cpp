@@ -35,19 +35,19 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <random>
 #include <sstream>
-#include <thread>
 
 #include "emulators/device_impl.hpp"
 #include "emulators/model_archive.hpp"
 #include "grids/error.hpp"
+#include "grids/format.hpp"
 #include "grids/petsc_util.hpp"
 #include "grids/random.hpp"
+#include "io/collective.hpp"
 #include "io/netcdf_file.hpp"
 
 namespace aeolus::emulators {
@@ -63,87 +63,38 @@ constexpr std::int64_t kFormatVersion = 1;
 constexpr const char* kFaceNames[3][2] = {{"x_lo", "x_hi"}, {"y_lo", "y_hi"}, {"z_lo", "z_hi"}};
 
 // ---------------------------------------------------------------------------------------------
-// Errors raised on rank 0 while the other ranks wait: rethrown with the same type everywhere.
+// Errors raised on rank 0 while the other ranks wait: rethrown with the same type everywhere
+// (io/collective.hpp); torch's own errors as ModelError "torch: ...", without torch's backtrace.
 
-enum class Kind : int { none = 0, config, io, numerics, model, library, other };
+using io::detail::Failure;
 
-struct Failure {
-  Kind kind = Kind::none;
-  std::string message;
-};
+template <class F>
+void torch_errors_as_model_errors(F&& f) {
+  try {
+    f();
+  } catch (const c10::Error& e) {
+    throw ModelError(std::string("torch: ") + e.what_without_backtrace());
+  }
+}
 
 template <class F>
 Failure capture(F&& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return {Kind::config, e.what()};
-  } catch (const IoError& e) {
-    return {Kind::io, e.what()};
-  } catch (const NumericsError& e) {
-    return {Kind::numerics, e.what()};
-  } catch (const ModelError& e) {
-    return {Kind::model, e.what()};
-  } catch (const LibraryError& e) {
-    return {Kind::library, e.what()};
-  } catch (const c10::Error& e) {
-    return {Kind::model, std::string("torch: ") + e.what_without_backtrace()};
-  } catch (const std::exception& e) {
-    return {Kind::other, e.what()};
-  }
-  return {};
+  return io::detail::capture([&] { torch_errors_as_model_errors(f); });
 }
 
 // Collective: rank 0's failure (if any) is thrown on every rank.
 void rethrow_everywhere(MPI_Comm comm, const Failure& f) {
-  int kind = int(f.kind);
-  AEOLUS_MPI(MPI_Bcast(&kind, 1, MPI_INT, 0, comm));
-  if (kind == int(Kind::none)) return;
-  std::string message = f.message;
-  int length = int(message.size());
-  AEOLUS_MPI(MPI_Bcast(&length, 1, MPI_INT, 0, comm));
-  message.resize(size_t(length));
-  AEOLUS_MPI(MPI_Bcast(message.data(), length, MPI_CHAR, 0, comm));
-  switch (Kind(kind)) {
-    case Kind::config:
-      throw ConfigError(message);
-    case Kind::io:
-      throw IoError(message);
-    case Kind::numerics:
-      throw NumericsError(message);
-    case Kind::library:
-      throw LibraryError(message);
-    case Kind::model:
-    case Kind::other:
-    default:
-      throw ModelError(message);
-  }
+  io::detail::rethrow_everywhere<ModelError>(comm, f);
 }
 
 // Runs f on rank 0 only; its exception, if any, is thrown on every rank. `patient`: f runs for
-// long (training), so the other ranks wait polling a non-blocking barrier with sleeps instead of
-// spinning in a collective, which would take the cores that rank 0's torch threads need.
+// long (training), so the other ranks wait in a sleeping barrier instead of spinning in a
+// collective, which would take the cores that rank 0's torch threads need.
 template <class F>
 void on_root(MPI_Comm comm, F&& f, bool patient = false) {
-  Failure failure;
-  if (comm_rank(comm) == 0) failure = capture(f);
-  if (patient) {
-    MPI_Request request;
-    AEOLUS_MPI(MPI_Ibarrier(comm, &request));
-    int done = 0;
-    while (true) {
-      AEOLUS_MPI(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
-      if (done) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  rethrow_everywhere(comm, failure);
-}
-
-std::string exact(double v) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.17g", v);
-  return buffer;
+  io::detail::on_root<ModelError>(
+      comm, [&] { torch_errors_as_model_errors(f); },
+      patient ? io::detail::Wait::sleeping : io::detail::Wait::busy);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,10 +162,10 @@ std::string describe_operator(const EllipticOperator& op) {
        << boundary_kind_name(p.boundary[d][1].kind);
   }
   os << ", spacing";
-  for (int d = 0; d < p.dim; ++d) os << ' ' << exact(p.spacing(d));
-  os << ", helmholtz " << exact(p.helmholtz);
+  for (int d = 0; d < p.dim; ++d) os << ' ' << fmt_exact(p.spacing(d));
+  os << ", helmholtz " << fmt_exact(p.helmholtz);
   if (op.constant_coefficient()) {
-    os << ", k " << exact(op.constant_k());
+    os << ", k " << fmt_exact(op.constant_k());
   } else {
     os << ", variable k";
   }
@@ -838,7 +789,7 @@ void generate_dcdm_dataset(const EllipticOperator& op, const DcdmDatasetParams& 
       PetscReal norm = 0;
       AEOLUS_PETSC(VecNormalize(b, &norm));
       const std::vector<double>& values = gather.to_root(b);
-      if (root && write_failure.kind == Kind::none) {
+      if (root && write_failure.kind == Failure::Kind::none) {
         write_failure = capture([&] {
           const bool train = s < p.samples;
           start[0] = size_t(train ? s : s - p.samples);

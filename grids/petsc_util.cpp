@@ -1,6 +1,8 @@
 #include "grids/petsc_util.hpp"
 
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 namespace aeolus::detail {
 void throw_library_error(const char* lib, const char* call, int code, const char* file, int line) {
@@ -43,6 +45,17 @@ int comm_size(MPI_Comm comm) {
   int s = 1;
   MPI_Comm_size(comm, &s);
   return s;
+}
+
+void sleeping_barrier(MPI_Comm comm, int poll_ms) {
+  MPI_Request request;
+  AEOLUS_MPI(MPI_Ibarrier(comm, &request));
+  int done = 0;
+  while (true) {
+    AEOLUS_MPI(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
+    if (done) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+  }
 }
 
 }  // namespace aeolus

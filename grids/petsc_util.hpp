@@ -45,4 +45,9 @@ class PetscSession {
 int comm_rank(MPI_Comm comm);
 int comm_size(MPI_Comm comm);
 
+// Collective. A barrier that waits in short sleeps of `poll_ms` between polls instead of
+// spinning inside MPI, so that a waiting rank leaves its core to the threads of a rank that is
+// still working (training on rank 0, or a timed single-rank measurement).
+void sleeping_barrier(MPI_Comm comm, int poll_ms);
+
 }  // namespace aeolus

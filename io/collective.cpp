@@ -20,4 +20,50 @@ void broadcast_error(MPI_Comm comm, const std::string& message) {
   if (!shared.empty()) throw IoError(shared);
 }
 
+Failure failure_of(const std::exception& e) {
+  using Kind = Failure::Kind;
+  Failure f;
+  f.message = e.what();
+  if (f.message.empty()) f.message = "unknown error";
+  if (dynamic_cast<const ConfigError*>(&e)) {
+    f.kind = Kind::config;
+  } else if (dynamic_cast<const IoError*>(&e)) {
+    f.kind = Kind::io;
+  } else if (dynamic_cast<const NumericsError*>(&e)) {
+    f.kind = Kind::numerics;
+  } else if (dynamic_cast<const ModelError*>(&e)) {
+    f.kind = Kind::model;
+  } else if (dynamic_cast<const LibraryError*>(&e)) {
+    f.kind = Kind::library;
+  } else {
+    f.kind = Kind::other;
+  }
+  return f;
+}
+
+Failure broadcast_failure(MPI_Comm comm, const Failure& failure) {
+  int kind = int(failure.kind);
+  AEOLUS_MPI(MPI_Bcast(&kind, 1, MPI_INT, 0, comm));
+  if (kind == int(Failure::Kind::none)) return {};
+  return {Failure::Kind(kind), broadcast_string(comm, failure.message)};
+}
+
+void throw_failure(const Failure& failure) {
+  switch (failure.kind) {
+    case Failure::Kind::config:
+      throw ConfigError(failure.message);
+    case Failure::Kind::io:
+      throw IoError(failure.message);
+    case Failure::Kind::numerics:
+      throw NumericsError(failure.message);
+    case Failure::Kind::model:
+      throw ModelError(failure.message);
+    case Failure::Kind::library:
+      throw LibraryError(failure.message);
+    case Failure::Kind::none:
+    case Failure::Kind::other:
+      return;
+  }
+}
+
 }  // namespace aeolus::io::detail

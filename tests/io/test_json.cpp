@@ -45,7 +45,8 @@ TEST(JsonRecord, KeysInFirstSetOrderAndReplacedInPlace) {
   r.set_int("n", 3);
   r.set_raw("list", "[1, 2]");
   r.set_number("x", 2);
-  EXPECT_EQ(r.str(), "{\n  \"name\": \"a\\\"b\",\n  \"x\": 2,\n  \"n\": 3,\n  \"list\": [1, 2]\n}\n");
+  EXPECT_EQ(r.str(),
+            "{\n  \"name\": \"a\\\"b\",\n  \"x\": 2,\n  \"n\": 3,\n  \"list\": [1, 2]\n}\n");
   EXPECT_EQ(JsonRecord().str(), "{\n}\n");
 }
 

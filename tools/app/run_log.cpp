@@ -78,19 +78,8 @@ JsonRecord provenance_record(const std::string& case_dir, const std::string& con
   return prov;
 }
 
-// Runs `work` on rank 0; an Error there is rethrown on every rank (as NumericsError with the
-// same text where its type does not survive the broadcast).
 void on_rank0(MPI_Comm comm, const std::function<void()>& work) {
-  std::string error;
-  if (comm_rank(comm) == 0) {
-    try {
-      work();
-    } catch (const Error& e) {
-      error = e.what();
-    }
-  }
-  error = io::detail::broadcast_string(comm, error);
-  if (!error.empty()) throw NumericsError(error);
+  io::detail::on_root<NumericsError>(comm, work);
 }
 
 void refuse_existing(const std::string& path, bool overwrite) {

@@ -53,8 +53,8 @@ void start_run_logs(const std::string& logs_dir, const std::string& resolved_yam
 // `overwrite` is false, else removes them; creates the parent directory. Collective.
 void prepare_target(MPI_Comm comm, const std::string& path, bool overwrite);
 
-// Runs `work` on rank 0; an Error there is rethrown on every rank (as NumericsError with the
-// same text: the type does not survive the broadcast).
+// Collective. Runs `work` on rank 0; an exception there is thrown on every rank with the same
+// text and, for Aeolus's errors, the same type (any other as NumericsError): io::detail::on_root.
 void on_rank0(MPI_Comm comm, const std::function<void()>& work);
 // IoError if `path` (or path.part) exists from an earlier run and `overwrite` is false.
 void refuse_existing(const std::string& path, bool overwrite);
