@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "grids/error.hpp"
+#include "grids/format.hpp"
 
 namespace aeolus::physics {
 
@@ -12,14 +12,8 @@ namespace {
 
 constexpr real_t kPi = 3.14159265358979323846;
 
-std::string str(real_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
 void require(bool ok, const std::string& key, real_t value, const std::string& expected) {
-  if (!ok) throw ConfigError(key + " = " + str(value) + " is invalid; expected " + expected);
+  if (!ok) throw ConfigError(key + " = " + fmt_exact(value) + " is invalid; expected " + expected);
 }
 
 }  // namespace

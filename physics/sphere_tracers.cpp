@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 
 #include "grids/error.hpp"
+#include "grids/format.hpp"
 
 namespace aeolus::physics {
 
@@ -33,12 +33,6 @@ Kind kind_of(const std::string& type) {
   throw ConfigError("tracer: unknown type '" + type + "', expected one of: " + names);
 }
 
-std::string num(real_t x) {
-  std::ostringstream os;
-  os << x;
-  return os.str();
-}
-
 // Resolved parameters: centres as unit vectors plus (lon, lat).
 struct Tracer {
   Kind kind = Kind::constant;
@@ -56,12 +50,13 @@ Tracer resolve(const SphereTracerParams& p) {
                       ", expected 1..5 Gauss points per direction");
   }
   if (t.kind == Kind::cosine_bell && !(p.bell_radius > 0)) {
-    throw ConfigError("tracer: bell_radius = " + num(p.bell_radius) + ", expected > 0 (R / a)");
+    throw ConfigError("tracer: bell_radius = " + fmt("%g", p.bell_radius) +
+                      ", expected > 0 (R / a)");
   }
   if ((t.kind == Kind::cosine_bells || t.kind == Kind::slotted_cylinders ||
        t.kind == Kind::correlated) &&
       !(p.r > 0)) {
-    throw ConfigError("tracer: r = " + num(p.r) + ", expected > 0 (rad)");
+    throw ConfigError("tracer: r = " + fmt("%g", p.r) + ", expected > 0 (rad)");
   }
   t.ll = p.centers;
   if (t.ll.empty()) {

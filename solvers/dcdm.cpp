@@ -8,24 +8,17 @@
 #include <exception>
 #include <limits>
 #include <random>
-#include <sstream>
 #include <string>
 #include <utility>
 
 #include "grids/error.hpp"
+#include "grids/format.hpp"
 #include "grids/petsc_util.hpp"
 #include "grids/random.hpp"
 
 namespace aeolus {
 
 namespace {
-
-std::string number(double v) {
-  std::ostringstream os;
-  os.precision(6);
-  os << v;
-  return os.str();
-}
 
 // Destroys a set of PETSc vectors on scope exit, so that a throw mid-solve leaks nothing.
 // Handles are returned by value: callers may swap them among themselves, the set owned here
@@ -169,7 +162,7 @@ void IdentityDirection::direction(Vec r, Vec q) { AEOLUS_PETSC(VecCopy(r, q)); }
 SolveStats dcdm_solve(Mat A, Vec b, Vec x, DirectionModel& model, const DcdmParams& params) {
   if (!(params.rtol >= 0) || params.max_it < 0 || params.orthogonalise < 0) {
     throw ConfigError(
-        "dcdm: rtol = " + number(params.rtol) + ", max_it = " + std::to_string(params.max_it) +
+        "dcdm: rtol = " + fmt("%.6g", params.rtol) + ", max_it = " + std::to_string(params.max_it) +
         ", orthogonalise = " + std::to_string(params.orthogonalise) + "; expected all >= 0");
   }
   const auto start = std::chrono::steady_clock::now();
@@ -210,7 +203,7 @@ SolveStats dcdm_solve(Mat A, Vec b, Vec x, DirectionModel& model, const DcdmPara
   const double tolerance = params.rtol * b_norm;
   if (!std::isfinite(r_norm)) {
     throw NumericsError(
-        "dcdm: the initial residual is not finite (||b - A x0|| = " + number(r_norm) + ")");
+        "dcdm: the initial residual is not finite (||b - A x0|| = " + fmt("%.6g", r_norm) + ")");
   }
 
   int k = 0;
@@ -225,9 +218,9 @@ SolveStats dcdm_solve(Mat A, Vec b, Vec x, DirectionModel& model, const DcdmPara
     PetscReal q_norm = 0;
     AEOLUS_PETSC(VecNorm(q, NORM_2, &q_norm));
     if (!std::isfinite(q_norm)) {
-      throw NumericsError("dcdm: iteration " + std::to_string(k) +
-                          ": the model returned a non-finite direction (||q|| = " + number(q_norm) +
-                          ")");
+      throw NumericsError(
+          "dcdm: iteration " + std::to_string(k) +
+          ": the model returned a non-finite direction (||q|| = " + fmt("%.6g", q_norm) + ")");
     }
     // The model knows nothing of the null space; a component along it is harmless for the
     // residual but would make x drift and q^T A q meaningless for it.
@@ -249,7 +242,8 @@ SolveStats dcdm_solve(Mat A, Vec b, Vec x, DirectionModel& model, const DcdmPara
     PetscScalar q_aq = 0, q_r = 0;
     AEOLUS_PETSC(VecDot(q, aq, &q_aq));
     if (!(q_aq > 0) || !std::isfinite(q_aq)) {
-      throw NumericsError("dcdm: iteration " + std::to_string(k) + ": q^T A q = " + number(q_aq) +
+      throw NumericsError("dcdm: iteration " + std::to_string(k) +
+                          ": q^T A q = " + fmt("%.6g", q_aq) +
                           " is not positive (the direction vanished after A-orthogonalisation, "
                           "or A is not positive definite on it)");
     }
@@ -262,7 +256,7 @@ SolveStats dcdm_solve(Mat A, Vec b, Vec x, DirectionModel& model, const DcdmPara
     AEOLUS_PETSC(VecNorm(r, NORM_2, &r_norm));
     if (!std::isfinite(r_norm)) {
       throw NumericsError("dcdm: iteration " + std::to_string(k) + ": residual norm " +
-                          number(r_norm));
+                          fmt("%.6g", r_norm));
     }
     if (params.record_history) stats.history.push_back(r_norm / b_norm);
     if (m > 0) {
@@ -279,9 +273,10 @@ SolveStats dcdm_solve(Mat A, Vec b, Vec x, DirectionModel& model, const DcdmPara
   stats.iterations = k;
   stats.residual_norm = r_norm;
   stats.converged = r_norm <= tolerance;
-  stats.reason = stats.converged
-                     ? "converged: ||b - A x|| <= rtol ||b|| (rtol " + number(params.rtol) + ")"
-                     : "not converged: max_it = " + std::to_string(params.max_it) + " reached";
+  stats.reason =
+      stats.converged
+          ? "converged: ||b - A x|| <= rtol ||b|| (rtol " + fmt("%.6g", params.rtol) + ")"
+          : "not converged: max_it = " + std::to_string(params.max_it) + " reached";
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return stats;
 }

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "grids/error.hpp"
+#include "grids/format.hpp"
 #include "grids/petsc_util.hpp"
 
 namespace aeolus {
@@ -16,13 +17,6 @@ namespace aeolus {
 namespace {
 
 const char* kAxis[3] = {"x", "y", "z"};
-
-std::string number(double v) {
-  std::ostringstream os;
-  os.precision(6);
-  os << v;
-  return os.str();
-}
 
 bool is_periodic(const EllipticProblem& p, int d) {
   return p.boundary[size_t(d)][0].kind == BoundaryKind::periodic;
@@ -216,7 +210,8 @@ void EllipticProblem::validate() const {
     }
     if (!(hi[u] > lo[u]) || !std::isfinite(lo[u]) || !std::isfinite(hi[u])) {
       throw ConfigError("elliptic problem: extent along " + std::string(kAxis[d]) + " is [" +
-                        number(lo[u]) + ", " + number(hi[u]) + "], expected finite hi > lo");
+                        fmt("%.6g", lo[u]) + ", " + fmt("%.6g", hi[u]) +
+                        "], expected finite hi > lo");
     }
     const BoundaryKind a = kind(*this, d, 0), b = kind(*this, d, 1);
     if ((a == BoundaryKind::periodic) != (b == BoundaryKind::periodic)) {
@@ -226,7 +221,8 @@ void EllipticProblem::validate() const {
     }
   }
   if (!std::isfinite(helmholtz)) {
-    throw ConfigError("elliptic problem: helmholtz = " + number(helmholtz) + ", expected finite");
+    throw ConfigError("elliptic problem: helmholtz = " + fmt("%.6g", helmholtz) +
+                      ", expected finite");
   }
   for (int d = 0; d < 3; ++d) {
     if (procs[size_t(d)] < 0) {
@@ -310,7 +306,7 @@ EllipticOperator::EllipticOperator(const CartesianGrid& grid, const EllipticProb
     const real_t kmin = bad ? 0.0 : kk->min(), kmax = bad ? 0.0 : kk->max();
     if (bad || !(kmin > 0)) {
       throw ConfigError("EllipticOperator: coefficient " + k->name() + " must be positive and " +
-                        "finite; min = " + number(kmin) +
+                        "finite; min = " + fmt("%.6g", kmin) +
                         ", non-finite values = " + std::to_string(bad));
     }
     constant_k_ = kmin == kmax;
@@ -404,7 +400,8 @@ EllipticOperator::EllipticOperator(const CartesianGrid& grid, const EllipticProb
                 if (!(kb > 0) || !std::isfinite(kb)) {
                   throw ConfigError("EllipticOperator: face_k on the " +
                                     std::string(side == 0 ? "low " : "high ") + kAxis[d] +
-                                    " face = " + number(kb) + ", expected positive and finite");
+                                    " face = " + fmt("%.6g", kb) +
+                                    ", expected positive and finite");
                 }
                 bnd += kb * g / h;
               }
@@ -523,8 +520,8 @@ void EllipticOperator::apply(const Field& u, Field& out) const {
 KspSolver::KspSolver(const EllipticOperator& op, const KspParams& params)
     : op_(&op), params_(params) {
   if (!(params.rtol >= 0) || !(params.atol >= 0) || params.max_it < 1) {
-    throw ConfigError("KspSolver: rtol = " + number(params.rtol) + ", atol = " +
-                      number(params.atol) + ", max_it = " + std::to_string(params.max_it) +
+    throw ConfigError("KspSolver: rtol = " + fmt("%.6g", params.rtol) + ", atol = " +
+                      fmt("%.6g", params.atol) + ", max_it = " + std::to_string(params.max_it) +
                       "; expected rtol >= 0, atol >= 0, max_it >= 1");
   }
   options_ = parse_options(params.options, params.prefix);
@@ -703,10 +700,9 @@ SolveStats KspSolver::solve(Vec b, Vec x) {
   if (reason < 0 && reason != KSP_DIVERGED_ITS && !st.converged) {
     throw NumericsError("KSP " + describe() + " diverged: " + st.reason + " after " +
                         std::to_string(st.iterations) + " iterations, true residual " +
-                        number(rnorm) + " (relative " + number(st.relative_residual()) +
-                        ", tolerance " + number(params_.rtol) + ")" +
-                        (breakdown(reason) ? "; restarts from the last iterate did not help"
-                                           : ""));
+                        fmt("%.6g", rnorm) + " (relative " + fmt("%.6g", st.relative_residual()) +
+                        ", tolerance " + fmt("%.6g", params_.rtol) + ")" +
+                        (breakdown(reason) ? "; restarts from the last iterate did not help" : ""));
   }
   return st;
 }

@@ -1,11 +1,11 @@
 #include "solvers/symplectic.hpp"
 
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <iterator>
 
 #include "grids/error.hpp"
+#include "grids/format.hpp"
 
 namespace aeolus {
 
@@ -79,11 +79,9 @@ void check_finite(const physics::SeparableHamiltonian& h, SymplecticMethod m, lo
   real_t sum = 0;
   for (int i = 0; i < h.dim(); ++i) sum += q[i] + p[i];
   if (std::isfinite(sum)) return;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6g", t);
   throw NumericsError("symplectic integration of " + h.name() + " with " +
                       symplectic_method_name(m) + ": state not finite at step " +
-                      std::to_string(step) + ", t = " + buf);
+                      std::to_string(step) + ", t = " + fmt("%.6g", t));
 }
 
 void rk4_step(const physics::SeparableHamiltonian& h, real_t dt, real_t* q, real_t* p,
