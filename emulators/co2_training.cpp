@@ -792,13 +792,6 @@ class Trainer {
         st.pos = Position{st.pos.stage + 1, 0, 0, false};
       return st.pos.stage >= 2;
     };
-    // Batches of both stages, for the progress lines (an epoch can take minutes).
-    const auto batches_before = [&](const Position& p) {
-      long long n = 0;
-      for (int s = 0; s < std::min(p.stage, 2); ++s) n += (long long)epochs(s) * batches(s);
-      if (p.stage < 2) n += (long long)p.epoch * batches(p.stage) + p.batch;
-      return n;
-    };
     ProgressMeter meter(rank_ == 0 ? log_ : ProgressSink{}, "batch",
                         batches_before(Position{2, 0, 0, false}), 10.0, batches_before(st.pos));
     while (!settle()) {
@@ -808,56 +801,14 @@ class Trainer {
                           " needs at least " + str(tp_.rollout_steps) +
                           " consecutive training pairs; the split has " + str(train_.pairs()));
       const double lr0 = stage == 0 ? tp_.learning_rate : tp_.rollout_learning_rate;
-      if (!st.pos.stage_ready) {
-        if (stage == 1) {
-          // Fine-tune from the best one-step weights; they stay the best unless a fine-tuned
-          // epoch beats their k-step validation loss.
-          if (!st.best.empty()) restore(core, st.best);
-          st.best = snapshot(core);
-          st.best_valid = validate(core, 1);
-          if (std::isnan(st.best_valid)) st.best_valid = std::numeric_limits<double>::infinity();
-          say("rollout fine-tuning (" + str(tp_.rollout_steps) + " steps) from " +
-              kStageNames[st.best_stage] + " epoch " + str(st.best_epoch) + ": " +
-              str(tp_.rollout_steps) + "-step validation loss " + fmt("%.6g", st.best_valid));
-        }
-        opt = std::make_unique<torch::optim::AdamW>(
-            params, torch::optim::AdamWOptions(lr0).weight_decay(tp_.weight_decay));
-        st.pos.stage_ready = true;
-      }
+      if (!st.pos.stage_ready) start_stage(core, st, opt, params, stage, lr0);
       const long long nb = batches(stage);
-      const std::size_t n = per_epoch(stage), bs = batch_size(stage);
       const auto order = permutation(items(stage), tp_.seed, stage, epoch);
       const auto epoch_start = Clock::now();
       const double seconds_before = st.epoch_seconds;
       double lr = lr0;
       for (; st.pos.batch < nb; ++st.pos.batch) {
-        const auto batch_start = Clock::now();
-        const std::size_t b0 = std::size_t(st.pos.batch) * bs, b1 = std::min(n, b0 + bs);
-        const auto [lo, hi] = shard(b0, b1, rank_, ranks_);
-        lr = learning_rate(tp_, stage, (long long)epoch * nb + st.pos.batch,
-                           (long long)epochs(stage) * nb);
-        set_learning_rate(*opt, lr);
-        opt->zero_grad();
-        double loss = 0;
-        if (hi > lo) {
-          const std::vector<std::size_t> idx(order.begin() + std::ptrdiff_t(lo),
-                                             order.begin() + std::ptrdiff_t(hi));
-          loss =
-              shard_loss(core, stage, train_, idx, double(hi - lo) / double(b1 - b0), true, epoch);
-        }
-        if (ranks_ > 1) {
-          allreduce_gradients(comm_, params, flat);
-          MPI_Allreduce(MPI_IN_PLACE, &loss, 1, MPI_DOUBLE, MPI_SUM, comm_);
-        }
-        if (!std::isfinite(loss))
-          throw NumericsError("CO2 training: the " + std::string(kStageNames[stage]) + " loss is " +
-                              str(loss) + " at epoch " + str(epoch + 1) + " batch " +
-                              str(st.pos.batch + 1) + " (learning rate " + fmt("%.3g", lr) +
-                              "); lower the learning rate");
-        opt->step();
-        st.epoch_loss_sum += loss;
-        ++st.epoch_batches;
-        st.training_seconds += seconds_since(batch_start);
+        lr = train_batch(core, st, *opt, params, flat, order);
         const long long done = batches_before(st.pos) + 1;
         if (meter.due(done)) {
           meter.emit(done, std::string(kStageNames[stage]) + " epoch " + str(epoch + 1) + "/" +
@@ -875,34 +826,7 @@ class Trainer {
           return false;
         }
       }
-      const auto valid_start = Clock::now();
-      const double valid = validate(core, stage);
-      st.training_seconds += seconds_since(valid_start);
-      Co2EpochRecord rec;
-      rec.stage = kStageNames[stage];
-      rec.epoch = epoch + 1;
-      rec.train_loss = st.epoch_loss_sum / double(std::max<long long>(1, st.epoch_batches));
-      rec.valid_loss = valid;
-      rec.learning_rate = lr;
-      rec.seconds = seconds_before + seconds_since(epoch_start);
-      // Without validation data the newest weights are the best.
-      rec.best = std::isnan(valid) || valid < st.best_valid;
-      if (rec.best) {
-        st.best_valid = std::isnan(valid) ? std::numeric_limits<double>::infinity() : valid;
-        st.best_stage = stage;
-        st.best_epoch = epoch + 1;
-        st.best = snapshot(core);
-      }
-      st.history.push_back(rec);
-      say(std::string(kStageNames[stage]) + " epoch " + str(epoch + 1) + "/" + str(epochs(stage)) +
-          ": train loss " + fmt("%.6g", rec.train_loss) + ", validation loss " +
-          fmt("%.6g", valid) + (rec.best ? " (best)" : "") + ", learning rate " + fmt("%.3g", lr) +
-          ", " + fmt("%.1f", rec.seconds) + " s");
-      st.pos.batch = 0;
-      st.epoch_loss_sum = 0;
-      st.epoch_batches = 0;
-      st.epoch_seconds = 0;
-      ++st.pos.epoch;
+      finish_epoch(core, st, lr, seconds_before, epoch_start);
       if (settle()) return true;  // the caller writes the final checkpoint
       const bool stage_end = st.pos.stage != stage;
       bool written = false;
@@ -921,6 +845,109 @@ class Trainer {
   }
 
  private:
+  // Batches of both stages before position p, for the progress lines (an epoch can take
+  // minutes).
+  long long batches_before(const Position& p) const {
+    long long n = 0;
+    for (int s = 0; s < std::min(p.stage, 2); ++s) n += (long long)epochs(s) * batches(s);
+    if (p.stage < 2) n += (long long)p.epoch * batches(p.stage) + p.batch;
+    return n;
+  }
+
+  // The optimizer of a stage (learning rate lr0). The rollout stage fine-tunes from the best
+  // one-step weights; they stay the best unless a fine-tuned epoch beats their k-step
+  // validation loss.
+  void start_stage(Co2Core& core, TrainState& st, std::unique_ptr<torch::optim::AdamW>& opt,
+                   std::vector<Tensor>& params, int stage, double lr0) {
+    if (stage == 1) {
+      if (!st.best.empty()) restore(core, st.best);
+      st.best = snapshot(core);
+      st.best_valid = validate(core, 1);
+      if (std::isnan(st.best_valid)) st.best_valid = std::numeric_limits<double>::infinity();
+      say("rollout fine-tuning (" + str(tp_.rollout_steps) + " steps) from " +
+          kStageNames[st.best_stage] + " epoch " + str(st.best_epoch) + ": " +
+          str(tp_.rollout_steps) + "-step validation loss " + fmt("%.6g", st.best_valid));
+    }
+    opt = std::make_unique<torch::optim::AdamW>(
+        params, torch::optim::AdamWOptions(lr0).weight_decay(tp_.weight_decay));
+    st.pos.stage_ready = true;
+  }
+
+  // Batch st.pos.batch of the epoch's item order: this rank's shard, gradients summed over the
+  // ranks, one optimizer step; the epoch's loss sums and training time grow. Returns the
+  // learning rate of the batch. NumericsError if the loss is not finite.
+  double train_batch(Co2Core& core, TrainState& st, torch::optim::AdamW& opt,
+                     std::vector<Tensor>& params, std::vector<float>& flat,
+                     const std::vector<std::size_t>& order) {
+    const int stage = st.pos.stage, epoch = st.pos.epoch;
+    const long long nb = batches(stage);
+    const std::size_t n = per_epoch(stage), bs = batch_size(stage);
+    const auto batch_start = Clock::now();
+    const std::size_t b0 = std::size_t(st.pos.batch) * bs, b1 = std::min(n, b0 + bs);
+    const auto [lo, hi] = shard(b0, b1, rank_, ranks_);
+    const double lr = learning_rate(tp_, stage, (long long)epoch * nb + st.pos.batch,
+                                    (long long)epochs(stage) * nb);
+    set_learning_rate(opt, lr);
+    opt.zero_grad();
+    double loss = 0;
+    if (hi > lo) {
+      const std::vector<std::size_t> idx(order.begin() + std::ptrdiff_t(lo),
+                                         order.begin() + std::ptrdiff_t(hi));
+      loss = shard_loss(core, stage, train_, idx, double(hi - lo) / double(b1 - b0), true, epoch);
+    }
+    if (ranks_ > 1) {
+      allreduce_gradients(comm_, params, flat);
+      MPI_Allreduce(MPI_IN_PLACE, &loss, 1, MPI_DOUBLE, MPI_SUM, comm_);
+    }
+    if (!std::isfinite(loss))
+      throw NumericsError("CO2 training: the " + std::string(kStageNames[stage]) + " loss is " +
+                          str(loss) + " at epoch " + str(epoch + 1) + " batch " +
+                          str(st.pos.batch + 1) + " (learning rate " + fmt("%.3g", lr) +
+                          "); lower the learning rate");
+    opt.step();
+    st.epoch_loss_sum += loss;
+    ++st.epoch_batches;
+    st.training_seconds += seconds_since(batch_start);
+    return lr;
+  }
+
+  // The end of epoch st.pos.epoch: its validation loss, its record (best weights kept), its
+  // log line; the position moves to the next epoch. lr: the last batch's learning rate; the
+  // epoch's wall time (validation included) is seconds_before (before a resume) plus the time
+  // since epoch_start.
+  void finish_epoch(Co2Core& core, TrainState& st, double lr, double seconds_before,
+                    Clock::time_point epoch_start) {
+    const int stage = st.pos.stage, epoch = st.pos.epoch;
+    const auto valid_start = Clock::now();
+    const double valid = validate(core, stage);
+    st.training_seconds += seconds_since(valid_start);
+    Co2EpochRecord rec;
+    rec.stage = kStageNames[stage];
+    rec.epoch = epoch + 1;
+    rec.train_loss = st.epoch_loss_sum / double(std::max<long long>(1, st.epoch_batches));
+    rec.valid_loss = valid;
+    rec.learning_rate = lr;
+    rec.seconds = seconds_before + seconds_since(epoch_start);
+    // Without validation data the newest weights are the best.
+    rec.best = std::isnan(valid) || valid < st.best_valid;
+    if (rec.best) {
+      st.best_valid = std::isnan(valid) ? std::numeric_limits<double>::infinity() : valid;
+      st.best_stage = stage;
+      st.best_epoch = epoch + 1;
+      st.best = snapshot(core);
+    }
+    st.history.push_back(rec);
+    say(std::string(kStageNames[stage]) + " epoch " + str(epoch + 1) + "/" + str(epochs(stage)) +
+        ": train loss " + fmt("%.6g", rec.train_loss) + ", validation loss " + fmt("%.6g", valid) +
+        (rec.best ? " (best)" : "") + ", learning rate " + fmt("%.3g", lr) + ", " +
+        fmt("%.1f", rec.seconds) + " s");
+    st.pos.batch = 0;
+    st.epoch_loss_sum = 0;
+    st.epoch_batches = 0;
+    st.epoch_seconds = 0;
+    ++st.pos.epoch;
+  }
+
   MPI_Comm comm_;
   int rank_, ranks_;
   torch::Device device_;
@@ -930,6 +957,163 @@ class Trainer {
   const Co2SplitData* valid_;
   Co2TrainLog log_;
 };
+
+// The steps of train_co2_model.
+
+// The newest checkpoint of an earlier run of this training, "" for a fresh start (rank 0 looks,
+// all agree). IoError if checkpoints exist and resume is false.
+std::string checkpoint_to_resume(MPI_Comm comm, const std::string& checkpoint_dir, bool resume) {
+  std::string ckpt;
+  io::detail::on_root(comm, [&] {
+    const auto found = list_checkpoints(checkpoint_dir);
+    if (!found.empty() && !resume)
+      throw IoError("CO2 training: " + checkpoint_dir + " holds checkpoints of an earlier run (" +
+                    found.back() + "); pass resume to continue it or remove them");
+    if (!found.empty()) ckpt = found.back();
+  });
+  return io::detail::broadcast_string(comm, ckpt);
+}
+
+// Reads the training and validation splits on every rank (the validation split's first file
+// ends the training split's last pair) and checks them against the model's step; the report
+// gets the data facts.
+void read_training_data(MPI_Comm comm, const Co2ModelParams& model,
+                        const std::vector<std::string>& train_files,
+                        const std::vector<std::string>& valid_files, Co2SplitData& train,
+                        Co2SplitData& valid, Co2TrainReport& report, const Co2TrainLog& say) {
+  const auto data_start = Clock::now();
+  const Co2ReadOptions ro = co2_read_options(model);
+  on_all_ranks(comm, [&] {
+    train = Co2SplitData::read(train_files, valid_files.empty() ? "" : valid_files.front(), ro);
+    if (!valid_files.empty()) valid = Co2SplitData::read(valid_files, "", ro);
+  });
+  if (std::abs(train.dt() - model.dt) > 1e-9 * model.dt)
+    throw ConfigError("CO2 training: the data's dt_sample = " + str(train.dt()) +
+                      " s, but model.dt = " + str(model.dt) + " s");
+  report.data_seconds = seconds_since(data_start);
+  report.train_pairs = (long long)train.pairs();
+  report.valid_pairs = valid_files.empty() ? 0 : (long long)valid.pairs();
+  say("CO2 training data: " + str(train.pairs()) + " training pairs (" + str(train_files.size()) +
+      " files), " + str(report.valid_pairs) + " validation pairs, " +
+      fmt("%.2f", double(train.bytes() + valid.bytes()) / 1e9) + " GB per rank, read in " +
+      fmt("%.1f", report.data_seconds) + " s; " + str(comm_size_of(comm)) + " rank(s)");
+}
+
+// Opens checkpoint `ckpt` on every rank and takes its training state and statistics; the run's
+// settings must be those the checkpoint was written with (ConfigError naming the first that
+// differs). Returns the open archive for the weights (load_checkpoint_weights).
+std::unique_ptr<detail::ModelArchive> resume_state(MPI_Comm comm, const std::string& ckpt,
+                                                   const Co2ModelParams& model,
+                                                   const Co2TrainingParams& training,
+                                                   LoadedCheckpoint& loaded, TrainState& st,
+                                                   Co2NormStats& stats, const Co2TrainLog& say) {
+  std::unique_ptr<detail::ModelArchive> archive;
+  on_all_ranks(comm, [&] {
+    archive = std::make_unique<detail::ModelArchive>(ckpt, kCheckpointFormat, kCheckpointKind);
+    loaded = read_checkpoint_meta(*archive);
+  });
+  const auto have = decode_config(loaded.config);
+  for (const auto& [key, value] : run_config(model, training)) {
+    const auto it = have.find(key);
+    const std::string old = it == have.end() ? "(absent)" : it->second;
+    if (old != value)
+      throw ConfigError("CO2 training: checkpoint " + ckpt + " was written with " + key + " = " +
+                        old + "; this run has " + value +
+                        ": resume with the same settings or start afresh");
+  }
+  st = loaded.state;
+  stats = loaded.stats;
+  say("resuming from " + ckpt + " (" + kStageNames[std::min(st.pos.stage, 1)] + " epoch " +
+      str(st.pos.epoch + 1) + ", batch " + str(st.pos.batch + 1) + ")");
+  return archive;
+}
+
+// The normalisation statistics of the training pairs (rank 0 computes, all receive them).
+Co2NormStats training_stats(MPI_Comm comm, const Co2ModelParams& model, const Co2SplitData& train,
+                            TrainState& st, const Co2TrainLog& say) {
+  const auto stats_start = Clock::now();
+  Co2NormStats stats;
+  io::detail::on_root(comm, [&] {
+    Co2StatsAccumulator acc(model);
+    for (std::size_t i = 0; i < train.pairs(); ++i) acc.add(train.step_input(i), train.q_next(i));
+    stats = acc.finish();
+  });
+  broadcast_stats(comm, stats, model);
+  st.stats_seconds = seconds_since(stats_start);
+  say("normalisation statistics of " + str(stats.samples) + " pairs in " +
+      fmt("%.1f", st.stats_seconds) + " s");
+  return stats;
+}
+
+// The weights, the current stage's optimizer and torch's generator from the checkpoint, onto
+// `device`, on every rank.
+void load_checkpoint_weights(MPI_Comm comm, detail::ModelArchive& archive, const std::string& ckpt,
+                             const LoadedCheckpoint& loaded, const TrainState& st,
+                             const Co2TrainingParams& training, const torch::Device& device,
+                             Co2Core& core, std::unique_ptr<torch::optim::AdamW>& opt) {
+  on_all_ranks(comm, [&] {
+    // The archive was read onto the CPU; loading places the weights there, then they move.
+    torch::serialize::InputArchive sub;
+    archive.archive().read("model", sub);
+    core.load(sub);
+    core.to(device);
+    if (st.pos.stage < 2 && st.pos.stage_ready) {
+      if (!loaded.has_optimizer)
+        throw ModelError("checkpoint " + ckpt + " lacks the optimizer state of its stage");
+      const double lr0 =
+          st.pos.stage == 0 ? training.learning_rate : training.rollout_learning_rate;
+      opt = std::make_unique<torch::optim::AdamW>(
+          core.parameters(), torch::optim::AdamWOptions(lr0).weight_decay(training.weight_decay));
+      torch::serialize::InputArchive os;
+      archive.archive().read("optimizer", os);
+      opt->load(os);
+      optimizer_to(*opt, device);
+    }
+    Tensor rng;
+    archive.archive().read("torch_rng", rng);
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(rng);
+  });
+}
+
+// The provenance saved with the trained model (Co2Model::info).
+std::map<std::string, std::string> trained_model_info(const Co2TrainingParams& training,
+                                                      const std::vector<std::string>& train_files,
+                                                      const std::vector<std::string>& valid_files,
+                                                      const TrainState& st,
+                                                      const Co2TrainReport& report, int ranks) {
+  std::map<std::string, std::string> info;
+  const auto names = [](const std::vector<std::string>& files) {
+    std::string s;
+    for (std::size_t i = 0; i < files.size(); ++i)
+      s += (i ? "," : "") + fs::path(files[i]).filename().string();
+    return s;
+  };
+  std::string train_losses, valid_losses;
+  for (std::size_t i = 0; i < st.history.size(); ++i) {
+    train_losses += (i ? "," : "") + fmt("%.6g", st.history[i].train_loss);
+    valid_losses += (i ? "," : "") + fmt("%.6g", st.history[i].valid_loss);
+  }
+  info["data.train_files"] = names(train_files);
+  info["data.valid_files"] = names(valid_files);
+  info["data.train_pairs"] = str(report.train_pairs);
+  info["data.valid_pairs"] = str(report.valid_pairs);
+  info["training.epochs"] = str(training.epochs);
+  info["training.rollout_epochs"] = str(training.rollout_epochs);
+  info["training.rollout_steps"] = str(training.rollout_steps);
+  info["training.batch_size"] = str(training.batch_size);
+  info["training.learning_rate"] = str(training.learning_rate);
+  info["training.seed"] = str(training.seed);
+  info["training.ranks"] = str(ranks);
+  info["training.device"] = report.device;
+  info["training.seconds"] = fmt("%.1f", st.training_seconds);
+  info["training.train_losses"] = train_losses;
+  info["training.valid_losses"] = valid_losses;
+  info["training.best"] = report.best_stage + " epoch " + str(report.best_epoch);
+  info["training.best_valid_loss"] = fmt("%.6g", report.best_valid_loss);
+  return info;
+}
 
 }  // namespace
 
@@ -946,7 +1130,7 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
   if (model_path.empty()) throw ConfigError("CO2 training: no model path");
   if (checkpoint_dir.empty()) throw ConfigError("CO2 training: no checkpoint folder");
   const int rank = comm_rank_of(comm), ranks = comm_size_of(comm);
-  const auto say = [&](const std::string& s) {
+  const Co2TrainLog say = [&](const std::string& s) {
     if (rank == 0 && log) log(s);
   };
   detail::ThreadScope threads(training.threads);
@@ -954,17 +1138,7 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
   torch::Device device(torch::kCPU);
   const int local_rank = node_local_rank(comm);
   on_all_ranks(comm, [&] { device = training_device(training.device, local_rank); });
-
-  // The checkpoint to resume from (rank 0 looks; all agree).
-  std::string ckpt;
-  io::detail::on_root(comm, [&] {
-    const auto found = list_checkpoints(checkpoint_dir);
-    if (!found.empty() && !resume)
-      throw IoError("CO2 training: " + checkpoint_dir + " holds checkpoints of an earlier run (" +
-                    found.back() + "); pass resume to continue it or remove them");
-    if (!found.empty()) ckpt = found.back();
-  });
-  ckpt = io::detail::broadcast_string(comm, ckpt);
+  const std::string ckpt = checkpoint_to_resume(comm, checkpoint_dir, resume);
 
   Co2TrainReport report;
   report.ranks = ranks;
@@ -972,60 +1146,18 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
   report.model_path = model_path;
   report.resumed = !ckpt.empty();
   report.resumed_from = ckpt;
-
-  // Data.
-  const auto data_start = Clock::now();
-  const Co2ReadOptions ro = co2_read_options(model);
   Co2SplitData train, valid;
-  on_all_ranks(comm, [&] {
-    train = Co2SplitData::read(train_files, valid_files.empty() ? "" : valid_files.front(), ro);
-    if (!valid_files.empty()) valid = Co2SplitData::read(valid_files, "", ro);
-  });
-  if (std::abs(train.dt() - model.dt) > 1e-9 * model.dt)
-    throw ConfigError("CO2 training: the data's dt_sample = " + str(train.dt()) +
-                      " s, but model.dt = " + str(model.dt) + " s");
-  report.data_seconds = seconds_since(data_start);
-  report.train_pairs = (long long)train.pairs();
-  report.valid_pairs = valid_files.empty() ? 0 : (long long)valid.pairs();
-  say("CO2 training data: " + str(train.pairs()) + " training pairs (" + str(train_files.size()) +
-      " files), " + str(report.valid_pairs) + " validation pairs, " +
-      fmt("%.2f", double(train.bytes() + valid.bytes()) / 1e9) + " GB per rank, read in " +
-      fmt("%.1f", report.data_seconds) + " s; " + str(ranks) + " rank(s)");
+  read_training_data(comm, model, train_files, valid_files, train, valid, report, say);
 
-  // Statistics and the model.
+  // The state, the statistics and the model: from the checkpoint, or fresh.
   TrainState st;
   Co2NormStats stats;
   LoadedCheckpoint loaded;
   std::unique_ptr<detail::ModelArchive> archive;
   if (!ckpt.empty()) {
-    on_all_ranks(comm, [&] {
-      archive = std::make_unique<detail::ModelArchive>(ckpt, kCheckpointFormat, kCheckpointKind);
-      loaded = read_checkpoint_meta(*archive);
-    });
-    const auto have = decode_config(loaded.config);
-    for (const auto& [key, value] : run_config(model, training)) {
-      const auto it = have.find(key);
-      const std::string old = it == have.end() ? "(absent)" : it->second;
-      if (old != value)
-        throw ConfigError("CO2 training: checkpoint " + ckpt + " was written with " + key + " = " +
-                          old + "; this run has " + value +
-                          ": resume with the same settings or start afresh");
-    }
-    st = loaded.state;
-    stats = loaded.stats;
-    say("resuming from " + ckpt + " (" + kStageNames[std::min(st.pos.stage, 1)] + " epoch " +
-        str(st.pos.epoch + 1) + ", batch " + str(st.pos.batch + 1) + ")");
+    archive = resume_state(comm, ckpt, model, training, loaded, st, stats, say);
   } else {
-    const auto stats_start = Clock::now();
-    io::detail::on_root(comm, [&] {
-      Co2StatsAccumulator acc(model);
-      for (std::size_t i = 0; i < train.pairs(); ++i) acc.add(train.step_input(i), train.q_next(i));
-      stats = acc.finish();
-    });
-    broadcast_stats(comm, stats, model);
-    st.stats_seconds = seconds_since(stats_start);
-    say("normalisation statistics of " + str(stats.samples) + " pairs in " +
-        fmt("%.1f", st.stats_seconds) + " s");
+    stats = training_stats(comm, model, train, st, say);
   }
   report.stats_seconds = st.stats_seconds;
   Co2Model net(model, stats, training.seed);
@@ -1035,30 +1167,7 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
   Trainer trainer(comm, model, training, train, valid_files.empty() ? nullptr : &valid, log,
                   device);
   if (archive) {
-    on_all_ranks(comm, [&] {
-      // The archive was read onto the CPU; loading places the weights there, then they move.
-      torch::serialize::InputArchive sub;
-      archive->archive().read("model", sub);
-      core.load(sub);
-      core.to(device);
-      if (st.pos.stage < 2 && st.pos.stage_ready) {
-        if (!loaded.has_optimizer)
-          throw ModelError("checkpoint " + ckpt + " lacks the optimizer state of its stage");
-        const double lr0 =
-            st.pos.stage == 0 ? training.learning_rate : training.rollout_learning_rate;
-        opt = std::make_unique<torch::optim::AdamW>(
-            core.parameters(), torch::optim::AdamWOptions(lr0).weight_decay(training.weight_decay));
-        torch::serialize::InputArchive os;
-        archive->archive().read("optimizer", os);
-        opt->load(os);
-        optimizer_to(*opt, device);
-      }
-      Tensor rng;
-      archive->archive().read("torch_rng", rng);
-      auto gen = at::detail::getDefaultCPUGenerator();
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      gen.set_state(rng);
-    });
+    load_checkpoint_weights(comm, *archive, ckpt, loaded, st, training, device, core, opt);
     archive.reset();
   } else {
     // Same seed, same weights; the broadcast makes it so whatever torch's initialisers do.
@@ -1094,35 +1203,7 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
   st.pos = Position{2, 0, 0, false};
   checkpoint(st, nullptr);
   if (!st.best.empty()) Trainer::restore(core, st.best);
-  std::map<std::string, std::string> info;
-  const auto names = [](const std::vector<std::string>& files) {
-    std::string s;
-    for (std::size_t i = 0; i < files.size(); ++i)
-      s += (i ? "," : "") + fs::path(files[i]).filename().string();
-    return s;
-  };
-  std::string train_losses, valid_losses;
-  for (std::size_t i = 0; i < st.history.size(); ++i) {
-    train_losses += (i ? "," : "") + fmt("%.6g", st.history[i].train_loss);
-    valid_losses += (i ? "," : "") + fmt("%.6g", st.history[i].valid_loss);
-  }
-  info["data.train_files"] = names(train_files);
-  info["data.valid_files"] = names(valid_files);
-  info["data.train_pairs"] = str(report.train_pairs);
-  info["data.valid_pairs"] = str(report.valid_pairs);
-  info["training.epochs"] = str(training.epochs);
-  info["training.rollout_epochs"] = str(training.rollout_epochs);
-  info["training.rollout_steps"] = str(training.rollout_steps);
-  info["training.batch_size"] = str(training.batch_size);
-  info["training.learning_rate"] = str(training.learning_rate);
-  info["training.seed"] = str(training.seed);
-  info["training.ranks"] = str(ranks);
-  info["training.device"] = report.device;
-  info["training.seconds"] = fmt("%.1f", st.training_seconds);
-  info["training.train_losses"] = train_losses;
-  info["training.valid_losses"] = valid_losses;
-  info["training.best"] = report.best_stage + " epoch " + str(report.best_epoch);
-  info["training.best_valid_loss"] = fmt("%.6g", report.best_valid_loss);
+  const auto info = trained_model_info(training, train_files, valid_files, st, report, ranks);
   io::detail::on_root(comm, [&] { net.save(model_path, info); });
   say("saved " + model_path + " (" + report.best_stage + " epoch " + str(report.best_epoch) +
       ", validation loss " + fmt("%.6g", report.best_valid_loss) + "); " +
@@ -1355,16 +1436,284 @@ void free_run(const Co2SplitData& d, const std::vector<double>& w_lat, std::size
     lr.message = "the data ends after " + fmt("%.2f", lr.days) + " of " + str(days) + " days";
 }
 
+// The rollouts of an evaluation: the start days (ep.start_days, else the quarters of the test
+// split), sorted and unique, each cut to the data (with a message when it is).
+std::vector<Co2RolloutInfo> plan_rollouts(const Co2SplitData& test, const Co2EvalParams& ep,
+                                          int spd) {
+  const std::size_t P = test.pairs();
+  std::vector<int> starts = ep.start_days;
+  if (starts.empty()) starts = co2_quarter_start_days((long long)(test.times() / std::size_t(spd)));
+  std::sort(starts.begin(), starts.end());
+  starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+  const std::size_t H = std::size_t(ep.horizon_days) * std::size_t(spd);
+  std::vector<Co2RolloutInfo> rollouts;
+  for (int d : starts) {
+    Co2RolloutInfo r;
+    r.start_day = d;
+    r.start_index = std::size_t(d) * std::size_t(spd);
+    if (r.start_index >= P) {
+      r.message = "starts beyond the test data (" + str(test.times()) + " states)";
+    } else {
+      r.steps = int(std::min(H, P - r.start_index));
+      if (std::size_t(r.steps) < H)
+        r.message = "the data ends after " + fmt("%.2f", double(r.steps) / spd) + " of " +
+                    str(ep.horizon_days) + " days";
+    }
+    rollouts.push_back(r);
+  }
+  return rollouts;
+}
+
+// One evaluation of a model on a test split, in the order evaluate_co2_model runs the steps:
+// the long free run from state 0 (which also scores the rollouts that start there and fit into
+// it), the other rollouts, persistence on the same rollouts, then the summaries. The model steps
+// are timed and their budget closure checked; scores accumulate per lead step.
+class Evaluation {
+ public:
+  // m holds the rollouts (plan_rollouts) and the model's facts; the rest is filled here.
+  Evaluation(Co2Model& model, const Co2SplitData& test, const Co2EvalParams& ep, int spd,
+             Co2EvalMetrics& m, const ProgressSink& progress)
+      : model_(model),
+        mp_(model.params()),
+        test_(test),
+        ep_(ep),
+        s_(model.shape()),
+        spd_(spd),
+        m_(m),
+        n2_(s_.cells2d()),
+        n3_(s_.cells3d()),
+        w_lat_(latitude_weights(test)),
+        hmax_(longest_rollout(m.rollouts)),
+        sums_(hmax_),
+        L_(ep.long_rollout_days > 0
+               ? std::min(std::size_t(ep.long_rollout_days) * std::size_t(spd), test.pairs())
+               : 0),
+        meter_(progress, "eval", model_steps(m.rollouts, L_)),
+        done_(m.rollouts.size(), 0),
+        from_long_(m.rollouts.size(), 0) {
+    for (std::size_t r = 0; r < m_.rollouts.size(); ++r) from_long_[r] = covered_by_long_run(r);
+  }
+
+  // The long free run from state 0; the rollouts that start at state 0 are scored from it.
+  void long_run() {
+    if (L_ == 0) return;
+    free_run(
+        test_, w_lat_, 0, L_, spd_, ep_.long_rollout_days, ep_.decorrelation_r2, m_.long_rollout,
+        [&](std::size_t t, std::vector<double>& q) { return model_step(t, q).surface_source; },
+        [&](std::size_t k, const std::vector<double>& q) {
+          for (std::size_t r = 0; r < m_.rollouts.size(); ++r)
+            if (from_long_[r] && k <= std::size_t(m_.rollouts[r].steps)) {
+              record(m_.rollouts[r], k, q);
+              keep_surface(r, k, q);
+              if (k == std::size_t(m_.rollouts[r].steps)) done_[r] = 1;
+            }
+        },
+        [&](std::size_t k, const std::string& what) {
+          for (std::size_t r = 0; r < m_.rollouts.size(); ++r)
+            if (from_long_[r] && !done_[r]) {
+              fail(m_.rollouts[r], k, what);
+              done_[r] = 1;
+            }
+        });
+  }
+
+  // The rollouts the long run did not cover.
+  void other_rollouts() {
+    for (std::size_t r = 0; r < m_.rollouts.size(); ++r) {
+      Co2RolloutInfo& ro = m_.rollouts[r];
+      if (done_[r] || ro.steps == 0) continue;
+      std::vector<double> q(test_.q(ro.start_index), test_.q(ro.start_index) + n3_);
+      for (std::size_t k = 1; k <= std::size_t(ro.steps); ++k) {
+        try {
+          model_step(ro.start_index + k - 1, q);
+        } catch (const NumericsError& e) {
+          fail(ro, k, e.what());
+          break;
+        }
+        record(ro, k, q);
+        keep_surface(r, k, q);
+      }
+    }
+  }
+
+  // Persistence (persistence_step) on the same rollouts.
+  void persistence() {
+    if (!ep_.persistence) return;
+    for (std::size_t r = 0; r < m_.rollouts.size(); ++r) {
+      const Co2RolloutInfo& ro = m_.rollouts[r];
+      std::vector<double> q(test_.q(ro.start_index), test_.q(ro.start_index) + n3_);
+      for (std::size_t k = 1; k <= std::size_t(ro.steps); ++k) {
+        persistence_step(test_, ro.start_index + k - 1, q);
+        const FieldScore f = score(s_, w_lat_, q.data(), test_.q(ro.start_index + k));
+        sums_.p_r2[k - 1] += f.r2;
+        sums_.p_mse[k - 1] += f.mse;
+        sums_.p_nse[k - 1] += f.nse;
+      }
+      if (r == 0 && ro.steps > 0) surface_persistence_ = surface_ppmv(q.data());
+    }
+  }
+
+  // Lead curves, the report days, decorrelation times, mass errors, step time, surface maps.
+  void summarise() {
+    lead_curves();
+    m_.horizon_days = double(hmax_) / spd_;
+    for (int d : ep_.report_days) {
+      const std::size_t k = std::size_t(d) * std::size_t(spd_);
+      if (k >= 1 && k <= hmax_) m_.at_days.push_back(m_.leads[k - 1]);
+    }
+    m_.decorrelation_days = decorrelation(false);
+    m_.decorrelation_days_persistence = ep_.persistence ? decorrelation(true) : kNaN;
+    m_.mass_rmse_pgc = any_failed_ || mass_n_ == 0 ? kNaN : std::sqrt(mass_sq_ / double(mass_n_));
+    m_.mass_rmse_relative =
+        any_failed_ || mass_n_ == 0 ? kNaN : std::sqrt(mass_rel_sq_ / double(mass_n_));
+    m_.step_ms = m_.steps_timed > 0 ? 1e3 * step_seconds_ / double(m_.steps_timed) : kNaN;
+    if (!m_.rollouts.empty() && m_.rollouts[0].steps > 0) {
+      const auto& r0 = m_.rollouts[0];
+      const std::size_t t = r0.start_index + std::size_t(r0.steps);
+      m_.surface_lead_days = double(r0.steps) / spd_;
+      m_.surface_truth = surface_ppmv(test_.q(t));
+      m_.surface_pred = surface_pred_.empty() ? std::vector<double>(n2_, kNaN) : surface_pred_;
+      m_.surface_persistence = surface_persistence_;
+    }
+  }
+
+ private:
+  static std::size_t longest_rollout(const std::vector<Co2RolloutInfo>& rollouts) {
+    std::size_t hmax = 0;
+    for (const auto& r : rollouts) hmax = std::max(hmax, std::size_t(r.steps));
+    return hmax;
+  }
+  // Model steps of the whole evaluation (for the progress lines): the long run and the
+  // rollouts it does not cover.
+  static long long model_steps(const std::vector<Co2RolloutInfo>& rollouts, std::size_t L) {
+    long long total = (long long)L;
+    for (const auto& r : rollouts)
+      if (!(r.start_index == 0 && r.steps > 0 && std::size_t(r.steps) <= L)) total += r.steps;
+    return total;
+  }
+  bool covered_by_long_run(std::size_t r) const {
+    const Co2RolloutInfo& ro = m_.rollouts[r];
+    return ro.start_index == 0 && ro.steps > 0 && std::size_t(ro.steps) <= L_;
+  }
+
+  // One model step from state t with q; the closure error goes into m.
+  Co2StepOutput model_step(std::size_t t, std::vector<double>& q) {
+    Co2StepInput in = test_.step_input(t, needs_meteorology(mp_));
+    in.q.swap(q);
+    const auto t0 = Clock::now();
+    Co2StepOutput out = model_.predict_step(in);
+    step_seconds_ += seconds_since(t0);
+    ++m_.steps_timed;
+    if (meter_.due(m_.steps_timed))
+      meter_.emit(m_.steps_timed, "model steps, at day " + fmt("%.2f", double(t + 1) / spd_) +
+                                      " of the test split");
+    const double expect = out.mass_before + out.surface_source;
+    m_.worst_step_mass_error =
+        std::max(m_.worst_step_mass_error, std::abs(out.mass_after - expect) / std::abs(expect));
+    q.swap(out.q);
+    return out;
+  }
+
+  // Scores lead step k (from 1) of rollout r with prediction q.
+  void record(const Co2RolloutInfo& r, std::size_t k, const std::vector<double>& q) {
+    const std::size_t t = r.start_index + k;
+    const FieldScore f = score(s_, w_lat_, q.data(), test_.q(t));
+    sums_.r2[k - 1] += f.r2;
+    sums_.mse[k - 1] += f.mse;
+    sums_.nse[k - 1] += f.nse;
+    const double mt = mass_of(test_, test_.q(t), t);
+    const double e = (mass_of(test_, q.data(), t) - mt) * kPgCPerKgCo2;
+    sums_.mass2[k - 1] += e * e;
+    ++sums_.count[k - 1];
+    mass_sq_ += e * e;
+    mass_rel_sq_ += (e / (mt * kPgCPerKgCo2)) * (e / (mt * kPgCPerKgCo2));
+    ++mass_n_;
+  }
+
+  void fail(Co2RolloutInfo& r, std::size_t k, const std::string& what) {
+    r.failed = true;
+    any_failed_ = true;
+    r.message = "the model failed at step " + str(k) + ": " + what;
+    for (std::size_t j = k; j <= std::size_t(r.steps); ++j) sums_.failed[j - 1] = 1;
+  }
+
+  // The lowest layer at the first rollout's last lead (the map eval writes).
+  void keep_surface(std::size_t r, std::size_t k, const std::vector<double>& q) {
+    if (r != 0 || k != std::size_t(m_.rollouts[0].steps)) return;
+    surface_pred_ = surface_ppmv(q.data());
+  }
+  std::vector<double> surface_ppmv(const double* q) const {
+    const std::size_t off = std::size_t(s_.nlev - 1) * n2_;
+    std::vector<double> out(n2_, 0.0);
+    for (std::size_t c = 0; c < n2_; ++c) out[c] = q[off + c] * kPpmvPerMassMixing;
+    return out;
+  }
+
+  void lead_curves() {
+    for (std::size_t k = 1; k <= hmax_; ++k) {
+      Co2LeadMetrics l;
+      l.lead_days = double(k) / spd_;
+      const int n = sums_.count[k - 1];
+      // Every rollout that reaches lead k counts, the failed ones included (as NaN).
+      int reach = 0;
+      for (const auto& ro : m_.rollouts) reach += std::size_t(ro.steps) >= k;
+      l.rollouts = reach;
+      if (sums_.failed[k - 1] || n == 0) {
+        l.r2 = l.rmse_ppmv = l.nse = l.mass_error_pgc = kNaN;
+      } else {
+        l.r2 = sums_.r2[k - 1] / n;
+        l.rmse_ppmv = std::sqrt(sums_.mse[k - 1] / n);
+        l.nse = sums_.nse[k - 1] / n;
+        l.mass_error_pgc = std::sqrt(sums_.mass2[k - 1] / n);
+      }
+      if (ep_.persistence && reach > 0) {
+        l.r2_persistence = sums_.p_r2[k - 1] / reach;
+        l.rmse_persistence_ppmv = std::sqrt(sums_.p_mse[k - 1] / reach);
+        l.nse_persistence = sums_.p_nse[k - 1] / reach;
+      } else {
+        l.r2_persistence = l.rmse_persistence_ppmv = l.nse_persistence = kNaN;
+      }
+      m_.leads.push_back(l);
+    }
+  }
+
+  // The first lead whose R^2 falls below the threshold (or is NaN); -1 if none does.
+  double decorrelation(bool persistence) const {
+    for (const auto& l : m_.leads) {
+      const double r2 = persistence ? l.r2_persistence : l.r2;
+      if (std::isnan(r2) || r2 < ep_.decorrelation_r2) return l.lead_days;
+    }
+    return -1.0;
+  }
+
+  Co2Model& model_;
+  const Co2ModelParams& mp_;
+  const Co2SplitData& test_;
+  const Co2EvalParams& ep_;
+  const Co2Shape s_;
+  const int spd_;
+  Co2EvalMetrics& m_;
+  const std::size_t n2_, n3_;
+  const std::vector<double> w_lat_;
+  const std::size_t hmax_;
+  LeadSums sums_;
+  const std::size_t L_;  // steps of the long run
+  ProgressMeter meter_;
+  std::vector<char> done_, from_long_;
+  double step_seconds_ = 0, mass_sq_ = 0, mass_rel_sq_ = 0;
+  long long mass_n_ = 0;
+  bool any_failed_ = false;
+  std::vector<double> surface_pred_, surface_persistence_;
+};
+
 }  // namespace
 
 Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
                                   const Co2EvalParams& ep, const ProgressSink& progress) {
   check_co2_eval_params(ep);
   const Co2ModelParams& mp = model.params();
-  const Co2Shape s = model.shape();
   const int spd = steps_per_day(model, test);
-  const std::size_t P = test.pairs();
-  if (P < 1)
+  if (test.pairs() < 1)
     throw ConfigError("CO2 evaluation: the test split holds " + str(test.times()) +
                       " state(s); at least 2 are needed for one step");
   const ThreadsOverride threads_guard(model, ep.threads);
@@ -1379,209 +1728,12 @@ Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
   m.steps_per_day = spd;
   m.threads = model.params().threads;
   m.device = model.device();
-  const std::size_t n3 = s.cells3d(), n2 = s.cells2d();
-  const std::vector<double> w_lat = latitude_weights(test);
-
-  // The rollouts.
-  std::vector<int> starts = ep.start_days;
-  if (starts.empty()) starts = co2_quarter_start_days((long long)(test.times() / std::size_t(spd)));
-  std::sort(starts.begin(), starts.end());
-  starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
-  const std::size_t H = std::size_t(ep.horizon_days) * std::size_t(spd);
-  for (int d : starts) {
-    Co2RolloutInfo r;
-    r.start_day = d;
-    r.start_index = std::size_t(d) * std::size_t(spd);
-    if (r.start_index >= P) {
-      r.message = "starts beyond the test data (" + str(test.times()) + " states)";
-    } else {
-      r.steps = int(std::min(H, P - r.start_index));
-      if (std::size_t(r.steps) < H)
-        r.message = "the data ends after " + fmt("%.2f", double(r.steps) / spd) + " of " +
-                    str(ep.horizon_days) + " days";
-    }
-    m.rollouts.push_back(r);
-  }
-  std::size_t hmax = 0;
-  for (const auto& r : m.rollouts) hmax = std::max(hmax, std::size_t(r.steps));
-  LeadSums sums(hmax);
-  double step_seconds = 0, mass_sq = 0, mass_rel_sq = 0;
-  long long mass_n = 0;
-  bool any_failed = false;
-  const std::size_t L = ep.long_rollout_days > 0
-                            ? std::min(std::size_t(ep.long_rollout_days) * std::size_t(spd), P)
-                            : 0;
-
-  // The long run, then the rollouts it does not cover (see below).
-  long long total_steps = (long long)L;
-  for (const auto& r : m.rollouts)
-    if (!(r.start_index == 0 && r.steps > 0 && std::size_t(r.steps) <= L)) total_steps += r.steps;
-  ProgressMeter meter(progress, "eval", total_steps);
-
-  // One model step from state t with q; the closure error goes into m.
-  const auto model_step = [&](std::size_t t, std::vector<double>& q) {
-    Co2StepInput in = test.step_input(t, needs_meteorology(mp));
-    in.q.swap(q);
-    const auto t0 = Clock::now();
-    Co2StepOutput out = model.predict_step(in);
-    step_seconds += seconds_since(t0);
-    ++m.steps_timed;
-    if (meter.due(m.steps_timed))
-      meter.emit(m.steps_timed, "model steps, at day " + fmt("%.2f", double(t + 1) / spd) +
-                                    " of the test split");
-    const double expect = out.mass_before + out.surface_source;
-    m.worst_step_mass_error =
-        std::max(m.worst_step_mass_error, std::abs(out.mass_after - expect) / std::abs(expect));
-    q.swap(out.q);
-    return out;
-  };
-  // Scores lead step k (from 1) of rollout r with prediction q.
-  const auto record = [&](const Co2RolloutInfo& r, std::size_t k, const std::vector<double>& q) {
-    const std::size_t t = r.start_index + k;
-    const FieldScore f = score(s, w_lat, q.data(), test.q(t));
-    sums.r2[k - 1] += f.r2;
-    sums.mse[k - 1] += f.mse;
-    sums.nse[k - 1] += f.nse;
-    const double mt = mass_of(test, test.q(t), t);
-    const double e = (mass_of(test, q.data(), t) - mt) * kPgCPerKgCo2;
-    sums.mass2[k - 1] += e * e;
-    ++sums.count[k - 1];
-    mass_sq += e * e;
-    mass_rel_sq += (e / (mt * kPgCPerKgCo2)) * (e / (mt * kPgCPerKgCo2));
-    ++mass_n;
-  };
-  const auto fail = [&](Co2RolloutInfo& r, std::size_t k, const std::string& what) {
-    r.failed = true;
-    any_failed = true;
-    r.message = "the model failed at step " + str(k) + ": " + what;
-    for (std::size_t j = k; j <= std::size_t(r.steps); ++j) sums.failed[j - 1] = 1;
-  };
-  std::vector<double> surface_pred;
-  const auto keep_surface = [&](std::size_t r, std::size_t k, const std::vector<double>& q) {
-    if (r != 0 || k != std::size_t(m.rollouts[0].steps)) return;
-    const std::size_t off = std::size_t(s.nlev - 1) * n2;
-    surface_pred.assign(n2, 0.0);
-    for (std::size_t c = 0; c < n2; ++c) surface_pred[c] = q[off + c] * kPpmvPerMassMixing;
-  };
-
-  // The long free run from state 0; the rollouts that start at state 0 are scored from it.
-  Co2LongRollout& lr = m.long_rollout;
-  std::vector<char> done(m.rollouts.size(), 0), from_long(m.rollouts.size(), 0);
-  for (std::size_t r = 0; r < m.rollouts.size(); ++r)
-    from_long[r] = m.rollouts[r].start_index == 0 && m.rollouts[r].steps > 0 &&
-                   std::size_t(m.rollouts[r].steps) <= L;
-  if (L > 0) {
-    free_run(
-        test, w_lat, 0, L, spd, ep.long_rollout_days, ep.decorrelation_r2, lr,
-        [&](std::size_t t, std::vector<double>& q) { return model_step(t, q).surface_source; },
-        [&](std::size_t k, const std::vector<double>& q) {
-          for (std::size_t r = 0; r < m.rollouts.size(); ++r)
-            if (from_long[r] && k <= std::size_t(m.rollouts[r].steps)) {
-              record(m.rollouts[r], k, q);
-              keep_surface(r, k, q);
-              if (k == std::size_t(m.rollouts[r].steps)) done[r] = 1;
-            }
-        },
-        [&](std::size_t k, const std::string& what) {
-          for (std::size_t r = 0; r < m.rollouts.size(); ++r)
-            if (from_long[r] && !done[r]) {
-              fail(m.rollouts[r], k, what);
-              done[r] = 1;
-            }
-        });
-  }
-  // The other rollouts.
-  for (std::size_t r = 0; r < m.rollouts.size(); ++r) {
-    Co2RolloutInfo& ro = m.rollouts[r];
-    if (done[r] || ro.steps == 0) continue;
-    std::vector<double> q(test.q(ro.start_index), test.q(ro.start_index) + n3);
-    for (std::size_t k = 1; k <= std::size_t(ro.steps); ++k) {
-      try {
-        model_step(ro.start_index + k - 1, q);
-      } catch (const NumericsError& e) {
-        fail(ro, k, e.what());
-        break;
-      }
-      record(ro, k, q);
-      keep_surface(r, k, q);
-    }
-  }
-  // Persistence on the same rollouts.
-  std::vector<double> surface_persistence;
-  if (ep.persistence) {
-    for (std::size_t r = 0; r < m.rollouts.size(); ++r) {
-      const Co2RolloutInfo& ro = m.rollouts[r];
-      std::vector<double> q(test.q(ro.start_index), test.q(ro.start_index) + n3);
-      for (std::size_t k = 1; k <= std::size_t(ro.steps); ++k) {
-        persistence_step(test, ro.start_index + k - 1, q);
-        const FieldScore f = score(s, w_lat, q.data(), test.q(ro.start_index + k));
-        sums.p_r2[k - 1] += f.r2;
-        sums.p_mse[k - 1] += f.mse;
-        sums.p_nse[k - 1] += f.nse;
-      }
-      if (r == 0 && ro.steps > 0) {
-        const std::size_t off = std::size_t(s.nlev - 1) * n2;
-        surface_persistence.assign(n2, 0.0);
-        for (std::size_t c = 0; c < n2; ++c)
-          surface_persistence[c] = q[off + c] * kPpmvPerMassMixing;
-      }
-    }
-  }
-
-  // Lead curves and summaries.
-  for (std::size_t k = 1; k <= hmax; ++k) {
-    Co2LeadMetrics l;
-    l.lead_days = double(k) / spd;
-    const int n = sums.count[k - 1];
-    // Every rollout that reaches lead k counts, the failed ones included (as NaN).
-    int reach = 0;
-    for (const auto& ro : m.rollouts) reach += std::size_t(ro.steps) >= k;
-    l.rollouts = reach;
-    if (sums.failed[k - 1] || n == 0) {
-      l.r2 = l.rmse_ppmv = l.nse = l.mass_error_pgc = kNaN;
-    } else {
-      l.r2 = sums.r2[k - 1] / n;
-      l.rmse_ppmv = std::sqrt(sums.mse[k - 1] / n);
-      l.nse = sums.nse[k - 1] / n;
-      l.mass_error_pgc = std::sqrt(sums.mass2[k - 1] / n);
-    }
-    if (ep.persistence && reach > 0) {
-      l.r2_persistence = sums.p_r2[k - 1] / reach;
-      l.rmse_persistence_ppmv = std::sqrt(sums.p_mse[k - 1] / reach);
-      l.nse_persistence = sums.p_nse[k - 1] / reach;
-    } else {
-      l.r2_persistence = l.rmse_persistence_ppmv = l.nse_persistence = kNaN;
-    }
-    m.leads.push_back(l);
-  }
-  m.horizon_days = double(hmax) / spd;
-  for (int d : ep.report_days) {
-    const std::size_t k = std::size_t(d) * std::size_t(spd);
-    if (k >= 1 && k <= hmax) m.at_days.push_back(m.leads[k - 1]);
-  }
-  const auto decorrelation = [&](bool persistence) {
-    for (const auto& l : m.leads) {
-      const double r2 = persistence ? l.r2_persistence : l.r2;
-      if (std::isnan(r2) || r2 < ep.decorrelation_r2) return l.lead_days;
-    }
-    return -1.0;
-  };
-  m.decorrelation_days = decorrelation(false);
-  m.decorrelation_days_persistence = ep.persistence ? decorrelation(true) : kNaN;
-  m.mass_rmse_pgc = any_failed || mass_n == 0 ? kNaN : std::sqrt(mass_sq / double(mass_n));
-  m.mass_rmse_relative = any_failed || mass_n == 0 ? kNaN : std::sqrt(mass_rel_sq / double(mass_n));
-  m.step_ms = m.steps_timed > 0 ? 1e3 * step_seconds / double(m.steps_timed) : kNaN;
-  if (!m.rollouts.empty() && m.rollouts[0].steps > 0) {
-    const auto& r0 = m.rollouts[0];
-    const std::size_t t = r0.start_index + std::size_t(r0.steps);
-    const std::size_t off = std::size_t(s.nlev - 1) * n2;
-    m.surface_lead_days = double(r0.steps) / spd;
-    m.surface_truth.assign(n2, 0.0);
-    for (std::size_t c = 0; c < n2; ++c)
-      m.surface_truth[c] = test.q(t)[off + c] * kPpmvPerMassMixing;
-    m.surface_pred = surface_pred.empty() ? std::vector<double>(n2, kNaN) : surface_pred;
-    m.surface_persistence = surface_persistence;
-  }
+  m.rollouts = plan_rollouts(test, ep, spd);
+  Evaluation e(model, test, ep, spd, m, progress);
+  e.long_run();
+  e.other_rollouts();
+  e.persistence();
+  e.summarise();
   return m;
 }
 
