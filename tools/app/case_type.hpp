@@ -40,6 +40,13 @@ class CaseReader {
   // Checks what depends on the rank count (the latitude bands of a sphere grid), before any
   // collective work, so that every rank throws the same ConfigError. Default: nothing.
   virtual void check_rank_count(const CaseConfig& c, int ranks) const { (void)c, (void)ranks; }
+  // True if checking this case needs more than the reader (its CaseCommands::validate, e.g.
+  // whether a CUDA device named by the case exists in this LibTorch): the launcher then hands
+  // `aeolus check` to the application library. Default: false.
+  virtual bool needs_full_check(const CaseConfig& c) const {
+    (void)c;
+    return false;
+  }
 };
 
 // Adds a reader (at static initialisation, through the macro); returns true. A second reader of
@@ -67,8 +74,11 @@ void check_sphere_rank_count(const CaseConfig& c, SphereGridParams grid,
 std::vector<std::string> stepper_names();
 void register_stepper_name(const std::string& name);
 
-// `aeolus check CASE_DIR` on one process: validates and prints the resolved configuration.
-void check_command(const std::string& case_dir);
+// `aeolus check CASE_DIR` on one process without the application library (the launcher):
+// validates and prints the resolved configuration, and returns true; returns false, printing
+// nothing, if the case needs the full check (CaseReader::needs_full_check). Throws ConfigError
+// as load_case does.
+bool check_command(const std::string& case_dir);
 
 }  // namespace aeolus::app
 

@@ -129,6 +129,7 @@ int dispatch(const Args& a) {
   check_rank_count(c, aeolus::comm_size(comm));
   setup_done = true;
   if (a.command == "check") {
+    case_commands(c).validate(c);
     if (is_root()) {
       std::cout << "# " << c.file << ": valid (config hash " << c.config_hash << ")\n"
                 << c.resolved_yaml << std::endl;

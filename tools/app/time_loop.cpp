@@ -59,6 +59,452 @@ io::OutputSpec output_spec(const CaseConfig& c, const std::string& stepper, Case
   return spec;
 }
 
+// Stepper names: the registered ones (the schema accepts every one of them).
+void check_stepper_name(const std::string& name) {
+  const auto names = stepper_names();
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
+    std::string all;
+    for (auto& n : names) all += (all.empty() ? "" : ", ") + n;
+    throw ConfigError("--stepper " + name + ": unknown stepper (expected one of " + all + ")");
+  }
+}
+
+struct RunPaths {
+  std::string output, part, diagnostics, checkpoints, logs;
+  explicit RunPaths(const CaseConfig& c)
+      : output(c.path("output/" + c.output.file)),
+        part(output + ".part"),
+        diagnostics(c.path("output/diagnostics.nc")),
+        checkpoints(c.path("checkpoints")),
+        logs(c.path("logs")) {}
+};
+
+// The run-directory policy of `aeolus run`: results of an earlier run (the output, its .part,
+// the diagnostics, checkpoints) are never replaced silently: --overwrite removes them,
+// --restart continues from them, neither is an error naming what exists. Collective.
+void claim_run_directory(MPI_Comm comm, const CaseConfig& c, const RunPaths& p,
+                         const RunOptions& opt) {
+  const int rank = comm_rank(comm);
+  if (opt.restart && opt.overwrite)
+    throw ConfigError("--restart and --overwrite exclude each other");
+  if (!opt.restart) {
+    const bool have_old = fs::exists(p.output) || fs::exists(p.part) ||
+                          fs::exists(p.diagnostics) || !checkpoint_files(p.checkpoints).empty();
+    if (have_old && !opt.overwrite) {
+      throw IoError(c.path("output") + ": results of an earlier run exist (" +
+                    (fs::exists(p.output)        ? p.output
+                     : fs::exists(p.part)        ? p.part
+                     : fs::exists(p.diagnostics) ? p.diagnostics
+                                                 : p.checkpoints) +
+                    "); pass --overwrite to replace them or --restart to continue");
+    }
+    if (have_old) {
+      remove_if_exists(comm, p.output);
+      remove_if_exists(comm, p.part);
+      remove_if_exists(comm, p.diagnostics);
+      if (rank == 0) {
+        for (auto& f : checkpoint_files(p.checkpoints)) fs::remove(f);
+      }
+      MPI_Barrier(comm);
+    }
+  }
+  if (rank == 0) {
+    fs::create_directories(c.path("output"));
+    fs::create_directories(p.checkpoints);
+    fs::create_directories(p.logs);
+  }
+  MPI_Barrier(comm);
+}
+
+// One `aeolus run` of a time-stepping case: the grid, stepper and model of the case type, and
+// the loop state (time, step, output and checkpoint bookkeeping, diagnostics).
+class TimeLoop {
+ public:
+  TimeLoop(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt, const TimeSteppingCase& type,
+           const std::string& stepper_name, const RunPaths& paths)
+      : comm_(comm),
+        c_(c),
+        opt_(opt),
+        paths_(paths),
+        stepper_name_(stepper_name),
+        rank_(comm_rank(comm)),
+        size_(comm_size(comm)),
+        grid_(type.make_grid(comm, c)),
+        stepper_(app::make_stepper(stepper_name, c, *grid_)),
+        model_(type.make_model(c, *grid_)),
+        log_(comm, paths.logs + "/run.log", !opt.quiet),
+        eps_t_(1e-9 * std::max(c.output.interval, c.time.t_end) * 1e-3) {
+    next_output_ = c.output.interval;
+    model_->bind_stepper_state(stepper_->state_fields());
+    spec_ = output_spec(c, stepper_name, *model_);
+    fields_ = model_->fields();
+    out_fields_ = model_->output_fields();
+    // Checkpoints hold the fields and the stepper's own state (e.g. air mass).
+    std::vector<Field*> ckpt = fields_;
+    for (Field* f : stepper_->state_fields()) ckpt.push_back(f);
+    ckpt_fields_ = ckpt;
+    ckpt_const_.assign(ckpt.begin(), ckpt.end());
+    event_times_ = model_->event_times();
+    std::sort(event_times_.begin(), event_times_.end());
+    prov_ = provenance_record(c.dir, c.config_hash, size_, utc_now_iso8601());
+    prov_.set_string("stepper", stepper_name);
+    if (rank_ == 0) start_run_logs(paths.logs, c.resolved_yaml);
+  }
+
+  RunResult run() {
+    if (opt_.restart) {
+      if (restart_from_checkpoint()) return already_complete_;
+    } else {
+      start_fresh();
+    }
+    write_record();
+    check_fixed_step();
+    log_start();
+    wall0_ = std::chrono::steady_clock::now();
+    t_start_ = t_;
+    try {
+      while (t_ < c_.time.t_end - eps_t_) {
+        if (opt_.stop_after_steps > 0 && steps_here_ >= opt_.stop_after_steps) return stop_here();
+        step_once();
+      }
+      model_->diagnose(t_, true, diagnostics_);
+      writer_->finalize();
+    } catch (const Error& e) {
+      mark_failed(e);
+      throw;
+    }
+    return finish();
+  }
+
+ private:
+  void write_record() {
+    if (rank_ == 0) prov_.write_atomic(paths_.logs + "/run.json");
+  }
+
+  void start_fresh() {
+    model_->initialise();
+    mass0_ = model_->mass();
+    writer_ = std::make_unique<io::OutputWriter>(*grid_, spec_);
+    writer_->write_frame(0.0, out_fields_, model_->frame_scalars(0.0));
+  }
+
+  // Continues from the newest complete checkpoint; true if the run was already complete
+  // (already_complete_ then holds the result).
+  bool restart_from_checkpoint() {
+    const std::string ck = io::latest_checkpoint(paths_.checkpoints);
+    if (ck.empty()) throw IoError(paths_.checkpoints + ": no complete checkpoint to restart from");
+    auto info = io::read_checkpoint(ck, ckpt_fields_);
+    if (info.config_hash != c_.config_hash) {
+      log_.line("warning: case.yaml changed since checkpoint " + ck + " (config hash " +
+                info.config_hash + " -> " + c_.config_hash + ")");
+    }
+    if (fs::exists(paths_.output) && !fs::exists(paths_.part)) {
+      if (info.t >= c_.time.t_end * (1 - 1e-12)) {
+        log_.line("run already complete at t = " + fmt("%.6g", info.t) + " (" + paths_.output +
+                  ")");
+        already_complete_.t = info.t;
+        already_complete_.steps = info.step;
+        already_complete_.output_path = paths_.output;
+        return true;
+      }
+      throw IoError(paths_.output + " is complete but checkpoint " + ck +
+                    " is earlier than time.t_end; rerun with --overwrite to extend a finished run");
+    }
+    t_ = info.t;
+    step_ = info.step;
+    next_output_ = info.next_output_time;
+    mass0_ = info.extra.count("mass_initial") ? info.extra.at("mass_initial") : model_->mass();
+    for (const auto& [key, value] : info.extra) {
+      if (key.rfind("diag_", 0) == 0) diagnostics_[key.substr(5)] = value;
+    }
+    writer_ = io::OutputWriter::resume(*grid_, spec_, size_t(info.output_frames));
+    prov_.set_string("restarted_from", ck);
+    log_.line("restart from " + ck + " at step " + std::to_string(step_) +
+              ", t = " + fmt("%.9g", t_));
+    return false;
+  }
+
+  // An emulator has one trained step: output times and t_end must fall on its multiples.
+  void check_fixed_step() {
+    const real_t dt_fixed_probe = stepper_->max_dt(*fields_.front(), t_);
+    fixed_step_ = stepper_->fixed_step();
+    if (!fixed_step_) return;
+    for (auto [key, value] : {std::pair<const char*, real_t>{"output.interval", c_.output.interval},
+                              {"time.t_end", c_.time.t_end}}) {
+      const real_t k = value / dt_fixed_probe;
+      if (std::abs(k - std::round(k)) > 1e-9 * std::max(1.0, k)) {
+        throw ConfigError(c_.file + ": " + key + " = " + fmt("%.9g", value) +
+                          " is not a multiple of the fixed step " + fmt("%.9g", dt_fixed_probe) +
+                          " of stepper " + stepper_name_);
+      }
+    }
+  }
+
+  void log_start() {
+    const auto& g = c_.grid;
+    log_.line("aeolus run " + c_.name + ": stepper " + stepper_name_ + ", grid " +
+              std::to_string(g.n[0]) + (g.dim > 1 ? "x" + std::to_string(g.n[1]) : "") +
+              (g.dim > 2 ? "x" + std::to_string(g.n[2]) : "") + ", " + std::to_string(size_) +
+              " rank(s), t_end " + fmt("%.6g", c_.time.t_end));
+    if (size_ > 1) {
+      // The decomposition, for whoever tunes the rank count: the smallest subdomain, and
+      // whether halos wider than it go through the multi-hop scatter
+      // (CartesianGrid::halo_scatter).
+      std::string procs, smallest;
+      for (int d = 0; d < grid_->dim(); ++d) {
+        const auto& own = grid_->ownership(d);
+        procs += (d ? "x" : "") + std::to_string(own.size());
+        smallest += (d ? "x" : "") + std::to_string(*std::min_element(own.begin(), own.end()));
+      }
+      log_.line("decomposition: " + procs + " ranks, smallest subdomain " + smallest + " cells" +
+                (grid_->halo_scatter() ? ", narrower than the halo of " +
+                                             std::to_string(grid_->halo()) +
+                                             ": multi-hop halo exchange"
+                                       : ""));
+    }
+  }
+
+  // The next step: the stable step, capped by time.dt_max, checked against time.max_steps, and
+  // (unless the stepper has a fixed step) shortened to land in equal steps on the next output,
+  // event or end time.
+  real_t choose_dt(real_t& dt_stable) {
+    dt_stable = stepper_->max_dt(*fields_.front(), t_);
+    real_t dt = dt_stable;
+    if (c_.time.dt_max > 0) dt = std::min(dt, c_.time.dt_max);
+    // The steps still needed at this step size (which only a faster flow makes smaller): a
+    // run that cannot reach t_end within time.max_steps stops now, not after days of tiny
+    // steps (a velocity of 1e19 m/s once took CFL steps of 1e-21 s towards t_end = 2).
+    const double steps_left = double(c_.time.t_end - t_) / double(dt);
+    if (!(double(step_) + steps_left <= double(c_.time.max_steps))) {
+      throw NumericsError(
+          c_.file + ": time.max_steps = " + std::to_string(c_.time.max_steps) +
+          " would be exceeded: at step " + std::to_string(step_) + ", t = " + fmt("%.9g", t_) +
+          ", the time step is " + fmt("%.3g", dt) + " (stepper " + stepper_name_ +
+          (c_.time.dt_max > 0 && dt == c_.time.dt_max ? ", time.dt_max" : ", stability limit") +
+          "), so time.t_end = " + fmt("%.9g", c_.time.t_end) + " needs about " +
+          fmt("%.3g", steps_left) +
+          " more steps; check the velocities, time.cfl and time.t_end, or raise "
+          "time.max_steps");
+    }
+    const real_t to_event = next_event() - t_;
+    if (fixed_step_) {
+      dt = dt_stable;
+    } else if (to_event > 0) {
+      // Land exactly on the next output time / t_end in equal steps (no sliver step).
+      const real_t n = std::ceil(to_event / dt * (1 - 1e-12));
+      dt = to_event / std::max<real_t>(n, 1);
+    }
+    if (!(dt > 0)) {
+      throw NumericsError("time step " + fmt("%.3g", dt) + " at t = " + fmt("%.9g", t_) +
+                          " (the velocity or the state is not finite?)");
+    }
+    return dt;
+  }
+
+  // The earliest of the next output time, t_end and the next event time after t.
+  real_t next_event() const {
+    real_t next = std::min(next_output_, c_.time.t_end);
+    for (real_t te : event_times_) {
+      if (te > t_ + eps_t_) {
+        next = std::min(next, te);
+        break;
+      }
+    }
+    return next;
+  }
+
+  // A NaN or Inf anywhere stops the run before anything of the step is written.
+  void check_finite() const {
+    index_t bad = 0;
+    std::string bad_name;
+    for (Field* f : fields_) {
+      const index_t n = f->count_nonfinite();
+      if (n > 0 && bad == 0) bad_name = f->name();
+      bad += n;
+    }
+    if (bad > 0) {
+      throw NumericsError(
+          "non-finite values (NaN/Inf) in " + std::to_string(bad) + " cells of " + bad_name +
+          " at step " + std::to_string(step_) + ", t = " + fmt("%.9g", t_) +
+          "; nothing of this step was written" +
+          (last_ckpt_.empty() ? std::string("") : "; last good checkpoint: " + last_ckpt_));
+    }
+  }
+
+  // t accumulates t += dt: snap it to the output, end or event time the step was meant to hit
+  // (so that frame times are exact), running the model's diagnostics at event times.
+  void land_on_events() {
+    if (std::abs(t_ - next_output_) <= eps_t_) t_ = next_output_;
+    if (std::abs(t_ - c_.time.t_end) <= eps_t_) t_ = c_.time.t_end;
+    for (real_t te : event_times_) {
+      if (std::abs(t_ - te) <= eps_t_) {
+        t_ = te;
+        model_->diagnose(t_, false, diagnostics_);
+      }
+    }
+  }
+
+  void step_once() {
+    real_t dt_stable = 0;
+    real_t dt = choose_dt(dt_stable);
+    const real_t cfl = stepper_->courant(t_, dt);
+    stepper_->step_all(fields_, t_, dt);
+    ++step_;
+    ++steps_here_;
+    check_finite();
+    land_on_events();
+    const bool output_now = t_ >= next_output_ - eps_t_;
+    const bool last = t_ >= c_.time.t_end - eps_t_;
+    real_t mass = 0;
+    // A progress line every log.progress_every steps and at least every log.progress_seconds
+    // of wall time; rank 0's clock decides for all ranks (the mass is a collective sum).
+    const double wall_now =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0_).count();
+    int progress_now = step_ % c_.progress_every == 0 || last ||
+                       wall_now - last_progress_wall_ >= c_.progress_seconds;
+    if (size_ > 1) MPI_Bcast(&progress_now, 1, MPI_INT, 0, comm_);
+    if (output_now || progress_now) mass = model_->mass();
+    if (output_now) {
+      writer_->write_frame(t_, out_fields_, model_->frame_scalars(t_));
+      // k * interval, not a running sum, so that frame times do not drift.
+      next_output_ = real_t(writer_->frames_written()) * c_.output.interval;
+    }
+    if (step_ % c_.checkpoint.every_steps == 0 || last) save_checkpoint();
+    if (progress_now) {
+      last_progress_wall_ = wall_now;
+      log_.line(progress_line(dt, cfl, mass, wall_now));
+    }
+  }
+
+  std::string progress_line(real_t dt, real_t cfl, real_t mass, double wall) const {
+    const double eta = wall * (c_.time.t_end - t_) / std::max(t_ - t_start_, 1e-300);
+    std::ostringstream os;
+    os << "step " << step_ << "  t " << fmt("%.6e", t_) << "  dt " << fmt("%.3e", dt) << "  CFL "
+       << fmt("%.3f", cfl) << "  mass " << fmt("%.15e", mass) << " (rel "
+       << fmt("%+.2e", mass0_ != 0 ? (mass - mass0_) / std::abs(mass0_) : mass - mass0_)
+       << ")  wall " << human_seconds(wall) << "  ETA " << human_seconds(eta);
+    return os.str();
+  }
+
+  void save_checkpoint() {
+    io::CheckpointInfo info;
+    info.step = step_;
+    info.t = t_;
+    info.output_frames = (long long)writer_->frames_written();
+    info.next_output_time = next_output_;
+    info.stepper = stepper_name_;
+    info.config_hash = c_.config_hash;
+    info.extra["mass_initial"] = mass0_;
+    for (const auto& [key, value] : diagnostics_) info.extra["diag_" + key] = value;
+    last_ckpt_ = io::write_checkpoint(paths_.checkpoints, info, ckpt_const_, c_.checkpoint.keep);
+  }
+
+  RunResult result(const std::string& path) {  // collective (the mass is reduced)
+    RunResult r;
+    r.steps = step_;
+    r.t = t_;
+    r.mass_initial = mass0_;
+    r.mass_final = model_->mass();
+    r.output_path = path;
+    return r;
+  }
+
+  RunResult stop_here() {
+    save_checkpoint();
+    log_.line("stopped after " + std::to_string(steps_here_) + " steps at t = " +
+              fmt("%.9g", t_) + " (checkpoint " + last_ckpt_ + "); continue with --restart");
+    prov_.set_string("status", "stopped");
+    prov_.set_string("end_time", utc_now_iso8601());
+    prov_.set_int("steps", step_);
+    write_record();
+    return result(paths_.part);
+  }
+
+  void mark_failed(const Error& e) {
+    prov_.set_string("status", "failed");
+    prov_.set_string("error", e.what());
+    prov_.set_string("end_time", utc_now_iso8601());
+    prov_.set_int("steps", step_);
+    write_record();
+  }
+
+  RunResult finish() {
+    const RunResult r = result(paths_.output);
+    prov_.set_string("status", "completed");
+    prov_.set_string("end_time", utc_now_iso8601());
+    prov_.set_int("steps", step_);
+    prov_.set_number("t_final", t_);
+    prov_.set_number("mass_initial", r.mass_initial);
+    prov_.set_number("mass_final", r.mass_final);
+    prov_.set_number(
+        "mass_relative_change",
+        r.mass_initial != 0 ? (r.mass_final - r.mass_initial) / std::abs(r.mass_initial) : 0);
+    prov_.set_string("output", paths_.output);
+    if (!diagnostics_.empty()) report_diagnostics();
+    prov_.set_string("last_checkpoint", last_ckpt_);
+    write_record();
+    log_.line("done: " + std::to_string(step_) + " steps, output " + paths_.output);
+    return r;
+  }
+
+  // The end-of-run diagnostics in the run log (a few per line), run.json and the case's own
+  // diagnostics file.
+  void report_diagnostics() {
+    std::string line;
+    int on_line = 0;
+    for (const auto& [key, value] : diagnostics_) {
+      line += (on_line ? "  " : "diagnostics: ") + key + " " + fmt("%.6g", value);
+      if (++on_line == 4) {
+        log_.line(line);
+        line.clear();
+        on_line = 0;
+      }
+    }
+    if (on_line) log_.line(line);
+    std::string obj = "{";
+    for (const auto& [key, value] : diagnostics_) {
+      obj += (obj.size() > 1 ? ", " : "") + json_escape(key) + ": " + json_number(value);
+    }
+    prov_.set_raw("diagnostics", obj + "}");
+    bool written = false;
+    io::detail::on_root(comm_,
+                        [&] { written = model_->write_diagnostics(paths_.diagnostics, diagnostics_); });
+    if (rank_ == 0 && written) prov_.set_string("diagnostics_file", paths_.diagnostics);
+  }
+
+  MPI_Comm comm_;
+  const CaseConfig& c_;
+  const RunOptions& opt_;
+  const RunPaths& paths_;
+  const std::string stepper_name_;
+  const int rank_, size_;
+  std::unique_ptr<CartesianGrid> grid_;
+  std::unique_ptr<Stepper> stepper_;
+  std::unique_ptr<CaseModel> model_;
+  RunLog log_;
+  const real_t eps_t_;
+  io::OutputSpec spec_;
+  std::vector<Field*> fields_;
+  std::vector<const Field*> out_fields_;
+  std::vector<Field*> ckpt_fields_;
+  std::vector<const Field*> ckpt_const_;
+  std::vector<real_t> event_times_;
+  std::map<std::string, double> diagnostics_;
+  JsonRecord prov_;
+  std::unique_ptr<io::OutputWriter> writer_;
+  RunResult already_complete_;
+  real_t t_ = 0;
+  long long step_ = 0;
+  real_t next_output_ = 0;
+  real_t mass0_ = 0;
+  real_t t_start_ = 0;
+  bool fixed_step_ = false;
+  long long steps_here_ = 0;
+  std::string last_ckpt_;
+  std::chrono::steady_clock::time_point wall0_;
+  double last_progress_wall_ = 0;
+};
+
 }  // namespace
 
 RunResult TimeSteppingCase::run(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) const {
@@ -66,332 +512,12 @@ RunResult TimeSteppingCase::run(MPI_Comm comm, const CaseConfig& c, const RunOpt
     throw ConfigError("--solver applies to elliptic and hamiltonian cases (physics.equation); " +
                       c.file + " is time-dependent (choose its stepper with --stepper)");
   }
-  const int rank = comm_rank(comm), size = comm_size(comm);
   const std::string stepper_name = opt.stepper.empty() ? c.stepper : opt.stepper;
-  const auto names = stepper_names();
-  if (std::find(names.begin(), names.end(), stepper_name) == names.end()) {
-    std::string all;
-    for (auto& n : names) all += (all.empty() ? "" : ", ") + n;
-    throw ConfigError("--stepper " + stepper_name + ": unknown stepper (expected one of " + all +
-                      ")");
-  }
-  const std::string out_path = c.path("output/" + c.output.file);
-  const std::string diag_path = c.path("output/diagnostics.nc");
-  const std::string part_path = out_path + ".part";
-  const std::string ckpt_dir = c.path("checkpoints");
-  const std::string logs_dir = c.path("logs");
-
-  // Results of an earlier run are never replaced silently.
-  if (opt.restart && opt.overwrite)
-    throw ConfigError("--restart and --overwrite exclude each other");
-  if (!opt.restart) {
-    const bool have_old = fs::exists(out_path) || fs::exists(part_path) || fs::exists(diag_path) ||
-                          !checkpoint_files(ckpt_dir).empty();
-    if (have_old && !opt.overwrite) {
-      throw IoError(c.path("output") + ": results of an earlier run exist (" +
-                    (fs::exists(out_path)    ? out_path
-                     : fs::exists(part_path) ? part_path
-                     : fs::exists(diag_path) ? diag_path
-                                             : ckpt_dir) +
-                    "); pass --overwrite to replace them or --restart to continue");
-    }
-    if (have_old) {
-      remove_if_exists(comm, out_path);
-      remove_if_exists(comm, part_path);
-      remove_if_exists(comm, diag_path);
-      if (rank == 0) {
-        for (auto& f : checkpoint_files(ckpt_dir)) fs::remove(f);
-      }
-      MPI_Barrier(comm);
-    }
-  }
-  if (rank == 0) {
-    fs::create_directories(c.path("output"));
-    fs::create_directories(ckpt_dir);
-    fs::create_directories(logs_dir);
-  }
-  MPI_Barrier(comm);
-
-  auto grid = make_grid(comm, c);
-  auto stepper = app::make_stepper(stepper_name, c, *grid);
-  auto model = make_model(c, *grid);
-  model->bind_stepper_state(stepper->state_fields());
-  const auto spec = output_spec(c, stepper_name, *model);
-  const std::vector<Field*> fields = model->fields();
-  const std::vector<const Field*> out_fields = model->output_fields();
-  // Checkpoints hold the fields and the stepper's own state (e.g. air mass).
-  std::vector<Field*> ckpt_fields = fields;
-  for (Field* f : stepper->state_fields()) ckpt_fields.push_back(f);
-  std::vector<const Field*> ckpt_const(ckpt_fields.begin(), ckpt_fields.end());
-  std::map<std::string, double> diagnostics;
-  auto event_times = model->event_times();
-  std::sort(event_times.begin(), event_times.end());
-
-  RunLog log(comm, logs_dir + "/run.log", !opt.quiet);
-  const std::string start = utc_now_iso8601();
-  JsonRecord prov = provenance_record(c.dir, c.config_hash, size, start);
-  prov.set_string("stepper", stepper_name);
-  if (rank == 0) start_run_logs(logs_dir, c.resolved_yaml);
-
-  real_t t = 0;
-  long long step = 0;
-  real_t next_output = c.output.interval;
-  std::unique_ptr<io::OutputWriter> writer;
-  real_t mass0 = 0;
-  if (opt.restart) {
-    const std::string ck = io::latest_checkpoint(ckpt_dir);
-    if (ck.empty()) throw IoError(ckpt_dir + ": no complete checkpoint to restart from");
-    auto info = io::read_checkpoint(ck, ckpt_fields);
-    if (info.config_hash != c.config_hash) {
-      log.line("warning: case.yaml changed since checkpoint " + ck + " (config hash " +
-               info.config_hash + " -> " + c.config_hash + ")");
-    }
-    if (fs::exists(out_path) && !fs::exists(part_path)) {
-      if (info.t >= c.time.t_end * (1 - 1e-12)) {
-        log.line("run already complete at t = " + fmt("%.6g", info.t) + " (" + out_path + ")");
-        RunResult r;
-        r.t = info.t;
-        r.steps = info.step;
-        r.output_path = out_path;
-        return r;
-      }
-      throw IoError(out_path + " is complete but checkpoint " + ck +
-                    " is earlier than time.t_end; rerun with --overwrite to extend a finished run");
-    }
-    t = info.t;
-    step = info.step;
-    next_output = info.next_output_time;
-    mass0 = info.extra.count("mass_initial") ? info.extra.at("mass_initial") : model->mass();
-    for (const auto& [key, value] : info.extra) {
-      if (key.rfind("diag_", 0) == 0) diagnostics[key.substr(5)] = value;
-    }
-    writer = io::OutputWriter::resume(*grid, spec, size_t(info.output_frames));
-    prov.set_string("restarted_from", ck);
-    log.line("restart from " + ck + " at step " + std::to_string(step) + ", t = " + fmt("%.9g", t));
-  } else {
-    model->initialise();
-    mass0 = model->mass();
-    writer = std::make_unique<io::OutputWriter>(*grid, spec);
-    writer->write_frame(0.0, out_fields, model->frame_scalars(0.0));
-  }
-  if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
-
-  // An emulator has one trained step: output times and t_end must fall on its multiples.
-  const real_t dt_fixed_probe = stepper->max_dt(*fields.front(), t);
-  const bool fixed_step = stepper->fixed_step();
-  if (fixed_step) {
-    for (auto [key, value] : {std::pair<const char*, real_t>{"output.interval", c.output.interval},
-                              {"time.t_end", c.time.t_end}}) {
-      const real_t k = value / dt_fixed_probe;
-      if (std::abs(k - std::round(k)) > 1e-9 * std::max(1.0, k)) {
-        throw ConfigError(c.file + ": " + key + " = " + fmt("%.9g", value) +
-                          " is not a multiple of the fixed step " + fmt("%.9g", dt_fixed_probe) +
-                          " of stepper " + stepper_name);
-      }
-    }
-  }
-
-  log.line("aeolus run " + c.name + ": stepper " + stepper_name + ", grid " +
-           std::to_string(c.grid.n[0]) + (c.grid.dim > 1 ? "x" + std::to_string(c.grid.n[1]) : "") +
-           (c.grid.dim > 2 ? "x" + std::to_string(c.grid.n[2]) : "") + ", " + std::to_string(size) +
-           " rank(s), t_end " + fmt("%.6g", c.time.t_end));
-  if (size > 1) {
-    // The decomposition, for whoever tunes the rank count: the smallest subdomain, and whether
-    // halos wider than it go through the multi-hop scatter (CartesianGrid::halo_scatter).
-    std::string procs, smallest;
-    for (int d = 0; d < grid->dim(); ++d) {
-      const auto& own = grid->ownership(d);
-      procs += (d ? "x" : "") + std::to_string(own.size());
-      smallest += (d ? "x" : "") + std::to_string(*std::min_element(own.begin(), own.end()));
-    }
-    log.line("decomposition: " + procs + " ranks, smallest subdomain " + smallest + " cells" +
-             (grid->halo_scatter() ? ", narrower than the halo of " + std::to_string(grid->halo()) +
-                                         ": multi-hop halo exchange"
-                                   : ""));
-  }
-  const auto wall0 = std::chrono::steady_clock::now();
-  double last_progress_wall = 0;
-  const real_t t_start = t;
-  std::string last_ckpt;
-  const real_t eps_t = 1e-9 * std::max(c.output.interval, c.time.t_end) * 1e-3;
-
-  auto save_checkpoint = [&]() {
-    io::CheckpointInfo info;
-    info.step = step;
-    info.t = t;
-    info.output_frames = (long long)writer->frames_written();
-    info.next_output_time = next_output;
-    info.stepper = stepper_name;
-    info.config_hash = c.config_hash;
-    info.extra["mass_initial"] = mass0;
-    for (const auto& [key, value] : diagnostics) info.extra["diag_" + key] = value;
-    last_ckpt = io::write_checkpoint(ckpt_dir, info, ckpt_const, c.checkpoint.keep);
-  };
-
-  long long steps_here = 0;
-  const auto result = [&](const std::string& path) {  // collective (the mass is reduced)
-    RunResult r;
-    r.steps = step;
-    r.t = t;
-    r.mass_initial = mass0;
-    r.mass_final = model->mass();
-    r.output_path = path;
-    return r;
-  };
-  try {
-    while (t < c.time.t_end - eps_t) {
-      if (opt.stop_after_steps > 0 && steps_here >= opt.stop_after_steps) {
-        save_checkpoint();
-        log.line("stopped after " + std::to_string(steps_here) + " steps at t = " + fmt("%.9g", t) +
-                 " (checkpoint " + last_ckpt + "); continue with --restart");
-        prov.set_string("status", "stopped");
-        prov.set_string("end_time", utc_now_iso8601());
-        prov.set_int("steps", step);
-        if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
-        return result(part_path);
-      }
-      const real_t dt_stable = stepper->max_dt(*fields.front(), t);
-      real_t dt = dt_stable;
-      if (c.time.dt_max > 0) dt = std::min(dt, c.time.dt_max);
-      // The steps still needed at this step size (which only a faster flow makes smaller): a
-      // run that cannot reach t_end within time.max_steps stops now, not after days of tiny
-      // steps (a velocity of 1e19 m/s once took CFL steps of 1e-21 s towards t_end = 2).
-      const double steps_left = double(c.time.t_end - t) / double(dt);
-      if (!(double(step) + steps_left <= double(c.time.max_steps))) {
-        throw NumericsError(
-            c.file + ": time.max_steps = " + std::to_string(c.time.max_steps) +
-            " would be exceeded: at step " + std::to_string(step) + ", t = " + fmt("%.9g", t) +
-            ", the time step is " + fmt("%.3g", dt) + " (stepper " + stepper_name +
-            (c.time.dt_max > 0 && dt == c.time.dt_max ? ", time.dt_max" : ", stability limit") +
-            "), so time.t_end = " + fmt("%.9g", c.time.t_end) + " needs about " +
-            fmt("%.3g", steps_left) +
-            " more steps; check the velocities, time.cfl and time.t_end, or raise "
-            "time.max_steps");
-      }
-      real_t next_event = std::min(next_output, c.time.t_end);
-      for (real_t te : event_times) {
-        if (te > t + eps_t) {
-          next_event = std::min(next_event, te);
-          break;
-        }
-      }
-      const real_t to_event = next_event - t;
-      if (fixed_step) {
-        dt = dt_stable;
-      } else if (to_event > 0) {
-        // Land exactly on the next output time / t_end in equal steps (no sliver step).
-        const real_t n = std::ceil(to_event / dt * (1 - 1e-12));
-        dt = to_event / std::max<real_t>(n, 1);
-      }
-      if (!(dt > 0)) {
-        throw NumericsError("time step " + fmt("%.3g", dt) + " at t = " + fmt("%.9g", t) +
-                            " (the velocity or the state is not finite?)");
-      }
-      const real_t cfl = stepper->courant(t, dt);
-      stepper->step_all(fields, t, dt);
-      ++step;
-      ++steps_here;
-      index_t bad = 0;
-      std::string bad_name;
-      for (Field* f : fields) {
-        const index_t n = f->count_nonfinite();
-        if (n > 0 && bad == 0) bad_name = f->name();
-        bad += n;
-      }
-      if (bad > 0) {
-        throw NumericsError(
-            "non-finite values (NaN/Inf) in " + std::to_string(bad) + " cells of " + bad_name +
-            " at step " + std::to_string(step) + ", t = " + fmt("%.9g", t) +
-            "; nothing of this step was written" +
-            (last_ckpt.empty() ? std::string("") : "; last good checkpoint: " + last_ckpt));
-      }
-      // t accumulates t += dt; snap to the output time / t_end the step was meant to hit, so
-      // frame times are exact.
-      if (std::abs(t - next_output) <= eps_t) t = next_output;
-      if (std::abs(t - c.time.t_end) <= eps_t) t = c.time.t_end;
-      for (real_t te : event_times) {
-        if (std::abs(t - te) <= eps_t) {
-          t = te;
-          model->diagnose(t, false, diagnostics);
-        }
-      }
-      const bool output_now = t >= next_output - eps_t;
-      const bool last = t >= c.time.t_end - eps_t;
-      real_t mass = 0;
-      // A progress line every log.progress_every steps and at least every log.progress_seconds of
-      // wall time; rank 0's clock decides for all ranks (the mass is a collective sum).
-      const double wall_now =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-      int progress_now = step % c.progress_every == 0 || last ||
-                         wall_now - last_progress_wall >= c.progress_seconds;
-      if (size > 1) MPI_Bcast(&progress_now, 1, MPI_INT, 0, comm);
-      if (output_now || progress_now) mass = model->mass();
-      if (output_now) {
-        writer->write_frame(t, out_fields, model->frame_scalars(t));
-        // k * interval, not a running sum, so that frame times do not drift.
-        next_output = real_t(writer->frames_written()) * c.output.interval;
-      }
-      if (step % c.checkpoint.every_steps == 0 || last) save_checkpoint();
-      if (progress_now) {
-        const double wall = wall_now;
-        last_progress_wall = wall_now;
-        const double eta = wall * (c.time.t_end - t) / std::max(t - t_start, 1e-300);
-        std::ostringstream os;
-        os << "step " << step << "  t " << fmt("%.6e", t) << "  dt " << fmt("%.3e", dt) << "  CFL "
-           << fmt("%.3f", cfl) << "  mass " << fmt("%.15e", mass) << " (rel "
-           << fmt("%+.2e", mass0 != 0 ? (mass - mass0) / std::abs(mass0) : mass - mass0)
-           << ")  wall " << human_seconds(wall) << "  ETA " << human_seconds(eta);
-        log.line(os.str());
-      }
-    }
-    model->diagnose(t, true, diagnostics);
-    writer->finalize();
-  } catch (const Error& e) {
-    prov.set_string("status", "failed");
-    prov.set_string("error", e.what());
-    prov.set_string("end_time", utc_now_iso8601());
-    prov.set_int("steps", step);
-    if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
-    throw;
-  }
-
-  const RunResult r = result(out_path);
-  prov.set_string("status", "completed");
-  prov.set_string("end_time", utc_now_iso8601());
-  prov.set_int("steps", step);
-  prov.set_number("t_final", t);
-  prov.set_number("mass_initial", r.mass_initial);
-  prov.set_number("mass_final", r.mass_final);
-  prov.set_number(
-      "mass_relative_change",
-      r.mass_initial != 0 ? (r.mass_final - r.mass_initial) / std::abs(r.mass_initial) : 0);
-  prov.set_string("output", out_path);
-  if (!diagnostics.empty()) {
-    // The same numbers in the run log, a few per line.
-    std::string line;
-    int on_line = 0;
-    for (const auto& [key, value] : diagnostics) {
-      line += (on_line ? "  " : "diagnostics: ") + key + " " + fmt("%.6g", value);
-      if (++on_line == 4) {
-        log.line(line);
-        line.clear();
-        on_line = 0;
-      }
-    }
-    if (on_line) log.line(line);
-    std::string obj = "{";
-    for (const auto& [key, value] : diagnostics) {
-      obj += (obj.size() > 1 ? ", " : "") + json_escape(key) + ": " + json_number(value);
-    }
-    prov.set_raw("diagnostics", obj + "}");
-    bool written = false;
-    io::detail::on_root(comm, [&] { written = model->write_diagnostics(diag_path, diagnostics); });
-    if (comm_rank(comm) == 0 && written) prov.set_string("diagnostics_file", diag_path);
-  }
-  prov.set_string("last_checkpoint", last_ckpt);
-  if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
-  log.line("done: " + std::to_string(step) + " steps, output " + out_path);
-  return r;
+  check_stepper_name(stepper_name);
+  const RunPaths paths(c);
+  claim_run_directory(comm, c, paths, opt);
+  TimeLoop loop(comm, c, opt, *this, stepper_name, paths);
+  return loop.run();
 }
 
 }  // namespace aeolus::app
