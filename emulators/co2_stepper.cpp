@@ -6,6 +6,7 @@
 
 #include "emulators/co2_models.hpp"
 #include "grids/error.hpp"
+#include "grids/format.hpp"
 #include "grids/petsc_util.hpp"
 #include "io/collective.hpp"
 #include "io/column_gather.hpp"
@@ -67,10 +68,8 @@ void Co2EmulatorStepper::step_alongside(Field& q, const std::vector<Field*>& car
                                         real_t& dt) {
   const real_t interval = classical_->params().interval;
   if (!(dt > 0) || dt > interval * (1 + 1e-12) || std::abs(dt - interval) > 1e-9 * interval) {
-    std::ostringstream os;  // default stream format: printf's %g
-    os << "co2 " << name() << " step: dt = " << dt << " s, expected exactly " << interval
-       << " s (dataset.sample_hours)";
-    throw NumericsError(os.str());
+    throw NumericsError("co2 " + name() + " step: dt = " + fmt("%g", dt) + " s, expected exactly " +
+                        fmt("%g", interval) + " s (dataset.sample_hours)");
   }
   const SphereGrid& g = classical_->grid();
   MPI_Comm comm = g.grid().comm();
@@ -86,8 +85,7 @@ void Co2EmulatorStepper::step_alongside(Field& q, const std::vector<Field*>& car
   met.toa_incident_solar_radiation(t, tisr);
   const std::vector<real_t> gq = q.gather_to_root(), gm = airmass_kg(), gu = u_.gather_to_root(),
                             gv = v_.gather_to_root(), go = omega_.gather_to_root(),
-                            gb = io::gather_columns(comm, blh),
-                            gt = io::gather_columns(comm, tisr);
+                            gb = io::gather_columns(comm, blh), gt = io::gather_columns(comm, tisr);
   // Models that read the winds at the end of the step (model.inputs.fields3d u_next, ...).
   std::vector<real_t> gun, gvn, gon;
   if (next_winds_) {
@@ -122,9 +120,7 @@ void Co2EmulatorStepper::step_alongside(Field& q, const std::vector<Field*>& car
   }
   error = io::detail::broadcast_string(comm, error);
   if (!error.empty()) {
-    std::ostringstream os;
-    os << "co2 emulator step at t = " << t << ": " << error;
-    throw NumericsError(os.str());
+    throw NumericsError("co2 emulator step at t = " + fmt("%g", t) + ": " + error);
   }
   q.scatter_from_root(q_new);
   t += dt;
@@ -149,9 +145,8 @@ Co2HybridStepper::Co2HybridStepper(std::shared_ptr<Co2TransportStepper> classica
       period_(period),
       qc_(classical->grid().grid(), "co2_classical") {
   if (!(period > 0)) {
-    std::ostringstream os;
-    os << "co2 hybrid stepper: re-initialisation period = " << period << " s, expected > 0";
-    throw ConfigError(os.str());
+    throw ConfigError("co2 hybrid stepper: re-initialisation period = " + fmt("%g", period) +
+                      " s, expected > 0");
   }
 }
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "grids/error.hpp"
+#include "grids/format.hpp"
 #include "io/co2_dataset_format.hpp"
 
 namespace aeolus::io {
@@ -51,8 +52,7 @@ void Co2YearWriter::define(const Co2YearFileInfo& info) {
   f.put_att("time", "calendar", "noleap");
   f.put_att("time", "axis", "T");
   f.put_att("time", "bounds", "time_bnds");
-  coord("time_bnds", {"time", "nv"}, "", "interval [t, t + dt_sample] the fluxes average over",
-        "");
+  coord("time_bnds", {"time", "nv"}, "", "interval [t, t + dt_sample] the fluxes average over", "");
   coord("level", {"level"}, "Pa", "reference pressure at the layer's mid point (ps = p0)",
         "air_pressure");
   f.put_att("level", "positive", "down");
@@ -99,12 +99,11 @@ void Co2YearWriter::define(const Co2YearFileInfo& info) {
   const char* flux_names[3] = {co2f::kFluxLand, co2f::kFluxOcean, co2f::kFluxAnthro};
   const char* flux_long[3] = {"CO2 flux from the land biosphere (net ecosystem exchange)",
                               "CO2 flux from the ocean", "anthropogenic (fossil) CO2 flux"};
-  std::ostringstream interval;  // default stream format: printf's %g
-  interval << info.sample_interval;
   for (int i = 0; i < 3; ++i) {
     // No CF standard name: CF's CO2 surface fluxes are expressed as carbon, these as CO2.
     var(flux_names[i], "double", false, "kg m-2 s-1", flux_long[i], "");
-    f.put_att(flux_names[i], "cell_methods", "time: mean (interval: " + interval.str() + " s)");
+    f.put_att(flux_names[i], "cell_methods",
+              "time: mean (interval: " + fmt("%g", info.sample_interval) + " s)");
     f.put_att(flux_names[i], "comment",
               "mass of CO2 (not carbon), positive upward; the mean over [t, t + dt_sample] of "
               "what the solver applied");

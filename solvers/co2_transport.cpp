@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 
 #include "grids/error.hpp"
+#include "grids/format.hpp"
 
 namespace aeolus {
 
@@ -30,10 +30,8 @@ void Co2TransportStepper::step(Field& q, real_t& t, real_t& dt) { step_all({&q},
 
 void Co2TransportStepper::step_all(const std::vector<Field*>& qs, real_t& t, real_t& dt) {
   if (!(dt > 0) || dt > p_.interval * (1 + 1e-12)) {
-    std::ostringstream os;  // default stream format: printf's %g
-    os << "co2 " << name() << " step: dt = " << dt << " s, expected at most " << p_.interval
-       << " s (dataset.sample_hours)";
-    throw NumericsError(os.str());
+    throw NumericsError("co2 " + name() + " step: dt = " + fmt("%g", dt) + " s, expected at most " +
+                        fmt("%g", p_.interval) + " s (dataset.sample_hours)");
   }
   advance(qs, t, dt, nullptr);
   t += dt;

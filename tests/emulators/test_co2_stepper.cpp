@@ -51,11 +51,11 @@ void save_tiny_model(const std::string& path) {
     const std::string& n = names[i];
     const bool air = n.rfind("airmass", 0) == 0, omega = n.rfind("omega", 0) == 0;
     st.input_mean.push_back(air ? 1e14 : n == "blh" ? 600.0 : n == "tisr" ? 1e6 : 0.0);
-    st.input_std.push_back(air       ? 1e14
-                           : omega   ? 0.1
-                           : n == "blh" ? 300.0
-                           : n == "tisr" ? 1e6
-                           : n == "cell_area" ? 1e11
+    st.input_std.push_back(air                                ? 1e14
+                           : omega                            ? 0.1
+                           : n == "blh"                       ? 300.0
+                           : n == "tisr"                      ? 1e6
+                           : n == "cell_area"                 ? 1e11
                            : n.find('[') != std::string::npos ? 10.0
                                                               : 1e-8);
   }

@@ -170,9 +170,9 @@ void read_dataset(io::Section& root, Co2CaseConfig& p) {
 
 void read_model_inputs(io::Section& model, emulators::Co2InputParams& inputs) {
   auto in = model.section("inputs");
-  inputs.fields3d =
-      in.get_choices("fields3d", inputs.fields3d, 0, 8,
-                     {"u", "v", "omega", "airmass", "airmass_next", "u_next", "v_next", "omega_next"});
+  inputs.fields3d = in.get_choices(
+      "fields3d", inputs.fields3d, 0, 8,
+      {"u", "v", "omega", "airmass", "airmass_next", "u_next", "v_next", "omega_next"});
   inputs.fields2d = in.get_choices(
       "fields2d", inputs.fields2d, 0, 6,
       {"blh", "tisr", "co2flux_land", "co2flux_ocean", "co2flux_anthro", "cell_area"});
@@ -363,8 +363,8 @@ const char* split_of(const Co2CaseConfig& p, int year) {
 }
 
 // The year file's metadata (io/co2_year_writer.hpp) for year `year` of the case.
-io::Co2YearFileInfo year_file_info(MPI_Comm comm, const CaseConfig& c,
-                                   const HybridCoordinate& hc, int year) {
+io::Co2YearFileInfo year_file_info(MPI_Comm comm, const CaseConfig& c, const HybridCoordinate& hc,
+                                   int year) {
   const auto& p = c.co2;
   io::Co2YearFileInfo info;
   info.hyai.assign(hc.a.begin(), hc.a.end());
@@ -407,9 +407,9 @@ class SampleFields {
     phys.met().omega(t, om_);
     phys.met().boundary_layer_height(t, blh_);
     phys.met().toa_incident_solar_radiation(t, tisr_);
-    const auto gq = co2_.gather_to_root(), ga = airkg_.gather_to_root(),
-               gb = pb_.gather_to_root(), gt = pt_.gather_to_root(), gu = u_.gather_to_root(),
-               gv = v_.gather_to_root(), go = om_.gather_to_root();
+    const auto gq = co2_.gather_to_root(), ga = airkg_.gather_to_root(), gb = pb_.gather_to_root(),
+               gt = pt_.gather_to_root(), gu = u_.gather_to_root(), gv = v_.gather_to_root(),
+               go = om_.gather_to_root();
     const auto gbl = io::gather_columns(comm, blh_), gti = io::gather_columns(comm, tisr_);
     if (!w) return;
     w->put_time(s, t / 3600.0, interval / 3600.0);
@@ -495,8 +495,8 @@ real_t advance_sample(const CaseConfig& c, Co2TransportStepper& phys, Field& q, 
   if (!(rel < 1e-12) || !std::isfinite(m_after)) {
     throw NumericsError(c.file + ": CO2 budget of the sample at t = " + fmt("%.0f", t) +
                         " s does not close: mass change " + fmt("%.6e", m_after - m_before) +
-                        " kg against the surface source " + fmt("%.6e", source) +
-                        " kg (relative " + fmt("%.3e", rel) + "); nothing more is written");
+                        " kg against the surface source " + fmt("%.6e", source) + " kg (relative " +
+                        fmt("%.3e", rel) + "); nothing more is written");
   }
   return m_after;
 }
@@ -577,8 +577,8 @@ void generate_co2_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   for (int y = 0; y < years; ++y) {
     std::unique_ptr<io::Co2YearWriter> w;
     if (rank == 0) {
-      w = std::make_unique<io::Co2YearWriter>(
-          paths[size_t(y)], g, year_file_info(comm, c, phys.met().coordinate(), y));
+      w = std::make_unique<io::Co2YearWriter>(paths[size_t(y)], g,
+                                              year_file_info(comm, c, phys.met().coordinate(), y));
     }
     for (long long s = 0; s < per_year; ++s) {
       const real_t t = (y * per_year + s) * p.sample_interval;
@@ -608,8 +608,7 @@ void generate_co2_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   }
   const double secs = seconds_since(wall0);
   // Per 365-day year (file_days may be shorter in smoke tests).
-  const double rise =
-      (totals.ppmv_end - totals.ppmv_start) / (double(years) * p.file_days / 365.0);
+  const double rise = (totals.ppmv_end - totals.ppmv_start) / (double(years) * p.file_days / 365.0);
   log.line("done in " + fmt("%.1f", secs) + " s: global mean CO2 " +
            fmt("%.2f", totals.ppmv_start) + " -> " + fmt("%.2f", totals.ppmv_end) + " ppmv (" +
            fmt("%.2f", rise) + " ppmv/yr); worst relative budget error per sample " +
@@ -697,7 +696,8 @@ using ValidationRuns = std::vector<std::pair<int, emulators::Co2LongRollout>>;
 // Free runs of evaluation.long_rollout_days from each quarter of the validation split, on into
 // the test split (the two read as one sequence).
 ValidationRuns validation_free_runs(const CaseConfig& c, const std::string& model,
-                                    const std::vector<std::string>& test, const ProgressSink& sink) {
+                                    const std::vector<std::string>& test,
+                                    const ProgressSink& sink) {
   const auto& p = c.co2;
   auto files = emulators::co2_split_files(c.path(p.data_dir), "valid");
   if (files.empty()) {
@@ -713,10 +713,9 @@ ValidationRuns validation_free_runs(const CaseConfig& c, const std::string& mode
   const std::size_t spd = std::size_t(std::lround(86400.0 / data.dt()));
   ValidationRuns runs;
   for (int day : emulators::co2_quarter_start_days((long long)(data.file_start(n_valid) / spd))) {
-    runs.emplace_back(day, emulators::co2_free_run(net, data, std::size_t(day) * spd,
-                                                   p.evaluation.long_rollout_days,
-                                                   p.evaluation.decorrelation_r2,
-                                                   p.evaluation.threads, sink));
+    runs.emplace_back(day, emulators::co2_free_run(
+                               net, data, std::size_t(day) * spd, p.evaluation.long_rollout_days,
+                               p.evaluation.decorrelation_r2, p.evaluation.threads, sink));
   }
   return runs;
 }
