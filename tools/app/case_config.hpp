@@ -17,7 +17,6 @@
 
 #include "grids/cartesian_grid.hpp"
 #include "grids/types.hpp"
-#include "tools/app/co2_config.hpp"
 
 namespace aeolus::io {
 class Section;
@@ -69,7 +68,6 @@ struct CaseConfig {
   std::string model = "models/emulator.pt";
   // The case type's own settings (NAME_config.hpp); settings_as<T>() reads them.
   std::shared_ptr<const CaseSettings> settings;
-  Co2CaseConfig co2;  // equation co2_transport only (moves into settings with the CO2 split)
 
   std::string resolved_yaml;  // everything read, defaults included
   std::string config_hash;    // FNV-1a 64 of case.yaml's bytes, hex

@@ -27,8 +27,6 @@
 
 namespace aeolus::app {
 
-bool is_co2_case(io::Section& root);
-void load_co2_case(io::Section& root, CaseConfig& c);
 void generate_co2_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite);
 // aeolus train: the model of section `model` on the train split (validation: valid split),
 // data-parallel under mpirun; models/co2.pt, checkpoints under checkpoints/co2_training (an
@@ -40,8 +38,8 @@ void train_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite);
 void evaluate_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite);
 
 class CaseModel;
-// The stepper ("classical" or "emulator") and the case model of `aeolus run` (driver.cpp's
-// registry and make_case_model call these for co2_transport cases).
+// The stepper ("classical" or "emulator") and the case model of `aeolus run` (the
+// case type's commands call these; co2_config.cpp reads the case).
 std::unique_ptr<Stepper> make_co2_stepper(const CaseConfig& c, const CartesianGrid& grid,
                                           const std::string& name);
 std::unique_ptr<CaseModel> make_co2_model(const CaseConfig& c, const CartesianGrid& grid);

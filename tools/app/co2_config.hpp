@@ -1,17 +1,18 @@
 #pragma once
 // The configuration of a CO2 transport case (physics.equation: co2_transport).
 
+#include "tools/app/case_config.hpp"
 #include "emulators/co2_training.hpp"
 #include "grids/sphere_grid.hpp"
 #include "physics/co2_fluxes.hpp"
 #include "physics/co2_met.hpp"
-#include "solvers/sphere_transport.hpp"
+#include "solvers/sphere_scheme.hpp"
 
 namespace aeolus::app {
 
 // physics.equation: co2_transport (tools/app/co2_case.cpp): CO2 on the sphere with synthetic
 // meteorology and surface fluxes; `aeolus dataset` writes the CarbonBench-style data set.
-struct Co2CaseConfig {
+struct Co2CaseConfig : CaseSettings {
   SphereGridParams grid = [] {
     SphereGridParams g;
     g.nlon = 64;  // 5.625 deg, no pole points (CarbonBench LowRes)
@@ -51,5 +52,8 @@ struct Co2CaseConfig {
   // can share one data set, e.g. ../co2-carbonbench/data).
   std::string data_dir = "data";
 };
+
+// Reads every section of a CO2 case into c (common part) and its Co2CaseConfig settings.
+void load_co2_case(io::Section& root, CaseConfig& c);
 
 }  // namespace aeolus::app
