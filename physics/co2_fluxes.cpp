@@ -70,27 +70,7 @@ real_t vegetated_fraction(const SphereGrid& g, index_t i, index_t j) {
   return n / 16.0;
 }
 
-void check_range(const char* key, real_t value, real_t lo, real_t hi, const char* unit) {
-  if (!(value >= lo && value <= hi)) {
-    std::ostringstream os;
-    os << "co2_fluxes." << key << " = " << value << ", expected " << lo << " <= " << key
-       << " <= " << hi << " (" << unit << ")";
-    throw ConfigError(os.str());
-  }
-}
-
 }  // namespace
-
-void validate(const Co2FluxParams& p) {
-  check_range("fossil_gtc_per_year", p.fossil_gtc_per_year, 0.0, 100.0, "GtC/yr");
-  check_range("ocean_gtc_per_year", p.ocean_gtc_per_year, -100.0, 100.0, "GtC/yr");
-  check_range("biosphere_amplitude", p.biosphere_amplitude, 0.0, 1e-5, "kg CO2 m-2 s-1");
-  check_range("biosphere_diurnal_amplitude", p.biosphere_diurnal_amplitude, 0.0, 1e-5,
-              "kg CO2 m-2 s-1");
-  check_range("fossil_seasonal", p.fossil_seasonal, 0.0, 1.0, "relative");
-  check_range("fossil_diurnal", p.fossil_diurnal, 0.0, 1.0, "relative");
-  check_range("ocean_seasonal", p.ocean_seasonal, 0.0, 1.0, "relative");
-}
 
 real_t co2_kg_per_second(real_t gtc_per_year) {
   return gtc_per_year * 1e12 * co2::kKgCo2PerKgC / co2::kYear;
@@ -269,13 +249,6 @@ void co2_add_surface_flux(const SphereGrid& g, const Field& dp, const std::vecto
   for (index_t jl = 0; jl < nj; ++jl)
     for (index_t i = 0; i < nx; ++i)
       v(i, jl, kb) += flux[size_t(jl * nx + i)] * dt * co2::kGravity / d(i, jl, kb);
-}
-
-void validate(const Co2MixingParams& p) {
-  check_range("boundary_layer_time", p.boundary_layer_time, 1.0, 1.0e7, "s");
-  check_range("convective_time", p.convective_time, 0.0, 1.0e9, "s, 0 = off");
-  check_range("convective_top_sigma", p.convective_top_sigma, 0.0, 1.0, "p / ps");
-  check_range("scale_height", p.scale_height, 1000.0, 20000.0, "m");
 }
 
 void co2_mix_vertical(const SphereGrid& g, const HybridCoordinate& c, const Field& dp,

@@ -11,10 +11,10 @@ namespace aeolus::physics {
 namespace {
 
 constexpr real_t kPi = 3.14159265358979323846;
-constexpr real_t kDay = 86400.0;
+using dcmip::kTau11;
+using dcmip::kTau12;
 
 // Test 1-1 parameters (Fortran test1_advection_deformation).
-constexpr real_t kTau11 = 12.0 * kDay;
 constexpr real_t kOmega0 = 23000.0 * kPi / kTau11;  // Pa/s
 constexpr real_t kB = 0.2;                          // shape-function width, in units of ptop
 constexpr real_t kHalfWidth = 0.5;                  // R, radians
@@ -23,7 +23,6 @@ constexpr real_t kZ0 = 5000.0;                      // m
 constexpr real_t kLambda0 = 5.0 * kPi / 6.0, kLambda1 = 7.0 * kPi / 6.0;
 
 // Test 1-2 parameters (Fortran test1_advection_hadley).
-constexpr real_t kTau12 = 1.0 * kDay;
 constexpr real_t kU012 = 40.0;  // m/s
 constexpr real_t kW0 = 0.15;    // m/s
 constexpr real_t kK = 5.0;      // number of cells
@@ -104,21 +103,6 @@ void check_grid(const SphereGrid& g, const HybridCoordinate& c, const char* who)
 }  // namespace
 
 real_t dcmip::p_top() { return kP0 * std::exp(-kZtop / kScaleHeight); }
-
-const std::vector<std::string>& dcmip_test_names() {
-  static const std::vector<std::string> names{"1-1", "1-2"};
-  return names;
-}
-
-DcmipTest dcmip_test_from_name(const std::string& name) {
-  if (name == "1-1") return DcmipTest::deformation_1_1;
-  if (name == "1-2") return DcmipTest::hadley_1_2;
-  throw ConfigError("dcmip: test = '" + name + "', expected one of: 1-1, 1-2");
-}
-
-real_t dcmip_period(DcmipTest test) { return test == DcmipTest::deformation_1_1 ? kTau11 : kTau12; }
-
-int dcmip_tracer_count(DcmipTest test) { return test == DcmipTest::deformation_1_1 ? 4 : 1; }
 
 HybridCoordinate dcmip_vertical_coordinate(index_t nlev) {
   if (nlev < 1) {

@@ -44,6 +44,9 @@ constexpr real_t kP0 = 1.0e5;                    // Pa, reference and surface pr
 constexpr real_t kT0 = 300.0;                    // K, isothermal
 constexpr real_t kZtop = 12000.0;                // m, model top
 constexpr real_t kScaleHeight = kRd * kT0 / kG;  // H = Rd T0 / g = 8780.2 m
+constexpr real_t kDay = 86400.0;                 // s
+constexpr real_t kTau11 = 12.0 * kDay;           // s, period of test 1-1 (dcmip_period)
+constexpr real_t kTau12 = 1.0 * kDay;            // s, period of test 1-2
 real_t p_top();                                  // p0 exp(-ztop / H) = 25494.4 Pa
 }  // namespace dcmip
 

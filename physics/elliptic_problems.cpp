@@ -179,12 +179,6 @@ std::vector<real_t> gaussian_random_field(const DarcyPermeabilityParams& p, cons
 
 }  // namespace
 
-const std::vector<std::string>& manufactured_type_names() {
-  static const std::vector<std::string> names{"sine", "cosine", "periodic", "mixed",
-                                              "fishpack_hwscrt"};
-  return names;
-}
-
 real_t ManufacturedSolution::u(real_t x, real_t y, real_t z) const {
   const MsType t = ms_type(params);
   if (t == MsType::fishpack) return FishpackHwscrt::exact(x, y);
@@ -245,11 +239,6 @@ real_t FishpackHwscrt::source(real_t x, real_t y) {
 }
 
 real_t FishpackHwscrt::neumann_x2(real_t y) { return 4.0 * std::cos((y + 1.0) * pi / 2.0); }
-
-const std::vector<std::string>& permeability_type_names() {
-  static const std::vector<std::string> names{"thresholded_grf", "constant", "lognormal_grf"};
-  return names;
-}
 
 void fill_permeability(const DarcyPermeabilityParams& p, Field& k) {
   const PermType t = perm_type(p);

@@ -308,12 +308,6 @@ void swept_divergent(const Flow& f, const SphereGrid& g, real_t th, real_t dt,
 
 }  // namespace
 
-const std::vector<std::string>& sphere_flow_names() {
-  static const std::vector<std::string> names = {"williamson", "nair_lauritzen",
-                                                 "lauritzen_nondivergent", "lauritzen_divergent"};
-  return names;
-}
-
 void validate(const SphereFlowParams& p) { resolve(p); }
 
 bool is_divergent(const SphereFlowParams& p) { return divergent(resolve(p).kind); }

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "grids/error.hpp"
-#include "grids/format.hpp"
+#include "physics/sphere_tracers_impl.hpp"
 
 namespace aeolus::physics {
 
@@ -12,70 +12,9 @@ namespace {
 
 constexpr real_t kPi = 3.14159265358979323846;
 
-enum class Kind {
-  cosine_bell,
-  gaussian_hills,
-  cosine_bells,
-  slotted_cylinders,
-  correlated,
-  constant
-};
-
-Kind kind_of(const std::string& type) {
-  if (type == "cosine_bell") return Kind::cosine_bell;
-  if (type == "gaussian_hills") return Kind::gaussian_hills;
-  if (type == "cosine_bells") return Kind::cosine_bells;
-  if (type == "slotted_cylinders") return Kind::slotted_cylinders;
-  if (type == "correlated_cosine_bells") return Kind::correlated;
-  if (type == "constant") return Kind::constant;
-  std::string names;
-  for (const auto& n : sphere_tracer_names()) names += (names.empty() ? "" : ", ") + n;
-  throw ConfigError("tracer: unknown type '" + type + "', expected one of: " + names);
-}
-
-// Resolved parameters: centres as unit vectors plus (lon, lat).
-struct Tracer {
-  Kind kind = Kind::constant;
-  SphereTracerParams p;
-  std::vector<std::array<real_t, 2>> ll;
-  std::vector<std::array<real_t, 3>> xyz;
-};
-
-Tracer resolve(const SphereTracerParams& p) {
-  Tracer t;
-  t.kind = kind_of(p.type);
-  t.p = p;
-  if (p.quadrature < 1 || p.quadrature > 5) {
-    throw ConfigError("tracer: quadrature = " + std::to_string(p.quadrature) +
-                      ", expected 1..5 Gauss points per direction");
-  }
-  if (t.kind == Kind::cosine_bell && !(p.bell_radius > 0)) {
-    throw ConfigError("tracer: bell_radius = " + fmt("%g", p.bell_radius) +
-                      ", expected > 0 (R / a)");
-  }
-  if ((t.kind == Kind::cosine_bells || t.kind == Kind::slotted_cylinders ||
-       t.kind == Kind::correlated) &&
-      !(p.r > 0)) {
-    throw ConfigError("tracer: r = " + fmt("%g", p.r) + ", expected > 0 (rad)");
-  }
-  t.ll = p.centers;
-  if (t.ll.empty()) {
-    if (t.kind == Kind::cosine_bell) {
-      t.ll = {{1.5 * kPi, 0.0}};
-    } else {
-      t.ll = {{5 * kPi / 6, 0.0}, {7 * kPi / 6, 0.0}};
-    }
-  }
-  if (t.kind == Kind::cosine_bell && t.ll.size() != 1) {
-    throw ConfigError("tracer: cosine_bell takes exactly one centre, got " +
-                      std::to_string(t.ll.size()));
-  }
-  for (const auto& c : t.ll) {
-    t.xyz.push_back(
-        {std::cos(c[1]) * std::cos(c[0]), std::cos(c[1]) * std::sin(c[0]), std::sin(c[1])});
-  }
-  return t;
-}
+using detail::Kind;
+using detail::resolve;
+using detail::Tracer;
 
 // Great-circle distance on the unit sphere between (lon, lat) with unit vector x and centre i.
 real_t distance(const std::array<real_t, 3>& x, const std::array<real_t, 3>& c) {
@@ -170,29 +109,6 @@ void gauss_rule(int n, std::vector<real_t>& x, std::vector<real_t>& w) {
 }
 
 }  // namespace
-
-const std::vector<std::string>& sphere_tracer_names() {
-  static const std::vector<std::string> names = {
-      "cosine_bell",       "gaussian_hills",          "cosine_bells",
-      "slotted_cylinders", "correlated_cosine_bells", "constant"};
-  return names;
-}
-
-void validate(const SphereTracerParams& p) { resolve(p); }
-
-std::vector<std::array<real_t, 2>> nair_lauritzen_centers(int nl_case) {
-  switch (nl_case) {
-    case 1:
-      return {{kPi, kPi / 3}, {kPi, -kPi / 3}};
-    case 2:
-    case 4:
-      return {{5 * kPi / 6, 0.0}, {7 * kPi / 6, 0.0}};
-    case 3:
-      return {{3 * kPi / 4, 0.0}, {5 * kPi / 4, 0.0}};
-    default:
-      throw ConfigError("tracer: nl_case = " + std::to_string(nl_case) + ", expected 1..4");
-  }
-}
 
 real_t sphere_tracer_point(const SphereTracerParams& p, real_t lon, real_t lat) {
   return point(resolve(p), lon, lat);
