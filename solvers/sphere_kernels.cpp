@@ -40,12 +40,6 @@ namespace {
 constexpr index_t kH = 3;     // ghost rows/columns the scheme reads
 constexpr real_t kCs = 1.25;  // Colella & Sekora (2008): second-derivative limiter constant
 
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-  return out;
-}
-
 // Mean of the reconstruction over the rightmost (right) or leftmost (left) fraction f of a
 // cell with mean q. PPM: a0 = left edge, a1 = right edge; van Leer: a0 = slope (difference
 // across the cell), a1 unused.
@@ -864,49 +858,6 @@ struct LinRood {
 };
 
 }  // namespace
-
-const std::vector<std::string>& sphere_reconstruction_names() {
-  static const std::vector<std::string> names{"ppm", "van_leer"};
-  return names;
-}
-
-const std::vector<std::string>& sphere_limiter_names() {
-  static const std::vector<std::string> names{"monotone", "extremum_preserving", "bounded", "none"};
-  return names;
-}
-
-SphereScheme sphere_scheme_from_params(const SphereSchemeParams& p) {
-  SphereScheme s;
-  if (p.reconstruction == "ppm") {
-    s.reconstruction = SphereReconstruction::ppm;
-  } else if (p.reconstruction == "van_leer") {
-    s.reconstruction = SphereReconstruction::van_leer;
-  } else {
-    throw ConfigError("scheme.reconstruction = '" + p.reconstruction +
-                      "' is unknown; expected one of: " + joined(sphere_reconstruction_names()));
-  }
-  if (p.limiter == "monotone") {
-    s.limiter = SphereLimiter::monotone;
-  } else if (p.limiter == "extremum_preserving") {
-    if (s.reconstruction != SphereReconstruction::ppm)
-      throw ConfigError(
-          "scheme.limiter = 'extremum_preserving' needs scheme.reconstruction = "
-          "'ppm', not '" +
-          p.reconstruction + "'");
-    s.limiter = SphereLimiter::extremum_preserving;
-  } else if (p.limiter == "bounded") {
-    if (s.reconstruction != SphereReconstruction::ppm)
-      throw ConfigError("scheme.limiter = 'bounded' needs scheme.reconstruction = 'ppm', not '" +
-                        p.reconstruction + "'");
-    s.limiter = SphereLimiter::bounded;
-  } else if (p.limiter == "none") {
-    s.limiter = SphereLimiter::none;
-  } else {
-    throw ConfigError("scheme.limiter = '" + p.limiter +
-                      "' is unknown; expected one of: " + joined(sphere_limiter_names()));
-  }
-  return s;
-}
 
 SphereWork::SphereWork(const SphereGrid& g)
     : nlon(g.nlon()), lat_count(g.lat_count()), lat_start(g.lat_start()), nlat(g.nlat()) {

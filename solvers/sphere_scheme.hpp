@@ -2,8 +2,8 @@
 // The horizontal scheme options of the sphere transport as a case file spells them
 // (stepper.scheme). A header of its own so that the kernels (solvers/sphere_kernels.hpp) and the
 // steppers above them (solvers/sphere_transport.hpp, sphere_transport_3d.hpp) share the type
-// without the kernels including the Stepper interface. sphere_halo_width is defined in
-// solvers/sphere_transport.cpp.
+// without the kernels including the Stepper interface. Defined in solvers/sphere_scheme.cpp
+// (light: no PETSc or MPI calls).
 #include <string>
 
 namespace aeolus {

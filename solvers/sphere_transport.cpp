@@ -11,11 +11,6 @@
 
 namespace aeolus {
 
-int sphere_halo_width(const SphereSchemeParams& p) {
-  sphere_scheme_from_params(p);  // validates the names
-  return 3;
-}
-
 struct SphereTransportStepper::Work {
   explicit Work(const SphereGrid& g, const SphereSchemeParams& p)
       : scheme(sphere_scheme_from_params(p)), kernel(g) {
