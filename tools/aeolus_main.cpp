@@ -120,12 +120,15 @@ int main(int argc, char** argv) {
   if (const std::string case_dir = plain_check_case(argc, argv);
       !case_dir.empty() && !under_mpi_launcher()) {
     // The check fast path (issue 18) goes here: `aeolus check CASE_DIR` outside an MPI job
-    // answered in this process by the light configuration library (aeolus_config: case.yaml
-    // readers without MPI, PETSc or LibTorch), e.g. link aeolus_config into this program and
-    //   try { return aeolus::app::check_command(case_dir); }
-    //   catch (const std::exception& e) { std::fprintf(stderr, "aeolus: error: %s\n", e.what()); return 1; }
-    // (the same line and exit code as aeolus_app_main's catch). Until that library exists,
-    // check goes through the application library like every other subcommand.
+    // answered in this process by the light case readers (aeolus_config, once it links no MPI,
+    // PETSc or LibTorch): link them into this program and
+    //   try {
+    //     if (aeolus::app::check_command(case_dir)) return 0;  // false: needs the full check
+    //   } catch (const std::exception& e) {
+    //     std::fprintf(stderr, "aeolus: error: %s\n", e.what());  // as aeolus_app_main's catch
+    //     return 1;
+    //   }
+    // Until then, check goes through the application library like every other subcommand.
   }
 
   // GNU OpenMP (torch's thread pool) spins while its threads wait; on a machine shared with

@@ -84,7 +84,7 @@ mkdir -p "$work/moved/bin"
 cp "$AEOLUS" "$work/moved/bin/aeolus"
 "$work/moved/bin/aeolus" --version >/dev/null && "$work/moved/bin/aeolus" --help >/dev/null
 check moved-version-help $?
-err="$("$work/moved/bin/aeolus" check "$work/tiny" 2>&1 >/dev/null)"
+err="$("$work/moved/bin/aeolus" run "$work/tiny" --quiet 2>&1 >/dev/null)"
 rc=$?
 [ $rc -eq 1 ] && [ "$(printf '%s\n' "$err" | grep -c .)" -eq 1 ] &&
   printf '%s' "$err" | grep -qF "aeolus: error: cannot load $work/moved/bin/../lib/libaeolus_app"
