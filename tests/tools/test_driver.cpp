@@ -18,6 +18,7 @@
 #include "grids/petsc_util.hpp"
 #include "io/netcdf_file.hpp"
 #include "tools/app/driver.hpp"
+#include "tools/app/run_log.hpp"
 
 using namespace aeolus;
 namespace fs = std::filesystem;
@@ -304,4 +305,27 @@ TEST(Driver, DatasetTrainEvalAndEmulatorRestart) {
     EXPECT_TRUE(fs::exists(c.path("eval/metrics.nc")));
     EXPECT_TRUE(fs::exists(c.path("logs/train.json")));
   }
+}
+
+// The run-directory policy decides on rank 0 for every rank: a rank that looked on its own
+// before rank 0 had written a file once went on into a solve while rank 0 refused, and the job
+// hung (test_elliptic_case under load). Here each rank asks about a different path and only
+// rank 0's exists: every rank must get rank 0's verdict.
+TEST(RunDirectory, RankZeroDecidesForEveryRank) {
+  MPI_Comm world = PETSC_COMM_WORLD;
+  test::TempDir dir(world);
+  const std::string there = dir.file("there.nc"), missing = dir.file("missing.nc");
+  if (comm_rank(world) == 0) std::ofstream(there) << "x";
+  MPI_Barrier(world);
+  const std::string mine = comm_rank(world) == 0 ? there : missing;
+  EXPECT_EQ(app::existing_on_root(world, {mine}), there);
+  const std::string e =
+      test::error_of<IoError>([&] { app::prepare_targets(world, {mine}, false); });
+  EXPECT_NE(e.find("results of an earlier run exist"), std::string::npos) << e;
+  EXPECT_THROW(app::refuse_existing(world, mine, false), IoError);
+  app::refuse_existing(world, mine, true);  // --overwrite: kept until replaced
+  if (comm_rank(world) == 0) EXPECT_TRUE(fs::exists(there));
+  app::prepare_targets(world, {mine}, true);  // --overwrite: removed by rank 0
+  if (comm_rank(world) == 0) EXPECT_FALSE(fs::exists(there));
+  EXPECT_EQ(app::existing_on_root(world, {mine}), "");
 }

@@ -74,13 +74,6 @@ void advance_frame(Stepper& s, Field& q, real_t& t, real_t dt_frame) {
   t = t0 + dt_frame;
 }
 
-void check_target(MPI_Comm comm, const std::string& path, bool overwrite) {
-  if (fs::exists(path) && !overwrite) {
-    throw IoError(path + " exists; pass --overwrite to replace it");
-  }
-  MPI_Barrier(comm);
-}
-
 }  // namespace
 
 namespace {
@@ -91,7 +84,7 @@ void generate_flux_cnn_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrit
   const int rank = comm_rank(comm);
   const auto& ds = a.dataset;
   const std::string dir = c.path("data");
-  for (auto& sp : splits(ds)) check_target(comm, dir + "/" + sp.name + ".nc", overwrite);
+  for (auto& sp : splits(ds)) refuse_existing(comm, dir + "/" + sp.name + ".nc", overwrite);
   if (rank == 0) fs::create_directories(dir);
   RunLog log(comm, c.path("logs") + "/dataset.log", true);
   auto grid = make_grid(comm, c);
@@ -214,7 +207,7 @@ void train_flux_cnn(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   const auto& a = c.settings_as<AdvectionCaseConfig>();
   const int rank = comm_rank(comm);
   const std::string model = c.path(c.model);
-  check_target(comm, model, overwrite);
+  refuse_existing(comm, model, overwrite);
   const std::string data = c.path("data");
   for (const char* s : {"train.nc", "valid.nc"}) {
     if (!fs::exists(data + "/" + s)) {
@@ -266,8 +259,8 @@ void evaluate_flux_cnn(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   const int rank = comm_rank(comm);
   const std::string dir = c.path("eval");
   const std::string json = dir + "/metrics.json", ncpath = dir + "/metrics.nc";
-  check_target(comm, json, overwrite);
-  check_target(comm, ncpath, overwrite);
+  refuse_existing(comm, json, overwrite);
+  refuse_existing(comm, ncpath, overwrite);
   auto grid = make_grid(comm, c);
   RunLog log(comm, c.path("logs") + "/eval.log", true);
   const int nt = a.eval.trajectories, ns = a.eval.steps;

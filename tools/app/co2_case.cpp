@@ -332,7 +332,7 @@ void train_co2_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   emulators::check_torch_device(p.training.device, c.file + ": training.device");
   // An interrupted training (max_minutes, a killed job) continues from its checkpoints;
   // --overwrite starts afresh.
-  refuse_existing(model, overwrite);
+  refuse_existing(comm, model, overwrite);
   bool resume = false;
   if (comm_rank(comm) == 0 && fs::is_directory(ckpt)) {
     if (overwrite) {

@@ -81,7 +81,7 @@ namespace {
 
 void generate_neural_de_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   const std::string path = c.path("data/spiral.nc");
-  refuse_existing(path, overwrite);
+  refuse_existing(comm, path, overwrite);
   RunLog log(comm, c.path("logs") + "/dataset.log", true);
   const auto t0 = std::chrono::steady_clock::now();
   on_rank0(comm, [&] {
@@ -107,7 +107,7 @@ void generate_neural_de_dataset(MPI_Comm comm, const CaseConfig& c, bool overwri
 
 void train_neural_de_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   const std::string model = c.path(c.model);
-  refuse_existing(model, overwrite);
+  refuse_existing(comm, model, overwrite);
   RunLog log(comm, c.path("logs") + "/train.log", true);
   on_rank0(comm, [&] {
     fs::create_directories(fs::path(model).parent_path());
@@ -148,8 +148,8 @@ void evaluate_neural_de_case(MPI_Comm comm, const CaseConfig& c, bool overwrite)
     throw IoError(model + " not found; run `aeolus train " + c.dir + "` first");
   }
   const std::string nc = c.path("eval/prediction.nc"), json = c.path("eval/metrics.json");
-  refuse_existing(nc, overwrite);
-  refuse_existing(json, overwrite);
+  refuse_existing(comm, nc, overwrite);
+  refuse_existing(comm, json, overwrite);
   RunLog log(comm, c.path("logs") + "/eval.log", true);
   on_rank0(comm, [&] {
     JsonRecord m;

@@ -22,7 +22,7 @@ const emulators::PinnParams& pinn_of(const CaseConfig& c) {
 
 void train_pinn_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   const std::string model = c.path(c.model);
-  refuse_existing(model, overwrite);
+  refuse_existing(comm, model, overwrite);
   RunLog log(comm, c.path("logs") + "/train.log", true);
   const auto& p = pinn_of(c);
   log.line("aeolus train " + c.name + ": " + p.formulation + " for " + p.pde.type +
@@ -49,8 +49,8 @@ void evaluate_pinn_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
     throw IoError(model + " not found; run `aeolus train " + c.dir + "` first");
   }
   const std::string nc = c.path("eval/solution.nc"), json = c.path("eval/metrics.json");
-  refuse_existing(nc, overwrite);
-  refuse_existing(json, overwrite);
+  refuse_existing(comm, nc, overwrite);
+  refuse_existing(comm, json, overwrite);
   RunLog log(comm, c.path("logs") + "/eval.log", true);
   on_rank0(comm, [&] {
     const auto e = emulators::evaluate_pinn(model, pinn_of(c).evaluation);

@@ -50,18 +50,43 @@ void start_run_logs(const std::string& logs_dir, const std::string& resolved_yam
   std::ofstream(logs_dir + "/config.resolved.yaml", std::ios::trunc) << resolved_yaml;
 }
 
-void prepare_target(MPI_Comm comm, const std::string& path, bool overwrite) {
-  if (fs::exists(path) || fs::exists(path + ".part")) {
-    if (!overwrite) {
-      throw IoError(path + ": results of an earlier run exist; pass --overwrite to replace them");
-    }
-    if (comm_rank(comm) == 0) {
-      fs::remove(path);
-      fs::remove(path + ".part");
+std::string existing_on_root(MPI_Comm comm, const std::vector<std::string>& paths) {
+  std::string found;
+  if (comm_rank(comm) == 0) {
+    for (const auto& p : paths) {
+      if (fs::exists(p) || fs::exists(p + ".part")) {
+        found = p;
+        break;
+      }
     }
   }
-  if (comm_rank(comm) == 0) fs::create_directories(fs::path(path).parent_path());
+  return io::detail::broadcast_string(comm, found);
+}
+
+namespace {
+IoError earlier_results(const std::string& path) {
+  return IoError(path + ": results of an earlier run exist; pass --overwrite to replace them");
+}
+}  // namespace
+
+void prepare_targets(MPI_Comm comm, const std::vector<std::string>& paths, bool overwrite) {
+  const std::string found = existing_on_root(comm, paths);
+  if (!found.empty() && !overwrite) throw earlier_results(found);
+  if (comm_rank(comm) == 0) {
+    for (const auto& p : paths) {
+      if (!found.empty()) {
+        std::error_code ec;
+        fs::remove(p, ec);
+        fs::remove(p + ".part", ec);
+      }
+      fs::create_directories(fs::path(p).parent_path());
+    }
+  }
   MPI_Barrier(comm);
+}
+
+void prepare_target(MPI_Comm comm, const std::string& path, bool overwrite) {
+  prepare_targets(comm, {path}, overwrite);
 }
 
 JsonRecord provenance_record(const std::string& case_dir, const std::string& config_hash, int ranks,
@@ -82,10 +107,10 @@ void on_rank0(MPI_Comm comm, const std::function<void()>& work) {
   io::detail::on_root<NumericsError>(comm, work);
 }
 
-void refuse_existing(const std::string& path, bool overwrite) {
-  if ((fs::exists(path) || fs::exists(path + ".part")) && !overwrite) {
-    throw IoError(path + ": results of an earlier run exist; pass --overwrite to replace them");
-  }
+void refuse_existing(MPI_Comm comm, const std::string& path, bool overwrite) {
+  if (overwrite) return;
+  const std::string found = existing_on_root(comm, {path});
+  if (!found.empty()) throw earlier_results(found);
 }
 
 }  // namespace aeolus::app

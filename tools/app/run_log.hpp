@@ -49,14 +49,25 @@ JsonRecord provenance_record(const std::string& case_dir, const std::string& con
 // logs/run.N.json, e.g. the run a restart continues) and writes logs/config.resolved.yaml.
 void start_run_logs(const std::string& logs_dir, const std::string& resolved_yaml);
 
-// Before a run writes `path`: IoError if it (or path.part) exists from an earlier run and
-// `overwrite` is false, else removes them; creates the parent directory. Collective.
+// The run-directory policy of every command (aeolus run, dataset, train, eval): results of an
+// earlier run are never replaced silently. Rank 0 looks and every rank gets its verdict (a rank
+// that looked on its own, before rank 0 had finished writing a file, could decide otherwise and
+// leave the job waiting in a collective call).
+//
+// The first of `paths` that exists (or whose .part does), as rank 0 sees it; "" if none.
+// Collective.
+std::string existing_on_root(MPI_Comm comm, const std::vector<std::string>& paths);
+// Before a command writes `paths`: IoError naming the first that exists (or its .part) unless
+// `overwrite`, else rank 0 removes them; creates their parent directories. Collective.
+void prepare_targets(MPI_Comm comm, const std::vector<std::string>& paths, bool overwrite);
 void prepare_target(MPI_Comm comm, const std::string& path, bool overwrite);
 
 // Collective. Runs `work` on rank 0; an exception there is thrown on every rank with the same
 // text and, for Aeolus's errors, the same type (any other as NumericsError): io::detail::on_root.
 void on_rank0(MPI_Comm comm, const std::function<void()>& work);
-// IoError if `path` (or path.part) exists from an earlier run and `overwrite` is false.
-void refuse_existing(const std::string& path, bool overwrite);
+// IoError if `path` (or path.part) exists from an earlier run and `overwrite` is false; leaves
+// it in place otherwise (a training replaces its model only once the new one is saved).
+// Collective.
+void refuse_existing(MPI_Comm comm, const std::string& path, bool overwrite);
 
 }  // namespace aeolus::app

@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Every rank decides identically from the (shared) file system; rank 0 does the removal.
+// Rank 0 removes; every rank waits for it.
 void remove_if_exists(MPI_Comm comm, const std::string& path) {
   if (comm_rank(comm) == 0) {
     std::error_code ec;
@@ -88,17 +88,23 @@ void claim_run_directory(MPI_Comm comm, const CaseConfig& c, const RunPaths& p,
   if (opt.restart && opt.overwrite)
     throw ConfigError("--restart and --overwrite exclude each other");
   if (!opt.restart) {
-    const bool have_old = fs::exists(p.output) || fs::exists(p.part) ||
-                          fs::exists(p.diagnostics) || !checkpoint_files(p.checkpoints).empty();
-    if (have_old && !opt.overwrite) {
-      throw IoError(c.path("output") + ": results of an earlier run exist (" +
-                    (fs::exists(p.output)        ? p.output
-                     : fs::exists(p.part)        ? p.part
-                     : fs::exists(p.diagnostics) ? p.diagnostics
-                                                 : p.checkpoints) +
+    // Rank 0 looks (see existing_on_root in run_log.hpp) and every rank gets its verdict.
+    std::string found;
+    if (rank == 0) {
+      for (const std::string* f : {&p.output, &p.part, &p.diagnostics}) {
+        if (fs::exists(*f)) {
+          found = *f;
+          break;
+        }
+      }
+      if (found.empty() && !checkpoint_files(p.checkpoints).empty()) found = p.checkpoints;
+    }
+    found = io::detail::broadcast_string(comm, found);
+    if (!found.empty() && !opt.overwrite) {
+      throw IoError(c.path("output") + ": results of an earlier run exist (" + found +
                     "); pass --overwrite to replace them or --restart to continue");
     }
-    if (have_old) {
+    if (!found.empty()) {
       remove_if_exists(comm, p.output);
       remove_if_exists(comm, p.part);
       remove_if_exists(comm, p.diagnostics);
