@@ -22,8 +22,6 @@ namespace {
 
 const NeuralDeCaseConfig& nde(const CaseConfig& c) { return c.settings_as<NeuralDeCaseConfig>(); }
 
-bool is_ode(const CaseConfig& c) { return c.equation == "neural_ode"; }
-
 
 
 // A (time[, component]) series for write_series.

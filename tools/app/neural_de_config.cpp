@@ -18,8 +18,6 @@ namespace {
 using io::Range;
 
 
-bool is_ode(const CaseConfig& c) { return c.equation == "neural_ode"; }
-
 
 std::array<double, 2> pair(io::Section& s, const std::string& key, std::array<double, 2> def) {
   const auto v = s.get_doubles(key, {def[0], def[1]}, 2, 2);

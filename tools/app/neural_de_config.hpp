@@ -21,4 +21,7 @@ struct NeuralDeCaseConfig : CaseSettings {
   std::uint64_t eval_seed = 7;                      // eval.seed (neural_sde)
 };
 
+// True for a neural ODE case, false for a neural SDE case.
+inline bool is_ode(const CaseConfig& c) { return c.equation == "neural_ode"; }
+
 }  // namespace aeolus::app
