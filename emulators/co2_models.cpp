@@ -26,11 +26,7 @@ constexpr const char* kKind = "Aeolus CO2 transport model";
 constexpr std::int64_t kFormatVersion = 2;  // 2: inputs.co2_products
 constexpr double kPi = 3.14159265358979323846;
 
-const std::vector<std::string> kFields3d = {
-    "u", "v", "omega", "airmass", "airmass_next", "u_next", "v_next", "omega_next"};
-const std::vector<std::string> kFields2d = {"blh",           "tisr",           "co2flux_land",
-                                            "co2flux_ocean", "co2flux_anthro", "cell_area"};
-const std::vector<std::string> kConservations = {"fixer_scale", "fixer_shift", "flux_form"};
+// unet.lat_padding (as co2_params.cpp's check_co2_model_params lists them).
 const std::vector<std::string> kLatPaddings = {"fold", "replicate"};
 
 template <class T>
@@ -38,10 +34,6 @@ std::string str(const T& v) {
   return detail::param_str(v);
 }
 using detail::bad_value;
-
-bool contains(const std::vector<std::string>& names, const std::string& name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
 
 std::string join(const std::vector<std::string>& v, char sep) {
   std::string out;
@@ -142,110 +134,7 @@ double finite_std(double m2, double n, double mean) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// Parameters.
-
-std::vector<std::string> co2_model_preset_names() { return {"cpu_small", "gpu_large", "tiny"}; }
-
-Co2ModelParams co2_model_preset(const std::string& name) {
-  Co2ModelParams p;
-  p.preset = name;
-  if (name == "cpu_small") return p;
-  if (name == "gpu_large") {
-    p.unet.base_channels = 128;
-    p.unet.max_channels = 512;
-    p.unet.depth = 3;
-    p.unet.blocks = 2;
-    p.swin.embed_dim = 512;
-    p.swin.depth = 12;
-    p.swin.heads = 8;
-    p.swin.window_lat = 4;
-    p.swin.window_lon = 8;
-    p.swin.patch = 1;
-    return p;
-  }
-  if (name == "tiny") {
-    p.unet.base_channels = 8;
-    p.unet.max_channels = 16;
-    p.unet.depth = 2;
-    p.unet.blocks = 1;
-    p.swin.embed_dim = 16;
-    p.swin.depth = 2;
-    p.swin.heads = 2;
-    p.swin.window_lat = 4;
-    p.swin.window_lon = 8;
-    p.swin.patch = 2;
-    p.swin.mlp_ratio = 2.0;
-    return p;
-  }
-  throw_unknown_choice("preset", name, co2_model_preset_names());
-}
-
-void check_co2_model_params(const Co2ModelParams& p, const std::string& section) {
-  const std::string k = section.empty() ? "" : section + ".";
-  if (!contains(co2_model_preset_names(), p.preset))
-    throw_unknown_choice(k + "preset", p.preset, co2_model_preset_names());
-  if (!contains(co2_network_names(), p.arch))
-    throw_unknown_choice(k + "arch", p.arch, co2_network_names());
-  if (!contains(kConservations, p.conservation))
-    throw_unknown_choice(k + "conservation", p.conservation, kConservations);
-  const auto& in = p.inputs;
-  if (in.nlev < 1) bad_value(k + "inputs.nlev", str(in.nlev), ">= 1");
-  if (in.nlat < 2) bad_value(k + "inputs.nlat", str(in.nlat), ">= 2");
-  if (in.nlon < 2 || in.nlon % 2 != 0)
-    bad_value(k + "inputs.nlon", str(in.nlon), "an even number >= 2 (the grid is periodic)");
-  const auto check_fields = [&](const std::string& key, const std::vector<std::string>& fields,
-                                const std::vector<std::string>& known) {
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (!contains(known, fields[i])) throw_unknown_choice(k + key, fields[i], known);
-      if (std::find(fields.begin(), fields.begin() + std::ptrdiff_t(i), fields[i]) !=
-          fields.begin() + std::ptrdiff_t(i))
-        throw ConfigError(k + key + " lists '" + fields[i] + "' twice; expected each once");
-    }
-  };
-  check_fields("inputs.fields3d", in.fields3d, kFields3d);
-  check_fields("inputs.fields2d", in.fields2d, kFields2d);
-  check_fields("inputs.co2_products", in.co2_products, in.fields3d);
-  if (!(p.dt > 0.0) || !std::isfinite(p.dt)) bad_value(k + "dt", str(p.dt), "> 0 seconds");
-  if (p.threads < 1) bad_value(k + "threads", str(p.threads), ">= 1");
-
-  if (p.arch == "unet") {
-    const auto& u = p.unet;
-    if (u.base_channels < 1) bad_value(k + "unet.base_channels", str(u.base_channels), ">= 1");
-    if (u.max_channels < u.base_channels)
-      bad_value(k + "unet.max_channels", str(u.max_channels),
-                ">= unet.base_channels = " + str(u.base_channels));
-    if (u.blocks < 1) bad_value(k + "unet.blocks", str(u.blocks), ">= 1");
-    if (!contains(kLatPaddings, u.lat_padding))
-      throw_unknown_choice(k + "unet.lat_padding", u.lat_padding, kLatPaddings);
-    if (u.depth < 0 || u.depth > 8) bad_value(k + "unet.depth", str(u.depth), "0..8");
-    const long long f = 1LL << u.depth;
-    const long long f_lon = u.lat_padding == "fold" ? 2 * f : f;
-    if (in.nlat % f != 0 || in.nlon % f_lon != 0)
-      bad_value(
-          k + "unet.depth", str(u.depth),
-          "a depth at which the grid halves evenly: nlat = " + str(in.nlat) +
-              " divisible by 2^depth and nlon = " + str(in.nlon) + " by 2^depth" +
-              (u.lat_padding == "fold" ? " * 2 (the pole fold shifts by half a circle)" : ""));
-  } else if (p.arch == "swin") {
-    const auto& s = p.swin;
-    if (s.embed_dim < 1) bad_value(k + "swin.embed_dim", str(s.embed_dim), ">= 1");
-    if (s.depth < 1) bad_value(k + "swin.depth", str(s.depth), ">= 1");
-    if (s.heads < 1 || s.embed_dim % s.heads != 0)
-      bad_value(k + "swin.heads", str(s.heads),
-                ">= 1 and dividing swin.embed_dim = " + str(s.embed_dim));
-    if (!(s.mlp_ratio > 0.0)) bad_value(k + "swin.mlp_ratio", str(s.mlp_ratio), "> 0");
-    if (s.patch < 1 || in.nlat % s.patch != 0 || in.nlon % s.patch != 0)
-      bad_value(k + "swin.patch", str(s.patch),
-                ">= 1 and dividing nlat = " + str(in.nlat) + " and nlon = " + str(in.nlon));
-    const int ht = in.nlat / s.patch, wt = in.nlon / s.patch;
-    if (s.window_lat < 1 || ht % s.window_lat != 0)
-      bad_value(k + "swin.window_lat", str(s.window_lat),
-                ">= 1 and dividing the token rows nlat / patch = " + str(ht));
-    if (s.window_lon < 1 || wt % s.window_lon != 0)
-      bad_value(k + "swin.window_lon", str(s.window_lon),
-                ">= 1 and dividing the token columns nlon / patch = " + str(wt));
-  }
-}
+// Parameters (the presets and checks are in co2_params.cpp).
 
 std::vector<std::string> co2_input_channel_names(const Co2ModelParams& p) {
   std::vector<std::string> names;
@@ -855,12 +744,6 @@ const std::map<std::string, Co2NetworkFactory>& network_registry() {
 }
 
 }  // namespace
-
-std::vector<std::string> co2_network_names() {
-  std::vector<std::string> names;
-  for (const auto& [name, factory] : network_registry()) names.push_back(name);
-  return names;
-}
 
 std::shared_ptr<Co2Network> make_co2_network(const Co2ModelParams& p, int in, int out) {
   const auto it = network_registry().find(p.arch);

@@ -98,6 +98,8 @@ struct Co2ModelParams {
 // their defaults. ConfigError for an unknown name.
 Co2ModelParams co2_model_preset(const std::string& name);
 std::vector<std::string> co2_model_preset_names();
+// The network architectures (model.arch), sorted.
+std::vector<std::string> co2_network_names();
 
 // ConfigError naming the key (SECTION.arch, SECTION.unet.depth, SECTION.inputs.fields3d, ...),
 // the value and what was expected: unknown names, sizes out of range, a grid the chosen

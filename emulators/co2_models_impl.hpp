@@ -106,7 +106,6 @@ class Co2Network : public torch::nn::Module {
 using Co2NetworkFactory =
     std::function<std::shared_ptr<Co2Network>(const Co2ModelParams&, int in, int out)>;
 std::shared_ptr<Co2Network> make_co2_network(const Co2ModelParams& p, int in, int out);
-std::vector<std::string> co2_network_names();
 
 // ---------------------------------------------------------------------------------------------
 // The model: normalisation, network and conservation.

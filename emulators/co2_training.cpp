@@ -621,42 +621,6 @@ std::pair<std::size_t, std::size_t> shard(std::size_t b0, std::size_t b1, int ra
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// Parameters.
-
-void check_co2_training_params(const Co2TrainingParams& p, const std::string& section) {
-  const std::string k = section.empty() ? "" : section + ".";
-  if (p.epochs < 0) bad_value(k + "epochs", str(p.epochs), ">= 0");
-  if (p.batch_size < 1) bad_value(k + "batch_size", str(p.batch_size), ">= 1");
-  if (!(p.learning_rate > 0) || !std::isfinite(p.learning_rate))
-    bad_value(k + "learning_rate", str(p.learning_rate), "> 0");
-  if (!(p.weight_decay >= 0) || !std::isfinite(p.weight_decay))
-    bad_value(k + "weight_decay", str(p.weight_decay), ">= 0");
-  if (p.schedule != "cosine" && p.schedule != "constant")
-    throw_unknown_choice(k + "schedule", p.schedule, {"cosine", "constant"});
-  if (!(p.min_lr_fraction >= 0 && p.min_lr_fraction <= 1))
-    bad_value(k + "min_lr_fraction", str(p.min_lr_fraction), "0..1");
-  if (p.threads < 1) bad_value(k + "threads", str(p.threads), ">= 1");
-  check_device_name(p.device, k + "device");
-  if (p.samples_per_epoch < 0)
-    bad_value(k + "samples_per_epoch", str(p.samples_per_epoch), ">= 0 (0 = all)");
-  if (p.valid_samples < 0) bad_value(k + "valid_samples", str(p.valid_samples), ">= 0 (0 = all)");
-  if (p.rollout_steps < 1) bad_value(k + "rollout_steps", str(p.rollout_steps), ">= 1");
-  if (p.rollout_epochs < 0) bad_value(k + "rollout_epochs", str(p.rollout_epochs), ">= 0");
-  if (!(p.rollout_learning_rate > 0) || !std::isfinite(p.rollout_learning_rate))
-    bad_value(k + "rollout_learning_rate", str(p.rollout_learning_rate), "> 0");
-  if (p.rollout_batch_size < 0)
-    bad_value(k + "rollout_batch_size", str(p.rollout_batch_size), ">= 0 (0 = batch_size)");
-  if (p.epochs + p.rollout_epochs < 1)
-    bad_value(k + "epochs", str(p.epochs), ">= 1 (or rollout_epochs >= 1)");
-  if (!(p.max_minutes >= 0) || !std::isfinite(p.max_minutes))
-    bad_value(k + "max_minutes", str(p.max_minutes), ">= 0 (0 = no cap)");
-  if (!(p.input_noise >= 0) || !std::isfinite(p.input_noise))
-    bad_value(k + "input_noise", str(p.input_noise), ">= 0 (increment stds; 0 = none)");
-  if (p.checkpoint_every < 1) bad_value(k + "checkpoint_every", str(p.checkpoint_every), ">= 1");
-  if (p.checkpoint_keep < 1) bad_value(k + "checkpoint_keep", str(p.checkpoint_keep), ">= 1");
-}
-
-// ---------------------------------------------------------------------------------------------
 // Training.
 
 namespace {
@@ -1214,21 +1178,6 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
 
 // ---------------------------------------------------------------------------------------------
 // Evaluation.
-
-void check_co2_eval_params(const Co2EvalParams& p, const std::string& section) {
-  const std::string k = section.empty() ? "" : section + ".";
-  for (int d : p.start_days)
-    if (d < 0) bad_value(k + "start_days", str(d), "days >= 0 from the test split's start");
-  if (p.horizon_days < 1) bad_value(k + "horizon_days", str(p.horizon_days), ">= 1");
-  for (int d : p.report_days)
-    if (d < 1) bad_value(k + "report_days", str(d), "lead days >= 1");
-  if (!(p.decorrelation_r2 > 0 && p.decorrelation_r2 <= 1))
-    bad_value(k + "decorrelation_r2", str(p.decorrelation_r2), "in (0, 1]");
-  if (p.long_rollout_days < 0)
-    bad_value(k + "long_rollout_days", str(p.long_rollout_days), ">= 0 (0 = none)");
-  if (p.threads < 0) bad_value(k + "threads", str(p.threads), ">= 0 (0 = the model's)");
-  check_device_name(p.device, "model.device");
-}
 
 namespace {
 

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "emulators/neural_ode_names.hpp"
 #include "emulators/torch_state.hpp"
 #include "solvers/ode_adaptive.hpp"
 
@@ -55,24 +56,12 @@ class MlpImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Mlp);
 
-// ConfigError naming `key` for an activation name Mlp does not know.
-void check_activation_name(const std::string& name, const std::string& key);
-
 // ---------------------------------------------------------------------------------------------
 // odeint.
 
 // dy/dt = f(t, y); y has the shape of y0 (any shape: a batch is just more components, solved
 // with one step sequence for the whole batch, as torchdiffeq does).
 using OdeFunction = std::function<torch::Tensor(double t, const torch::Tensor& y)>;
-
-enum class OdeGradient { backprop, adjoint };
-enum class OdeRegulariser { none, ernode, srnode };
-// Names "backprop", "adjoint" and "none", "ernode", "srnode"; ConfigError naming `key` otherwise.
-OdeGradient ode_gradient_from_name(const std::string& name, const std::string& key = "gradient");
-std::string ode_gradient_name(OdeGradient g);
-OdeRegulariser ode_regulariser_from_name(const std::string& name,
-                                         const std::string& key = "regulariser");
-std::string ode_regulariser_name(OdeRegulariser r);
 
 struct OdeintOptions {
   OdeGradient gradient = OdeGradient::backprop;

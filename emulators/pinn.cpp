@@ -29,22 +29,14 @@ constexpr const char* kFormatName = "aeolus.pinn";
 constexpr std::int64_t kFormatVersion = 1;
 constexpr double kPi = 3.14159265358979323846;
 
-const std::vector<std::string> kFormulations = {"pinn", "lpinn"};
+// network.features (as pinn_params.cpp's check_pinn_params lists them).
 const std::vector<std::string> kFeatures = {"none", "periodic", "fourier"};
-const std::vector<std::string> kSamplings = {"grid", "random"};
-const std::vector<std::string> kPrecisions = {"float32", "float64"};
 
 template <class T>
 std::string str(const T& v) {
   return detail::param_str(v);
 }
 using detail::bad_value;
-
-void check_choice(const std::string& key, const std::string& value,
-                  const std::vector<std::string>& names) {
-  if (std::find(names.begin(), names.end(), value) == names.end())
-    throw_unknown_choice(key, value, names);
-}
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
@@ -193,12 +185,6 @@ torch::Tensor PinnProblem::boundary_value(const torch::Tensor& X) const {
 torch::Tensor PinnProblem::speed(const torch::Tensor& u) const {
   (void)u;
   throw ModelError("PinnProblem: this PDE has no Lagrangian form");
-}
-
-std::vector<std::string> pinn_problem_names() {
-  std::vector<std::string> names;
-  for (const auto& [name, factory] : problem_registry()) names.push_back(name);
-  return names;
 }
 
 std::unique_ptr<PinnProblem> make_pinn_problem(const PinnPdeParams& p) {
@@ -496,94 +482,6 @@ LbfgsRun run_lbfgs(const std::vector<torch::Tensor>& parameters,
     if (on_chunk && !on_chunk(run.iterations, run.loss)) break;
   }
   return run;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parameters.
-
-PinnParams pinn_defaults(const std::string& pde_type, const std::string& formulation) {
-  PinnParams p;
-  p.pde.type = pde_type;
-  p.formulation = formulation;
-  if (problem_registry().count(pde_type) == 0)
-    throw_unknown_choice("pde.type", pde_type, pinn_problem_names());
-  check_choice("formulation", formulation, kFormulations);
-  if (pde_type == "convection_diffusion") {
-    p.pde.beta = 10.0;
-    p.pde.nu = 1.0;
-  } else if (pde_type == "burgers") {
-    p.pde.nu = 0.01 / kPi;
-    // The shock needs a longer L-BFGS run (Raissi et al. run it to convergence).
-    p.training.lbfgs_iterations = 4000;
-  } else if (pde_type == "poisson2d") {
-    p.training.lbfgs_iterations = 3000;
-  }
-  if (formulation == "lpinn") p.network.features = "periodic";
-  return p;
-}
-
-void check_pinn_params(const PinnParams& p) {
-  if (problem_registry().count(p.pde.type) == 0)
-    throw_unknown_choice("pde.type", p.pde.type, pinn_problem_names());
-  check_choice("formulation", p.formulation, kFormulations);
-  const bool time = p.pde.type != "poisson2d";
-  if (!std::isfinite(p.pde.beta)) bad_value("pde.beta", str(p.pde.beta), "a finite number");
-  if (p.pde.type == "convection_diffusion" || p.pde.type == "burgers") {
-    if (!(p.pde.nu > 0.0)) bad_value("pde.nu", str(p.pde.nu), "> 0 for pde.type " + p.pde.type);
-  } else if (!(p.pde.nu >= 0.0)) {
-    bad_value("pde.nu", str(p.pde.nu), ">= 0");
-  }
-  if (time && !(p.pde.t_end > 0.0)) bad_value("pde.t_end", str(p.pde.t_end), "> 0");
-  if (p.formulation == "lpinn") {
-    if (!make_pinn_problem(p.pde)->lagrangian())
-      throw ConfigError("formulation = 'lpinn' is not available for pde.type = '" + p.pde.type +
-                        "' (it has no characteristics); use 'pinn'");
-    if (p.network.features != "periodic")
-      throw ConfigError("network.features = '" + p.network.features +
-                        "' with formulation = 'lpinn'; expected 'periodic' (the characteristic "
-                        "displacement and the state are periodic in x0)");
-  }
-  const auto& n = p.network;
-  if (n.width < 1) bad_value("network.width", str(n.width), ">= 1");
-  if (n.depth < 1) bad_value("network.depth", str(n.depth), ">= 1");
-  check_choice("network.features", n.features, kFeatures);
-  if (n.features == "periodic" && !make_pinn_problem(p.pde)->periodic())
-    throw ConfigError("network.features = 'periodic' for pde.type = '" + p.pde.type +
-                      "', whose solution is not periodic in x; expected none or fourier");
-  if (n.periodic_modes < 1) bad_value("network.periodic_modes", str(n.periodic_modes), ">= 1");
-  if (n.fourier_features < 1)
-    bad_value("network.fourier_features", str(n.fourier_features), ">= 1");
-  if (!(n.fourier_scale > 0.0)) bad_value("network.fourier_scale", str(n.fourier_scale), "> 0");
-  const auto& c = p.collocation;
-  if (c.n_residual < 1) bad_value("collocation.n_residual", str(c.n_residual), ">= 1");
-  if (time && c.n_initial < 1) bad_value("collocation.n_initial", str(c.n_initial), ">= 1");
-  if (c.n_boundary < 0) bad_value("collocation.n_boundary", str(c.n_boundary), ">= 0");
-  check_choice("collocation.sampling", c.sampling, kSamplings);
-  if (c.resample_every < 0)
-    bad_value("collocation.resample_every", str(c.resample_every), ">= 0 (0: never)");
-  const auto& t = p.training;
-  if (t.adam_iterations < 0) bad_value("training.adam_iterations", str(t.adam_iterations), ">= 0");
-  if (t.lbfgs_iterations < 0)
-    bad_value("training.lbfgs_iterations", str(t.lbfgs_iterations), ">= 0");
-  if (t.adam_iterations + t.lbfgs_iterations < 1)
-    throw ConfigError("training.adam_iterations + training.lbfgs_iterations = 0; expected >= 1");
-  if (!(t.learning_rate > 0.0)) bad_value("training.learning_rate", str(t.learning_rate), "> 0");
-  if (t.lbfgs_history < 1) bad_value("training.lbfgs_history", str(t.lbfgs_history), ">= 1");
-  for (const auto& [key, w] :
-       {std::pair<const char*, double>{"training.weight_residual", t.weight_residual},
-        {"training.weight_initial", t.weight_initial},
-        {"training.weight_boundary", t.weight_boundary}})
-    if (!(w >= 0.0)) bad_value(key, str(w), ">= 0");
-  check_choice("training.precision", t.precision, kPrecisions);
-  if (!(t.max_seconds >= 0.0)) bad_value("training.max_seconds", str(t.max_seconds), ">= 0");
-  if (t.threads < 1) bad_value("training.threads", str(t.threads), ">= 1");
-  if (t.log_every < 1) bad_value("training.log_every", str(t.log_every), ">= 1");
-  const auto& e = p.evaluation;
-  if (e.nx < 2) bad_value("evaluation.nx", str(e.nx), ">= 2");
-  if (e.nt < 2) bad_value("evaluation.nt", str(e.nt), ">= 2");
-  if (e.lagrangian_refine < 1)
-    bad_value("evaluation.lagrangian_refine", str(e.lagrangian_refine), ">= 1");
-  if (e.threads < 1) bad_value("evaluation.threads", str(e.threads), ">= 1");
 }
 
 // ---------------------------------------------------------------------------------------------

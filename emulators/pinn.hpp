@@ -108,6 +108,9 @@ struct PinnParams {
   PinnEvaluationParams evaluation;
 };
 
+// The PDE types (pde.type), sorted.
+std::vector<std::string> pinn_problem_names();
+
 // The defaults for a PDE type and formulation: the member defaults above (convection, beta 30)
 // with beta = 10, nu = 1 for convection_diffusion; nu = 0.01 / pi and 4000 L-BFGS iterations
 // for burgers; 3000 L-BFGS iterations for poisson2d; periodic features for an lpinn. Read pde.type

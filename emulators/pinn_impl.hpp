@@ -92,9 +92,9 @@ class PinnProblem {
   virtual double speed_scale() const { return 1.0; }
 };
 
-// The problem of p.type (a registry of the known types); ConfigError naming pde.type otherwise.
+// The problem of p.type (a registry of the known types, pinn_problem_names()); ConfigError
+// naming pde.type otherwise.
 std::unique_ptr<PinnProblem> make_pinn_problem(const PinnPdeParams& p);
-std::vector<std::string> pinn_problem_names();
 
 // Lagrangian residuals at X0 = (x0, t) [N, 2] (requires grad) for the characteristic x_l [N, 1]
 // and the state u [N, 1], both computed from X0: {dx_L/dt - c(u), du/dt - nu u_xx}, with
