@@ -1,8 +1,9 @@
-// aeolus: the command-line program, a small launcher. It answers --version and the help texts
-// itself; for everything else it sets OMP_WAIT_POLICY, loads the application library
-// (libaeolus_app: the case types, PETSc, MPI, LibTorch and their ~340 shared libraries) with
-// dlopen and calls aeolus_app_main (tools/app/cli.cpp), so that the answers that need none of
-// it do not pay for loading it.
+// aeolus: the command-line program, a small launcher. It answers --version, the help texts and
+// `aeolus check CASE_DIR` (with the case readers compiled in: tools/CMakeLists.txt) itself; for
+// everything else it sets OMP_WAIT_POLICY, loads the application library (libaeolus_app: the
+// case types, PETSc, MPI, LibTorch and their ~340 shared libraries) with dlopen and calls
+// aeolus_app_main (tools/app/cli.cpp), so that the answers that need none of it do not pay for
+// loading it.
 //
 //   aeolus run cases/advection-2d
 //   mpirun -n 4 aeolus run cases/advection-2d --overwrite
@@ -15,9 +16,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <vector>
 
+#include "tools/app/case_type.hpp"
 #include "tools/app/cli_help.hpp"
 #include "tools/app/version.hpp"
 
@@ -43,7 +46,9 @@ bool under_mpi_launcher() {
   return false;
 }
 
-bool is_help_flag(const char* s) { return std::strcmp(s, "--help") == 0 || std::strcmp(s, "-h") == 0; }
+bool is_help_flag(const char* s) {
+  return std::strcmp(s, "--help") == 0 || std::strcmp(s, "-h") == 0;
+}
 
 // Prints what `aeolus ARGS` prints when ARGS only ask for the version or a help text, and gives
 // its exit code; -1 for everything else, which the application answers. Only argument lists
@@ -117,18 +122,19 @@ int main(int argc, char** argv) {
   const int rc = answer_here(argc, argv);
   if (rc >= 0) return rc;
 
+  // The check fast path: `aeolus check CASE_DIR` outside an MPI job is answered here by the
+  // case readers compiled into this program (no MPI, PETSc or LibTorch), with the output, error
+  // line and exit code of the application's check. A case whose check needs more (a CUDA
+  // device it names, which only LibTorch can confirm) and any MPI job (the rank count) go to
+  // the application library.
   if (const std::string case_dir = plain_check_case(argc, argv);
       !case_dir.empty() && !under_mpi_launcher()) {
-    // The check fast path (issue 18) goes here: `aeolus check CASE_DIR` outside an MPI job
-    // answered in this process by the light case readers (aeolus_config, once it links no MPI,
-    // PETSc or LibTorch): link them into this program and
-    //   try {
-    //     if (aeolus::app::check_command(case_dir)) return 0;  // false: needs the full check
-    //   } catch (const std::exception& e) {
-    //     std::fprintf(stderr, "aeolus: error: %s\n", e.what());  // as aeolus_app_main's catch
-    //     return 1;
-    //   }
-    // Until then, check goes through the application library like every other subcommand.
+    try {
+      if (aeolus::app::check_command(case_dir)) return 0;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "aeolus: error: %s\n", e.what());  // as aeolus_app_main's catch
+      return 1;
+    }
   }
 
   // GNU OpenMP (torch's thread pool) spins while its threads wait; on a machine shared with
