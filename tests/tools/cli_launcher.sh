@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The aeolus launcher (tools/aeolus_main.cpp): --version and the help texts are answered
-# without loading the application library (LibTorch, PETSc, MPI); everything else loads it,
-# with OMP_WAIT_POLICY=passive set before libgomp loads unless the user set it.
+# The aeolus launcher (tools/aeolus_main.cpp): --version, the help texts and `aeolus check
+# CASE_DIR` outside an MPI job are answered without loading the application library (LibTorch,
+# PETSc, MPI); everything else loads it, with OMP_WAIT_POLICY=passive set before libgomp loads
+# unless the user set it.
 # Usage: cli_launcher.sh /path/to/aeolus
 set -u
 AEOLUS="$1"
@@ -49,6 +50,66 @@ for sub in run check dataset train eval; do
   expect_light "help-$sub" 0 "usage: aeolus $sub CASE_DIR" -- $sub --help
 done
 expect_light help-after-case 0 "usage: aeolus check CASE_DIR" -- check some/case --help
+
+# `aeolus check CASE_DIR` outside an MPI job: the launcher's own case readers answer, loading
+# no heavy library, with the same output, error line and exit code as the application's check
+# (reached through mpiexec -n 1: under an MPI launcher the rank count needs MPI, so the
+# launcher hands check over; mpiexec adds lines of its own to stderr after a failure, hence
+# only the aeolus lines are compared).
+root="$(cd "$(dirname "$0")/../.." && pwd -P)"
+command -v mpiexec >/dev/null && have_mpiexec=1 || have_mpiexec=0
+# same_check NAME RC DIR
+same_check() {
+  local name="$1" want_rc="$2" dir="$3"
+  LD_DEBUG=files LD_DEBUG_OUTPUT="$work/ld" "$AEOLUS" check "$dir" >"$work/fast.out" 2>"$work/fast.err"
+  local rc=$? ok=0 why=""
+  [ $rc -eq "$want_rc" ] || { ok=1; why="exit code $rc, expected $want_rc"; }
+  if cat "$work"/ld.* 2>/dev/null | heavy /dev/stdin >/dev/null; then
+    ok=1; why="$why; loaded $(cat "$work"/ld.* | heavy /dev/stdin | head -1)"
+  fi
+  rm -f "$work"/ld.*
+  if [ "$want_rc" -eq 0 ]; then
+    grep -q "^# .*case.yaml: valid (config hash " "$work/fast.out" && [ ! -s "$work/fast.err" ] ||
+      { ok=1; why="$why; output '$(head -1 "$work/fast.out")' '$(head -1 "$work/fast.err")'"; }
+  else
+    [ ! -s "$work/fast.out" ] && [ "$(grep -c . "$work/fast.err")" -eq 1 ] &&
+      grep -q "^aeolus: error: " "$work/fast.err" ||
+      { ok=1; why="$why; expected one error line: $(head -3 "$work/fast.err")"; }
+  fi
+  if [ $have_mpiexec -eq 1 ]; then
+    mpiexec -n 1 "$AEOLUS" check "$dir" >"$work/full.out" 2>"$work/full.err"
+    local full_rc=$?
+    [ $full_rc -eq $rc ] || { ok=1; why="$why; exit code $full_rc through the application"; }
+    cmp -s "$work/fast.out" "$work/full.out" ||
+      { ok=1; why="$why; stdout differs: $(diff "$work/fast.out" "$work/full.out" | head -3)"; }
+    grep "^aeolus" "$work/full.err" | cmp -s "$work/fast.err" - ||
+      { ok=1; why="$why; stderr differs: $(cat "$work/fast.err") / $(grep "^aeolus" "$work/full.err")"; }
+  fi
+  local said=""
+  [ -s "$work/fast.err" ] && said=" ($(head -1 "$work/fast.err"))"
+  check "$name$said" $ok "$why"
+}
+for c in advection-2d williamson-tc1 poisson-2d co2-carbonbench; do
+  same_check "check-$c" 0 "$root/cases/$c"
+done
+# bad CASE SED: a copy of cases/CASE with case.yaml edited by SED (to $work/bad-CASE)
+bad() {
+  rm -rf "$work/bad-$1"
+  mkdir -p "$work/bad-$1"
+  sed -e "$2" "$root/cases/$1/case.yaml" >"$work/bad-$1/case.yaml"
+  echo "$work/bad-$1"
+}
+same_check check-missing-dir 1 "$work/does-not-exist"
+mkdir -p "$work/malformed"
+printf 'grid:\n  n: [16, 16\ntime: {t_end: 1\n' >"$work/malformed/case.yaml"
+same_check check-malformed 1 "$work/malformed"
+same_check check-unknown-key 1 "$(bad advection-2d 's/^grid:/grid:\n  peridic: [true, true]/')"
+same_check check-sphere-nlon 1 "$(bad williamson-tc1 's/nlon: 128/nlon: 127/')"
+same_check check-sphere-ranks 1 "$(bad williamson-tc1 's/nlat: 64/nlat: 64\n  procs: 2/')"
+same_check check-elliptic-boundary 1 "$(bad poisson-2d 's/x: {low: dirichlet, high: dirichlet}/x: {low: periodic, high: dirichlet}/')"
+same_check check-pinn-lpinn 1 "$(bad pinn-convection 's/type: convection,/type: poisson2d,/; s/^formulation: pinn/formulation: lpinn/')"
+same_check check-pinn-periodic 1 "$(bad pinn-convection 's/type: convection,/type: poisson2d,/; s/features: none/features: periodic/')"
+same_check check-co2-arch 1 "$(bad co2-carbonbench 's/arch: unet /arch: vit /')"
 
 # A tiny case runs through the application library, and it is loaded then (the check above
 # can fail).
