@@ -92,6 +92,14 @@ same_check() {
 for c in advection-2d williamson-tc1 poisson-2d co2-carbonbench; do
   same_check "check-$c" 0 "$root/cases/$c"
 done
+if [ $have_mpiexec -eq 1 ]; then
+  # The comparison above is with the application's check only if mpiexec's rank loads it.
+  LD_DEBUG=files LD_DEBUG_OUTPUT="$work/ld" mpiexec -n 1 "$AEOLUS" check "$root/cases/advection-2d" \
+    >/dev/null 2>&1
+  cat "$work"/ld.* | heavy /dev/stdin | grep -q libaeolus_app
+  check check-under-mpiexec-loads-app $?
+  rm -f "$work"/ld.*
+fi
 # bad CASE SED: a copy of cases/CASE with case.yaml edited by SED (to $work/bad-CASE)
 bad() {
   rm -rf "$work/bad-$1"
