@@ -375,3 +375,35 @@ TEST(PinnParams, MissingOrForeignModelFiles) {
   std::ofstream(junk) << "not a model";
   EXPECT_THROW(evaluate_pinn(junk), ModelError);
 }
+
+// The case-file checks (pinn_params.cpp, light: no LibTorch) know each PDE type's facts from a
+// table; the problems themselves (pinn.cpp) must agree with it: an lpinn is accepted exactly for
+// the Lagrangian problems, periodic features exactly for the periodic ones.
+TEST(PinnParams, LightTableMatchesTheProblems) {
+  using namespace aeolus::emulators;
+  const auto names = pinn_problem_names();
+  ASSERT_EQ(names.size(), 4u);
+  for (const auto& name : names) {
+    auto pinn = pinn_defaults(name, "pinn");
+    const auto problem = make_pinn_problem(pinn.pde);
+    auto lpinn = pinn_defaults(name, "pinn");
+    lpinn.formulation = "lpinn";
+    lpinn.network.features = "periodic";
+    bool lpinn_ok = true;
+    try {
+      check_pinn_params(lpinn);
+    } catch (const aeolus::ConfigError&) {
+      lpinn_ok = false;
+    }
+    EXPECT_EQ(lpinn_ok, problem->lagrangian() && problem->periodic()) << name;
+    auto periodic = pinn;
+    periodic.network.features = "periodic";
+    bool periodic_ok = true;
+    try {
+      check_pinn_params(periodic);
+    } catch (const aeolus::ConfigError&) {
+      periodic_ok = false;
+    }
+    EXPECT_EQ(periodic_ok, problem->periodic()) << name;
+  }
+}
