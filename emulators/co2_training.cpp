@@ -22,8 +22,11 @@
 #include "emulators/model_archive.hpp"
 #include "emulators/param_text.hpp"
 #include "grids/error.hpp"
+#include "grids/format.hpp"
+#include "grids/petsc_util.hpp"
 #include "grids/progress.hpp"
 #include "io/collective.hpp"
+#include "io/json.hpp"
 #include "io/netcdf_file.hpp"
 #include "physics/co2_met.hpp"
 
@@ -53,23 +56,6 @@ std::string str(const T& v) {
 }
 using detail::bad_value;
 
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
-
-int comm_rank_of(MPI_Comm comm) {
-  int r = 0;
-  MPI_Comm_rank(comm, &r);
-  return r;
-}
-
-int comm_size_of(MPI_Comm comm) {
-  int n = 1;
-  MPI_Comm_size(comm, &n);
-  return n;
-}
 
 // Runs fn() on every rank; if it throws on any rank, every rank throws: the failing rank its
 // own exception, the others the same type with the lowest failing rank's message. Keeps the
@@ -92,7 +78,7 @@ void on_all_ranks(MPI_Comm comm, Fn&& fn) {
   } catch (const std::exception& e) {
     error = std::current_exception(), code = 5, message = e.what();
   }
-  const int rank = comm_rank_of(comm);
+  const int rank = comm_rank(comm);
   int first = code ? rank : std::numeric_limits<int>::max();
   MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm);
   if (first == std::numeric_limits<int>::max()) return;
@@ -354,7 +340,7 @@ void broadcast_stats(MPI_Comm comm, Co2NormStats& s, const Co2ModelParams& p) {
   const std::size_t nin = co2_stat_channel_count(p);
   const std::size_t nlev = std::size_t(p.inputs.nlev);
   std::vector<double> buf;
-  if (comm_rank_of(comm) == 0) {
+  if (comm_rank(comm) == 0) {
     buf = {s.co2_mean, s.co2_scale, double(s.samples)};
     buf.insert(buf.end(), s.input_mean.begin(), s.input_mean.end());
     buf.insert(buf.end(), s.input_std.begin(), s.input_std.end());
@@ -631,8 +617,8 @@ class Trainer {
           const Co2SplitData& train, const Co2SplitData* valid, const Co2TrainLog& log,
           const torch::Device& device)
       : comm_(comm),
-        rank_(comm_rank_of(comm)),
-        ranks_(comm_size_of(comm)),
+        rank_(comm_rank(comm)),
+        ranks_(comm_size(comm)),
         device_(device),
         mp_(mp),
         tp_(tp),
@@ -960,7 +946,7 @@ void read_training_data(MPI_Comm comm, const Co2ModelParams& model,
   say("CO2 training data: " + str(train.pairs()) + " training pairs (" + str(train_files.size()) +
       " files), " + str(report.valid_pairs) + " validation pairs, " +
       fmt("%.2f", double(train.bytes() + valid.bytes()) / 1e9) + " GB per rank, read in " +
-      fmt("%.1f", report.data_seconds) + " s; " + str(comm_size_of(comm)) + " rank(s)");
+      fmt("%.1f", report.data_seconds) + " s; " + str(comm_size(comm)) + " rank(s)");
 }
 
 // Opens checkpoint `ckpt` on every rank and takes its training state and statistics; the run's
@@ -1093,7 +1079,7 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
   if (train_files.empty()) throw ConfigError("CO2 training: no training files");
   if (model_path.empty()) throw ConfigError("CO2 training: no model path");
   if (checkpoint_dir.empty()) throw ConfigError("CO2 training: no checkpoint folder");
-  const int rank = comm_rank_of(comm), ranks = comm_size_of(comm);
+  const int rank = comm_rank(comm), ranks = comm_size(comm);
   const Co2TrainLog say = [&](const std::string& s) {
     if (rank == 0 && log) log(s);
   };
@@ -1691,41 +1677,9 @@ Co2EvalMetrics evaluate_co2_model(Co2Model& model, const Co2SplitData& test,
 
 namespace {
 
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  char b[40];
-  std::snprintf(b, sizeof b, "%.10g", v);
-  return b;
-}
-
-std::string json_string(const std::string& v) {
-  std::string out = "\"";
-  for (const char c : v) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x", c);
-          out += b;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+// The metrics files' numbers: 10 significant digits (null for NaN/Inf).
+std::string json_number(double v) { return io::json_number(v, 10); }
+using io::json_string;
 
 template <class Get>
 std::string json_array(const std::vector<Co2LeadMetrics>& v, Get get) {
