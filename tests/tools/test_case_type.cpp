@@ -8,11 +8,11 @@
 #include <map>
 #include <string>
 
+#include "case_files.hpp"
 #include "common/error_of.hpp"
 #include "common/temp_dir.hpp"
 #include "grids/error.hpp"
 #include "io/yaml_schema.hpp"
-#include "case_files.hpp"
 #include "tools/app/driver.hpp"
 
 using namespace aeolus;
@@ -105,8 +105,8 @@ TEST(CaseType, MisspeltEquationGetsAHint) {
 
 TEST(CaseType, ACaseTypeRegisteredInItsOwnFileIsFoundByTheSubcommands) {
   test::TempDir dir;
-  const std::string d = test::write_case(MPI_COMM_WORLD, dir, "toy",
-                                         "physics:\n  equation: toy\n  answer: 7.5\n");
+  const std::string d =
+      test::write_case(MPI_COMM_WORLD, dir, "toy", "physics:\n  equation: toy\n  answer: 7.5\n");
   const auto c = app::load_case(d);
   EXPECT_EQ(c.type, "toy");
   EXPECT_EQ(c.settings_as<ToyCaseConfig>().answer, 7.5);
@@ -118,8 +118,8 @@ TEST(CaseType, ACaseTypeRegisteredInItsOwnFileIsFoundByTheSubcommands) {
       test::error_of<ConfigError>([&] { app::train_case(MPI_COMM_WORLD, c, false); });
   EXPECT_NE(e.find("aeolus train has no toy emulator"), std::string::npos) << e;
   // Its keys are checked like every other case type's.
-  const std::string d2 = test::write_case(MPI_COMM_WORLD, dir, "toy2",
-                                          "physics:\n  equation: toy\n  answr: 1\n");
+  const std::string d2 =
+      test::write_case(MPI_COMM_WORLD, dir, "toy2", "physics:\n  equation: toy\n  answr: 1\n");
   const std::string e2 = test::error_of<ConfigError>([&] { app::load_case(d2); });
   EXPECT_NE(e2.find("did you mean 'answer'"), std::string::npos) << e2;
 }

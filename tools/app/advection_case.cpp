@@ -322,10 +322,10 @@ void evaluate_flux_cnn(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
       mass_err[idx] = std::abs(pred.integral() - m0) / std::abs(m0);
       truth_mass_err[idx] = std::abs(truth.integral() - m0) / std::abs(m0);
       if (meter.due((long long)idx + 1)) {
-        meter.emit((long long)idx + 1, "trajectory " + std::to_string(n + 1) + "/" +
-                                           std::to_string(nt) + ", step " + std::to_string(k + 1) +
-                                           "/" + std::to_string(ns) + ", t = " +
-                                           fmt("%.4g", t_pred) + ", R2 " + fmt("%.4f", r2[idx]));
+        meter.emit((long long)idx + 1,
+                   "trajectory " + std::to_string(n + 1) + "/" + std::to_string(nt) + ", step " +
+                       std::to_string(k + 1) + "/" + std::to_string(ns) +
+                       ", t = " + fmt("%.4g", t_pred) + ", R2 " + fmt("%.4f", r2[idx]));
       }
     }
   }

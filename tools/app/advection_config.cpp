@@ -152,7 +152,8 @@ class AdvectionReader : public CaseReader {
       e.limiter = s.get_choice("limiter", e.limiter, {"fct", "none"});
       e.inputs = s.get_choice("inputs", e.inputs, {"courant", "courant+q"});
       if (e.limiter == "fct" && e.output != "flux") {
-        throw ConfigError(s.where("limiter") + ": emulator.limiter = 'fct' needs emulator.output = " +
+        throw ConfigError(s.where("limiter") +
+                          ": emulator.limiter = 'fct' needs emulator.output = " +
                           "'flux' (set emulator.limiter: none for output: state)");
       }
       auto t = s.section("training");
@@ -161,7 +162,8 @@ class AdvectionReader : public CaseReader {
       tp.batch_size = int(t.get_int("batch_size", tp.batch_size, Range::closed(1, 1e6)));
       tp.learning_rate = t.get_double("learning_rate", tp.learning_rate, Range::positive());
       tp.rollout_steps = int(t.get_int("rollout_steps", tp.rollout_steps, Range::closed(1, 1000)));
-      tp.rollout_epochs = int(t.get_int("rollout_epochs", tp.rollout_epochs, Range::closed(0, 1e7)));
+      tp.rollout_epochs =
+          int(t.get_int("rollout_epochs", tp.rollout_epochs, Range::closed(0, 1e7)));
       tp.stability_weight =
           t.get_double("stability_weight", tp.stability_weight, Range::non_negative());
       tp.mirror = t.get_bool("mirror", tp.mirror);

@@ -1,10 +1,10 @@
 #pragma once
 // The configuration of an advection case (physics.equation: advection, grid.type: cartesian).
 
-#include "tools/app/case_config.hpp"
 #include "emulators/flux_cnn.hpp"
 #include "physics/advection.hpp"
 #include "solvers/fv_advection.hpp"
+#include "tools/app/case_config.hpp"
 
 namespace aeolus::app {
 

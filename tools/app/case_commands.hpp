@@ -100,8 +100,8 @@ void evaluate_case(MPI_Comm comm, const CaseConfig& c, bool overwrite);
 
 // In the case type's own NAME_case.cpp, inside namespace aeolus::app:
 //   AEOLUS_REGISTER_CASE_COMMANDS("NAME", Type)
-#define AEOLUS_REGISTER_CASE_COMMANDS(name, Type)                                        \
-  namespace {                                                                            \
-  const bool aeolus_case_commands_registered_##Type =                                    \
-      ::aeolus::app::register_case_commands(name, std::make_unique<Type>());             \
+#define AEOLUS_REGISTER_CASE_COMMANDS(name, Type)                            \
+  namespace {                                                                \
+  const bool aeolus_case_commands_registered_##Type =                        \
+      ::aeolus::app::register_case_commands(name, std::make_unique<Type>()); \
   }

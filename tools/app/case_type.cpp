@@ -97,8 +97,8 @@ CaseConfig load_case(const std::string& case_dir) {
     if (!reader->recognises(kind)) continue;
     if (chosen) {
       throw std::logic_error("case types '" + chosen->name() + "' and '" + name +
-                             "' both claim physics.equation '" + kind.equation +
-                             "', grid.type '" + kind.grid_type + "'");
+                             "' both claim physics.equation '" + kind.equation + "', grid.type '" +
+                             kind.grid_type + "'");
     }
     chosen = reader.get();
   }

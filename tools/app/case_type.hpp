@@ -83,8 +83,8 @@ bool check_command(const std::string& case_dir);
 }  // namespace aeolus::app
 
 // In the case type's own NAME_config.cpp, at namespace scope: AEOLUS_REGISTER_CASE_READER(Type)
-#define AEOLUS_REGISTER_CASE_READER(Type)                                          \
-  namespace {                                                                      \
-  const bool aeolus_case_reader_registered_##Type =                                \
-      ::aeolus::app::register_case_reader(std::make_unique<Type>());               \
+#define AEOLUS_REGISTER_CASE_READER(Type)                            \
+  namespace {                                                        \
+  const bool aeolus_case_reader_registered_##Type =                  \
+      ::aeolus::app::register_case_reader(std::make_unique<Type>()); \
   }

@@ -23,8 +23,8 @@
 #include "tools/app/case_commands.hpp"
 #include "tools/app/case_model.hpp"
 #include "tools/app/co2_config.hpp"
-#include "tools/app/sphere_case.hpp"
 #include "tools/app/run_log.hpp"
+#include "tools/app/sphere_case.hpp"
 #include "tools/app/version.hpp"
 
 namespace aeolus::app {

@@ -1,12 +1,12 @@
 #pragma once
 // The configuration of a CO2 transport case (physics.equation: co2_transport).
 
-#include "tools/app/case_config.hpp"
 #include "emulators/co2_training.hpp"
 #include "grids/sphere_grid.hpp"
 #include "physics/co2_fluxes.hpp"
 #include "physics/co2_met.hpp"
 #include "solvers/sphere_scheme.hpp"
+#include "tools/app/case_config.hpp"
 
 namespace aeolus::app {
 

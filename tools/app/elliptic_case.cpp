@@ -1,8 +1,5 @@
 #include "tools/app/elliptic_case.hpp"
 
-#include "tools/app/case_commands.hpp"
-#include "tools/app/case_model.hpp"
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -15,6 +12,8 @@
 #include "io/collective.hpp"
 #include "io/output_writer.hpp"
 #include "solvers/fft_solver.hpp"
+#include "tools/app/case_commands.hpp"
+#include "tools/app/case_model.hpp"
 #include "tools/app/run_log.hpp"
 #include "tools/app/version.hpp"
 
@@ -249,8 +248,7 @@ void report_solve(const EllipticProblem& p, const EllipticSolve& r, const Cartes
 // output/FILE: u, f, k and, for a manufactured solution, u_exact and the error (whose norms go
 // to the log and run.json).
 void write_solution(const CaseConfig& c, const EllipticProblem& p, const std::string& described,
-                    const std::string& out_path, EllipticFields& d, RunLog& log,
-                    JsonRecord& prov) {
+                    const std::string& out_path, EllipticFields& d, RunLog& log, JsonRecord& prov) {
   io::OutputSpec spec;
   spec.path = out_path;
   spec.attributes = {
@@ -315,11 +313,10 @@ RunResult run_elliptic_case(MPI_Comm comm, const CaseConfig& c, const RunOptions
     report_solve(p, r, *d.grid, log, prov);
     write_solution(c, p, r.described, out_path, d, log, prov);
     if (!r.st.converged) {
-      throw NumericsError("solver " + solver + " did not reach solver.rtol = " +
-                          fmt("%.3g", ell(c).ksp.rtol) + " in " +
-                          std::to_string(r.st.iterations) + " iterations (relative residual " +
-                          fmt("%.3e", r.st.relative_residual()) +
-                          "); the unconverged solution is in " + out_path);
+      throw NumericsError(
+          "solver " + solver + " did not reach solver.rtol = " + fmt("%.3g", ell(c).ksp.rtol) +
+          " in " + std::to_string(r.st.iterations) + " iterations (relative residual " +
+          fmt("%.3e", r.st.relative_residual()) + "); the unconverged solution is in " + out_path);
     }
     prov.set_string("status", "completed");
     prov.set_string("output", out_path);
@@ -373,9 +370,8 @@ void train_elliptic_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   EllipticOperator op(*grid, p, nullptr);
   RunLog log(comm, c.path("logs/train.log"), true);
   log.line("aeolus train " + c.name + ": DCDM network on " + grid_text(p) + ", channels " +
-           std::to_string(ell(c).net.channels) + ", blocks " +
-           std::to_string(ell(c).net.blocks) + ", " +
-           std::to_string(ell(c).training.threads) + " threads");
+           std::to_string(ell(c).net.channels) + ", blocks " + std::to_string(ell(c).net.blocks) +
+           ", " + std::to_string(ell(c).training.threads) + " threads");
   auto net = ell(c).net;
   net.threads = ell(c).training.threads;
   const auto r = emulators::train_dcdm(op, data, net, ell(c).training, model, log.sink());

@@ -7,9 +7,9 @@
 #include <utility>
 
 #include "grids/error.hpp"
+#include "grids/format.hpp"
 #include "io/yaml_schema.hpp"
 #include "tools/app/case_type.hpp"
-#include "grids/format.hpp"
 
 namespace aeolus::app {
 
@@ -18,7 +18,6 @@ namespace {
 using io::Range;
 
 const char* kAxis[3] = {"x", "y", "z"};
-
 
 void read_grid(io::Section s, EllipticCaseConfig& cfg) {
   auto& p = cfg.problem;
@@ -33,7 +32,6 @@ void read_grid(io::Section s, EllipticCaseConfig& cfg) {
   p.centering = centering_from_name(s.get_choice("centering", "cell", {"cell", "vertex"}));
   s.finish();
 }
-
 
 void read_physics(io::Section s, EllipticCaseConfig& cfg) {
   auto& e = cfg;
@@ -108,7 +106,6 @@ void read_physics(io::Section s, EllipticCaseConfig& cfg) {
   s.finish();
 }
 
-
 void read_solver(io::Section s, EllipticCaseConfig& cfg) {
   auto& e = cfg;
   e.solver = s.get_choice("type", e.solver, {"ksp", "fft", "dcdm"});
@@ -136,7 +133,6 @@ void read_solver(io::Section s, EllipticCaseConfig& cfg) {
   }
   s.finish();
 }
-
 
 void read_dcdm(io::Section s, EllipticCaseConfig& cfg) {
   auto& e = cfg;
@@ -171,8 +167,6 @@ void read_dcdm(io::Section s, EllipticCaseConfig& cfg) {
   }
   s.finish();
 }
-
-
 
 void load_elliptic_case(io::Section& root, CaseConfig& c) {
   auto settings = std::make_shared<EllipticCaseConfig>();

@@ -1,11 +1,11 @@
 #pragma once
 // The configuration of an elliptic case (physics.equation: elliptic).
 
-#include "tools/app/case_config.hpp"
 #include "emulators/dcdm_model.hpp"
 #include "physics/elliptic_problems.hpp"
 #include "solvers/dcdm.hpp"
 #include "solvers/elliptic.hpp"
+#include "tools/app/case_config.hpp"
 
 namespace aeolus::app {
 

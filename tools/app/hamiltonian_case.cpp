@@ -1,8 +1,5 @@
 #include "tools/app/hamiltonian_case.hpp"
 
-#include "tools/app/case_commands.hpp"
-#include "tools/app/hamiltonian_config.hpp"
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,6 +11,8 @@
 #include "io/collective.hpp"
 #include "io/netcdf_file.hpp"
 #include "solvers/symplectic.hpp"
+#include "tools/app/case_commands.hpp"
+#include "tools/app/hamiltonian_config.hpp"
 #include "tools/app/run_log.hpp"
 #include "tools/app/version.hpp"
 
@@ -26,7 +25,6 @@ namespace {
 const HamiltonianCaseConfig& ham(const CaseConfig& c) {
   return c.settings_as<HamiltonianCaseConfig>();
 }
-
 
 // Largest |x_i| over a series, and over its first and last tenth (the drift test of a
 // symplectic method: a bounded error has similar maxima in both).
@@ -214,8 +212,8 @@ RunResult run_hamiltonian_case(MPI_Comm comm, const CaseConfig& c, const RunOpti
         // Every log.progress_every steps, and at least every log.progress_seconds.
         const double wall =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (step > 0 && (step % c.progress_every < hc.output_every ||
-                         wall - last_line >= c.progress_seconds)) {
+        if (step > 0 &&
+            (step % c.progress_every < hc.output_every || wall - last_line >= c.progress_seconds)) {
           last_line = wall;
           log.line("step " + std::to_string(step) + " t = " + fmt("%.6g", t) +
                    ", relative energy error " + fmt("%.3e", tr.energy_error.back()) + "  wall " +

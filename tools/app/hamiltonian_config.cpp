@@ -7,10 +7,10 @@
 #include <utility>
 
 #include "grids/error.hpp"
-#include "io/yaml_schema.hpp"
-#include "tools/app/case_type.hpp"
 #include "grids/format.hpp"
+#include "io/yaml_schema.hpp"
 #include "solvers/symplectic.hpp"
+#include "tools/app/case_type.hpp"
 
 namespace aeolus::app {
 
@@ -65,8 +65,6 @@ void read_system(io::Section s, physics::HamiltonianParams& p) {
   s.finish();
 }
 
-
-
 void load_hamiltonian_case(io::Section& root, CaseConfig& c) {
   auto settings = std::make_shared<HamiltonianCaseConfig>();
   auto& cfg = *settings;
@@ -93,8 +91,7 @@ void load_hamiltonian_case(io::Section& root, CaseConfig& c) {
     if (steps > double(c.time.max_steps)) {
       throw ConfigError(s.where("t_end") + ": time.t_end = " + fmt("%.9g", h.t_end) +
                         " at integrator.dt = " + fmt("%.9g", h.dt) + " is " + fmt("%.3g", steps) +
-                        " steps, more than time.max_steps = " +
-                        std::to_string(c.time.max_steps) +
+                        " steps, more than time.max_steps = " + std::to_string(c.time.max_steps) +
                         "; check integrator.dt and time.t_end, or raise time.max_steps");
     }
     if (std::abs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps)) {

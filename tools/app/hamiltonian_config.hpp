@@ -1,8 +1,8 @@
 #pragma once
 // The configuration of a Hamiltonian case (physics.equation: hamiltonian).
 
-#include "tools/app/case_config.hpp"
 #include "physics/hamiltonian.hpp"
+#include "tools/app/case_config.hpp"
 
 namespace aeolus::app {
 

@@ -1,8 +1,5 @@
 #include "tools/app/neural_de_case.hpp"
 
-#include "tools/app/case_commands.hpp"
-#include "tools/app/neural_de_config.hpp"
-
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -11,6 +8,8 @@
 #include "grids/petsc_util.hpp"
 #include "io/collective.hpp"
 #include "io/netcdf_file.hpp"
+#include "tools/app/case_commands.hpp"
+#include "tools/app/neural_de_config.hpp"
 #include "tools/app/run_log.hpp"
 #include "tools/app/version.hpp"
 
@@ -21,8 +20,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const NeuralDeCaseConfig& nde(const CaseConfig& c) { return c.settings_as<NeuralDeCaseConfig>(); }
-
-
 
 // A (time[, component]) series for write_series.
 struct Series {

@@ -7,17 +7,15 @@
 #include <utility>
 
 #include "grids/error.hpp"
+#include "grids/format.hpp"
 #include "io/yaml_schema.hpp"
 #include "tools/app/case_type.hpp"
-#include "grids/format.hpp"
 
 namespace aeolus::app {
 
 namespace {
 
 using io::Range;
-
-
 
 std::array<double, 2> pair(io::Section& s, const std::string& key, std::array<double, 2> def) {
   const auto v = s.get_doubles(key, {def[0], def[1]}, 2, 2);
@@ -32,7 +30,6 @@ void with_file(const CaseConfig& c, const std::function<void()>& check) {
     throw ConfigError(c.file + ": " + e.what());
   }
 }
-
 
 void read_ode(io::Section& root, CaseConfig& c, NeuralDeCaseConfig& cfg) {
   auto& n = cfg;
@@ -110,7 +107,6 @@ SdeMethod sde_method(io::Section& s, const std::string& key, SdeMethod def) {
   return m;
 }
 
-
 void read_sde(io::Section& root, CaseConfig& c, NeuralDeCaseConfig& cfg) {
   auto& n = cfg;
   {
@@ -171,7 +167,6 @@ void read_sde(io::Section& root, CaseConfig& c, NeuralDeCaseConfig& cfg) {
   }
   c.model = "models/neural_sde.pt";
 }
-
 
 void load_neural_de_case(io::Section& root, CaseConfig& c) {
   auto settings = std::make_shared<NeuralDeCaseConfig>();

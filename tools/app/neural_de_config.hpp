@@ -1,9 +1,9 @@
 #pragma once
 // The configuration of a neural ODE / SDE case (physics.equation: neural_ode | neural_sde).
 
-#include "tools/app/case_config.hpp"
 #include "emulators/neural_ode.hpp"
 #include "emulators/neural_sde.hpp"
+#include "tools/app/case_config.hpp"
 
 namespace aeolus::app {
 

@@ -1,12 +1,11 @@
 #include "tools/app/pinn_case.hpp"
 
-#include "tools/app/case_commands.hpp"
-#include "tools/app/pinn_config.hpp"
-
 #include <filesystem>
 
 #include "grids/error.hpp"
 #include "io/netcdf_file.hpp"
+#include "tools/app/case_commands.hpp"
+#include "tools/app/pinn_config.hpp"
 #include "tools/app/run_log.hpp"
 #include "tools/app/version.hpp"
 

@@ -7,17 +7,15 @@
 #include <utility>
 
 #include "grids/error.hpp"
+#include "grids/format.hpp"
 #include "io/yaml_schema.hpp"
 #include "tools/app/case_type.hpp"
-#include "grids/format.hpp"
 
 namespace aeolus::app {
 
 namespace {
 
 using io::Range;
-
-
 
 void load_pinn_case(io::Section& root, CaseConfig& c) {
   auto settings = std::make_shared<PinnCaseConfig>();

@@ -1,8 +1,8 @@
 #pragma once
 // The configuration of a PINN case (physics.equation: pinn).
 
-#include "tools/app/case_config.hpp"
 #include "emulators/pinn.hpp"
+#include "tools/app/case_config.hpp"
 
 namespace aeolus::app {
 

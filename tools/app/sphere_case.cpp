@@ -133,8 +133,7 @@ class SphereTransportModel : public CaseModel {
  public:
   SphereTransportModel(const CaseConfig& c, const CartesianGrid& grid)
       : c_(c), sphere_(grid, sph(c).grid.radius), area_(grid, "cell_area") {
-    for (const auto& t : sph(c).tracers)
-      tracers_.push_back(std::make_unique<Field>(grid, t.name));
+    for (const auto& t : sph(c).tracers) tracers_.push_back(std::make_unique<Field>(grid, t.name));
     auto v = area_.view();
     for (index_t j = 0; j < v.ny; ++j)
       for (index_t i = 0; i < v.nx; ++i) v(i, j) = sphere_.area(sphere_.lat_start() + j);
@@ -309,9 +308,9 @@ class SphereTransportModel : public CaseModel {
         f.def_var("filament_l_f", "double", {"threshold"});
         f.put_att("filament_l_f", "units", "percent");
         f.put_att("filament_l_f", "long_name",
-                  "100 A(q >= tau, t) / A(q >= tau, 0) of " +
-                      sph(c_).diagnostics.filament_tracer + " at t = " +
-                      fmt_g(sph(c_).diagnostics.filament_time) + " s (Lauritzen et al. 2012)");
+                  "100 A(q >= tau, t) / A(q >= tau, 0) of " + sph(c_).diagnostics.filament_tracer +
+                      " at t = " + fmt_g(sph(c_).diagnostics.filament_time) +
+                      " s (Lauritzen et al. 2012)");
       }
       std::vector<std::pair<std::string, double>> scalars;
       for (const auto& [key, value] : diag) {
@@ -442,7 +441,6 @@ class SphereTransportModel : public CaseModel {
   std::vector<std::unique_ptr<Field>> tracers_;
   const Field* air_ = nullptr;  // 3D: the stepper's air mass (dp, Pa)
 };
-
 
 class SphereCase : public TimeSteppingCase {
  public:

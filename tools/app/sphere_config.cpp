@@ -19,7 +19,6 @@ constexpr real_t kPi = 3.14159265358979323846;
 
 bool uses_centers(const std::string& type) { return type != "constant"; }
 
-
 // physics.tracers.NAME: the keys of the chosen type only (others are unknown-key errors).
 void read_sphere_tracer(io::Section& t, const physics::SphereFlowParams& flow,
                         physics::SphereTracerParams& p) {

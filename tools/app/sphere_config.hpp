@@ -1,12 +1,12 @@
 #pragma once
 // The configuration of a tracer-transport case on the sphere (grid.type: latlon).
 
-#include "tools/app/case_config.hpp"
 #include "grids/sphere_grid.hpp"
+#include "physics/dcmip.hpp"
 #include "physics/sphere_flow.hpp"
 #include "physics/sphere_tracers.hpp"
-#include "physics/dcmip.hpp"
 #include "solvers/sphere_transport.hpp"
+#include "tools/app/case_config.hpp"
 
 namespace aeolus::app {
 
@@ -43,9 +43,7 @@ struct SphereCaseConfig : CaseSettings {
 };
 
 // physics.flow.type of the 3D DCMIP flows, and their test.
-inline bool is_dcmip(const std::string& flow) {
-  return flow == "dcmip_1_1" || flow == "dcmip_1_2";
-}
+inline bool is_dcmip(const std::string& flow) { return flow == "dcmip_1_1" || flow == "dcmip_1_2"; }
 inline physics::DcmipTest dcmip_test(const std::string& flow) {
   return physics::dcmip_test_from_name(flow == "dcmip_1_1" ? "1-1" : "1-2");
 }

@@ -1,6 +1,4 @@
 // The common time loop of every time-stepping case (TimeSteppingCase::run).
-#include "tools/app/case_commands.hpp"
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -16,6 +14,7 @@
 #include "io/collective.hpp"
 #include "io/netcdf_file.hpp"
 #include "io/output_writer.hpp"
+#include "tools/app/case_commands.hpp"
 #include "tools/app/case_model.hpp"
 #include "tools/app/run_log.hpp"
 #include "tools/app/version.hpp"
@@ -263,10 +262,10 @@ class TimeLoop {
         smallest += (d ? "x" : "") + std::to_string(*std::min_element(own.begin(), own.end()));
       }
       log_.line("decomposition: " + procs + " ranks, smallest subdomain " + smallest + " cells" +
-                (grid_->halo_scatter() ? ", narrower than the halo of " +
-                                             std::to_string(grid_->halo()) +
-                                             ": multi-hop halo exchange"
-                                       : ""));
+                (grid_->halo_scatter()
+                     ? ", narrower than the halo of " + std::to_string(grid_->halo()) +
+                           ": multi-hop halo exchange"
+                     : ""));
     }
   }
 
@@ -417,8 +416,8 @@ class TimeLoop {
 
   RunResult stop_here() {
     save_checkpoint();
-    log_.line("stopped after " + std::to_string(steps_here_) + " steps at t = " +
-              fmt("%.9g", t_) + " (checkpoint " + last_ckpt_ + "); continue with --restart");
+    log_.line("stopped after " + std::to_string(steps_here_) + " steps at t = " + fmt("%.9g", t_) +
+              " (checkpoint " + last_ckpt_ + "); continue with --restart");
     prov_.set_string("status", "stopped");
     prov_.set_string("end_time", utc_now_iso8601());
     prov_.set_int("steps", step_);
@@ -473,8 +472,8 @@ class TimeLoop {
     }
     prov_.set_raw("diagnostics", obj + "}");
     bool written = false;
-    io::detail::on_root(comm_,
-                        [&] { written = model_->write_diagnostics(paths_.diagnostics, diagnostics_); });
+    io::detail::on_root(
+        comm_, [&] { written = model_->write_diagnostics(paths_.diagnostics, diagnostics_); });
     if (rank_ == 0 && written) prov_.set_string("diagnostics_file", paths_.diagnostics);
   }
 
