@@ -324,8 +324,12 @@ TEST(RunDirectory, RankZeroDecidesForEveryRank) {
   EXPECT_NE(e.find("results of an earlier run exist"), std::string::npos) << e;
   EXPECT_THROW(app::refuse_existing(world, mine, false), IoError);
   app::refuse_existing(world, mine, true);  // --overwrite: kept until replaced
-  if (comm_rank(world) == 0) EXPECT_TRUE(fs::exists(there));
+  if (comm_rank(world) == 0) {
+    EXPECT_TRUE(fs::exists(there));
+  }
   app::prepare_targets(world, {mine}, true);  // --overwrite: removed by rank 0
-  if (comm_rank(world) == 0) EXPECT_FALSE(fs::exists(there));
+  if (comm_rank(world) == 0) {
+    EXPECT_FALSE(fs::exists(there));
+  }
   EXPECT_EQ(app::existing_on_root(world, {mine}), "");
 }
