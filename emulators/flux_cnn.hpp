@@ -23,7 +23,7 @@
 
 namespace aeolus::emulators {
 
-struct EmulatorParams {
+struct FluxCnnParams {
   std::string output = "flux";      // flux | state (increment of normalised q per cell)
   std::string mass_fixer = "none";  // none | scale | shift; 'state' output requires scale or shift
   int channels = 16;                // width of every hidden conv layer
@@ -40,7 +40,7 @@ struct EmulatorParams {
   std::string inputs = "courant";
 };
 
-struct TrainingParams {
+struct FluxCnnTrainingParams {
   int epochs = 30;
   int batch_size = 16;
   double learning_rate = 2e-3;    // peak; cosine decay to 0 over `epochs`
@@ -55,7 +55,7 @@ struct TrainingParams {
   double max_minutes = 8;         // wall-clock cap; training stops after the epoch that crosses it
 };
 
-struct TrainReport {
+struct FluxCnnTrainReport {
   int epochs = 0;               // epochs completed
   double seconds = 0;           // wall-clock training time
   double first_train_loss = 0;  // mean minibatch loss of epoch 1
@@ -68,7 +68,7 @@ struct TrainReport {
 // One split of the training data (see io/dataset_format.hpp), held in memory. Arrays are row
 // major with x fastest: q[((traj * frames + frame) * ny + j) * nx + i], u_face/v_face
 // [(traj * ny + j) * nx + i] = normal velocity on the low x/y face of cell (i, j).
-struct Dataset {
+struct FluxCnnDataset {
   int nx = 0, ny = 0;
   int trajectories = 0;
   int frames = 0;         // frames per trajectory, frame 0 = initial state
@@ -79,7 +79,7 @@ struct Dataset {
 
 // Reads and validates one split file. Missing variable/attribute, wrong dimensions or shape,
 // wrong units or non-finite values -> IoError naming the file, the variable, got and expected.
-Dataset read_dataset(const std::string& nc_path);
+FluxCnnDataset read_flux_cnn_dataset(const std::string& nc_path);
 
 // Trains a model on `train`, selects the epoch with the best loss on `valid` and saves it to
 // model_path (network weights plus everything needed to run it). log_path receives one CSV row
@@ -87,20 +87,22 @@ Dataset read_dataset(const std::string& nc_path);
 // and machine. Throws ConfigError for bad parameters, IoError if a file cannot be written.
 // progress: lines "batch K/N  epoch E/EPOCHS  loss ...  valid ..." with elapsed time and ETA,
 // at most every 10 s (grids/progress.hpp).
-TrainReport train_emulator(const EmulatorParams& params, const TrainingParams& training,
-                           const Dataset& train, const Dataset& valid,
-                           const std::string& model_path, const std::string& log_path,
-                           const ProgressSink& progress = {});
+FluxCnnTrainReport train_flux_cnn(const FluxCnnParams& params,
+                                  const FluxCnnTrainingParams& training,
+                                  const FluxCnnDataset& train, const FluxCnnDataset& valid,
+                                  const std::string& model_path, const std::string& log_path,
+                                  const ProgressSink& progress = {});
 // Same, reading data_dir/train.nc and data_dir/valid.nc.
-TrainReport train_emulator(const EmulatorParams& params, const TrainingParams& training,
-                           const std::string& data_dir, const std::string& model_path,
-                           const std::string& log_path, const ProgressSink& progress = {});
+FluxCnnTrainReport train_flux_cnn(const FluxCnnParams& params,
+                                  const FluxCnnTrainingParams& training,
+                                  const std::string& data_dir, const std::string& model_path,
+                                  const std::string& log_path, const ProgressSink& progress = {});
 
 // Loads and validates a saved model and wraps it as a Stepper on `grid` (2D, periodic in x and
 // y). dx, dy are the case's cell sizes; they, and the grid spacing, must match the training data
 // to 1e-12 relative. Missing file -> IoError; not a model, wrong format version or a mismatch
 // with the case -> ModelError naming the file and both values. Collective over grid.comm().
-std::unique_ptr<Stepper> make_emulator_stepper(const CartesianGrid& grid,
+std::unique_ptr<Stepper> make_flux_cnn_stepper(const CartesianGrid& grid,
                                                const physics::VelocityParams& velocity,
                                                const std::string& model_path, real_t dx, real_t dy);
 
@@ -110,7 +112,7 @@ std::unique_ptr<Stepper> make_emulator_stepper(const CartesianGrid& grid,
 // cell. `before` is the state the step started from; it must live on the same decomposition and is
 // only used to explain a refusal. Collective. Unknown type -> ConfigError; a sum that scale
 // cannot fix -> NumericsError.
-void apply_mass_fixer(const std::string& type, const Field& before, Field& after,
-                      real_t target_mass);
+void apply_flux_cnn_mass_fixer(const std::string& type, const Field& before, Field& after,
+                               real_t target_mass);
 
 }  // namespace aeolus::emulators

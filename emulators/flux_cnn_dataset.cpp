@@ -77,7 +77,7 @@ class Reader {
 
 }  // namespace
 
-Dataset read_dataset(const std::string& nc_path) {
+FluxCnnDataset read_flux_cnn_dataset(const std::string& nc_path) {
   namespace ds = io::dataset;
   Reader r(nc_path);
   // Writers set aeolus_complete last, so a file from an interrupted `aeolus dataset` is refused.
@@ -96,7 +96,7 @@ Dataset read_dataset(const std::string& nc_path) {
   }
   if (q_shape[1] < 2)
     r.fail(ds::kTracer, "has " + std::to_string(q_shape[1]) + " frames, expected >= 2");
-  Dataset d;
+  FluxCnnDataset d;
   d.trajectories = int(q_shape[0]);
   d.frames = int(q_shape[1]);
   d.ny = int(q_shape[2]);
@@ -111,12 +111,13 @@ Dataset read_dataset(const std::string& nc_path) {
   return d;
 }
 
-TrainReport train_emulator(const EmulatorParams& params, const TrainingParams& training,
-                           const std::string& data_dir, const std::string& model_path,
-                           const std::string& log_path, const ProgressSink& progress) {
-  const Dataset train = read_dataset(data_dir + "/train.nc");
-  const Dataset valid = read_dataset(data_dir + "/valid.nc");
-  return train_emulator(params, training, train, valid, model_path, log_path, progress);
+FluxCnnTrainReport train_flux_cnn(const FluxCnnParams& params,
+                                  const FluxCnnTrainingParams& training,
+                                  const std::string& data_dir, const std::string& model_path,
+                                  const std::string& log_path, const ProgressSink& progress) {
+  const FluxCnnDataset train = read_flux_cnn_dataset(data_dir + "/train.nc");
+  const FluxCnnDataset valid = read_flux_cnn_dataset(data_dir + "/valid.nc");
+  return train_flux_cnn(params, training, train, valid, model_path, log_path, progress);
 }
 
 }  // namespace aeolus::emulators

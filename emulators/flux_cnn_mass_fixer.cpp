@@ -19,15 +19,15 @@ void for_owned(Field& f, F op) {
 
 }  // namespace
 
-void apply_mass_fixer(const std::string& type, const Field& before, Field& after,
-                      real_t target_mass) {
+void apply_flux_cnn_mass_fixer(const std::string& type, const Field& before, Field& after,
+                               real_t target_mass) {
   if (type != "scale" && type != "shift") {
     throw ConfigError("mass_fixer: unknown type '" + type + "', expected scale or shift");
   }
   for (int d = 0; d < 3; ++d) {
     if (before.grid().count(d) != after.grid().count(d) ||
         before.grid().start(d) != after.grid().start(d)) {
-      throw Error("apply_mass_fixer: fields " + before.name() + " and " + after.name() +
+      throw Error("apply_flux_cnn_mass_fixer: fields " + before.name() + " and " + after.name() +
                   " live on different decompositions");
     }
   }

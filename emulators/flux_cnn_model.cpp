@@ -12,14 +12,14 @@ namespace aeolus::emulators::detail {
 
 namespace {
 // [normalised q,] cx on the low x-face, cy on the low y-face.
-int input_channels(const EmulatorParams& p) { return p.inputs == "courant" ? 2 : 3; }
+int input_channels(const FluxCnnParams& p) { return p.inputs == "courant" ? 2 : 3; }
 
-int output_channels(const EmulatorParams& p) {
+int output_channels(const FluxCnnParams& p) {
   return p.output == "flux" ? 2 * kTransverse * p.stencil : 1;
 }
 }  // namespace
 
-void validate(const EmulatorParams& p) {
+void validate(const FluxCnnParams& p) {
   const auto fail = [](const std::string& what) { throw ConfigError("emulator: " + what); };
   if (p.output != "flux" && p.output != "state") {
     fail("output = '" + p.output + "', expected flux or state");
@@ -51,12 +51,12 @@ void validate(const EmulatorParams& p) {
   if (p.threads < 1) fail("threads = " + std::to_string(p.threads) + ", expected >= 1");
 }
 
-int halo_width(const EmulatorParams& p) {
+int halo_width(const FluxCnnParams& p) {
   // The FCT limiter of the stepper reads 3 rings of q (solvers/fct.hpp).
   return std::max({p.layers, p.stencil / 2, kTransverse / 2, p.limiter == "fct" ? 3 : 0});
 }
 
-FluxStencilNetImpl::FluxStencilNetImpl(const EmulatorParams& p) {
+FluxStencilNetImpl::FluxStencilNetImpl(const FluxCnnParams& p) {
   body_ = torch::nn::Sequential();
   int in = input_channels(p);
   for (int l = 0; l < p.layers; ++l) {
@@ -130,7 +130,7 @@ using torch::indexing::Slice;
 struct BlockShape {
   int h, o;
   int64_t rows, cols;
-  BlockShape(const EmulatorParams& p, const torch::Tensor& q_pad)
+  BlockShape(const FluxCnnParams& p, const torch::Tensor& q_pad)
       : h(halo_width(p)),
         o(h - p.layers),
         rows(q_pad.size(1) - 2 * h),

@@ -20,17 +20,17 @@ inline constexpr const char* kFormatName = "aeolus.flux_stencil_cnn";
 
 // Everything a saved model needs besides its weights.
 struct ModelSpec {
-  EmulatorParams params;
+  FluxCnnParams params;
   double q_mean = 0, q_std = 1;  // normalisation of q (training set, all frames)
   double dt_frame = 0, dx = 0, dy = 0;
 };
 
 // Throws ConfigError naming the offending parameter.
-void validate(const EmulatorParams& p);
+void validate(const FluxCnnParams& p);
 
 // Ghost layers the step reads around the cells it updates: the receptive radius of the CNN
 // and the reach of the flux stencil on the low side of the first face.
-int halo_width(const EmulatorParams& p);
+int halo_width(const FluxCnnParams& p);
 
 // `layers` 3x3 'valid' convolutions of `channels` with GELU, then a 1x1 linear head with
 // 2*kTransverse*stencil outputs (flux mode: weights of the low x-face then the low y-face) or 1
@@ -38,7 +38,7 @@ int halo_width(const EmulatorParams& p);
 // out, H, W].
 class FluxStencilNetImpl : public torch::nn::Module {
  public:
-  explicit FluxStencilNetImpl(const EmulatorParams& p);
+  explicit FluxStencilNetImpl(const FluxCnnParams& p);
   torch::Tensor forward(const torch::Tensor& x);
   long long parameter_count() const;
 

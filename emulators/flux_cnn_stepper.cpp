@@ -82,7 +82,7 @@ class SubdomainBoundary final : public detail::Boundary {
     const torch::Tensor b = block(before_), a = block(after_);
     owned(b, h).copy_(q_old);
     owned(a, h).copy_(q_new);
-    apply_mass_fixer(fixer_, before_, after_, before_.sum());
+    apply_flux_cnn_mass_fixer(fixer_, before_, after_, before_.sum());
     return owned(a, h).clone();
   }
 
@@ -229,7 +229,7 @@ class EmulatorStepper final : public Stepper {
 
 }  // namespace
 
-std::unique_ptr<Stepper> make_emulator_stepper(const CartesianGrid& grid,
+std::unique_ptr<Stepper> make_flux_cnn_stepper(const CartesianGrid& grid,
                                                const physics::VelocityParams& velocity,
                                                const std::string& model_path, real_t dx,
                                                real_t dy) {

@@ -19,7 +19,7 @@ constexpr double kPi = 3.14159265358979323846;
 using detail::FluxStencilNet;
 using detail::ModelSpec;
 
-void check_dataset(const Dataset& d, const char* which, int rollout_steps) {
+void check_dataset(const FluxCnnDataset& d, const char* which, int rollout_steps) {
   const auto fail = [&](const std::string& what) {
     throw ConfigError(std::string("training data (") + which + "): " + what);
   };
@@ -48,7 +48,7 @@ bool differs(double a, double b) {
   return std::abs(a - b) > 1e-12 * std::max(std::abs(a), std::abs(b));
 }
 
-void check_compatible(const Dataset& train, const Dataset& valid) {
+void check_compatible(const FluxCnnDataset& train, const FluxCnnDataset& valid) {
   if (train.nx != valid.nx || train.ny != valid.ny || differs(train.dt_frame, valid.dt_frame) ||
       differs(train.dx, valid.dx) || differs(train.dy, valid.dy)) {
     std::ostringstream os;
@@ -61,7 +61,7 @@ void check_compatible(const Dataset& train, const Dataset& valid) {
   }
 }
 
-void check_training(const TrainingParams& t) {
+void check_training(const FluxCnnTrainingParams& t) {
   const auto fail = [](const std::string& what) { throw ConfigError("training: " + what); };
   if (t.epochs < 1) fail("epochs = " + std::to_string(t.epochs) + ", expected >= 1");
   if (t.batch_size < 1) fail("batch_size = " + std::to_string(t.batch_size) + ", expected >= 1");
@@ -84,7 +84,7 @@ struct Split {
   std::vector<std::int64_t> samples;  // row of q of each sample's first frame
 };
 
-Split to_tensors(const Dataset& d, int rollout_steps) {
+Split to_tensors(const FluxCnnDataset& d, int rollout_steps) {
   const auto opts = torch::TensorOptions().dtype(torch::kFloat64);
   Split s;
   // from_blob does not own; clone so the tensors outlive nothing but themselves.
@@ -168,10 +168,11 @@ double evaluate(FluxStencilNet& net, const ModelSpec& spec, const Split& split, 
 
 }  // namespace
 
-TrainReport train_emulator(const EmulatorParams& params, const TrainingParams& training,
-                           const Dataset& train, const Dataset& valid,
-                           const std::string& model_path, const std::string& log_path,
-                           const ProgressSink& progress) {
+FluxCnnTrainReport train_flux_cnn(const FluxCnnParams& params,
+                                  const FluxCnnTrainingParams& training,
+                                  const FluxCnnDataset& train, const FluxCnnDataset& valid,
+                                  const std::string& model_path, const std::string& log_path,
+                                  const ProgressSink& progress) {
   detail::validate(params);
   check_training(training);
   check_dataset(train, "train", training.rollout_steps);
@@ -206,7 +207,7 @@ TrainReport train_emulator(const EmulatorParams& params, const TrainingParams& t
   log << "epoch,train_loss,valid_loss,seconds\n";
   log.precision(9);
 
-  TrainReport report;
+  FluxCnnTrainReport report;
   report.parameters = net->parameter_count();
   double best_valid = std::numeric_limits<double>::infinity();
   std::mt19937_64 rng(training.seed);

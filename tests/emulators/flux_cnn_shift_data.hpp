@@ -67,11 +67,11 @@ inline SmoothField random_field(std::mt19937_64& rng) {
 
 // n x n cells, dt_frame = courant * dx; each trajectory has its own random field and a random
 // constant velocity with |u|, |v| <= 1.
-inline emulators::Dataset make_shift_dataset(int n, int trajectories, int frames, double courant,
-                                             std::uint64_t seed) {
+inline emulators::FluxCnnDataset make_shift_dataset(int n, int trajectories, int frames,
+                                                    double courant, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> velocity(-1.0, 1.0);
-  emulators::Dataset d;
+  emulators::FluxCnnDataset d;
   d.nx = d.ny = n;
   d.trajectories = trajectories;
   d.frames = frames;

@@ -1,7 +1,7 @@
 // The flux-stencil emulator on exact periodic-shift data: training lowers the loss and is
 // deterministic, the stepper conserves mass to round-off and beats persistence, models that do
 // not fit the case are refused with the file named, the mass fixers hit their target, and
-// read_dataset refuses malformed files.
+// read_flux_cnn_dataset refuses malformed files.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -29,8 +29,8 @@ CartesianGridParams grid_params(int n) {
   return p;
 }
 
-EmulatorParams tiny_model() {
-  EmulatorParams p;
+FluxCnnParams tiny_model() {
+  FluxCnnParams p;
   p.channels = 8;
   p.layers = 2;
   p.stencil = 4;
@@ -38,8 +38,8 @@ EmulatorParams tiny_model() {
   return p;
 }
 
-TrainingParams quick_training(int epochs) {
-  TrainingParams t;
+FluxCnnTrainingParams quick_training(int epochs) {
+  FluxCnnTrainingParams t;
   t.epochs = epochs;
   t.batch_size = 8;
   t.learning_rate = 5e-3;
@@ -90,9 +90,9 @@ class EmulatorSuite : public ::testing::Test {
     dir_ = new test::TempDir(PETSC_COMM_SELF);
     model_ = dir_->file("flux.pt");
     log_ = dir_->file("flux.csv");
-    const Dataset train = test::make_shift_dataset(kN, 32, 3, kCourant, 11);
-    const Dataset valid = test::make_shift_dataset(kN, 6, 3, kCourant, 12);
-    report_ = train_emulator(tiny_model(), quick_training(kEpochs), train, valid, model_, log_);
+    const FluxCnnDataset train = test::make_shift_dataset(kN, 32, 3, kCourant, 11);
+    const FluxCnnDataset valid = test::make_shift_dataset(kN, 6, 3, kCourant, 12);
+    report_ = train_flux_cnn(tiny_model(), quick_training(kEpochs), train, valid, model_, log_);
   }
   static void TearDownTestSuite() {
     delete dir_;
@@ -100,11 +100,11 @@ class EmulatorSuite : public ::testing::Test {
   }
   static test::TempDir* dir_;
   static std::string model_, log_;
-  static TrainReport report_;
+  static FluxCnnTrainReport report_;
 };
 test::TempDir* EmulatorSuite::dir_ = nullptr;
 std::string EmulatorSuite::model_, EmulatorSuite::log_;
-TrainReport EmulatorSuite::report_;
+FluxCnnTrainReport EmulatorSuite::report_;
 
 TEST_F(EmulatorSuite, TrainingHalvesTheLossAndLogsEveryEpoch) {
   std::printf("[ info ] %lld parameters, %d epochs in %.2f s, loss %.3e -> %.3e (valid %.3e)\n",
@@ -122,7 +122,7 @@ TEST_F(EmulatorSuite, TrainingHalvesTheLossAndLogsEveryEpoch) {
 TEST_F(EmulatorSuite, StepperConservesMassAndTracksTheExactShift) {
   CartesianGrid grid(PETSC_COMM_SELF, grid_params(kN));
   const double u = 0.7, v = -0.4, dx = 1.0 / kN;
-  auto stepper = make_emulator_stepper(grid, constant_velocity(u, v), model_, dx, dx);
+  auto stepper = make_flux_cnn_stepper(grid, constant_velocity(u, v), model_, dx, dx);
   EXPECT_EQ(stepper->name(), "emulator");
   Field q(grid, "q");
   std::mt19937_64 rng(99);
@@ -167,7 +167,7 @@ TEST_F(EmulatorSuite, StepperConservesMassAndTracksTheExactShift) {
 TEST_F(EmulatorSuite, StepperRefusesAnotherStep) {
   CartesianGrid grid(PETSC_COMM_SELF, grid_params(kN));
   auto stepper =
-      make_emulator_stepper(grid, constant_velocity(0.5, 0.5), model_, 1.0 / kN, 1.0 / kN);
+      make_flux_cnn_stepper(grid, constant_velocity(0.5, 0.5), model_, 1.0 / kN, 1.0 / kN);
   Field q(grid, "q");
   q.fill(1.0);
   double t = 0, dt = 0.5 * stepper->max_dt(q, 0.0);
@@ -183,7 +183,7 @@ TEST_F(EmulatorSuite, ModelWithAnotherDxIsRefusedNamingTheFile) {
   const int n = 40;
   CartesianGrid grid(PETSC_COMM_SELF, grid_params(n));
   try {
-    make_emulator_stepper(grid, constant_velocity(1, 0), model_, 1.0 / n, 1.0 / n);
+    make_flux_cnn_stepper(grid, constant_velocity(1, 0), model_, 1.0 / n, 1.0 / n);
     FAIL() << "a model trained with dx = 1/32 ran on dx = 1/40";
   } catch (const ModelError& e) {
     const std::string msg = e.what();
@@ -198,7 +198,7 @@ TEST_F(EmulatorSuite, MissingOrForeignModelFilesAreRefused) {
   const auto vel = constant_velocity(1, 0);
   const std::string missing = dir_->file("missing.pt");
   try {
-    make_emulator_stepper(grid, vel, missing, 1.0 / kN, 1.0 / kN);
+    make_flux_cnn_stepper(grid, vel, missing, 1.0 / kN, 1.0 / kN);
     FAIL();
   } catch (const IoError& e) {
     EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
@@ -206,7 +206,7 @@ TEST_F(EmulatorSuite, MissingOrForeignModelFilesAreRefused) {
   const std::string junk = dir_->file("junk.pt");
   std::ofstream(junk) << "not a model";
   try {
-    make_emulator_stepper(grid, vel, junk, 1.0 / kN, 1.0 / kN);
+    make_flux_cnn_stepper(grid, vel, junk, 1.0 / kN, 1.0 / kN);
     FAIL();
   } catch (const ModelError& e) {
     EXPECT_NE(std::string(e.what()).find(junk), std::string::npos) << e.what();
@@ -215,14 +215,14 @@ TEST_F(EmulatorSuite, MissingOrForeignModelFilesAreRefused) {
 
 TEST(EmulatorTraining, SameSeedGivesTheSameModel) {
   test::TempDir dir(PETSC_COMM_SELF);
-  const Dataset train = test::make_shift_dataset(16, 4, 4, kCourant, 21);
-  const Dataset valid = test::make_shift_dataset(16, 2, 4, kCourant, 22);
-  EmulatorParams p = tiny_model();
+  const FluxCnnDataset train = test::make_shift_dataset(16, 4, 4, kCourant, 21);
+  const FluxCnnDataset valid = test::make_shift_dataset(16, 2, 4, kCourant, 22);
+  FluxCnnParams p = tiny_model();
   p.layers = 1;
-  TrainingParams t = quick_training(2);
+  FluxCnnTrainingParams t = quick_training(2);
   t.rollout_steps = 2;  // also exercises training through consecutive steps
-  const auto a = train_emulator(p, t, train, valid, dir.file("a.pt"), dir.file("a.csv"));
-  const auto b = train_emulator(p, t, train, valid, dir.file("b.pt"), dir.file("b.csv"));
+  const auto a = train_flux_cnn(p, t, train, valid, dir.file("a.pt"), dir.file("a.csv"));
+  const auto b = train_flux_cnn(p, t, train, valid, dir.file("b.pt"), dir.file("b.csv"));
   EXPECT_TRUE(std::isfinite(a.final_train_loss));
   EXPECT_EQ(a.final_train_loss, b.final_train_loss);
   EXPECT_EQ(a.final_valid_loss, b.final_valid_loss);
@@ -230,21 +230,21 @@ TEST(EmulatorTraining, SameSeedGivesTheSameModel) {
 
 TEST(EmulatorTraining, StateOutputWithShiftFixerConservesMass) {
   test::TempDir dir(PETSC_COMM_SELF);
-  const Dataset train = test::make_shift_dataset(kN, 4, 3, kCourant, 31);
-  const Dataset valid = test::make_shift_dataset(kN, 2, 3, kCourant, 32);
-  EmulatorParams p = tiny_model();
+  const FluxCnnDataset train = test::make_shift_dataset(kN, 4, 3, kCourant, 31);
+  const FluxCnnDataset valid = test::make_shift_dataset(kN, 2, 3, kCourant, 32);
+  FluxCnnParams p = tiny_model();
   p.output = "state";
   p.limiter = "none";      // FCT limits face fluxes; a state-predicting model has none
   p.inputs = "courant+q";  // and it must see the state
   p.mass_fixer = "none";
   EXPECT_THROW(
-      train_emulator(p, quick_training(1), train, valid, dir.file("s.pt"), dir.file("s.csv")),
+      train_flux_cnn(p, quick_training(1), train, valid, dir.file("s.pt"), dir.file("s.csv")),
       ConfigError);
   p.mass_fixer = "shift";
-  train_emulator(p, quick_training(2), train, valid, dir.file("s.pt"), dir.file("s.csv"));
+  train_flux_cnn(p, quick_training(2), train, valid, dir.file("s.pt"), dir.file("s.csv"));
 
   CartesianGrid grid(PETSC_COMM_SELF, grid_params(kN));
-  auto stepper = make_emulator_stepper(grid, constant_velocity(0.3, 0.6), dir.file("s.pt"),
+  auto stepper = make_flux_cnn_stepper(grid, constant_velocity(0.3, 0.6), dir.file("s.pt"),
                                        1.0 / kN, 1.0 / kN);
   Field q(grid, "q");
   std::mt19937_64 rng(5);
@@ -272,20 +272,20 @@ TEST(MassFixer, ScaleAndShiftHitTheTargetToRoundOff) {
   const double target = before.sum();
   for (const char* type : {"scale", "shift"}) {
     Field fixed = after;
-    apply_mass_fixer(type, before, fixed, target);
+    apply_flux_cnn_mass_fixer(type, before, fixed, target);
     EXPECT_LE(std::abs(fixed.sum() - target), 1e-14 * target) << type;
     // Round-off-sized changes only beyond the intended correction: the field is not reshaped.
     EXPECT_LT(std::abs(fixed.view()(5, 7) - after.view()(5, 7)), 0.05) << type;
   }
-  EXPECT_THROW(apply_mass_fixer("clip", before, after, target), ConfigError);
+  EXPECT_THROW(apply_flux_cnn_mass_fixer("clip", before, after, target), ConfigError);
   Field negative = after;
   negative.fill(-1.0);
-  EXPECT_THROW(apply_mass_fixer("scale", before, negative, target), NumericsError);
+  EXPECT_THROW(apply_flux_cnn_mass_fixer("scale", before, negative, target), NumericsError);
 }
 
 namespace {
 // A minimal dataset file in the io/dataset_format.hpp layout.
-void write_dataset(const std::string& path, const Dataset& d, const std::string& q_units,
+void write_dataset(const std::string& path, const FluxCnnDataset& d, const std::string& q_units,
                    bool with_v_face) {
   io::NetcdfFile f(path, io::NetcdfFile::Mode::create);
   f.def_dim("trajectory", size_t(d.trajectories));
@@ -314,9 +314,9 @@ void write_dataset(const std::string& path, const Dataset& d, const std::string&
 
 TEST(EmulatorDataset, ReadDatasetRoundTripsAndNamesWhatIsWrong) {
   test::TempDir dir(PETSC_COMM_SELF);
-  const Dataset d = test::make_shift_dataset(8, 2, 3, kCourant, 41);
+  const FluxCnnDataset d = test::make_shift_dataset(8, 2, 3, kCourant, 41);
   write_dataset(dir.file("good.nc"), d, "1", true);
-  const Dataset r = read_dataset(dir.file("good.nc"));
+  const FluxCnnDataset r = read_flux_cnn_dataset(dir.file("good.nc"));
   EXPECT_EQ(r.nx, 8);
   EXPECT_EQ(r.trajectories, 2);
   EXPECT_EQ(r.frames, 3);
@@ -326,7 +326,7 @@ TEST(EmulatorDataset, ReadDatasetRoundTripsAndNamesWhatIsWrong) {
 
   write_dataset(dir.file("units.nc"), d, "kg m-3", true);
   try {
-    read_dataset(dir.file("units.nc"));
+    read_flux_cnn_dataset(dir.file("units.nc"));
     FAIL();
   } catch (const IoError& e) {
     const std::string msg = e.what();
@@ -336,7 +336,7 @@ TEST(EmulatorDataset, ReadDatasetRoundTripsAndNamesWhatIsWrong) {
   }
   write_dataset(dir.file("no_v.nc"), d, "1", false);
   try {
-    read_dataset(dir.file("no_v.nc"));
+    read_flux_cnn_dataset(dir.file("no_v.nc"));
     FAIL();
   } catch (const IoError& e) {
     EXPECT_NE(std::string(e.what()).find("variable v_face: missing"), std::string::npos)
@@ -345,9 +345,9 @@ TEST(EmulatorDataset, ReadDatasetRoundTripsAndNamesWhatIsWrong) {
   // The file-based entry reads data_dir/train.nc and data_dir/valid.nc.
   write_dataset(dir.file("train.nc"), d, "1", true);
   write_dataset(dir.file("valid.nc"), d, "1", true);
-  TrainingParams t = quick_training(1);
+  FluxCnnTrainingParams t = quick_training(1);
   const auto report =
-      train_emulator(tiny_model(), t, dir.file(""), dir.file("m.pt"), dir.file("m.csv"));
+      train_flux_cnn(tiny_model(), t, dir.file(""), dir.file("m.pt"), dir.file("m.csv"));
   EXPECT_EQ(report.epochs, 1);
   EXPECT_TRUE(std::ifstream(dir.file("m.pt")).good());
 }
@@ -357,12 +357,14 @@ TEST(EmulatorDataset, ReadDatasetRoundTripsAndNamesWhatIsWrong) {
 TEST(EmulatorTraining, DISABLED_BenchmarkDefaultModelOn64x64) {
   test::TempDir dir(PETSC_COMM_SELF);
   const int samples_per_trajectory = 4;
-  const Dataset train = test::make_shift_dataset(64, 16, samples_per_trajectory + 1, kCourant, 61);
-  const Dataset valid = test::make_shift_dataset(64, 4, samples_per_trajectory + 1, kCourant, 62);
-  TrainingParams t;
+  const FluxCnnDataset train =
+      test::make_shift_dataset(64, 16, samples_per_trajectory + 1, kCourant, 61);
+  const FluxCnnDataset valid =
+      test::make_shift_dataset(64, 4, samples_per_trajectory + 1, kCourant, 62);
+  FluxCnnTrainingParams t;
   t.epochs = 3;
   const auto r =
-      train_emulator(EmulatorParams{}, t, train, valid, dir.file("b.pt"), dir.file("b.csv"));
+      train_flux_cnn(FluxCnnParams{}, t, train, valid, dir.file("b.pt"), dir.file("b.csv"));
   std::printf(
       "[ info ] default model: %lld parameters, %d samples of 64x64, %d threads: %.2f s per "
       "epoch (incl. validation of %d samples), loss %.3e -> %.3e\n",

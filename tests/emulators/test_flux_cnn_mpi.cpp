@@ -33,17 +33,17 @@ TEST(EmulatorMpi, DistributedRunMatchesSerialRunAndConservesMass) {
   int rank = 0;
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   if (rank == 0) {
-    EmulatorParams p;
+    FluxCnnParams p;
     p.channels = 8;
     p.layers = 3;
     p.stencil = 6;
     p.threads = 1;  // up to 4 ranks share the test machine's cores
-    TrainingParams t;
+    FluxCnnTrainingParams t;
     t.epochs = 2;
     t.batch_size = 8;
     t.learning_rate = 5e-3;
     t.threads = 1;
-    train_emulator(p, t, test::make_shift_dataset(n, 4, 4, courant, 51),
+    train_flux_cnn(p, t, test::make_shift_dataset(n, 4, 4, courant, 51),
                    test::make_shift_dataset(n, 1, 4, courant, 52), model, dir.file("mpi.csv"));
   }
   MPI_Barrier(PETSC_COMM_WORLD);
@@ -56,7 +56,7 @@ TEST(EmulatorMpi, DistributedRunMatchesSerialRunAndConservesMass) {
   const int steps = 30;
 
   CartesianGrid grid(PETSC_COMM_WORLD, grid_params(n));
-  auto stepper = make_emulator_stepper(grid, velocity, model, dx, dx);
+  auto stepper = make_flux_cnn_stepper(grid, velocity, model, dx, dx);
   Field q(grid, "q");
   q.scatter_from_root(q0);
   const double mass0 = q.sum();
@@ -71,7 +71,7 @@ TEST(EmulatorMpi, DistributedRunMatchesSerialRunAndConservesMass) {
 
   if (rank == 0) {
     CartesianGrid serial_grid(PETSC_COMM_SELF, grid_params(n));
-    auto serial = make_emulator_stepper(serial_grid, velocity, model, dx, dx);
+    auto serial = make_flux_cnn_stepper(serial_grid, velocity, model, dx, dx);
     Field qs(serial_grid, "q");
     qs.scatter_from_root(q0);
     double ts = 0;

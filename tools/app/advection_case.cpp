@@ -202,7 +202,7 @@ void generate_flux_cnn_dataset(MPI_Comm comm, const CaseConfig& c, bool overwrit
   }
 }
 
-void train_flux_cnn(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
+void train_flux_cnn_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
   require_2d_periodic(c, "train");
   const auto& a = c.settings_as<AdvectionCaseConfig>();
   const int rank = comm_rank(comm);
@@ -225,7 +225,7 @@ void train_flux_cnn(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
                " threads, up to " + std::to_string(a.training.epochs) + " epochs / " +
                fmt("%.1f", a.training.max_minutes) + " min)");
       const std::string csv = fs::path(model).replace_extension(".train.csv").string();
-      auto rep = emulators::train_emulator(a.emulator, a.training, data, model, csv, log.sink());
+      auto rep = emulators::train_flux_cnn(a.emulator, a.training, data, model, csv, log.sink());
       std::ostringstream os;
       os << "trained " << rep.epochs << " epochs in " << fmt("%.1f", rep.seconds) << " s, "
          << rep.parameters << " parameters; loss " << fmt("%.3e", rep.first_train_loss) << " -> "
@@ -276,7 +276,7 @@ void evaluate_flux_cnn(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
     const auto vel = trajectory_velocity(a, seed);
     FvAdvectionStepper classical(*grid, vel, a.scheme, c.time.cfl);
     auto emulator =
-        emulators::make_emulator_stepper(*grid, vel, c.path(c.model), grid->dx(0), grid->dx(1));
+        emulators::make_flux_cnn_stepper(*grid, vel, c.path(c.model), grid->dx(0), grid->dx(1));
     Field truth(*grid, "q"), pred(*grid, "q");
     physics::fill_initial_condition(dataset_ic(a), seed, truth);
     pred.copy_owned_from(truth);
@@ -474,7 +474,7 @@ class AdvectionCase : public TimeSteppingCase {
         throw ConfigError(c.file + ": the emulator stepper supports 2D grids only (grid.dim = " +
                           std::to_string(grid.dim()) + ")");
       }
-      return emulators::make_emulator_stepper(grid, a.velocity, c.path(c.model), grid.dx(0),
+      return emulators::make_flux_cnn_stepper(grid, a.velocity, c.path(c.model), grid.dx(0),
                                               grid.dx(1));
     }
     throw ConfigError(c.file + ": unknown stepper '" + name + "' for an advection case");
@@ -487,7 +487,7 @@ class AdvectionCase : public TimeSteppingCase {
     generate_flux_cnn_dataset(comm, c, overwrite);
   }
   void train(MPI_Comm comm, const CaseConfig& c, bool overwrite) const override {
-    train_flux_cnn(comm, c, overwrite);
+    train_flux_cnn_case(comm, c, overwrite);
   }
   void eval(MPI_Comm comm, const CaseConfig& c, bool overwrite) const override {
     evaluate_flux_cnn(comm, c, overwrite);

@@ -44,8 +44,8 @@ struct AdvectionCaseConfig : CaseSettings {
   physics::VelocityParams velocity;
   InitialConditionConfig initial;
   FvSchemeParams scheme;
-  emulators::EmulatorParams emulator;
-  emulators::TrainingParams training;
+  emulators::FluxCnnParams emulator;
+  emulators::FluxCnnTrainingParams training;
   DatasetParams dataset;
   EvalParams eval;
 };
