@@ -8,16 +8,6 @@
 
 namespace aeolus {
 
-namespace {
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-  return out;
-}
-
-}  // namespace
-
 const std::vector<std::string>& fv_reconstruction_names() {
   static const std::vector<std::string> names{"upwind",   "linear", "minmod",
                                               "van_leer", "mc",     "ppm"};
@@ -37,7 +27,7 @@ FvReconstruction fv_reconstruction_from_name(const std::string& name) {
   for (size_t i = 0; i < names.size(); ++i)
     if (names[i] == name) return values[i];
   throw ConfigError("scheme.reconstruction = '" + name +
-                    "' is unknown; expected one of: " + joined(names));
+                    "' is unknown; expected one of: " + comma_list(names));
 }
 
 FvTimeIntegrator fv_time_integrator_from_name(const std::string& name) {
@@ -47,7 +37,7 @@ FvTimeIntegrator fv_time_integrator_from_name(const std::string& name) {
   for (size_t i = 0; i < names.size(); ++i)
     if (names[i] == name) return values[i];
   throw ConfigError("scheme.time_integrator = '" + name +
-                    "' is unknown; expected one of: " + joined(names));
+                    "' is unknown; expected one of: " + comma_list(names));
 }
 
 int fv_halo_width(const FvSchemeParams& p) {

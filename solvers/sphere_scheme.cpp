@@ -11,16 +11,6 @@
 
 namespace aeolus {
 
-namespace {
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-  return out;
-}
-
-}  // namespace
-
 const std::vector<std::string>& sphere_reconstruction_names() {
   static const std::vector<std::string> names{"ppm", "van_leer"};
   return names;
@@ -38,8 +28,9 @@ SphereScheme sphere_scheme_from_params(const SphereSchemeParams& p) {
   } else if (p.reconstruction == "van_leer") {
     s.reconstruction = SphereReconstruction::van_leer;
   } else {
-    throw ConfigError("scheme.reconstruction = '" + p.reconstruction +
-                      "' is unknown; expected one of: " + joined(sphere_reconstruction_names()));
+    throw ConfigError(
+        "scheme.reconstruction = '" + p.reconstruction +
+        "' is unknown; expected one of: " + comma_list(sphere_reconstruction_names()));
   }
   if (p.limiter == "monotone") {
     s.limiter = SphereLimiter::monotone;
@@ -59,7 +50,7 @@ SphereScheme sphere_scheme_from_params(const SphereSchemeParams& p) {
     s.limiter = SphereLimiter::none;
   } else {
     throw ConfigError("scheme.limiter = '" + p.limiter +
-                      "' is unknown; expected one of: " + joined(sphere_limiter_names()));
+                      "' is unknown; expected one of: " + comma_list(sphere_limiter_names()));
   }
   return s;
 }

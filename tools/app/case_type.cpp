@@ -26,6 +26,13 @@ std::vector<std::string>& extra_stepper_names() {
   return names;
 }
 
+// physics.equation as written ("" if absent), without consuming the key.
+std::string peek_equation(io::Section& root) {
+  if (!root.has("physics")) return "";
+  auto ph = root.section("physics");
+  return ph.has("equation") ? ph.get_string("equation", "") : "";
+}
+
 // physics.equation and grid.type as written ("" where absent), without consuming them: the
 // reader of the case type reads them again, with its own choices.
 CaseKind peek_kind(io::Section& root) {
@@ -48,22 +55,10 @@ bool register_case_reader(std::unique_ptr<CaseReader> reader) {
   return true;
 }
 
-std::vector<std::string> case_type_names() {
-  std::vector<std::string> names;
-  for (const auto& kv : readers()) names.push_back(kv.first);
-  return names;
-}
-
 const CaseReader& case_reader(const std::string& name) {
   auto it = readers().find(name);
   if (it == readers().end()) throw std::logic_error("no case type '" + name + "' is registered");
   return *it->second;
-}
-
-std::string peek_equation(io::Section& root) {
-  if (!root.has("physics")) return "";
-  auto ph = root.section("physics");
-  return ph.has("equation") ? ph.get_string("equation", "") : "";
 }
 
 void check_sphere_rank_count(const CaseConfig& c, SphereGridParams grid,

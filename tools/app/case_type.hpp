@@ -52,12 +52,8 @@ class CaseReader {
 // Adds a reader (at static initialisation, through the macro); returns true. A second reader of
 // the same name is a programming error (std::logic_error).
 bool register_case_reader(std::unique_ptr<CaseReader> reader);
-// The registered readers, by name.
-std::vector<std::string> case_type_names();
+// The registered reader of case type `name` (std::logic_error if none).
 const CaseReader& case_reader(const std::string& name);
-
-// physics.equation of a case file, read without consuming the key ("" if absent).
-std::string peek_equation(io::Section& root);
 
 // Reads and validates CASE_DIR/case.yaml. Throws ConfigError with file:line on any problem.
 CaseConfig load_case(const std::string& case_dir);

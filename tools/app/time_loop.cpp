@@ -62,9 +62,8 @@ io::OutputSpec output_spec(const CaseConfig& c, const std::string& stepper, Case
 void check_stepper_name(const std::string& name) {
   const auto names = stepper_names();
   if (std::find(names.begin(), names.end(), name) == names.end()) {
-    std::string all;
-    for (auto& n : names) all += (all.empty() ? "" : ", ") + n;
-    throw ConfigError("--stepper " + name + ": unknown stepper (expected one of " + all + ")");
+    throw ConfigError("--stepper " + name + ": unknown stepper (expected one of " +
+                      comma_list(names) + ")");
   }
 }
 
