@@ -1,0 +1,356 @@
+#include "emulators/torchscript_model.hpp"
+
+#include <caffe2/serialize/versions.h>
+#include <torch/script.h>
+#include <torch/version.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <utility>
+
+#include "grids/error.hpp"
+
+namespace aeolus::emulators {
+
+namespace {
+
+// --- The archive's records, read before LibTorch sees the file ----------------------------
+// LibTorch's own reader refuses a newer file with a message about "your PyTorch installation",
+// and reports a truncated file or a non-zip as a miniz error code. Reading the zip's central
+// directory ourselves lets the message say which of these it is, and name both versions.
+
+std::uint16_t le16(const unsigned char* p) { return std::uint16_t(p[0] | (p[1] << 8)); }
+std::uint32_t le32(const unsigned char* p) {
+  return std::uint32_t(le16(p)) | (std::uint32_t(le16(p + 2)) << 16);
+}
+std::uint64_t le64(const unsigned char* p) {
+  return std::uint64_t(le32(p)) | (std::uint64_t(le32(p + 4)) << 32);
+}
+
+struct ZipEntry {
+  std::string name;
+  std::uint64_t local_offset = 0, compressed_size = 0;
+  std::uint16_t method = 0;
+};
+
+class ZipScan {
+ public:
+  explicit ZipScan(const std::string& path) : path_(path), in_(path, std::ios::binary) {
+    if (!in_.good()) throw IoError("model " + path + " does not exist or cannot be read");
+    in_.seekg(0, std::ios::end);
+    size_ = std::uint64_t(in_.tellg());
+  }
+
+  // The central directory's entries; ModelError if the file is not a complete zip archive.
+  std::vector<ZipEntry> entries() {
+    if (size_ == 0) fail("is empty");
+    const std::vector<unsigned char> head = read(0, std::min<std::uint64_t>(size_, 4));
+    if (head.size() < 4 || le32(head.data()) != 0x04034b50u) {
+      std::ostringstream s;
+      s << "is not a TorchScript file: not a zip archive (first bytes:";
+      for (unsigned char c : head) s << ' ' << std::hex << int(c);
+      fail(s.str() + ")");
+    }
+    // End-of-central-directory record: 22 bytes plus a comment of up to 65535 bytes.
+    const std::uint64_t tail_len = std::min<std::uint64_t>(size_, 22 + 65535);
+    const std::uint64_t tail_at = size_ - tail_len;
+    const std::vector<unsigned char> tail = read(tail_at, tail_len);
+    std::int64_t eocd = -1;
+    for (std::int64_t i = std::int64_t(tail_len) - 22; i >= 0; --i) {
+      if (le32(&tail[i]) == 0x06054b50u && i + 22 + le16(&tail[i + 20]) == std::int64_t(tail_len)) {
+        eocd = i;
+        break;
+      }
+    }
+    if (eocd < 0) truncated("no zip end-of-archive record");
+    const unsigned char* e = &tail[eocd];
+    std::uint64_t count = le16(e + 10), cd_size = le32(e + 12), cd_at = le32(e + 16);
+    const std::uint64_t eocd_at = tail_at + std::uint64_t(eocd);
+    if (count == 0xffff || cd_size == 0xffffffffu || cd_at == 0xffffffffu) {
+      // Zip64 (LibTorch writes it): a locator just before the record points at the 64-bit one.
+      if (eocd_at < 20) truncated("no zip64 locator");
+      const std::vector<unsigned char> loc = read(eocd_at - 20, 20);
+      if (le32(loc.data()) != 0x07064b50u) truncated("no zip64 locator");
+      const std::uint64_t z_at = le64(loc.data() + 8);
+      if (z_at + 56 > eocd_at) truncated("zip64 record out of range");
+      const std::vector<unsigned char> z = read(z_at, 56);
+      if (le32(z.data()) != 0x06064b50u) truncated("no zip64 end-of-archive record");
+      count = le64(z.data() + 32);
+      cd_size = le64(z.data() + 40);
+      cd_at = le64(z.data() + 48);
+    }
+    if (cd_at + cd_size > eocd_at) truncated("central directory out of range");
+    const std::vector<unsigned char> cd = read(cd_at, cd_size);
+    std::vector<ZipEntry> out;
+    std::uint64_t p = 0;
+    for (std::uint64_t k = 0; k < count; ++k) {
+      if (p + 46 > cd.size() || le32(&cd[p]) != 0x02014b50u) truncated("central directory damaged");
+      const unsigned char* c = &cd[p];
+      ZipEntry z;
+      z.method = le16(c + 10);
+      z.compressed_size = le32(c + 20);
+      const std::uint64_t usize = le32(c + 24);
+      const std::uint16_t name_len = le16(c + 28), extra_len = le16(c + 30),
+                          comment_len = le16(c + 32);
+      z.local_offset = le32(c + 42);
+      if (p + 46 + name_len + extra_len > cd.size()) truncated("central directory damaged");
+      z.name.assign(reinterpret_cast<const char*>(c + 46), name_len);
+      // Zip64 extra field: the 64-bit values of those fields that hold 0xffffffff, in order.
+      for (std::uint64_t x = p + 46 + name_len; x + 4 <= p + 46 + name_len + extra_len;) {
+        const std::uint16_t id = le16(&cd[x]), len = le16(&cd[x + 2]);
+        if (id == 1) {
+          std::uint64_t f = x + 4;
+          if (usize == 0xffffffffu) f += 8;
+          if (z.compressed_size == 0xffffffffu && f + 8 <= x + 4 + len) {
+            z.compressed_size = le64(&cd[f]);
+            f += 8;
+          }
+          if (z.local_offset == 0xffffffffu && f + 8 <= x + 4 + len) z.local_offset = le64(&cd[f]);
+        }
+        x += 4 + len;
+      }
+      out.push_back(std::move(z));
+      p += 46 + name_len + extra_len + comment_len;
+    }
+    return out;
+  }
+
+  // The bytes of a stored (uncompressed) record; empty optional-like flag if compressed.
+  bool stored_record(const ZipEntry& z, std::string& bytes) {
+    if (z.method != 0) return false;
+    if (z.local_offset + 30 > size_) truncated("record " + z.name + " out of range");
+    const std::vector<unsigned char> h = read(z.local_offset, 30);
+    if (le32(h.data()) != 0x04034b50u) truncated("record " + z.name + " damaged");
+    const std::uint64_t at = z.local_offset + 30 + le16(&h[26]) + le16(&h[28]);
+    if (at + z.compressed_size > size_) truncated("record " + z.name + " out of range");
+    const std::vector<unsigned char> d = read(at, z.compressed_size);
+    bytes.assign(d.begin(), d.end());
+    return true;
+  }
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw ModelError("model " + path_ + " " + what);
+  }
+  [[noreturn]] void truncated(const std::string& what) const {
+    fail("is truncated or damaged (" + what + " in its " + std::to_string(size_) + " bytes)");
+  }
+
+ private:
+  std::vector<unsigned char> read(std::uint64_t at, std::uint64_t n) {
+    std::vector<unsigned char> buf(n);
+    in_.clear();
+    in_.seekg(std::streamoff(at));
+    in_.read(reinterpret_cast<char*>(buf.data()), std::streamsize(n));
+    if (std::uint64_t(in_.gcount()) != n) throw IoError("model " + path_ + ": read error");
+    return buf;
+  }
+
+  std::string path_;
+  std::ifstream in_;
+  std::uint64_t size_ = 0;
+};
+
+// Checks that `path` is a complete TorchScript archive that this LibTorch can read.
+void check_archive(const std::string& path) {
+  ZipScan zip(path);
+  const std::vector<ZipEntry> entries = zip.entries();
+  // Every record sits under one folder named after the archive; data.pkl is the module itself.
+  std::string top;
+  for (const ZipEntry& z : entries) {
+    const auto slash = z.name.find('/');
+    if (slash != std::string::npos && z.name.substr(slash + 1) == "data.pkl") {
+      top = z.name.substr(0, slash + 1);
+      break;
+    }
+  }
+  if (top.empty()) {
+    zip.fail("is not a TorchScript file: a zip archive without a data.pkl record (" +
+             std::to_string(entries.size()) + " records)");
+  }
+  // Newer writers keep the version in .data/version; LibTorch reads that one first.
+  const ZipEntry* version = nullptr;
+  for (const char* name : {".data/version", "version"}) {
+    for (const ZipEntry& z : entries) {
+      if (z.name == top + name) version = &z;
+    }
+    if (version) break;
+  }
+  if (!version) zip.fail("is not a TorchScript file: no version record under " + top);
+  std::string text;
+  if (!zip.stored_record(*version, text)) return;  // compressed: LibTorch will judge it
+  std::int64_t v = -1;
+  try {
+    std::size_t used = 0;
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    zip.fail("is not a TorchScript file: version record '" + text + "' is not a number");
+  }
+  const auto max = std::int64_t(caffe2::serialize::kMaxSupportedFileFormatVersion);
+  const auto min = std::int64_t(caffe2::serialize::kMinSupportedFileFormatVersion);
+  if (v > max) {
+    zip.fail("was written by a newer PyTorch than this build's LibTorch " + libtorch_version() +
+             ": its file format version is " + std::to_string(v) + ", LibTorch " +
+             libtorch_version() + " reads versions " + std::to_string(min) + " to " +
+             std::to_string(max) + "; export it with PyTorch 1.13 or link a newer LibTorch");
+  }
+  if (v < min) {
+    zip.fail("has file format version " + std::to_string(v) + ", older than the oldest (" +
+             std::to_string(min) + ") that LibTorch " + libtorch_version() + " reads");
+  }
+}
+
+// The last non-empty line of a TorchScript error (the interpreter prefixes a traceback of the
+// serialized code; the cause is at the end).
+std::string torch_cause(const std::string& what) {
+  std::istringstream lines(what);
+  std::string line, last;
+  while (std::getline(lines, line)) {
+    if (line.find_first_not_of(" \t") != std::string::npos) last = line;
+  }
+  return last;
+}
+
+c10::ScalarType scalar_type(DType t) {
+  return t == DType::float32 ? torch::kFloat32 : torch::kFloat64;
+}
+
+std::vector<std::int64_t> strides_of(const std::vector<std::int64_t>& shape, Layout layout) {
+  std::vector<std::int64_t> s(shape.size());
+  std::int64_t step = 1;
+  if (layout == Layout::fortran) {
+    for (std::size_t k = 0; k < shape.size(); ++k) {
+      s[k] = step;
+      step *= std::max<std::int64_t>(shape[k], 1);
+    }
+  } else {
+    for (std::size_t k = shape.size(); k-- > 0;) {
+      s[k] = step;
+      step *= std::max<std::int64_t>(shape[k], 1);
+    }
+  }
+  return s;
+}
+
+void check_array(const std::string& what, const void* data,
+                 const std::vector<std::int64_t>& shape) {
+  if (!data) throw std::invalid_argument(what + " data is a null pointer");
+  if (shape.empty()) throw std::invalid_argument(what + " has rank 0; expected rank >= 1");
+  for (std::int64_t n : shape) {
+    if (n < 0)
+      throw std::invalid_argument(what + " shape " + shape_text(shape) + " has a negative extent");
+  }
+}
+
+// A tensor over the caller's memory (no copy); the model must not modify its input in place.
+torch::Tensor wrap(void* data, DType dtype, const std::vector<std::int64_t>& shape, Layout layout) {
+  return torch::from_blob(data, shape, strides_of(shape, layout),
+                          torch::TensorOptions().dtype(scalar_type(dtype)));
+}
+
+}  // namespace
+
+const char* dtype_name(DType t) { return t == DType::float32 ? "float32" : "float64"; }
+std::size_t dtype_size(DType t) { return t == DType::float32 ? 4 : 8; }
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t k = 0; k < shape.size(); ++k) s += (k ? ", " : "") + std::to_string(shape[k]);
+  return s + "]";
+}
+
+std::string libtorch_version() { return TORCH_VERSION; }
+std::int64_t max_torchscript_file_format() {
+  return std::int64_t(caffe2::serialize::kMaxSupportedFileFormatVersion);
+}
+
+struct TorchScriptModel::Impl {
+  std::string path;
+  torch::jit::Module module;
+  DType dtype = DType::float32;
+
+  torch::Tensor run(const ConstArrayRef& in) const {
+    check_array("input", in.data, in.shape);
+    c10::InferenceMode guard;
+    torch::Tensor x = wrap(const_cast<void*>(in.data), in.dtype, in.shape, in.layout);
+    if (in.dtype != dtype) x = x.to(scalar_type(dtype));  // the one documented copy
+    c10::IValue y;
+    try {
+      // forward is const in meaning but not in LibTorch's signature.
+      y = const_cast<torch::jit::Module&>(module).forward({x});
+    } catch (const c10::Error& e) {
+      throw ModelError("model " + path + ": forward failed on an input of shape " +
+                       shape_text(in.shape) + " (" + dtype_name(in.dtype) +
+                       "): " + torch_cause(e.what_without_backtrace()));
+    } catch (const std::exception& e) {
+      // The interpreter's own errors (torch::jit::JITException) are not c10::Errors.
+      throw ModelError("model " + path + ": forward failed on an input of shape " +
+                       shape_text(in.shape) + " (" + dtype_name(in.dtype) +
+                       "): " + torch_cause(e.what()));
+    }
+    if (!y.isTensor()) {
+      throw ModelError("model " + path + ": forward returned a " + y.tagKind() +
+                       "; expected one tensor");
+    }
+    return y.toTensor();
+  }
+};
+
+TorchScriptModel::TorchScriptModel(const std::string& path) : impl_(std::make_unique<Impl>()) {
+  impl_->path = path;
+  check_archive(path);
+  try {
+    impl_->module = torch::jit::load(path, torch::Device(torch::kCPU));
+  } catch (const c10::Error& e) {
+    throw ModelError(
+        "model " + path + " cannot be loaded by LibTorch " + libtorch_version() +
+        " (if a newer PyTorch exported it, it may use operators this version lacks): " +
+        torch_cause(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw ModelError("model " + path + " cannot be loaded by LibTorch " + libtorch_version() +
+                     ": " + torch_cause(e.what()));
+  }
+  if (!impl_->module.find_method("forward")) {
+    throw ModelError("model " + path + " has no forward method: not an exported PyTorch model");
+  }
+  impl_->module.eval();
+  for (const torch::Tensor& p : impl_->module.parameters(/*recurse=*/true)) {
+    if (p.is_floating_point()) {
+      impl_->dtype = p.scalar_type() == torch::kFloat64 ? DType::float64 : DType::float32;
+      break;
+    }
+  }
+}
+
+TorchScriptModel::~TorchScriptModel() = default;
+TorchScriptModel::TorchScriptModel(TorchScriptModel&&) noexcept = default;
+TorchScriptModel& TorchScriptModel::operator=(TorchScriptModel&&) noexcept = default;
+
+const std::string& TorchScriptModel::path() const { return impl_->path; }
+DType TorchScriptModel::parameter_dtype() const { return impl_->dtype; }
+
+void TorchScriptModel::forward(const ConstArrayRef& in, const ArrayRef& out) const {
+  check_array("output", out.data, out.shape);
+  const torch::Tensor y = impl_->run(in);
+  const std::vector<std::int64_t> got(y.sizes().begin(), y.sizes().end());
+  if (got != out.shape) {
+    throw ModelError("model " + impl_->path + ": output has shape " + shape_text(got) +
+                     " for an input of shape " + shape_text(in.shape) +
+                     "; the output array has shape " + shape_text(out.shape));
+  }
+  c10::InferenceMode guard;
+  // copy_ converts the dtype and writes through the output's strides in one pass.
+  wrap(out.data, out.dtype, out.shape, out.layout).copy_(y);
+}
+
+ModelOutput TorchScriptModel::forward(const ConstArrayRef& in) const {
+  const torch::Tensor y = impl_->run(in).to(torch::kFloat64).contiguous();
+  ModelOutput out;
+  out.shape.assign(y.sizes().begin(), y.sizes().end());
+  const double* p = y.data_ptr<double>();
+  out.values.assign(p, p + y.numel());
+  return out;
+}
+
+}  // namespace aeolus::emulators

@@ -1,0 +1,211 @@
+// emulators/torchscript_model: loading TorchScript files made by the test (test_models.hpp),
+// outputs against the same arithmetic by hand, C and Fortran order, and every refusal.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "api/test_models.hpp"
+#include "common/temp_dir.hpp"
+#include "emulators/torchscript_model.hpp"
+#include "grids/error.hpp"
+
+namespace em = aeolus::emulators;
+using aeolus::test::kIn;
+using aeolus::test::kOut;
+using aeolus::test::linear_tanh;
+using aeolus::test::save_test_model;
+
+namespace {
+
+// A batch of 4 rows of 3 features, row major: x[b][k] = 0.3 b - 0.2 k + 0.05.
+std::vector<double> batch_input() {
+  std::vector<double> x(4 * kIn);
+  for (int b = 0; b < 4; ++b)
+    for (int k = 0; k < kIn; ++k) x[b * kIn + k] = 0.3 * b - 0.2 * k + 0.05;
+  return x;
+}
+
+// Message of the exception `f` throws as E (fails the test if it throws nothing or another type).
+template <class E, class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected an exception";
+  return "";
+}
+
+}  // namespace
+
+TEST(TorchScriptModel, LinearTanhFloat32MatchesHandArithmetic) {
+  aeolus::test::TempDir dir;
+  const std::string path = dir.file("m.pt");
+  save_test_model("linear_tanh", path, torch::kFloat32);
+  const em::TorchScriptModel model(path);
+  EXPECT_EQ(model.parameter_dtype(), em::DType::float32);
+  const std::vector<double> x64 = batch_input();
+  const std::vector<float> x(x64.begin(), x64.end());
+  std::vector<float> y(4 * kOut, -99.f);
+  model.forward({x.data(), em::DType::float32, {4, kIn}},
+                {y.data(), em::DType::float32, {4, kOut}});
+  for (int b = 0; b < 4; ++b) {
+    double xb[kIn];
+    for (int k = 0; k < kIn; ++k) xb[k] = x[b * kIn + k];
+    for (int o = 0; o < kOut; ++o) EXPECT_NEAR(y[b * kOut + o], linear_tanh(xb, o), 1e-6) << b << o;
+  }
+}
+
+TEST(TorchScriptModel, Float64ModelIsExactToRoundOff) {
+  aeolus::test::TempDir dir;
+  save_test_model("linear_tanh", dir.file("m.pt"), torch::kFloat64);
+  const em::TorchScriptModel model(dir.file("m.pt"));
+  EXPECT_EQ(model.parameter_dtype(), em::DType::float64);
+  const std::vector<double> x = batch_input();
+  const em::ModelOutput y = model.forward({x.data(), em::DType::float64, {4, kIn}});
+  ASSERT_EQ(y.shape, (std::vector<std::int64_t>{4, kOut}));
+  for (int b = 0; b < 4; ++b)
+    for (int o = 0; o < kOut; ++o)
+      EXPECT_NEAR(y.values[b * kOut + o], linear_tanh(&x[b * kIn], o), 1e-15);
+}
+
+TEST(TorchScriptModel, Float64InputIsConvertedForAFloat32Model) {
+  aeolus::test::TempDir dir;
+  save_test_model("linear_tanh", dir.file("m.pt"), torch::kFloat32);
+  const em::TorchScriptModel model(dir.file("m.pt"));
+  const std::vector<double> x = batch_input();
+  std::vector<double> y(4 * kOut);
+  model.forward({x.data(), em::DType::float64, {4, kIn}},
+                {y.data(), em::DType::float64, {4, kOut}});
+  for (int b = 0; b < 4; ++b)
+    for (int o = 0; o < kOut; ++o) EXPECT_NEAR(y[b * kOut + o], linear_tanh(&x[b * kIn], o), 1e-6);
+}
+
+// A Fortran array x(4, 3) (batch first, as declared) is the model's [4, 3] input: element (b, k)
+// at b + 4 k. The output y(4, 2) comes back in the same order.
+TEST(TorchScriptModel, FortranOrderKeepsTheLogicalShape) {
+  aeolus::test::TempDir dir;
+  save_test_model("linear_tanh", dir.file("m.pt"), torch::kFloat64);
+  const em::TorchScriptModel model(dir.file("m.pt"));
+  const std::vector<double> xc = batch_input();
+  std::vector<double> xf(xc.size());
+  for (int b = 0; b < 4; ++b)
+    for (int k = 0; k < kIn; ++k) xf[b + 4 * k] = xc[b * kIn + k];
+  std::vector<double> yf(4 * kOut);
+  model.forward({xf.data(), em::DType::float64, {4, kIn}, em::Layout::fortran},
+                {yf.data(), em::DType::float64, {4, kOut}, em::Layout::fortran});
+  for (int b = 0; b < 4; ++b)
+    for (int o = 0; o < kOut; ++o) EXPECT_NEAR(yf[b + 4 * o], linear_tanh(&xc[b * kIn], o), 1e-15);
+}
+
+TEST(TorchScriptModel, Rank4AffineInBothLayouts) {
+  aeolus::test::TempDir dir;
+  save_test_model("affine", dir.file("a.pt"), torch::kFloat64);
+  const em::TorchScriptModel model(dir.file("a.pt"));
+  const std::vector<std::int64_t> shape{2, 3, 4, 5};
+  std::vector<double> x(120), y(120);
+  for (int i = 0; i < 120; ++i) x[i] = 0.01 * i - 0.5;
+  for (em::Layout layout : {em::Layout::c, em::Layout::fortran}) {
+    model.forward({x.data(), em::DType::float64, shape, layout},
+                  {y.data(), em::DType::float64, shape, layout});
+    for (int i = 0; i < 120; ++i) EXPECT_DOUBLE_EQ(y[i], 2 * x[i] + 1) << i;
+  }
+}
+
+TEST(TorchScriptModel, MissingFileIsAnIoErrorNamingIt) {
+  aeolus::test::TempDir dir;
+  const std::string path = dir.file("absent.pt");
+  const std::string msg = message_of<aeolus::IoError>([&] { em::TorchScriptModel m(path); });
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("does not exist"), std::string::npos) << msg;
+}
+
+TEST(TorchScriptModel, NotAZipIsRefused) {
+  aeolus::test::TempDir dir;
+  const std::string path = dir.file("text.pt");
+  std::ofstream(path) << "hello, I am not a model\n";
+  const std::string msg = message_of<aeolus::ModelError>([&] { em::TorchScriptModel m(path); });
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("not a zip archive"), std::string::npos) << msg;
+  std::ofstream(dir.file("empty.pt"));
+  EXPECT_NE(message_of<aeolus::ModelError>([&] {
+              em::TorchScriptModel m(dir.file("empty.pt"));
+            }).find("is empty"),
+            std::string::npos);
+}
+
+TEST(TorchScriptModel, TruncatedFileIsRefused) {
+  aeolus::test::TempDir dir;
+  const std::string path = dir.file("m.pt");
+  save_test_model("linear_tanh", path);
+  const auto size = std::filesystem::file_size(path);
+  std::filesystem::resize_file(path, size / 2);
+  const std::string msg = message_of<aeolus::ModelError>([&] { em::TorchScriptModel m(path); });
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(std::to_string(size / 2) + " bytes"), std::string::npos) << msg;
+}
+
+TEST(TorchScriptModel, ZipWithoutTorchScriptRecordsIsRefused) {
+  aeolus::test::TempDir dir;
+  const std::string path = dir.file("other.zip");
+  aeolus::test::write_zip(path, {{"docs/readme.txt", "hello"}, {"docs/a.csv", "1,2\n"}});
+  const std::string msg = message_of<aeolus::ModelError>([&] { em::TorchScriptModel m(path); });
+  EXPECT_NE(msg.find("without a data.pkl record (2 records)"), std::string::npos) << msg;
+}
+
+TEST(TorchScriptModel, NewerFileFormatNamesBothVersions) {
+  aeolus::test::TempDir dir;
+  const std::string path = dir.file("future.pt");
+  const std::int64_t future = em::max_torchscript_file_format() + 3;
+  aeolus::test::write_zip(
+      path, {{"future/data.pkl", "\x80\x02."}, {"future/version", std::to_string(future) + "\n"}});
+  const std::string msg = message_of<aeolus::ModelError>([&] { em::TorchScriptModel m(path); });
+  EXPECT_NE(msg.find("newer PyTorch"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("file format version is " + std::to_string(future)), std::string::npos) << msg;
+  EXPECT_NE(msg.find("LibTorch " + em::libtorch_version()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("to " + std::to_string(em::max_torchscript_file_format())), std::string::npos)
+      << msg;
+}
+
+TEST(TorchScriptModel, InputShapeMismatchNamesTheShapes) {
+  aeolus::test::TempDir dir;
+  save_test_model("linear_tanh", dir.file("m.pt"));
+  const em::TorchScriptModel model(dir.file("m.pt"));
+  std::vector<float> x(4 * 5, 1.f), y(8);
+  const std::string msg = message_of<aeolus::ModelError>([&] {
+    model.forward({x.data(), em::DType::float32, {4, 5}}, {y.data(), em::DType::float32, {4, 2}});
+  });
+  EXPECT_NE(msg.find(dir.file("m.pt")), std::string::npos) << msg;
+  EXPECT_NE(msg.find("input of shape [4, 5]"), std::string::npos) << msg;
+  // LibTorch's own words name the model's side: a 4x5 input against the 3x2 weight.
+  EXPECT_NE(msg.find("4x5 and 3x2"), std::string::npos) << msg;
+}
+
+TEST(TorchScriptModel, OutputShapeMismatchNamesBoth) {
+  aeolus::test::TempDir dir;
+  save_test_model("linear_tanh", dir.file("m.pt"));
+  const em::TorchScriptModel model(dir.file("m.pt"));
+  std::vector<float> x(4 * kIn, 1.f), y(12);
+  const std::string msg = message_of<aeolus::ModelError>([&] {
+    model.forward({x.data(), em::DType::float32, {4, kIn}}, {y.data(), em::DType::float32, {4, 3}});
+  });
+  EXPECT_NE(msg.find("output has shape [4, 2]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("output array has shape [4, 3]"), std::string::npos) << msg;
+}
+
+TEST(TorchScriptModel, TupleOutputIsRefused) {
+  aeolus::test::TempDir dir;
+  save_test_model("tuple", dir.file("t.pt"));
+  const em::TorchScriptModel model(dir.file("t.pt"));
+  std::vector<float> x(3, 1.f);
+  const std::string msg = message_of<aeolus::ModelError>([&] {
+    model.forward(em::ConstArrayRef{x.data(), em::DType::float32, {3}});
+  });
+  EXPECT_NE(msg.find("returned a Tuple; expected one tensor"), std::string::npos) << msg;
+}
