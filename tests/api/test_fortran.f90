@@ -1,0 +1,105 @@
+! The Fortran module (api/aeolus.f90) as a host code uses it: DIR/linear_tanh.pt and
+! DIR/affine.pt (float64 parameters, made by make_test_model; DIR is the first argument) run on
+! Fortran arrays of real64 and real32, ranks 1 to 4 and a non-contiguous section; outputs
+! against the same arithmetic done here. Stops with status 1 on any failure.
+program test_fortran
+  use aeolus
+  use, intrinsic :: iso_fortran_env, only: real32, real64
+  implicit none
+  ! The weights of test_models.hpp: w(o, k), y(b, o) = tanh(c(o) + sum_k w(o, k) x(b, k)).
+  real(real64), parameter :: w(2, 3) = reshape([0.5d0, -1.0d0, -0.25d0, 0.75d0, 0.125d0, 0.3d0], &
+                                               [2, 3])
+  real(real64), parameter :: c(2) = [0.1d0, -0.2d0]
+  character(len=4096) :: dir
+  character(len=:), allocatable :: msg
+  type(aeolus_model) :: lin, aff, none
+  real(real64) :: x(4, 3), y(4, 2), y2(2, 2), bad(4, 3), a1(5), b1(5), a3(2, 3, 4), b3(2, 3, 4)
+  real(real32) :: xs(4, 3), ys(4, 2), a4(2, 3, 4, 5), b4(2, 3, 4, 5)
+  integer :: status, i, j, k, failures
+  failures = 0
+  call get_command_argument(1, dir)
+
+  call aeolus_load(lin, trim(dir)//'/linear_tanh.pt', status)
+  call expect(status == AEOLUS_OK, 'load linear_tanh: '//aeolus_last_error())
+  call aeolus_load(aff, trim(dir)//'/affine.pt', status)
+  call expect(status == AEOLUS_OK, 'load affine: '//aeolus_last_error())
+
+  do k = 1, 3
+    do i = 1, 4
+      x(i, k) = 0.3d0 * (i - 1) - 0.2d0 * (k - 1) + 0.05d0
+    end do
+  end do
+  ! real64 on a float64 model: round-off only.
+  call aeolus_forward(lin, x, y, status)
+  call expect(status == AEOLUS_OK, 'forward real64: '//aeolus_last_error())
+  call expect(maxval(abs(y - expected(x))) < 1d-14, 'linear_tanh real64 values')
+  ! real32: converted to the model's float64 and back.
+  xs = real(x, real32)
+  call aeolus_forward(lin, xs, ys, status)
+  call expect(status == AEOLUS_OK, 'forward real32: '//aeolus_last_error())
+  call expect(maxval(abs(ys - expected(real(xs, real64)))) < 1d-6, 'linear_tanh real32 values')
+  ! Rows 1 and 3 only: a non-contiguous section, copied in by the compiler.
+  call aeolus_forward(lin, x(1:4:2, :), y2, status)
+  call expect(status == AEOLUS_OK, 'forward section: '//aeolus_last_error())
+  call expect(maxval(abs(y2 - y(1:4:2, :))) < 1d-14, 'section values')
+
+  ! y = 2 x + 1 element by element, ranks 1, 3 and 4.
+  a1 = [(0.5d0 * i - 1d0, i = 1, 5)]
+  call aeolus_forward(aff, a1, b1, status)
+  call expect(status == AEOLUS_OK .and. all(b1 == 2 * a1 + 1), 'affine rank 1')
+  do k = 1, 4
+    do j = 1, 3
+      do i = 1, 2
+        a3(i, j, k) = i + 10 * j + 100 * k
+      end do
+    end do
+  end do
+  call aeolus_forward(aff, a3, b3, status)
+  call expect(status == AEOLUS_OK .and. all(b3 == 2 * a3 + 1), 'affine rank 3')
+  a4 = reshape([(real(i, real32) / 8, i = 1, size(a4))], shape(a4))
+  call aeolus_forward(aff, a4, b4, status)
+  call expect(status == AEOLUS_OK .and. all(b4 == 2 * a4 + 1), 'affine rank 4')
+
+  ! Refusals: an output of the wrong shape (left unchanged), a missing file, a null model.
+  bad = -7
+  call aeolus_forward(lin, x, bad, status)
+  msg = aeolus_last_error()
+  call expect(status == AEOLUS_ERROR_MODEL .and. index(msg, 'output array has shape [4, 3]') > 0 &
+              .and. all(bad == -7), 'wrong output shape: '//msg)
+  call aeolus_load(none, trim(dir)//'/missing.pt', status)
+  msg = aeolus_last_error()
+  call expect(status == AEOLUS_ERROR_IO .and. index(msg, 'missing.pt') > 0, 'missing file: '//msg)
+  call aeolus_forward(none, x, y, status)
+  msg = aeolus_last_error()
+  call expect(status == AEOLUS_ERROR_ARGUMENT .and. index(msg, 'model is NULL') > 0, &
+              'null model: '//msg)
+
+  call aeolus_free(lin)
+  call aeolus_free(aff, status)
+  call expect(status == AEOLUS_OK, 'free')
+  if (failures > 0) error stop 1
+  print '(a)', 'test_fortran: ok'
+
+contains
+
+  function expected(xx) result(yy)
+    real(real64), intent(in) :: xx(:, :)
+    real(real64) :: yy(size(xx, 1), 2)
+    integer :: b, o
+    do o = 1, 2
+      do b = 1, size(xx, 1)
+        yy(b, o) = tanh(c(o) + sum(w(o, :) * xx(b, :)))
+      end do
+    end do
+  end function expected
+
+  subroutine expect(ok, what)
+    logical, intent(in) :: ok
+    character(len=*), intent(in) :: what
+    if (.not. ok) then
+      print '(a)', 'FAILED: '//what
+      failures = failures + 1
+    end if
+  end subroutine expect
+
+end program test_fortran
