@@ -85,7 +85,9 @@ AEOLUS_API aeolus_status aeolus_model_load(const char* path, aeolus_model** out)
  * Errors: a null pointer, a rank or extent out of range, an unknown dtype or layout give
  * AEOLUS_ERROR_ARGUMENT; a failure inside forward (e.g. an input shape the model does not take:
  * the message names the input shape and LibTorch's reason) or an output whose shape is not
- * out_shape (both named) gives AEOLUS_ERROR_MODEL. `out` is unchanged on an error. */
+ * out_shape (both named) gives AEOLUS_ERROR_MODEL. `out` is unchanged on an error.
+ *
+ * `in` and `out` may be the same array (the output is copied only after forward has finished). */
 AEOLUS_API aeolus_status aeolus_model_forward(aeolus_model* model, const void* in, int in_rank,
                                               const int64_t* in_shape, aeolus_dtype dtype,
                                               aeolus_layout layout, void* out, int out_rank,

@@ -10,6 +10,7 @@
 
 #include "api/test_models.hpp"
 #include "common/temp_dir.hpp"
+#include "emulators/flux_cnn_model.hpp"
 #include "emulators/torchscript_model.hpp"
 #include "grids/error.hpp"
 
@@ -115,6 +116,10 @@ TEST(TorchScriptModel, Rank4AffineInBothLayouts) {
                   {y.data(), em::DType::float64, shape, layout});
     for (int i = 0; i < 120; ++i) EXPECT_DOUBLE_EQ(y[i], 2 * x[i] + 1) << i;
   }
+  // In place: the output is copied only after forward has read the input.
+  y = x;
+  model.forward({y.data(), em::DType::float64, shape}, {y.data(), em::DType::float64, shape});
+  for (int i = 0; i < 120; ++i) EXPECT_DOUBLE_EQ(y[i], 2 * x[i] + 1) << i;
 }
 
 TEST(TorchScriptModel, MissingFileIsAnIoErrorNamingIt) {
@@ -208,4 +213,34 @@ TEST(TorchScriptModel, TupleOutputIsRefused) {
     model.forward(em::ConstArrayRef{x.data(), em::DType::float32, {3}});
   });
   EXPECT_NE(msg.find("returned a Tuple; expected one tensor"), std::string::npos) << msg;
+}
+
+// What `aeolus train` writes for the flux CNN is a torch zip with weights and metadata but no
+// forward method: refused with the format named.
+TEST(TorchScriptModel, AeolusFluxCnnArchiveIsNamed) {
+  aeolus::test::TempDir dir;
+  const std::string path = dir.file("flux.pt");
+  em::FluxCnnParams params;
+  params.channels = 4;
+  params.layers = 1;
+  em::detail::FluxStencilNet net(params);
+  em::detail::ModelSpec spec;
+  spec.params = params;
+  em::detail::save_model(path, net, spec);
+  const std::string msg = message_of<aeolus::ModelError>([&] { em::TorchScriptModel m(path); });
+  EXPECT_NE(msg.find("is an Aeolus model archive (format 'aeolus.flux_stencil_cnn')"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("no forward method"), std::string::npos) << msg;
+}
+
+TEST(TorchScriptModel, ModuleWithoutForwardIsRefused) {
+  aeolus::test::TempDir dir;
+  torch::jit::Module m("NoForward");
+  m.register_parameter("w", torch::ones({2}), false);
+  m.save(dir.file("nf.pt"));
+  const std::string msg =
+      message_of<aeolus::ModelError>([&] { em::TorchScriptModel model(dir.file("nf.pt")); });
+  EXPECT_NE(msg.find("has no forward method: not an exported PyTorch model"), std::string::npos)
+      << msg;
 }
