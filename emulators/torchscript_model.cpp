@@ -4,7 +4,9 @@
 #include <torch/script.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -17,9 +19,10 @@ namespace aeolus::emulators {
 namespace {
 
 // --- The archive's records, read before LibTorch sees the file ----------------------------
-// LibTorch's own reader refuses a newer file with a message about "your PyTorch installation",
-// and reports a truncated file or a non-zip as a miniz error code. Reading the zip's central
-// directory ourselves lets the message say which of these it is, and name both versions.
+// LibTorch's own reader names neither the file nor its own version ("failed finding central
+// directory" for a truncated file, "Attempted to read a PyTorch file with version 99 ... your
+// PyTorch installation may be too old" for a newer one). Reading the zip's central directory
+// ourselves lets the message name the file, say what is wrong with it, and name both versions.
 
 std::uint16_t le16(const unsigned char* p) { return std::uint16_t(p[0] | (p[1] << 8)); }
 std::uint32_t le32(const unsigned char* p) {
@@ -27,6 +30,11 @@ std::uint32_t le32(const unsigned char* p) {
 }
 std::uint64_t le64(const unsigned char* p) {
   return std::uint64_t(le32(p)) | (std::uint64_t(le32(p + 4)) << 32);
+}
+
+// [at, at + n) lies within [0, limit), without overflow for values read from a damaged file.
+bool fits(std::uint64_t at, std::uint64_t n, std::uint64_t limit) {
+  return at <= limit && n <= limit - at;
 }
 
 struct ZipEntry {
@@ -39,6 +47,11 @@ class ZipScan {
  public:
   explicit ZipScan(const std::string& path) : path_(path), in_(path, std::ios::binary) {
     if (!in_.good()) throw IoError("model " + path + " does not exist or cannot be read");
+    // A directory opens as a stream on Linux and fails only at the first read.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      throw IoError("model " + path + " is a directory; expected a TorchScript file");
+    }
     in_.seekg(0, std::ios::end);
     size_ = std::uint64_t(in_.tellg());
   }
@@ -74,14 +87,14 @@ class ZipScan {
       const std::vector<unsigned char> loc = read(eocd_at - 20, 20);
       if (le32(loc.data()) != 0x07064b50u) truncated("no zip64 locator");
       const std::uint64_t z_at = le64(loc.data() + 8);
-      if (z_at + 56 > eocd_at) truncated("zip64 record out of range");
+      if (!fits(z_at, 56, eocd_at)) truncated("zip64 record out of range");
       const std::vector<unsigned char> z = read(z_at, 56);
       if (le32(z.data()) != 0x06064b50u) truncated("no zip64 end-of-archive record");
       count = le64(z.data() + 32);
       cd_size = le64(z.data() + 40);
       cd_at = le64(z.data() + 48);
     }
-    if (cd_at + cd_size > eocd_at) truncated("central directory out of range");
+    if (!fits(cd_at, cd_size, eocd_at)) truncated("central directory out of range");
     const std::vector<unsigned char> cd = read(cd_at, cd_size);
     std::vector<ZipEntry> out;
     std::uint64_t p = 0;
@@ -100,14 +113,16 @@ class ZipScan {
       // Zip64 extra field: the 64-bit values of those fields that hold 0xffffffff, in order.
       for (std::uint64_t x = p + 46 + name_len; x + 4 <= p + 46 + name_len + extra_len;) {
         const std::uint16_t id = le16(&cd[x]), len = le16(&cd[x + 2]);
+        const std::uint64_t field_end =
+            std::min<std::uint64_t>(x + 4 + len, p + 46 + name_len + extra_len);
         if (id == 1) {
           std::uint64_t f = x + 4;
           if (usize == 0xffffffffu) f += 8;
-          if (z.compressed_size == 0xffffffffu && f + 8 <= x + 4 + len) {
+          if (z.compressed_size == 0xffffffffu && f + 8 <= field_end) {
             z.compressed_size = le64(&cd[f]);
             f += 8;
           }
-          if (z.local_offset == 0xffffffffu && f + 8 <= x + 4 + len) z.local_offset = le64(&cd[f]);
+          if (z.local_offset == 0xffffffffu && f + 8 <= field_end) z.local_offset = le64(&cd[f]);
         }
         x += 4 + len;
       }
@@ -117,14 +132,18 @@ class ZipScan {
     return out;
   }
 
-  // The bytes of a stored (uncompressed) record; empty optional-like flag if compressed.
+  // The bytes of a small stored (uncompressed) record; false if it is compressed.
   bool stored_record(const ZipEntry& z, std::string& bytes) {
     if (z.method != 0) return false;
-    if (z.local_offset + 30 > size_) truncated("record " + z.name + " out of range");
+    if (z.compressed_size > 64) {
+      fail("is not a TorchScript file: record " + z.name + " has " +
+           std::to_string(z.compressed_size) + " bytes; expected a version number");
+    }
+    if (!fits(z.local_offset, 30, size_)) truncated("record " + z.name + " out of range");
     const std::vector<unsigned char> h = read(z.local_offset, 30);
     if (le32(h.data()) != 0x04034b50u) truncated("record " + z.name + " damaged");
     const std::uint64_t at = z.local_offset + 30 + le16(&h[26]) + le16(&h[28]);
-    if (at + z.compressed_size > size_) truncated("record " + z.name + " out of range");
+    if (!fits(at, z.compressed_size, size_)) truncated("record " + z.name + " out of range");
     const std::vector<unsigned char> d = read(at, z.compressed_size);
     bytes.assign(d.begin(), d.end());
     return true;

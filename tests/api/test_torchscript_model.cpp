@@ -128,6 +128,9 @@ TEST(TorchScriptModel, MissingFileIsAnIoErrorNamingIt) {
   const std::string msg = message_of<aeolus::IoError>([&] { em::TorchScriptModel m(path); });
   EXPECT_NE(msg.find(path), std::string::npos) << msg;
   EXPECT_NE(msg.find("does not exist"), std::string::npos) << msg;
+  const std::string dir_msg =
+      message_of<aeolus::IoError>([&] { em::TorchScriptModel m(dir.path()); });
+  EXPECT_NE(dir_msg.find("model " + dir.path() + " is a directory"), std::string::npos) << dir_msg;
 }
 
 TEST(TorchScriptModel, NotAZipIsRefused) {
