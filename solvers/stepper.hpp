@@ -1,6 +1,7 @@
 #pragma once
 // The central seam of Aeolus: a classical scheme and a neural emulator implement this one
 // interface, so the driver, outputs, diagnostics and checkpoints never know which one runs.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@ class Stepper {
 
   // Registry name ("classical", "emulator", ...), written to logs and outputs.
   virtual std::string name() const = 0;
+
+  // What runs, for the first line of a run log (method, order, step): by default name().
+  virtual std::string describe() const { return name(); }
 
   // Largest step this stepper will take from state q at time t: CFL-limited for a classical
   // scheme, the trained step for an emulator. Collective (may reduce over ranks); every rank
@@ -56,6 +60,12 @@ class Stepper {
   // The stepper's own evolving state (e.g. air mass) that checkpoints must hold for a bitwise
   // restart; the driver saves and restores these fields with the tracers. Empty by default.
   virtual std::vector<Field*> state_fields() { return {}; }
+
+  // Work this stepper has done since it was built (force or right-hand-side evaluations,
+  // rejected trial steps, ...), by name, for run.json and the end of the run log; empty where
+  // there is nothing to count beyond the steps. Not collective; a restarted run counts from the
+  // restart.
+  virtual std::map<std::string, double> counters() const { return {}; }
 };
 
 }  // namespace aeolus

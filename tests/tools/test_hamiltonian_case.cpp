@@ -5,11 +5,16 @@
 //    angular momentum is conserved to round-off; the stored samples match a direct integration
 //    with solvers/symplectic.hpp bitwise, on every rank count;
 //  - the same case with --solver rk4: the energy error drifts (last tenth >> first tenth);
+//  - through the common time loop: a run stopped after a number of steps that is not a whole
+//    number of samples and continued with --restart writes the same file, bitwise, as one
+//    uninterrupted run; a sample count that does not divide the steps still ends with the
+//    last step (as integrate's observer); a stepper other than the classical one is refused;
 //  - bad input: an unknown method, a t_end that is not a whole number of steps, a key of
 //    another system; results are not overwritten without --overwrite.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -98,6 +103,7 @@ TEST_F(HamiltonianCase, KeplerForestRuthIsBoundedAndMatchesTheIntegrator) {
   const std::string json = read_text(d + "/logs/run.json");
   EXPECT_NE(json.find("\"status\": \"completed\""), std::string::npos) << json;
   EXPECT_EQ(json_number(json, "force_evaluations"), 3.0 * 32000 + 1);
+  EXPECT_EQ(json_number(json, "energy_initial"), -0.5);  // Kepler, a = 1, GM = 1: -GM / (2 a)
   EXPECT_NEAR(json_number(json, "energy_error_max_last_tenth"), last, 1e-6 * last);
   // An earlier run's results are kept unless --overwrite.
   EXPECT_THROW(app::run_case(PETSC_COMM_WORLD, c, test::quiet_run()), IoError);
@@ -112,6 +118,82 @@ TEST_F(HamiltonianCase, Rk4DriftsWhereTheSymplecticMethodDoesNot) {
   const auto [first, last] = tenths(e);
   std::printf("  rk4 energy error: first tenth %.3e, last tenth %.3e\n", first, last);
   EXPECT_GT(last, 5 * first);
+}
+
+// Every variable of two trajectory files, bitwise.
+void expect_same_trajectory(const std::string& a, const std::string& b) {
+  for (const char* var : {"time", "q", "p", "energy", "energy_error", "angular_momentum",
+                          "angular_momentum_error", "position_error", "mass"}) {
+    EXPECT_EQ(test::read_var(a, var), test::read_var(b, var)) << var;
+  }
+}
+
+TEST_F(HamiltonianCase, StopAndRestartWritesTheSameTrajectoryBitwise) {
+  const std::string whole = test::write_case(PETSC_COMM_WORLD, dir, "whole", kKepler);
+  app::run_case(PETSC_COMM_WORLD, app::load_case(whole), test::quiet_run());
+  // 12345 steps: not a multiple of the 64 steps between samples, nor of a checkpoint interval.
+  std::string yaml = kKepler;
+  yaml += "checkpoint:\n  every_steps: 5000\n";
+  const std::string split = test::write_case(PETSC_COMM_WORLD, dir, "split", yaml);
+  const auto c = app::load_case(split);
+  auto opt = test::quiet_run();
+  opt.stop_after_steps = 12345;
+  const auto first = app::run_case(PETSC_COMM_WORLD, c, opt);
+  EXPECT_EQ(first.steps, 12345);
+  EXPECT_TRUE(std::filesystem::exists(split + "/output/trajectory.nc.part"));
+  EXPECT_FALSE(std::filesystem::exists(split + "/output/trajectory.nc"));
+  opt.stop_after_steps = 0;
+  opt.restart = true;
+  const auto rest = app::run_case(PETSC_COMM_WORLD, c, opt);
+  EXPECT_EQ(rest.steps, 32000);
+  EXPECT_DOUBLE_EQ(rest.t, 1000.0);
+  expect_same_trajectory(whole + "/output/trajectory.nc", split + "/output/trajectory.nc");
+  // The end-of-run figures cover the samples written before the restart too.
+  const std::string a = read_text(whole + "/logs/run.json"),
+                    b = read_text(split + "/logs/run.json");
+  for (const char* key : {"energy_error_max", "energy_error_max_first_tenth",
+                          "energy_error_max_last_tenth", "position_error_max"}) {
+    EXPECT_EQ(json_number(a, key), json_number(b, key)) << key;
+  }
+  EXPECT_NE(b.find("\"restarted_from\""), std::string::npos) << b;
+}
+
+TEST_F(HamiltonianCase, TheLastStepIsSampledWhenTheSamplesDoNotDivideTheSteps) {
+  std::string yaml = kKepler;
+  yaml.replace(yaml.find("every: 64"), 9, "every: 300");  // 32000 = 106 * 300 + 200
+  const std::string d = test::write_case(PETSC_COMM_WORLD, dir, "every-300", yaml);
+  app::run_case(PETSC_COMM_WORLD, app::load_case(d), test::quiet_run());
+  const auto t = test::read_var(d + "/output/trajectory.nc", "time");
+  const auto q = test::read_var(d + "/output/trajectory.nc", "q");
+  physics::Kepler k;
+  std::vector<double> q0, p0;
+  k.initial_state(q0, p0);
+  SymplecticWorkspace ws;
+  std::vector<double> ts, qs;
+  integrate(
+      k, SymplecticMethod::forest_ruth, 0.03125, 32000, q0.data(), p0.data(), ws,
+      [&](long, real_t tt, const real_t* qq, const real_t*) {
+        ts.push_back(tt);
+        qs.insert(qs.end(), qq, qq + 2);
+      },
+      300);
+  ASSERT_EQ(ts.size(), 108u);
+  EXPECT_EQ(t, ts);
+  EXPECT_EQ(q, qs);
+}
+
+TEST_F(HamiltonianCase, AStepperOtherThanTheIntegratorIsRefused) {
+  const std::string d = test::write_case(PETSC_COMM_WORLD, dir, "emulator", kKepler);
+  auto opt = test::quiet_run();
+  opt.stepper = "emulator";
+  try {
+    app::run_case(PETSC_COMM_WORLD, app::load_case(d), opt);
+    ADD_FAILURE() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'emulator' is not a stepper of a Hamiltonian case"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(HamiltonianCase, BadInputIsRefusedWithTheKeyAndValue) {

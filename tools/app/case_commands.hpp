@@ -70,6 +70,11 @@ class TimeSteppingCase : public CaseCommands {
   // What is stepped, written and diagnosed.
   virtual std::unique_ptr<CaseModel> make_model(const CaseConfig& c,
                                                 const CartesianGrid& grid) const = 0;
+  // True where the state is a few numbers (an ODE system: particles, a neural ODE's state), as
+  // PETSc's TS holds an ODE in a Vec of a few entries on one process: rank 0 alone runs the
+  // loop, on a grid of MPI_COMM_SELF, and the other ranks wait for its result (or its error).
+  // The run directory, run.json and the rank count it records are those of the whole job.
+  virtual bool steps_on_root() const { return false; }
 };
 
 // Adds the commands of case type `name` (at static initialisation, through the macro).

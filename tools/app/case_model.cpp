@@ -11,6 +11,35 @@ namespace aeolus::app {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The default output: the model's fields on the grid, through io::OutputWriter.
+class GridFrameOutput : public FrameOutput {
+ public:
+  GridFrameOutput(CaseModel& model, const CartesianGrid& grid, const io::OutputSpec& spec,
+                  bool resume, size_t next_frame)
+      : model_(model),
+        writer_(resume ? io::OutputWriter::resume(grid, spec, next_frame)
+                       : std::make_unique<io::OutputWriter>(grid, spec)),
+        fields_(model.output_fields()) {}
+  void write_frame(real_t t) override { writer_->write_frame(t, fields_, model_.frame_scalars(t)); }
+  size_t frames_written() const override { return writer_->frames_written(); }
+  void finalize() override { writer_->finalize(); }
+
+ private:
+  CaseModel& model_;
+  std::unique_ptr<io::OutputWriter> writer_;
+  std::vector<const Field*> fields_;
+};
+
+}  // namespace
+
+std::unique_ptr<FrameOutput> CaseModel::open_output(const CartesianGrid& grid,
+                                                    const io::OutputSpec& spec, bool resume,
+                                                    size_t next_frame) {
+  return std::make_unique<GridFrameOutput>(*this, grid, spec, resume, next_frame);
+}
+
 void read_initial_field(const std::string& path, const std::string& var, const std::string& units,
                         const std::string& key, Field& q) {
   // A NetCDF variable with the grid's shape (slowest first: z, y, x), the expected units and

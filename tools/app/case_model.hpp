@@ -14,6 +14,17 @@
 
 namespace aeolus::app {
 
+// The output file of a run, written a frame at a time by the time loop.
+class FrameOutput {
+ public:
+  virtual ~FrameOutput() = default;
+  // Collective: append the frame of time t (the model's state as it is now).
+  virtual void write_frame(real_t t) = 0;
+  virtual size_t frames_written() const = 0;
+  // Collective: mark the file complete (PATH.part renamed to PATH).
+  virtual void finalize() = 0;
+};
+
 class CaseModel {
  public:
   virtual ~CaseModel() = default;
@@ -31,12 +42,23 @@ class CaseModel {
   }
   // Output description: field and per-frame scalar metadata, axes, static fields, attributes.
   virtual void describe_output(io::OutputSpec& spec) = 0;
+  // Collective: the run's output file, new (resume = false) or reopened from the .part file of
+  // an interrupted run to continue at frame `next_frame`. The default writes output_fields()
+  // and frame_scalars() on the grid through io::OutputWriter, as describe_output says; a model
+  // whose state is not a field on a grid (the few numbers of an ODE system) writes its own file.
+  virtual std::unique_ptr<FrameOutput> open_output(const CartesianGrid& grid,
+                                                   const io::OutputSpec& spec, bool resume,
+                                                   size_t next_frame);
   // Collective: initial state of every field (also records what later diagnostics compare to).
   virtual void initialise() = 0;
   // Collective: the per-frame scalars, in the order of describe_output's scalars.
   virtual std::vector<double> frame_scalars(real_t t) = 0;
-  // Collective: total amount of the first field (for progress lines and run.json).
+  // Collective: total amount of the first field (for progress lines and run.json), or the
+  // conserved quantity that total_name() names.
   virtual real_t mass() = 0;
+  // What mass() measures: "mass" (run.json: mass_initial, mass_final, ...), "energy" for a
+  // Hamiltonian system.
+  virtual std::string total_name() const { return "mass"; }
   // Times the loop must land on exactly, besides output times and t_end (diagnostic times).
   virtual std::vector<real_t> event_times() const { return {}; }
   // Collective: called when the loop lands on an event time, and at the end of the run (with

@@ -1,19 +1,20 @@
 #include "tools/app/hamiltonian_case.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <memory>
+#include <stdexcept>
 
 #include "grids/error.hpp"
-#include "grids/petsc_util.hpp"
-#include "grids/progress.hpp"
-#include "io/collective.hpp"
+#include "grids/field.hpp"
 #include "io/netcdf_file.hpp"
+#include "solvers/hamiltonian_stepper.hpp"
 #include "solvers/symplectic.hpp"
 #include "tools/app/case_commands.hpp"
+#include "tools/app/case_model.hpp"
 #include "tools/app/hamiltonian_config.hpp"
-#include "tools/app/run_log.hpp"
 #include "tools/app/version.hpp"
 
 namespace aeolus::app {
@@ -43,19 +44,163 @@ SeriesMax series_max(const std::vector<double>& x) {
   return m;
 }
 
+// The stored samples of a run: the state and the diagnostics of each frame, in file order.
 struct Trajectory {
   std::vector<double> t, q, p, energy, energy_error, angular, angular_error, position_error;
 };
 
-void write_trajectory(const std::string& path, const CaseConfig& c,
-                      const physics::SeparableHamiltonian& h, const std::string& method,
-                      const Trajectory& tr, int l_count, bool exact) {
-  const std::string part = path + ".part";
-  {
-    io::NetcdfFile f(part, io::NetcdfFile::Mode::create);
-    const size_t nt = tr.t.size(), nd = size_t(h.dim());
-    f.def_dim("time", nt);
-    f.def_dim("component", nd);
+double norm(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x * x;
+  return std::sqrt(s);
+}
+
+class TrajectoryOutput;
+
+// The system, its state field and the diagnostics of each sample.
+class HamiltonianModel : public CaseModel {
+ public:
+  HamiltonianModel(const CaseConfig& c, const CartesianGrid& grid)
+      : c_(c),
+        h_(physics::make_hamiltonian(ham(c).system)),
+        state_(grid, "state"),
+        kepler_(dynamic_cast<const physics::Kepler*>(h_.get())),
+        oscillator_(dynamic_cast<const physics::HarmonicOscillator*>(h_.get())) {
+    h_->initial_state(q0_, p0_);
+    e0_ = h_->energy(q0_.data(), p0_.data());
+    escale_ = std::abs(e0_) > 0 ? std::abs(e0_) : 1.0;
+    if (h_->has_angular_momentum()) {
+      l0_ = h_->angular_momentum(q0_.data(), p0_.data());
+      lscale_ = norm(l0_) > 0 ? norm(l0_) : 1.0;
+    }
+    qe_.resize(q0_.size());
+    pe_.resize(p0_.size());
+  }
+
+  std::vector<Field*> fields() override { return {&state_}; }
+  void describe_output(io::OutputSpec&) override {}  // its own file: TrajectoryOutput
+  std::unique_ptr<FrameOutput> open_output(const CartesianGrid& grid, const io::OutputSpec& spec,
+                                           bool resume, size_t next_frame) override;
+  void initialise() override { pack_hamiltonian_state(q0_, p0_, state_); }
+  std::vector<double> frame_scalars(real_t) override { return {}; }
+  real_t mass() override { return h_->energy(q(), p()); }
+  std::string total_name() const override { return "energy"; }
+  void diagnose(real_t t, bool last, std::map<std::string, double>& out) override;
+
+  // The sample of the current state at time t, appended to tr_.
+  void record(real_t t) {
+    const size_t d = q0_.size();
+    tr_.t.push_back(t);
+    tr_.q.insert(tr_.q.end(), q(), q() + d);
+    tr_.p.insert(tr_.p.end(), p(), p() + d);
+    const double e = h_->energy(q(), p());
+    tr_.energy.push_back(e);
+    tr_.energy_error.push_back((e - e0_) / escale_);
+    if (has_angular()) {
+      const auto l = h_->angular_momentum(q(), p());
+      tr_.angular.insert(tr_.angular.end(), l.begin(), l.end());
+      double s = 0;
+      for (size_t i = 0; i < l.size(); ++i) s += (l[i] - l0_[i]) * (l[i] - l0_[i]);
+      tr_.angular_error.push_back(std::sqrt(s) / lscale_);
+    }
+    if (has_exact()) {
+      if (kepler_) kepler_->exact(t, qe_.data(), pe_.data());
+      if (oscillator_) oscillator_->exact(t, qe_.data(), pe_.data());
+      double s = 0;
+      for (size_t i = 0; i < d; ++i) s += (q()[i] - qe_[i]) * (q()[i] - qe_[i]);
+      tr_.position_error.push_back(std::sqrt(s));
+    }
+  }
+
+  const physics::SeparableHamiltonian& system() const { return *h_; }
+  bool has_angular() const { return !l0_.empty(); }
+  int angular_count() const { return int(l0_.size()); }
+  // Systems with an exact solution from the default initial state.
+  bool has_exact() const { return kepler_ || oscillator_; }
+  Trajectory& trajectory() { return tr_; }
+  const CaseConfig& config() const { return c_; }
+
+ private:
+  const real_t* q() const { return state_.data(); }
+  const real_t* p() const { return state_.data() + q0_.size(); }
+
+  const CaseConfig& c_;
+  std::shared_ptr<const physics::SeparableHamiltonian> h_;
+  Field state_;
+  const physics::Kepler* kepler_;
+  const physics::HarmonicOscillator* oscillator_;
+  std::vector<double> q0_, p0_, l0_, qe_, pe_;
+  double e0_ = 0, escale_ = 1, lscale_ = 1;
+  Trajectory tr_;
+};
+
+// output/<file> of a Hamiltonian run: (time, component) arrays of q and p, the per-sample
+// diagnostics, the masses. The time dimension has its final size from the start (the number of
+// samples is known: every output.every steps and the last), each sample is written and synced
+// as it comes, so that --restart reopens PATH.part and reads the samples back.
+class TrajectoryOutput : public FrameOutput {
+ public:
+  TrajectoryOutput(HamiltonianModel& m, const std::string& path, bool resume, size_t next_frame)
+      : m_(m), path_(path), part_(path + ".part"), nd_(size_t(m.system().dim())) {
+    const auto& hc = ham(m.config());
+    const long long steps = std::llround(hc.t_end / hc.dt);
+    frames_total_ = size_t(steps / hc.output_every + 1 + (steps % hc.output_every ? 1 : 0));
+    if (resume) {
+      reopen(next_frame);
+    } else {
+      create();
+    }
+  }
+
+  void write_frame(real_t t) override {
+    if (frames_ >= frames_total_) {
+      throw std::logic_error(part_ + ": more samples than the " + std::to_string(frames_total_) +
+                             " the run was sized for");
+    }
+    m_.record(t);
+    const Trajectory& tr = m_.trajectory();
+    const size_t k = frames_;
+    file_->put("q", {k, 0}, {1, nd_}, tr.q.data() + k * nd_);
+    file_->put("p", {k, 0}, {1, nd_}, tr.p.data() + k * nd_);
+    file_->put("energy", {k}, {1}, &tr.energy[k]);
+    file_->put("energy_error", {k}, {1}, &tr.energy_error[k]);
+    if (m_.has_angular()) {
+      const size_t nl = size_t(m_.angular_count());
+      file_->put("angular_momentum", {k, 0}, {1, nl}, tr.angular.data() + k * nl);
+      file_->put("angular_momentum_error", {k}, {1}, &tr.angular_error[k]);
+    }
+    if (m_.has_exact()) file_->put("position_error", {k}, {1}, &tr.position_error[k]);
+    // Time last: a sample whose time is written is complete.
+    file_->put("time", {k}, {1}, &tr.t[k]);
+    file_->sync();
+    ++frames_;
+  }
+
+  size_t frames_written() const override { return frames_; }
+
+  void finalize() override {
+    if (frames_ != frames_total_) {
+      throw std::logic_error(part_ + ": " + std::to_string(frames_) + " samples written, " +
+                             std::to_string(frames_total_) + " expected");
+    }
+    file_->close();
+    file_.reset();
+    std::error_code ec;
+    fs::rename(part_, path_, ec);
+    if (ec) throw IoError(part_ + ": cannot rename to " + path_ + " (" + ec.message() + ")");
+  }
+
+ private:
+  void create() {
+    const auto& c = m_.config();
+    const auto& h = m_.system();
+    if (fs::exists(path_)) throw IoError(path_ + ": exists (the run refuses to replace it)");
+    std::error_code ec;
+    fs::remove(part_, ec);
+    file_ = std::make_unique<io::NetcdfFile>(part_, io::NetcdfFile::Mode::create);
+    io::NetcdfFile& f = *file_;
+    f.def_dim("time", frames_total_);
+    f.def_dim("component", nd_);
     f.def_var("time", "double", {"time"});
     f.put_att("time", "units", "1");
     f.put_att("time", "long_name", "time in the system's units (t_end / dt steps of dt)");
@@ -74,18 +219,19 @@ void write_trajectory(const std::string& path, const CaseConfig& c,
     f.def_var("energy_error", "double", {"time"});
     f.put_att("energy_error", "units", "1");
     f.put_att("energy_error", "long_name", "relative energy error (H - H0) / |H0|");
-    if (l_count > 0) {
-      f.def_dim("angular_component", size_t(l_count));
+    if (m_.has_angular()) {
+      const int nl = m_.angular_count();
+      f.def_dim("angular_component", size_t(nl));
       f.def_var("angular_momentum", "double", {"time", "angular_component"});
       f.put_att("angular_momentum", "units", "1");
       f.put_att("angular_momentum", "long_name",
-                l_count == 1 ? "total angular momentum (z)" : "total angular momentum (x, y, z)");
+                nl == 1 ? "total angular momentum (z)" : "total angular momentum (x, y, z)");
       f.def_var("angular_momentum_error", "double", {"time"});
       f.put_att("angular_momentum_error", "units", "1");
       f.put_att("angular_momentum_error", "long_name",
                 "relative change of the angular momentum |L - L0| / |L0|");
     }
-    if (exact) {
+    if (m_.has_exact()) {
       f.def_var("position_error", "double", {"time"});
       f.put_att("position_error", "units", "1");
       f.put_att("position_error", "long_name", "|q - q_exact| (exact solution of the system)");
@@ -95,201 +241,118 @@ void write_trajectory(const std::string& path, const CaseConfig& c,
     f.put_att("", "source", std::string("aeolus ") + AEOLUS_VERSION + " (" + AEOLUS_GIT_HASH + ")");
     f.put_att("", "case", c.name);
     f.put_att("", "system", h.name());
-    f.put_att("", "method", method);
+    f.put_att("", "method", symplectic_method_name(symplectic_method_from_name(ham(c).method)));
     f.put_att("", "dt", ham(c).dt);
     f.put_att("", "config_hash", c.config_hash);
     f.end_def();
-    f.put("time", {}, {}, tr.t.data());
-    f.put("q", {}, {}, tr.q.data());
-    f.put("p", {}, {}, tr.p.data());
     f.put("mass", {}, {}, h.masses().data());
-    f.put("energy", {}, {}, tr.energy.data());
-    f.put("energy_error", {}, {}, tr.energy_error.data());
-    if (l_count > 0) {
-      f.put("angular_momentum", {}, {}, tr.angular.data());
-      f.put("angular_momentum_error", {}, {}, tr.angular_error.data());
+    f.sync();
+  }
+
+  // PATH.part of an interrupted run: its first `next_frame` samples back into the model.
+  void reopen(size_t next_frame) {
+    if (!fs::exists(part_)) throw IoError(part_ + ": cannot resume output: file not found");
+    file_ = std::make_unique<io::NetcdfFile>(part_, io::NetcdfFile::Mode::write);
+    io::NetcdfFile& f = *file_;
+    if (f.var_shape("q") != std::vector<size_t>{frames_total_, nd_} || next_frame > frames_total_) {
+      throw IoError(part_ + ": cannot resume at sample " + std::to_string(next_frame) +
+                    ": the file does not have the " + std::to_string(frames_total_) + " x " +
+                    std::to_string(nd_) + " samples of this case");
     }
-    if (exact) f.put("position_error", {}, {}, tr.position_error.data());
-    f.close();
-  }
-  std::error_code ec;
-  fs::rename(part, path, ec);
-  if (ec) throw IoError(part + ": cannot rename to " + path + " (" + ec.message() + ")");
-}
-
-double norm(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x * x;
-  return std::sqrt(s);
-}
-
-}  // namespace
-
-namespace {
-
-RunResult run_hamiltonian_case(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) {
-  const int rank = comm_rank(comm), size = comm_size(comm);
-  const auto& hc = ham(c);
-  if (!opt.stepper.empty() || opt.restart || opt.stop_after_steps > 0) {
-    throw ConfigError(c.file + ": --stepper, --restart and --stop-after-steps apply to field " +
-                      "cases; a Hamiltonian case chooses its integrator with --solver METHOD (" +
-                      comma_list(symplectic_method_names()) + ")");
-  }
-  const std::string method_name = opt.solver.empty() ? hc.method : opt.solver;
-  SymplecticMethod method;
-  try {
-    method = symplectic_method_from_name(method_name, "--solver");
-  } catch (const ConfigError& e) {
-    throw ConfigError(c.file + ": " + e.what());
-  }
-  const std::string out_path = c.path("output/" + c.output.file);
-  const std::string logs_dir = c.path("logs");
-  prepare_target(comm, out_path, opt.overwrite);
-  if (rank == 0) fs::create_directories(logs_dir);
-  MPI_Barrier(comm);
-
-  RunLog log(comm, logs_dir + "/run.log", !opt.quiet);
-  JsonRecord prov = provenance_record(c.dir, c.config_hash, size, utc_now_iso8601());
-  prov.set_string("equation", "hamiltonian");
-  prov.set_string("system", hc.system.type);
-  prov.set_string("method", symplectic_method_name(method));
-  prov.set_number("dt", hc.dt);
-  if (rank == 0) {
-    start_run_logs(logs_dir, c.resolved_yaml);
-    prov.write_atomic(logs_dir + "/run.json");
-  }
-  const long long steps = std::llround(hc.t_end / hc.dt);
-  log.line("aeolus run " + c.name + ": " + hc.system.type + ", " + symplectic_method_name(method) +
-           (is_symplectic(method) ? " (symplectic, order " : " (not symplectic, order ") +
-           std::to_string(order(method)) + "), dt " + fmt("%.6g", hc.dt) + ", " +
-           std::to_string(steps) + " steps to t = " + fmt("%.6g", hc.t_end) +
-           (size > 1 ? ", integrated on rank 0" : ""));
-
-  RunResult result;
-  std::string error;
-  JsonRecord figures;
-  if (rank == 0) {
-    try {
-      const auto h = physics::make_hamiltonian(hc.system);
-      std::vector<double> q, p;
-      h->initial_state(q, p);
-      const double e0 = h->energy(q.data(), p.data());
-      const double escale = std::abs(e0) > 0 ? std::abs(e0) : 1.0;
-      const bool has_l = h->has_angular_momentum();
-      const std::vector<double> l0 =
-          has_l ? h->angular_momentum(q.data(), p.data()) : std::vector<double>{};
-      const double lscale = has_l && norm(l0) > 0 ? norm(l0) : 1.0;
-      // Systems with an exact solution from the default initial state.
-      const auto* kepler = dynamic_cast<const physics::Kepler*>(h.get());
-      const auto* oscillator = dynamic_cast<const physics::HarmonicOscillator*>(h.get());
-      const bool exact = kepler || oscillator;
-      std::vector<double> qe(q.size()), pe(p.size());
-
-      Trajectory tr;
-      const auto t0 = std::chrono::steady_clock::now();
-      double last_line = 0;
-      const auto record = [&](long step, real_t t, const real_t* qs, const real_t* ps) {
-        tr.t.push_back(t);
-        tr.q.insert(tr.q.end(), qs, qs + q.size());
-        tr.p.insert(tr.p.end(), ps, ps + p.size());
-        const double e = h->energy(qs, ps);
-        tr.energy.push_back(e);
-        tr.energy_error.push_back((e - e0) / escale);
-        if (has_l) {
-          const auto l = h->angular_momentum(qs, ps);
-          tr.angular.insert(tr.angular.end(), l.begin(), l.end());
-          double d = 0;
-          for (size_t i = 0; i < l.size(); ++i) d += (l[i] - l0[i]) * (l[i] - l0[i]);
-          tr.angular_error.push_back(std::sqrt(d) / lscale);
-        }
-        if (exact) {
-          if (kepler) kepler->exact(t, qe.data(), pe.data());
-          if (oscillator) oscillator->exact(t, qe.data(), pe.data());
-          double d = 0;
-          for (size_t i = 0; i < q.size(); ++i) d += (qs[i] - qe[i]) * (qs[i] - qe[i]);
-          tr.position_error.push_back(std::sqrt(d));
-        }
-        // Every log.progress_every steps, and at least every log.progress_seconds.
-        const double wall =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (step > 0 &&
-            (step % c.progress_every < hc.output_every || wall - last_line >= c.progress_seconds)) {
-          last_line = wall;
-          log.line("step " + std::to_string(step) + " t = " + fmt("%.6g", t) +
-                   ", relative energy error " + fmt("%.3e", tr.energy_error.back()) + "  wall " +
-                   human_seconds(wall) + "  ETA " +
-                   human_seconds(wall * double(steps - step) / double(step)));
-        }
-      };
-      SymplecticWorkspace ws;
-      const SymplecticStats st = integrate(*h, method, hc.dt, long(steps), q.data(), p.data(), ws,
-                                           record, long(hc.output_every));
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      write_trajectory(out_path, c, *h, symplectic_method_name(method), tr,
-                       has_l ? int(l0.size()) : 0, exact);
-      const SeriesMax em = series_max(tr.energy_error);
-      log.line("relative energy error: max " + fmt("%.3e", em.all) + ", max over the first tenth " +
-               fmt("%.3e", em.first) + ", over the last tenth " + fmt("%.3e", em.last) +
-               " (ratio " + fmt("%.2f", em.first > 0 ? em.last / em.first : 0.0) + ")");
-      figures.set_number("energy_error_max", em.all);
-      figures.set_number("energy_error_max_first_tenth", em.first);
-      figures.set_number("energy_error_max_last_tenth", em.last);
-      figures.set_number("energy_error_final", tr.energy_error.back());
-      if (has_l) {
-        const SeriesMax lm = series_max(tr.angular_error);
-        log.line("relative angular momentum change: max " + fmt("%.3e", lm.all));
-        figures.set_number("angular_momentum_error_max", lm.all);
-      }
-      if (exact) {
-        const SeriesMax pm = series_max(tr.position_error);
-        log.line("position error against the exact solution: max " + fmt("%.3e", pm.all) +
-                 ", final " + fmt("%.3e", tr.position_error.back()));
-        figures.set_number("position_error_max", pm.all);
-        figures.set_number("position_error_final", tr.position_error.back());
-      }
-      log.line(std::to_string(st.steps) + " steps, " + std::to_string(st.force_evals) +
-               " force evaluations, " + fmt("%.3f", seconds) + " s (" +
-               fmt("%.3g", seconds / double(std::max<long>(1, st.steps)) * 1e9) + " ns per step)");
-      figures.set_int("steps", st.steps);
-      figures.set_int("force_evaluations", st.force_evals);
-      figures.set_number("seconds", seconds);
-      result.steps = st.steps;
-      result.t = tr.t.back();
-    } catch (const Error& e) {
-      error = e.what();
+    Trajectory& tr = m_.trajectory();
+    const size_t n = next_frame, nl = size_t(m_.angular_count());
+    // Series (time) and rows (time, width): their first n samples.
+    const auto series = [&](const char* var, std::vector<double>& into) {
+      into.resize(n);
+      if (n > 0) f.get(var, {0}, {n}, into.data());
+    };
+    const auto rows = [&](const char* var, std::vector<double>& into, size_t width) {
+      into.resize(n * width);
+      if (n > 0) f.get(var, {0, 0}, {n, width}, into.data());
+    };
+    series("time", tr.t);
+    rows("q", tr.q, nd_);
+    rows("p", tr.p, nd_);
+    series("energy", tr.energy);
+    series("energy_error", tr.energy_error);
+    if (m_.has_angular()) {
+      rows("angular_momentum", tr.angular, nl);
+      series("angular_momentum_error", tr.angular_error);
     }
+    if (m_.has_exact()) series("position_error", tr.position_error);
+    frames_ = next_frame;
   }
-  error = io::detail::broadcast_string(comm, error);
-  // Every rank returns the same result.
-  long long steps_done = result.steps;
-  double t_done = result.t;
-  MPI_Bcast(&steps_done, 1, MPI_LONG_LONG, 0, comm);
-  MPI_Bcast(&t_done, 1, MPI_DOUBLE, 0, comm);
-  result.steps = steps_done;
-  result.t = t_done;
-  if (!error.empty()) {
-    prov.set_string("status", "failed");
-    prov.set_string("error", error);
-    prov.set_string("end_time", utc_now_iso8601());
-    if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
-    throw NumericsError(error);
-  }
-  prov.set_raw("figures", figures.str());
-  prov.set_string("status", "completed");
-  prov.set_string("output", out_path);
-  prov.set_string("end_time", utc_now_iso8601());
-  if (rank == 0) prov.write_atomic(logs_dir + "/run.json");
-  log.line("done: output " + out_path);
-  result.output_path = out_path;
-  return result;
+
+  HamiltonianModel& m_;
+  const std::string path_, part_;
+  const size_t nd_;
+  size_t frames_total_ = 0, frames_ = 0;
+  std::unique_ptr<io::NetcdfFile> file_;
+};
+
+std::unique_ptr<FrameOutput> HamiltonianModel::open_output(const CartesianGrid&,
+                                                           const io::OutputSpec& spec, bool resume,
+                                                           size_t next_frame) {
+  if (!resume) tr_ = Trajectory{};
+  return std::make_unique<TrajectoryOutput>(*this, spec.path, resume, next_frame);
 }
 
-// One integration on rank 0 (not the field time loop: the state is a few particles).
-class HamiltonianCase : public CaseCommands {
+// At the end of the run: the drift test of a symplectic method (the largest relative energy
+// error over the first and the last tenth of the samples: a bounded error has similar maxima in
+// both), the angular momentum's change and the error against an exact solution.
+void HamiltonianModel::diagnose(real_t, bool last, std::map<std::string, double>& out) {
+  if (!last || tr_.t.empty()) return;
+  const SeriesMax em = series_max(tr_.energy_error);
+  out["energy_error_max"] = em.all;
+  out["energy_error_max_first_tenth"] = em.first;
+  out["energy_error_max_last_tenth"] = em.last;
+  out["energy_error_final"] = tr_.energy_error.back();
+  if (has_angular()) out["angular_momentum_error_max"] = series_max(tr_.angular_error).all;
+  if (has_exact()) {
+    out["position_error_max"] = series_max(tr_.position_error).all;
+    out["position_error_final"] = tr_.position_error.back();
+  }
+}
+
+// The common time loop with the system's stepper; --solver METHOD replaces integrator.method.
+class HamiltonianCase : public TimeSteppingCase {
  public:
   RunResult run(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) const override {
-    return run_hamiltonian_case(comm, c, opt);
+    if (opt.solver.empty()) return TimeSteppingCase::run(comm, c, opt);
+    SymplecticMethod method;
+    try {
+      method = symplectic_method_from_name(opt.solver, "--solver");
+    } catch (const ConfigError& e) {
+      throw ConfigError(c.file + ": " + e.what());
+    }
+    auto settings = std::make_shared<HamiltonianCaseConfig>(ham(c));
+    settings->method = symplectic_method_name(method);
+    CaseConfig with_method = c;
+    with_method.settings = settings;
+    RunOptions rest = opt;
+    rest.solver.clear();
+    return TimeSteppingCase::run(comm, with_method, rest);
+  }
+  bool steps_on_root() const override { return true; }
+  std::unique_ptr<CartesianGrid> make_grid(MPI_Comm comm, const CaseConfig& c) const override {
+    return std::make_unique<CartesianGrid>(
+        comm, hamiltonian_state_grid(physics::make_hamiltonian(ham(c).system)->dim()));
+  }
+  std::unique_ptr<Stepper> make_stepper(const std::string& name, const CaseConfig& c,
+                                        const CartesianGrid&) const override {
+    if (name != "classical") {
+      throw ConfigError(c.file + ": stepper '" + name +
+                        "' is not a stepper of a Hamiltonian case (expected classical; choose "
+                        "the integrator with integrator.method or --solver)");
+    }
+    const auto& hc = ham(c);
+    return std::make_unique<HamiltonianStepper>(
+        physics::make_hamiltonian(hc.system),
+        symplectic_method_from_name(hc.method, "integrator.method"), hc.dt);
+  }
+  std::unique_ptr<CaseModel> make_model(const CaseConfig& c,
+                                        const CartesianGrid& grid) const override {
+    return std::make_unique<HamiltonianModel>(c, grid);
   }
 };
 

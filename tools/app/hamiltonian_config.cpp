@@ -101,10 +101,20 @@ void load_hamiltonian_case(io::Section& root, CaseConfig& c) {
     }
     s.finish();
   }
+  c.time.t_end = h.t_end;
   {
     auto s = root.section("output");
     c.output.file = s.get_string("file", "trajectory.nc");
     h.output_every = s.get_int("every", h.output_every, Range::closed(1, 1e15));
+    s.finish();
+  }
+  // The time loop's terms: a sample every output.every steps (and the last).
+  c.output.interval = real_t(h.output_every) * h.dt;
+  {
+    // A checkpoint is a few numbers and the loop's counters; the default writes one at the end.
+    auto s = root.section("checkpoint");
+    c.checkpoint.every_steps = s.get_int("every_steps", 1000000000, Range::closed(1, 1e15));
+    c.checkpoint.keep = int(s.get_int("keep", c.checkpoint.keep, Range::closed(1, 1000)));
     s.finish();
   }
   {

@@ -124,8 +124,10 @@ void claim_run_directory(MPI_Comm comm, const CaseConfig& c, const RunPaths& p,
 // the loop state (time, step, output and checkpoint bookkeeping, diagnostics).
 class TimeLoop {
  public:
+  // comm: the ranks that step (MPI_COMM_SELF on rank 0 for a case that steps on rank 0);
+  // job_ranks: the ranks of the whole job, for the record.
   TimeLoop(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt, const TimeSteppingCase& type,
-           const std::string& stepper_name, const RunPaths& paths)
+           const std::string& stepper_name, const RunPaths& paths, int job_ranks)
       : comm_(comm),
         c_(c),
         opt_(opt),
@@ -133,6 +135,7 @@ class TimeLoop {
         stepper_name_(stepper_name),
         rank_(comm_rank(comm)),
         size_(comm_size(comm)),
+        job_ranks_(job_ranks),
         grid_(type.make_grid(comm, c)),
         stepper_(app::make_stepper(stepper_name, c, *grid_)),
         model_(type.make_model(c, *grid_)),
@@ -142,7 +145,6 @@ class TimeLoop {
     model_->bind_stepper_state(stepper_->state_fields());
     spec_ = output_spec(c, stepper_name, *model_);
     fields_ = model_->fields();
-    out_fields_ = model_->output_fields();
     // Checkpoints hold the fields and the stepper's own state (e.g. air mass).
     std::vector<Field*> ckpt = fields_;
     for (Field* f : stepper_->state_fields()) ckpt.push_back(f);
@@ -150,7 +152,7 @@ class TimeLoop {
     ckpt_const_.assign(ckpt.begin(), ckpt.end());
     event_times_ = model_->event_times();
     std::sort(event_times_.begin(), event_times_.end());
-    prov_ = provenance_record(c.dir, c.config_hash, size_, utc_now_iso8601());
+    prov_ = provenance_record(c.dir, c.config_hash, job_ranks_, utc_now_iso8601());
     prov_.set_string("stepper", stepper_name);
     if (rank_ == 0) start_run_logs(paths.logs, c.resolved_yaml);
   }
@@ -172,7 +174,7 @@ class TimeLoop {
         step_once();
       }
       model_->diagnose(t_, true, diagnostics_);
-      writer_->finalize();
+      output_->finalize();
     } catch (const Error& e) {
       mark_failed(e);
       throw;
@@ -188,14 +190,14 @@ class TimeLoop {
   void start_fresh() {
     model_->initialise();
     mass0_ = model_->mass();
-    writer_ = std::make_unique<io::OutputWriter>(*grid_, spec_);
-    writer_->write_frame(0.0, out_fields_, model_->frame_scalars(0.0));
+    output_ = model_->open_output(*grid_, spec_, false, 0);
+    output_->write_frame(0.0);
   }
 
   // Continues from the newest complete checkpoint; true if the run was already complete
   // (already_complete_ then holds the result).
   bool restart_from_checkpoint() {
-    const std::string ck = io::latest_checkpoint(paths_.checkpoints);
+    const std::string ck = io::latest_checkpoint(paths_.checkpoints, comm_);
     if (ck.empty()) throw IoError(paths_.checkpoints + ": no complete checkpoint to restart from");
     auto info = io::read_checkpoint(ck, ckpt_fields_);
     if (info.config_hash != c_.config_hash) {
@@ -217,11 +219,12 @@ class TimeLoop {
     t_ = info.t;
     step_ = info.step;
     next_output_ = info.next_output_time;
-    mass0_ = info.extra.count("mass_initial") ? info.extra.at("mass_initial") : model_->mass();
+    const std::string initial = model_->total_name() + "_initial";
+    mass0_ = info.extra.count(initial) ? info.extra.at(initial) : model_->mass();
     for (const auto& [key, value] : info.extra) {
       if (key.rfind("diag_", 0) == 0) diagnostics_[key.substr(5)] = value;
     }
-    writer_ = io::OutputWriter::resume(*grid_, spec_, size_t(info.output_frames));
+    output_ = model_->open_output(*grid_, spec_, true, size_t(info.output_frames));
     prov_.set_string("restarted_from", ck);
     log_.line("restart from " + ck + " at step " + std::to_string(step_) +
               ", t = " + fmt("%.9g", t_));
@@ -246,8 +249,16 @@ class TimeLoop {
 
   void log_start() {
     const auto& g = c_.grid;
-    log_.line("aeolus run " + c_.name + ": stepper " + stepper_name_ + ", grid " +
-              std::to_string(g.n[0]) + (g.dim > 1 ? "x" + std::to_string(g.n[1]) : "") +
+    const std::string what = stepper_->describe();
+    const std::string stepper =
+        "stepper " + stepper_name_ + (what != stepper_name_ ? " (" + what + ")" : "");
+    if (job_ranks_ != size_) {  // a case that steps on rank 0
+      log_.line("aeolus run " + c_.name + ": " + stepper + ", t_end " + fmt("%.6g", c_.time.t_end) +
+                (job_ranks_ > 1 ? ", stepped on rank 0 of " + std::to_string(job_ranks_) : ""));
+      return;
+    }
+    log_.line("aeolus run " + c_.name + ": " + stepper + ", grid " + std::to_string(g.n[0]) +
+              (g.dim > 1 ? "x" + std::to_string(g.n[1]) : "") +
               (g.dim > 2 ? "x" + std::to_string(g.n[2]) : "") + ", " + std::to_string(size_) +
               " rank(s), t_end " + fmt("%.6g", c_.time.t_end));
     if (size_ > 1) {
@@ -357,8 +368,9 @@ class TimeLoop {
     ++steps_here_;
     check_finite();
     land_on_events();
-    const bool output_now = t_ >= next_output_ - eps_t_;
     const bool last = t_ >= c_.time.t_end - eps_t_;
+    // The final state is always written, also where t_end is not an output time.
+    const bool output_now = t_ >= next_output_ - eps_t_ || last;
     real_t mass = 0;
     // A progress line every log.progress_every steps and at least every log.progress_seconds
     // of wall time; rank 0's clock decides for all ranks (the mass is a collective sum).
@@ -369,9 +381,9 @@ class TimeLoop {
     if (size_ > 1) MPI_Bcast(&progress_now, 1, MPI_INT, 0, comm_);
     if (output_now || progress_now) mass = model_->mass();
     if (output_now) {
-      writer_->write_frame(t_, out_fields_, model_->frame_scalars(t_));
+      output_->write_frame(t_);
       // k * interval, not a running sum, so that frame times do not drift.
-      next_output_ = real_t(writer_->frames_written()) * c_.output.interval;
+      next_output_ = real_t(output_->frames_written()) * c_.output.interval;
     }
     if (step_ % c_.checkpoint.every_steps == 0 || last) save_checkpoint();
     if (progress_now) {
@@ -383,8 +395,9 @@ class TimeLoop {
   std::string progress_line(real_t dt, real_t cfl, real_t mass, double wall) const {
     const double eta = wall * (c_.time.t_end - t_) / std::max(t_ - t_start_, 1e-300);
     std::ostringstream os;
-    os << "step " << step_ << "  t " << fmt("%.6e", t_) << "  dt " << fmt("%.3e", dt) << "  CFL "
-       << fmt("%.3f", cfl) << "  mass " << fmt("%.15e", mass) << " (rel "
+    os << "step " << step_ << "  t " << fmt("%.6e", t_) << "  dt " << fmt("%.3e", dt);
+    if (cfl > 0) os << "  CFL " << fmt("%.3f", cfl);
+    os << "  " << model_->total_name() << " " << fmt("%.15e", mass) << " (rel "
        << fmt("%+.2e", mass0_ != 0 ? (mass - mass0_) / std::abs(mass0_) : mass - mass0_)
        << ")  wall " << human_seconds(wall) << "  ETA " << human_seconds(eta);
     return os.str();
@@ -394,11 +407,11 @@ class TimeLoop {
     io::CheckpointInfo info;
     info.step = step_;
     info.t = t_;
-    info.output_frames = (long long)writer_->frames_written();
+    info.output_frames = (long long)output_->frames_written();
     info.next_output_time = next_output_;
     info.stepper = stepper_name_;
     info.config_hash = c_.config_hash;
-    info.extra["mass_initial"] = mass0_;
+    info.extra[model_->total_name() + "_initial"] = mass0_;
     for (const auto& [key, value] : diagnostics_) info.extra["diag_" + key] = value;
     last_ckpt_ = io::write_checkpoint(paths_.checkpoints, info, ckpt_const_, c_.checkpoint.keep);
   }
@@ -438,17 +451,37 @@ class TimeLoop {
     prov_.set_string("end_time", utc_now_iso8601());
     prov_.set_int("steps", step_);
     prov_.set_number("t_final", t_);
-    prov_.set_number("mass_initial", r.mass_initial);
-    prov_.set_number("mass_final", r.mass_final);
+    const std::string total = model_->total_name();
+    prov_.set_number(total + "_initial", r.mass_initial);
+    prov_.set_number(total + "_final", r.mass_final);
     prov_.set_number(
-        "mass_relative_change",
+        total + "_relative_change",
         r.mass_initial != 0 ? (r.mass_final - r.mass_initial) / std::abs(r.mass_initial) : 0);
     prov_.set_string("output", paths_.output);
     if (!diagnostics_.empty()) report_diagnostics();
+    report_counters();
     prov_.set_string("last_checkpoint", last_ckpt_);
     write_record();
     log_.line("done: " + std::to_string(step_) + " steps, output " + paths_.output);
     return r;
+  }
+
+  // The stepper's work counters (this invocation's) and the wall time of the loop, in the run
+  // log and run.json.
+  void report_counters() {
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0_).count();
+    const long long steps = steps_here_;
+    std::string line = std::to_string(steps) + " steps in " + fmt("%.3f", wall) + " s (" +
+                       fmt("%.3g", wall / double(std::max(1LL, steps)) * 1e6) + " us per step)";
+    std::string obj = "{";
+    for (const auto& [key, value] : stepper_->counters()) {
+      line += ", " + key + " " + fmt("%.15g", value);
+      obj += (obj.size() > 1 ? ", " : "") + json_escape(key) + ": " + json_number(value);
+    }
+    log_.line(line);
+    prov_.set_number("loop_seconds", wall);
+    if (obj.size() > 1) prov_.set_raw("stepper_counters", obj + "}");
   }
 
   // The end-of-run diagnostics in the run log (a few per line), run.json and the case's own
@@ -481,7 +514,7 @@ class TimeLoop {
   const RunOptions& opt_;
   const RunPaths& paths_;
   const std::string stepper_name_;
-  const int rank_, size_;
+  const int rank_, size_, job_ranks_;
   std::unique_ptr<CartesianGrid> grid_;
   std::unique_ptr<Stepper> stepper_;
   std::unique_ptr<CaseModel> model_;
@@ -489,13 +522,12 @@ class TimeLoop {
   const real_t eps_t_;
   io::OutputSpec spec_;
   std::vector<Field*> fields_;
-  std::vector<const Field*> out_fields_;
   std::vector<Field*> ckpt_fields_;
   std::vector<const Field*> ckpt_const_;
   std::vector<real_t> event_times_;
   std::map<std::string, double> diagnostics_;
   JsonRecord prov_;
-  std::unique_ptr<io::OutputWriter> writer_;
+  std::unique_ptr<FrameOutput> output_;
   RunResult already_complete_;
   real_t t_ = 0;
   long long step_ = 0;
@@ -520,8 +552,29 @@ RunResult TimeSteppingCase::run(MPI_Comm comm, const CaseConfig& c, const RunOpt
   check_stepper_name(stepper_name);
   const RunPaths paths(c);
   claim_run_directory(comm, c, paths, opt);
-  TimeLoop loop(comm, c, opt, *this, stepper_name, paths);
-  return loop.run();
+  const int ranks = comm_size(comm);
+  if (!steps_on_root() || ranks == 1) {
+    TimeLoop loop(comm, c, opt, *this, stepper_name, paths, ranks);
+    return loop.run();
+  }
+  // Rank 0 steps alone; the others sleep in a barrier (not spinning in MPI on the cores it
+  // may use) and get its result, or throw its error.
+  RunResult r;
+  io::detail::on_root(
+      comm,
+      [&] {
+        TimeLoop loop(MPI_COMM_SELF, c, opt, *this, stepper_name, paths, ranks);
+        r = loop.run();
+      },
+      io::detail::Wait::sleeping);
+  MPI_Bcast(&r.steps, 1, MPI_LONG_LONG, 0, comm);
+  double numbers[3] = {r.t, r.mass_initial, r.mass_final};
+  MPI_Bcast(numbers, 3, MPI_DOUBLE, 0, comm);
+  r.t = numbers[0];
+  r.mass_initial = numbers[1];
+  r.mass_final = numbers[2];
+  r.output_path = io::detail::broadcast_string(comm, r.output_path);
+  return r;
 }
 
 }  // namespace aeolus::app
