@@ -9,12 +9,12 @@
 
 #include "grids/error.hpp"
 #include "grids/field.hpp"
-#include "io/netcdf_file.hpp"
 #include "solvers/hamiltonian_stepper.hpp"
 #include "solvers/symplectic.hpp"
 #include "tools/app/case_commands.hpp"
 #include "tools/app/case_model.hpp"
 #include "tools/app/hamiltonian_config.hpp"
+#include "tools/app/series_output.hpp"
 #include "tools/app/version.hpp"
 
 namespace aeolus::app {
@@ -44,18 +44,11 @@ SeriesMax series_max(const std::vector<double>& x) {
   return m;
 }
 
-// The stored samples of a run: the state and the diagnostics of each frame, in file order.
-struct Trajectory {
-  std::vector<double> t, q, p, energy, energy_error, angular, angular_error, position_error;
-};
-
 double norm(const std::vector<double>& v) {
   double s = 0;
   for (double x : v) s += x * x;
   return std::sqrt(s);
 }
-
-class TrajectoryOutput;
 
 // The system, its state field and the diagnostics of each sample.
 class HamiltonianModel : public CaseModel {
@@ -78,7 +71,7 @@ class HamiltonianModel : public CaseModel {
   }
 
   std::vector<Field*> fields() override { return {&state_}; }
-  void describe_output(io::OutputSpec&) override {}  // its own file: TrajectoryOutput
+  void describe_output(io::OutputSpec&) override {}  // its own file: open_output
   std::unique_ptr<FrameOutput> open_output(const CartesianGrid& grid, const io::OutputSpec& spec,
                                            bool resume, size_t next_frame) override;
   void initialise() override { pack_hamiltonian_state(q0_, p0_, state_); }
@@ -87,42 +80,14 @@ class HamiltonianModel : public CaseModel {
   std::string total_name() const override { return "energy"; }
   void diagnose(real_t t, bool last, std::map<std::string, double>& out) override;
 
-  // The sample of the current state at time t, appended to tr_.
-  void record(real_t t) {
-    const size_t d = q0_.size();
-    tr_.t.push_back(t);
-    tr_.q.insert(tr_.q.end(), q(), q() + d);
-    tr_.p.insert(tr_.p.end(), p(), p() + d);
-    const double e = h_->energy(q(), p());
-    tr_.energy.push_back(e);
-    tr_.energy_error.push_back((e - e0_) / escale_);
-    if (has_angular()) {
-      const auto l = h_->angular_momentum(q(), p());
-      tr_.angular.insert(tr_.angular.end(), l.begin(), l.end());
-      double s = 0;
-      for (size_t i = 0; i < l.size(); ++i) s += (l[i] - l0_[i]) * (l[i] - l0_[i]);
-      tr_.angular_error.push_back(std::sqrt(s) / lscale_);
-    }
-    if (has_exact()) {
-      if (kepler_) kepler_->exact(t, qe_.data(), pe_.data());
-      if (oscillator_) oscillator_->exact(t, qe_.data(), pe_.data());
-      double s = 0;
-      for (size_t i = 0; i < d; ++i) s += (q()[i] - qe_[i]) * (q()[i] - qe_[i]);
-      tr_.position_error.push_back(std::sqrt(s));
-    }
-  }
-
-  const physics::SeparableHamiltonian& system() const { return *h_; }
-  bool has_angular() const { return !l0_.empty(); }
-  int angular_count() const { return int(l0_.size()); }
-  // Systems with an exact solution from the default initial state.
-  bool has_exact() const { return kepler_ || oscillator_; }
-  Trajectory& trajectory() { return tr_; }
-  const CaseConfig& config() const { return c_; }
-
  private:
   const real_t* q() const { return state_.data(); }
   const real_t* p() const { return state_.data() + q0_.size(); }
+  bool has_angular() const { return !l0_.empty(); }
+  // Systems with an exact solution from the default initial state.
+  bool has_exact() const { return kepler_ || oscillator_; }
+  // The values of one sample at time t, in the order of the file's series.
+  void sample(real_t t, std::vector<double>& row);
 
   const CaseConfig& c_;
   std::shared_ptr<const physics::SeparableHamiltonian> h_;
@@ -131,186 +96,101 @@ class HamiltonianModel : public CaseModel {
   const physics::HarmonicOscillator* oscillator_;
   std::vector<double> q0_, p0_, l0_, qe_, pe_;
   double e0_ = 0, escale_ = 1, lscale_ = 1;
-  Trajectory tr_;
+  SeriesOutput* out_ = nullptr;  // owned by the time loop, alive until after diagnose(last)
+  // Indices of the diagnosed series in the file (-1: not written for this system).
+  int energy_error_ = -1, angular_error_ = -1, position_error_ = -1;
 };
 
-// output/<file> of a Hamiltonian run: (time, component) arrays of q and p, the per-sample
-// diagnostics, the masses. The time dimension has its final size from the start (the number of
-// samples is known: every output.every steps and the last), each sample is written and synced
-// as it comes, so that --restart reopens PATH.part and reads the samples back.
-class TrajectoryOutput : public FrameOutput {
- public:
-  TrajectoryOutput(HamiltonianModel& m, const std::string& path, bool resume, size_t next_frame)
-      : m_(m), path_(path), part_(path + ".part"), nd_(size_t(m.system().dim())) {
-    const auto& hc = ham(m.config());
-    const long long steps = std::llround(hc.t_end / hc.dt);
-    frames_total_ = size_t(steps / hc.output_every + 1 + (steps % hc.output_every ? 1 : 0));
-    if (resume) {
-      reopen(next_frame);
-    } else {
-      create();
-    }
-  }
-
-  void write_frame(real_t t) override {
-    if (frames_ >= frames_total_) {
-      throw std::logic_error(part_ + ": more samples than the " + std::to_string(frames_total_) +
-                             " the run was sized for");
-    }
-    m_.record(t);
-    const Trajectory& tr = m_.trajectory();
-    const size_t k = frames_;
-    file_->put("q", {k, 0}, {1, nd_}, tr.q.data() + k * nd_);
-    file_->put("p", {k, 0}, {1, nd_}, tr.p.data() + k * nd_);
-    file_->put("energy", {k}, {1}, &tr.energy[k]);
-    file_->put("energy_error", {k}, {1}, &tr.energy_error[k]);
-    if (m_.has_angular()) {
-      const size_t nl = size_t(m_.angular_count());
-      file_->put("angular_momentum", {k, 0}, {1, nl}, tr.angular.data() + k * nl);
-      file_->put("angular_momentum_error", {k}, {1}, &tr.angular_error[k]);
-    }
-    if (m_.has_exact()) file_->put("position_error", {k}, {1}, &tr.position_error[k]);
-    // Time last: a sample whose time is written is complete.
-    file_->put("time", {k}, {1}, &tr.t[k]);
-    file_->sync();
-    ++frames_;
-  }
-
-  size_t frames_written() const override { return frames_; }
-
-  void finalize() override {
-    if (frames_ != frames_total_) {
-      throw std::logic_error(part_ + ": " + std::to_string(frames_) + " samples written, " +
-                             std::to_string(frames_total_) + " expected");
-    }
-    file_->close();
-    file_.reset();
-    std::error_code ec;
-    fs::rename(part_, path_, ec);
-    if (ec) throw IoError(part_ + ": cannot rename to " + path_ + " (" + ec.message() + ")");
-  }
-
- private:
-  void create() {
-    const auto& c = m_.config();
-    const auto& h = m_.system();
-    if (fs::exists(path_)) throw IoError(path_ + ": exists (the run refuses to replace it)");
-    std::error_code ec;
-    fs::remove(part_, ec);
-    file_ = std::make_unique<io::NetcdfFile>(part_, io::NetcdfFile::Mode::create);
-    io::NetcdfFile& f = *file_;
-    f.def_dim("time", frames_total_);
-    f.def_dim("component", nd_);
-    f.def_var("time", "double", {"time"});
-    f.put_att("time", "units", "1");
-    f.put_att("time", "long_name", "time in the system's units (t_end / dt steps of dt)");
-    f.def_var("q", "double", {"time", "component"});
-    f.put_att("q", "units", "1");
-    f.put_att("q", "long_name", "generalised coordinates q");
-    f.def_var("p", "double", {"time", "component"});
-    f.put_att("p", "units", "1");
-    f.put_att("p", "long_name", "conjugate momenta p");
-    f.def_var("mass", "double", {"component"});
-    f.put_att("mass", "units", "1");
-    f.put_att("mass", "long_name", "mass of each component, T = sum p^2 / (2 m)");
-    f.def_var("energy", "double", {"time"});
-    f.put_att("energy", "units", "1");
-    f.put_att("energy", "long_name", "Hamiltonian H(q, p)");
-    f.def_var("energy_error", "double", {"time"});
-    f.put_att("energy_error", "units", "1");
-    f.put_att("energy_error", "long_name", "relative energy error (H - H0) / |H0|");
-    if (m_.has_angular()) {
-      const int nl = m_.angular_count();
-      f.def_dim("angular_component", size_t(nl));
-      f.def_var("angular_momentum", "double", {"time", "angular_component"});
-      f.put_att("angular_momentum", "units", "1");
-      f.put_att("angular_momentum", "long_name",
-                nl == 1 ? "total angular momentum (z)" : "total angular momentum (x, y, z)");
-      f.def_var("angular_momentum_error", "double", {"time"});
-      f.put_att("angular_momentum_error", "units", "1");
-      f.put_att("angular_momentum_error", "long_name",
-                "relative change of the angular momentum |L - L0| / |L0|");
-    }
-    if (m_.has_exact()) {
-      f.def_var("position_error", "double", {"time"});
-      f.put_att("position_error", "units", "1");
-      f.put_att("position_error", "long_name", "|q - q_exact| (exact solution of the system)");
-    }
-    f.put_att("", "Conventions", "CF-1.8");
-    f.put_att("", "title", "Aeolus case " + c.name);
-    f.put_att("", "source", std::string("aeolus ") + AEOLUS_VERSION + " (" + AEOLUS_GIT_HASH + ")");
-    f.put_att("", "case", c.name);
-    f.put_att("", "system", h.name());
-    f.put_att("", "method", symplectic_method_name(symplectic_method_from_name(ham(c).method)));
-    f.put_att("", "dt", ham(c).dt);
-    f.put_att("", "config_hash", c.config_hash);
-    f.end_def();
-    f.put("mass", {}, {}, h.masses().data());
-    f.sync();
-  }
-
-  // PATH.part of an interrupted run: its first `next_frame` samples back into the model.
-  void reopen(size_t next_frame) {
-    if (!fs::exists(part_)) throw IoError(part_ + ": cannot resume output: file not found");
-    file_ = std::make_unique<io::NetcdfFile>(part_, io::NetcdfFile::Mode::write);
-    io::NetcdfFile& f = *file_;
-    if (f.var_shape("q") != std::vector<size_t>{frames_total_, nd_} || next_frame > frames_total_) {
-      throw IoError(part_ + ": cannot resume at sample " + std::to_string(next_frame) +
-                    ": the file does not have the " + std::to_string(frames_total_) + " x " +
-                    std::to_string(nd_) + " samples of this case");
-    }
-    Trajectory& tr = m_.trajectory();
-    const size_t n = next_frame, nl = size_t(m_.angular_count());
-    // Series (time) and rows (time, width): their first n samples.
-    const auto series = [&](const char* var, std::vector<double>& into) {
-      into.resize(n);
-      if (n > 0) f.get(var, {0}, {n}, into.data());
-    };
-    const auto rows = [&](const char* var, std::vector<double>& into, size_t width) {
-      into.resize(n * width);
-      if (n > 0) f.get(var, {0, 0}, {n, width}, into.data());
-    };
-    series("time", tr.t);
-    rows("q", tr.q, nd_);
-    rows("p", tr.p, nd_);
-    series("energy", tr.energy);
-    series("energy_error", tr.energy_error);
-    if (m_.has_angular()) {
-      rows("angular_momentum", tr.angular, nl);
-      series("angular_momentum_error", tr.angular_error);
-    }
-    if (m_.has_exact()) series("position_error", tr.position_error);
-    frames_ = next_frame;
-  }
-
-  HamiltonianModel& m_;
-  const std::string path_, part_;
-  const size_t nd_;
-  size_t frames_total_ = 0, frames_ = 0;
-  std::unique_ptr<io::NetcdfFile> file_;
-};
-
+// output/<file>: (time, component) arrays of q and p, the per-sample diagnostics, the masses.
 std::unique_ptr<FrameOutput> HamiltonianModel::open_output(const CartesianGrid&,
                                                            const io::OutputSpec& spec, bool resume,
                                                            size_t next_frame) {
-  if (!resume) tr_ = Trajectory{};
-  return std::make_unique<TrajectoryOutput>(*this, spec.path, resume, next_frame);
+  const auto& hc = ham(c_);
+  const long long steps = std::llround(hc.t_end / hc.dt);
+  const size_t nd = q0_.size(), nl = l0_.size();
+  SeriesFileSpec f;
+  f.path = spec.path;
+  // Every output.every steps from step 0, and the last step.
+  f.samples = size_t(steps / hc.output_every + 1 + (steps % hc.output_every ? 1 : 0));
+  f.time_long_name = "time in the system's units (t_end / dt steps of dt)";
+  f.series = {{"q", "1", "generalised coordinates q", "component", nd},
+              {"p", "1", "conjugate momenta p", "component", nd},
+              {"energy", "1", "Hamiltonian H(q, p)", "", 0},
+              {"energy_error", "1", "relative energy error (H - H0) / |H0|", "", 0}};
+  energy_error_ = 3;
+  if (has_angular()) {
+    f.series.push_back({"angular_momentum", "1",
+                        nl == 1 ? "total angular momentum (z)" : "total angular momentum (x, y, z)",
+                        "angular_component", nl});
+    f.series.push_back({"angular_momentum_error", "1",
+                        "relative change of the angular momentum |L - L0| / |L0|", "", 0});
+    angular_error_ = int(f.series.size()) - 1;
+  }
+  if (has_exact()) {
+    f.series.push_back(
+        {"position_error", "1", "|q - q_exact| (exact solution of the system)", "", 0});
+    position_error_ = int(f.series.size()) - 1;
+  }
+  f.statics = {
+      {{"mass", "1", "mass of each component, T = sum p^2 / (2 m)", "component", 0}, h_->masses()}};
+  f.text_attributes = {
+      {"title", "Aeolus case " + c_.name},
+      {"source", std::string("aeolus ") + AEOLUS_VERSION + " (" + AEOLUS_GIT_HASH + ")"},
+      {"case", c_.name},
+      {"system", h_->name()},
+      {"method", symplectic_method_name(symplectic_method_from_name(hc.method))},
+      {"config_hash", c_.config_hash}};
+  f.number_attributes = {{"dt", hc.dt}};
+  auto out = std::make_unique<SeriesOutput>(
+      std::move(f), [this](real_t t, std::vector<double>& row) { sample(t, row); }, resume,
+      next_frame);
+  out_ = out.get();
+  return out;
+}
+
+void HamiltonianModel::sample(real_t t, std::vector<double>& row) {
+  const size_t d = q0_.size();
+  double* r = row.data();
+  r = std::copy(q(), q() + d, r);
+  r = std::copy(p(), p() + d, r);
+  const double e = h_->energy(q(), p());
+  *r++ = e;
+  *r++ = (e - e0_) / escale_;
+  if (has_angular()) {
+    const auto l = h_->angular_momentum(q(), p());
+    r = std::copy(l.begin(), l.end(), r);
+    double s = 0;
+    for (size_t i = 0; i < l.size(); ++i) s += (l[i] - l0_[i]) * (l[i] - l0_[i]);
+    *r++ = std::sqrt(s) / lscale_;
+  }
+  if (has_exact()) {
+    if (kepler_) kepler_->exact(t, qe_.data(), pe_.data());
+    if (oscillator_) oscillator_->exact(t, qe_.data(), pe_.data());
+    double s = 0;
+    for (size_t i = 0; i < d; ++i) s += (q()[i] - qe_[i]) * (q()[i] - qe_[i]);
+    *r++ = std::sqrt(s);
+  }
 }
 
 // At the end of the run: the drift test of a symplectic method (the largest relative energy
 // error over the first and the last tenth of the samples: a bounded error has similar maxima in
-// both), the angular momentum's change and the error against an exact solution.
+// both), the angular momentum's change and the error against an exact solution, over every
+// sample of the run (those before a restart included: SeriesOutput reads them back).
 void HamiltonianModel::diagnose(real_t, bool last, std::map<std::string, double>& out) {
-  if (!last || tr_.t.empty()) return;
-  const SeriesMax em = series_max(tr_.energy_error);
+  if (!last || !out_ || out_->times().empty()) return;
+  const auto& energy_error = out_->values(size_t(energy_error_));
+  const SeriesMax em = series_max(energy_error);
   out["energy_error_max"] = em.all;
   out["energy_error_max_first_tenth"] = em.first;
   out["energy_error_max_last_tenth"] = em.last;
-  out["energy_error_final"] = tr_.energy_error.back();
-  if (has_angular()) out["angular_momentum_error_max"] = series_max(tr_.angular_error).all;
-  if (has_exact()) {
-    out["position_error_max"] = series_max(tr_.position_error).all;
-    out["position_error_final"] = tr_.position_error.back();
+  out["energy_error_final"] = energy_error.back();
+  if (angular_error_ >= 0) {
+    out["angular_momentum_error_max"] = series_max(out_->values(size_t(angular_error_))).all;
+  }
+  if (position_error_ >= 0) {
+    const auto& pe = out_->values(size_t(position_error_));
+    out["position_error_max"] = series_max(pe).all;
+    out["position_error_final"] = pe.back();
   }
 }
 
