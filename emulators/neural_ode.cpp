@@ -18,6 +18,8 @@
 #include "emulators/param_text.hpp"
 #include "grids/error.hpp"
 #include "grids/random.hpp"
+#include "physics/spiral_ode.hpp"
+#include "solvers/ode_stepper.hpp"
 
 namespace aeolus::emulators {
 
@@ -324,7 +326,6 @@ namespace {
 constexpr const char* kFormatName = "aeolus.neural_ode_spiral";
 // Bumped whenever the saved layout or the meaning of a saved value changes.
 constexpr std::int64_t kFormatVersion = 1;
-constexpr double kSpiralA[2][2] = {{-0.1, 2.0}, {-2.0, -0.1}};
 
 template <class T>
 std::string str(const T& v) {
@@ -334,11 +335,10 @@ using detail::bad_value;
 
 std::vector<double> spiral_truth(const std::array<double, 2>& y0, const std::vector<double>& t,
                                  double rtol, double atol) {
-  // Row vector times A: (y^3 A)_j = sum_i y_i^3 A_ij.
   const auto rhs = [](double, const std::vector<double>& y) {
-    const double c0 = y[0] * y[0] * y[0], c1 = y[1] * y[1] * y[1];
-    return std::vector<double>{c0 * kSpiralA[0][0] + c1 * kSpiralA[1][0],
-                               c0 * kSpiralA[0][1] + c1 * kSpiralA[1][1]};
+    std::vector<double> dydt(2);
+    physics::spiral_rhs(y.data(), dydt.data());
+    return dydt;
   };
   AdaptiveParams p;
   p.rtol = rtol;
@@ -451,8 +451,7 @@ SpiralOdeData make_spiral_ode_data(const SpiralOdeParams& p) {
 
 NeuralOdeTrainReport train_spiral_ode(const SpiralOdeData& data, const NeuralOdeModelParams& model,
                                       const NeuralOdeTrainingParams& tr,
-                                      const std::string& model_path,
-                                      const ProgressSink& progress) {
+                                      const std::string& model_path, const ProgressSink& progress) {
   SpiralOdeParams shape;
   shape.points = static_cast<int>(data.t.size());
   check_neural_ode_params(model, tr, shape);
@@ -543,9 +542,10 @@ NeuralOdeTrainReport train_spiral_ode(const SpiralOdeData& data, const NeuralOde
       csv.flush();
     }
     if (meter.due(k + 1)) {
-      meter.emit(k + 1, "loss " + format_sci(lv) +
-                            (reg == OdeRegulariser::none ? std::string() : ", reg " + format_sci(rv)) +
-                            ", NFE " + str(r.stats.nfev));
+      meter.emit(k + 1,
+                 "loss " + format_sci(lv) +
+                     (reg == OdeRegulariser::none ? std::string() : ", reg " + format_sci(rv)) +
+                     ", NFE " + str(r.stats.nfev));
     }
   }
   rep.iterations = tr.iterations;
@@ -599,6 +599,22 @@ NeuralOdePrediction predict_spiral_ode(const std::string& model_path, const Spir
   }
   out.relative_l2 = std::sqrt(num / den);
   return out;
+}
+
+std::unique_ptr<Stepper> make_neural_ode_stepper(const std::string& model_path,
+                                                 const NeuralOdePredictParams& p) {
+  LoadedSpiralModel m = load_spiral_model(model_path);
+  AdaptiveParams solver = solver_params(m.params);
+  if (p.rtol > 0.0) solver.rtol = p.rtol;
+  if (p.atol > 0.0) solver.atol = p.atol;
+  solver.max_steps = 1000000;  // as predict_spiral_ode: report the cost, do not judge it
+  const OdeFunction f = spiral_function(m.net, m.params.cube_input);
+  const auto rhs = [f](double t, const torch::Tensor& y) {
+    torch::NoGradGuard no_grad;
+    return f(t, y);
+  };
+  return std::make_unique<AdaptiveOdeStepper<torch::Tensor>>(
+      "emulator", "neural ODE " + model_path, rhs, torch::zeros({1, 2}, torch::kFloat64), solver);
 }
 
 }  // namespace aeolus::emulators

@@ -13,10 +13,15 @@
 // that stays inside the region the training data covers.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "grids/progress.hpp"
+
+namespace aeolus {
+class Stepper;  // solvers/stepper.hpp (not included: this header is light)
+}
 
 namespace aeolus::emulators {
 
@@ -119,5 +124,12 @@ struct NeuralOdePrediction {
 // IoError / ModelError for a missing or foreign file.
 NeuralOdePrediction predict_spiral_ode(const std::string& model_path, const SpiralOdeData& data,
                                        const NeuralOdePredictParams& p = {});
+
+// The trained spiral model at model_path behind the Stepper seam (name "emulator"): the network
+// integrated by solvers/ode_stepper.hpp with the saved method and tolerances (p.rtol, p.atol > 0
+// replace them), without autograd. The state is the 2 numbers of y (small_state_grid(2)).
+// IoError / ModelError as predict_spiral_ode for a missing or foreign file.
+std::unique_ptr<Stepper> make_neural_ode_stepper(const std::string& model_path,
+                                                 const NeuralOdePredictParams& p = {});
 
 }  // namespace aeolus::emulators

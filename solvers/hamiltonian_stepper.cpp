@@ -11,16 +11,7 @@
 
 namespace aeolus {
 
-CartesianGridParams hamiltonian_state_grid(int dim) {
-  CartesianGridParams g;
-  g.dim = 1;
-  g.n = {2 * index_t(dim), 1, 1};
-  g.lo = {0, 0, 0};
-  g.hi = {1, 1, 1};
-  g.periodic = {false, false, false};
-  g.halo = 0;
-  return g;
-}
+CartesianGridParams hamiltonian_state_grid(int dim) { return small_state_grid(2 * index_t(dim)); }
 
 namespace {
 

@@ -10,6 +10,18 @@
 
 namespace aeolus {
 
+// The grid of a state of n numbers that is not decomposed (an ODE system: particles, a neural
+// ODE's state): n cells on one process without halo, the time loop's small-state form (on
+// MPI_COMM_SELF: TimeSteppingCase::steps_on_root).
+inline CartesianGridParams small_state_grid(index_t n) {
+  CartesianGridParams g;
+  g.dim = 1;
+  g.n = {n, 1, 1};
+  g.periodic = {false, false, false};
+  g.halo = 0;
+  return g;
+}
+
 class Stepper {
  public:
   virtual ~Stepper() = default;

@@ -5,7 +5,9 @@
 //  - spiral SDE: a short training and an eval with the metrics of predict_spiral_sde;
 //  - bad input (a regulariser with the adjoint or with the SDE's fixed steps, an unknown method)
 //    names the key; the SDE reads the ODE's regularisation keys;
-//    `aeolus run` on such a case says what to use instead.
+//  - aeolus run of the spiral ODE through the common time loop: stepper classical follows the
+//    truth, stepper emulator reproduces eval's rollout; a stopped run continues with --restart;
+//    `aeolus run` on a neural SDE case says what to use instead.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,8 +19,8 @@
 #include "emulators/neural_ode.hpp"
 #include "emulators/neural_sde.hpp"
 #include "grids/error.hpp"
-#include "tools/app/neural_de_config.hpp"
 #include "tools/app/driver.hpp"
+#include "tools/app/neural_de_config.hpp"
 
 using namespace aeolus;
 
@@ -79,7 +81,62 @@ TEST_F(NeuralDeCase, SpiralOdeDatasetTrainEval) {
   // Earlier results are kept unless --overwrite.
   EXPECT_THROW(app::train_case(PETSC_COMM_WORLD, c, false), Error);
   EXPECT_THROW(app::evaluate_case(PETSC_COMM_WORLD, c, false), Error);
-  EXPECT_THROW(app::run_case(PETSC_COMM_WORLD, c, test::quiet_run()), ConfigError);
+
+  // aeolus run, stepper classical: the true spiral through the time loop, a sample at each of
+  // the data's points; it follows the truth to the data's tolerance (rtol 1e-10).
+  const std::string traj = d + "/output/trajectory.nc";
+  const auto run = app::run_case(PETSC_COMM_WORLD, c, test::quiet_run());
+  EXPECT_EQ(run.steps, 199);
+  EXPECT_DOUBLE_EQ(run.t, 5.0);
+  const auto t = test::read_var(traj, "time");
+  ASSERT_EQ(t.size(), 200u);
+  for (size_t i = 0; i < t.size(); ++i) EXPECT_NEAR(t[i], data.t[i], 1e-14) << i;
+  const auto truth = test::read_var(traj, "y_true");
+  for (size_t i = 0; i < truth.size(); ++i) EXPECT_NEAR(truth[i], data.y_clean[i], 1e-12) << i;
+  EXPECT_LT(json_number(read_text(d + "/logs/run.json"), "relative_l2"), 1e-8);
+  EXPECT_GT(json_number(read_text(d + "/logs/run.json"), "rhs_evaluations"), 0.0);
+
+  // Stepper emulator: the trained network in the same loop. Its rollout is eval's (the same
+  // network, method and tolerances; the step sequence differs at the output times, so they
+  // agree to the model's tolerance, rtol 1e-7, not bitwise), and so is its error to the truth.
+  auto opt = test::quiet_run();
+  opt.stepper = "emulator";
+  EXPECT_THROW(app::run_case(PETSC_COMM_WORLD, c, opt), IoError);  // results of the first run
+  opt.overwrite = true;
+  app::run_case(PETSC_COMM_WORLD, c, opt);
+  const auto y = test::read_var(traj, "y");
+  ASSERT_EQ(y.size(), p.y_pred.size());
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    diff = std::max(diff, std::abs(y[i] - p.y_pred[i]));
+    scale = std::max(scale, std::abs(p.y_pred[i]));
+  }
+  EXPECT_LT(diff, 1e-5 * scale);
+  const double l2 = json_number(read_text(d + "/logs/run.json"), "relative_l2");
+  EXPECT_NEAR(l2, p.relative_l2, 1e-3 * p.relative_l2);
+  EXPECT_GT(l2, 1e-4);  // 40 iterations: far from the truth, so the check above means something
+}
+
+// A classical run stopped and continued with --restart: the step-size controller starts afresh
+// at the restart (solvers/ode_stepper.hpp), so the samples agree with an uninterrupted run to
+// the tolerance (rtol 1e-10), not bitwise.
+TEST_F(NeuralDeCase, SpiralOdeRunRestarts) {
+  const std::string whole = test::write_case(PETSC_COMM_WORLD, dir, "whole", kOde);
+  app::run_case(PETSC_COMM_WORLD, app::load_case(whole), test::quiet_run());
+  const std::string split = test::write_case(PETSC_COMM_WORLD, dir, "split", kOde);
+  const auto c = app::load_case(split);
+  auto opt = test::quiet_run();
+  opt.stop_after_steps = 77;
+  EXPECT_EQ(app::run_case(PETSC_COMM_WORLD, c, opt).steps, 77);
+  opt.stop_after_steps = 0;
+  opt.restart = true;
+  EXPECT_EQ(app::run_case(PETSC_COMM_WORLD, c, opt).steps, 199);
+  const auto a = test::read_var(whole + "/output/trajectory.nc", "y");
+  const auto b = test::read_var(split + "/output/trajectory.nc", "y");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-8) << i;
+  EXPECT_EQ(test::read_var(whole + "/output/trajectory.nc", "y_true"),
+            test::read_var(split + "/output/trajectory.nc", "y_true"));
 }
 
 TEST_F(NeuralDeCase, SpiralSdeTrainEval) {
@@ -91,6 +148,7 @@ TEST_F(NeuralDeCase, SpiralSdeTrainEval) {
   const auto p = emulators::predict_spiral_sde(d + "/models/neural_sde.pt", 64, 7, 1);
   EXPECT_DOUBLE_EQ(json_number(json, "loss"), p.loss);
   EXPECT_EQ(test::read_var(d + "/eval/prediction.nc", "mean_data").size(), 6u * 2);
+  EXPECT_THROW(app::run_case(PETSC_COMM_WORLD, c, test::quiet_run()), ConfigError);
 }
 
 TEST_F(NeuralDeCase, BadInputNamesTheKey) {

@@ -1,6 +1,7 @@
 #include "tools/app/neural_de_case.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <functional>
 
@@ -8,9 +9,13 @@
 #include "grids/petsc_util.hpp"
 #include "io/collective.hpp"
 #include "io/netcdf_file.hpp"
+#include "physics/spiral_ode.hpp"
+#include "solvers/ode_stepper.hpp"
 #include "tools/app/case_commands.hpp"
+#include "tools/app/case_model.hpp"
 #include "tools/app/neural_de_config.hpp"
 #include "tools/app/run_log.hpp"
+#include "tools/app/series_output.hpp"
 #include "tools/app/version.hpp"
 
 namespace aeolus::app {
@@ -204,9 +209,136 @@ void evaluate_neural_de_case(MPI_Comm comm, const CaseConfig& c, bool overwrite)
   log.line("eval: " + nc + ", " + json);
 }
 
-// The spiral experiments: data, training and evaluation; no field to step.
-class NeuralDeCase : public CaseCommands {
+// The truth at the samples of a run: the spiral from y0 through the times the time loop lands on
+// (k * interval, and t_end last), in one solve with dense output at the data's tolerances.
+std::vector<double> spiral_truth_at_samples(const emulators::SpiralOdeParams& p, real_t interval) {
+  std::vector<double> t(size_t(p.points));
+  for (size_t k = 0; k + 1 < t.size(); ++k) t[k] = real_t(k) * interval;
+  t.back() = p.t_end;
+  AdaptiveParams truth;
+  truth.rtol = p.rtol;
+  truth.atol = p.atol;
+  const auto rhs = [](double, const std::vector<double>& y) {
+    std::vector<double> dydt(2);
+    physics::spiral_rhs(y.data(), dydt.data());
+    return dydt;
+  };
+  const auto sol = solve_adaptive(rhs, t, std::vector<double>{p.y0[0], p.y0[1]}, truth);
+  std::vector<double> out;
+  for (const auto& y : sol.y) out.insert(out.end(), y.begin(), y.end());
+  return out;
+}
+
+// A run of the spiral ODE: the state y, its samples at the output times and their error against
+// the truth (the spiral integrated from y0 at the data's tolerances, physics.spiral.rtol/atol).
+class SpiralOdeModel : public CaseModel {
  public:
+  SpiralOdeModel(const CaseConfig& c, const CartesianGrid& grid) : c_(c), y_(grid, "state") {}
+
+  std::vector<Field*> fields() override { return {&y_}; }
+  void describe_output(io::OutputSpec&) override {}  // its own file: open_output
+  std::unique_ptr<FrameOutput> open_output(const CartesianGrid&, const io::OutputSpec& spec,
+                                           bool resume, size_t next_frame) override {
+    const auto& p = nde(c_).ode;
+    SeriesFileSpec f;
+    f.path = spec.path;
+    f.samples = size_t(p.points);
+    f.time_long_name = "time (nondimensional)";
+    f.series = {{"y", "1", "state y of dy/dt = (y^3) A", "component", 2},
+                {"y_true", "1", "truth from y0 (physics.spiral.rtol, atol)", "component", 2},
+                {"error", "1", "|y - y_true|", "", 0}};
+    f.text_attributes = {
+        {"title", "Aeolus case " + c_.name},
+        {"source", std::string("aeolus ") + AEOLUS_VERSION + " (" + AEOLUS_GIT_HASH + ")"},
+        {"case", c_.name},
+        {"stepper", spec.attributes.count("stepper") ? spec.attributes.at("stepper") : ""},
+        {"config_hash", c_.config_hash}};
+    auto out = std::make_unique<SeriesOutput>(
+        std::move(f), [this](real_t t, std::vector<double>& row) { sample(t, row); }, resume,
+        next_frame);
+    out_ = out.get();
+    return out;
+  }
+  void initialise() override {
+    const auto& y0 = nde(c_).ode.y0;
+    y_.data()[0] = y0[0];
+    y_.data()[1] = y0[1];
+  }
+  std::vector<double> frame_scalars(real_t) override { return {}; }
+  // |y|^2: not conserved (the spiral decays), but the progress line shows the state's size.
+  real_t mass() override { return y_.data()[0] * y_.data()[0] + y_.data()[1] * y_.data()[1]; }
+  std::string total_name() const override { return "norm2"; }
+  // The relative L2 error over every sample (as `aeolus eval`'s relative_l2 over the data's
+  // times) and the final error.
+  void diagnose(real_t, bool last, std::map<std::string, double>& out) override {
+    if (!last || !out_ || out_->times().empty()) return;
+    const auto& y = out_->values(0);
+    const auto& yt = out_->values(1);
+    double num = 0, den = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+      num += (y[i] - yt[i]) * (y[i] - yt[i]);
+      den += yt[i] * yt[i];
+    }
+    out["relative_l2"] = std::sqrt(num / den);
+    out["error_final"] = out_->values(2).back();
+  }
+
+ private:
+  void sample(real_t t, std::vector<double>& row) {
+    const size_t k = out_->times().size();
+    if (truth_.empty()) truth_ = spiral_truth_at_samples(nde(c_).ode, c_.output.interval);
+    if (k >= truth_.size() / 2) throw std::logic_error("spiral run: more samples than points");
+    row[0] = y_.data()[0];
+    row[1] = y_.data()[1];
+    row[2] = truth_[2 * k];
+    row[3] = truth_[2 * k + 1];
+    row[4] = std::hypot(row[0] - row[2], row[1] - row[3]);
+    (void)t;
+  }
+
+  const CaseConfig& c_;
+  Field y_;
+  std::vector<double> truth_;    // (points, 2): the truth at every sample time
+  SeriesOutput* out_ = nullptr;  // owned by the time loop, alive until after diagnose(last)
+};
+
+// The spiral experiments. Both: data, training and evaluation. A neural ODE case also runs
+// through the common time loop (rank 0: the state is 2 numbers): stepper classical integrates
+// the true spiral (dopri5 at physics.spiral.rtol/atol), stepper emulator the trained network.
+class NeuralDeCase : public TimeSteppingCase {
+ public:
+  RunResult run(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) const override {
+    if (!is_ode(c)) return CaseCommands::run(comm, c, opt);  // neural_sde: no run (yet)
+    return TimeSteppingCase::run(comm, c, opt);
+  }
+  bool steps_on_root() const override { return true; }
+  std::unique_ptr<CartesianGrid> make_grid(MPI_Comm comm, const CaseConfig&) const override {
+    return std::make_unique<CartesianGrid>(comm, small_state_grid(2));
+  }
+  std::unique_ptr<Stepper> make_stepper(const std::string& name, const CaseConfig& c,
+                                        const CartesianGrid&) const override {
+    if (name == "emulator") {
+      return emulators::make_neural_ode_stepper(c.path(c.model), nde(c).ode_predict);
+    }
+    if (name != "classical") {
+      throw ConfigError(c.file + ": stepper '" + name +
+                        "' is not a stepper of a neural ODE case (expected classical or emulator)");
+    }
+    AdaptiveParams p;
+    p.rtol = nde(c).ode.rtol;
+    p.atol = nde(c).ode.atol;
+    const auto rhs = [](double, const std::vector<double>& y) {
+      std::vector<double> dydt(2);
+      physics::spiral_rhs(y.data(), dydt.data());
+      return dydt;
+    };
+    return std::make_unique<AdaptiveOdeStepper<std::vector<double>>>(
+        "classical", "spiral dy/dt = (y^3) A", rhs, std::vector<double>(2), p);
+  }
+  std::unique_ptr<CaseModel> make_model(const CaseConfig& c,
+                                        const CartesianGrid& grid) const override {
+    return std::make_unique<SpiralOdeModel>(c, grid);
+  }
   void dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) const override {
     generate_neural_de_dataset(comm, c, overwrite);
   }

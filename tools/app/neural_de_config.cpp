@@ -92,6 +92,31 @@ void read_ode(io::Section& root, CaseConfig& c, NeuralDeCaseConfig& cfg) {
     emulators::check_neural_ode_params(n.ode_model, n.ode_training, n.ode);
   });
   c.model = "models/neural_ode.pt";
+  // aeolus run: the spiral from y0 to physics.spiral.t_end, a sample at each of the data's
+  // points, with the true right-hand side (stepper classical) or the trained network (emulator).
+  {
+    auto s = root.section("stepper");
+    c.stepper = s.get_choice("type", c.stepper, {"classical", "emulator"});
+    s.finish();
+  }
+  c.time.t_end = n.ode.t_end;
+  c.output.interval = n.ode.t_end / real_t(n.ode.points - 1);
+  c.output.file = "trajectory.nc";
+  {
+    auto s = root.section("output");
+    c.output.file = s.get_string("file", c.output.file);
+    if (c.output.file.find('/') != std::string::npos || c.output.file.empty()) {
+      throw ConfigError(s.where("file") + ": output.file = '" + c.output.file +
+                        "' must be a plain file name (it is written under output/)");
+    }
+    s.finish();
+  }
+  {
+    auto s = root.section("checkpoint");
+    c.checkpoint.every_steps = s.get_int("every_steps", 100000, Range::closed(1, 1e15));
+    c.checkpoint.keep = int(s.get_int("keep", c.checkpoint.keep, Range::closed(1, 1000)));
+    s.finish();
+  }
 }
 
 // The spiral SDE's noise is multiplicative (diagonal), so the additive-noise methods do not
