@@ -16,6 +16,7 @@
 #include "emulators/model_archive.hpp"
 #include "emulators/neural_sde_impl.hpp"
 #include "grids/error.hpp"
+#include "solvers/sde_stepper.hpp"
 
 namespace aeolus::emulators {
 
@@ -338,10 +339,7 @@ torch::Tensor moment_loss(const MomentTensors& model, const MomentTensors& data)
 }
 
 std::uint64_t sde_stream_seed(std::uint64_t seed, std::uint64_t stream) {
-  std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  return stream_seed(seed, stream);
 }
 
 SdeAdaptiveParams sde_adaptive_params(const NeuralSdeSolver& solver) {
@@ -466,8 +464,7 @@ SpiralMoments spiral_sde_moments(const SpiralSdeParams& p) {
 
 NeuralSdeTrainReport train_spiral_sde(const SpiralSdeParams& spiral,
                                       const NeuralSdeTrainingParams& training,
-                                      const std::string& model_path,
-                                      const ProgressSink& progress) {
+                                      const std::string& model_path, const ProgressSink& progress) {
   check_spiral(spiral);
   check_training(training);
   detail::ThreadScope threads(training.threads);
@@ -529,7 +526,8 @@ NeuralSdeTrainReport train_spiral_sde(const SpiralSdeParams& spiral,
     nfe += double(sol.stats.nf + sol.stats.ng);
     if (meter.due(it)) {
       meter.emit(it, "loss " + format_sci(value) +
-                         (report.regs.empty() ? std::string() : ", reg " + format_sci(report.regs.back())));
+                         (report.regs.empty() ? std::string()
+                                              : ", reg " + format_sci(report.regs.back())));
     }
   }
   report.seconds = seconds_since(start);
@@ -572,6 +570,44 @@ NeuralSdePrediction predict_spiral_sde(const std::string& model_path, int paths,
   out.steps = e.stats.accepted + e.stats.rejected;
   out.rejected = e.stats.rejected;
   return out;
+}
+
+std::unique_ptr<Stepper> make_spiral_sde_stepper(const SpiralSdeParams& p, int paths,
+                                                 std::uint64_t seed, double interval) {
+  check_spiral(p);
+  SdeEnsembleStepper<std::vector<double>>::Solver solver;
+  solver.fixed = SdeFixedParams{p.method, p.dt};
+  return std::make_unique<SdeEnsembleStepper<std::vector<double>>>(
+      "classical", std::to_string(paths) + " paths of the spiral SDE", spiral_sde_system(p),
+      std::vector<double>(2 * std::size_t(paths)), 2 * std::size_t(paths), solver, seed, interval);
+}
+
+std::unique_ptr<Stepper> make_neural_sde_stepper(const std::string& model_path, int paths,
+                                                 std::uint64_t seed, double interval) {
+  LoadedModel m = load_model(model_path);
+  // The system refers to the module: the stepper's functions share its ownership.
+  auto net = std::make_shared<SpiralSdeNet>(m.net);
+  const SdeSystem<torch::Tensor> learned = neural_sde_system(*net);
+  SdeSystem<torch::Tensor> system = learned;
+  const auto without_grad = [net](std::function<torch::Tensor(double, const torch::Tensor&)> f) {
+    return std::function<torch::Tensor(double, const torch::Tensor&)>(
+        [net, f](double t, const torch::Tensor& x) {
+          torch::NoGradGuard no_grad;
+          return f(t, x);
+        });
+  };
+  system.drift = without_grad(learned.drift);
+  system.diffusion = without_grad(learned.diffusion);
+  if (learned.diffusion_dx) system.diffusion_dx = without_grad(learned.diffusion_dx);
+  SdeEnsembleStepper<torch::Tensor>::Solver solver;
+  solver.adaptive = m.spec.solver.adaptive;
+  solver.fixed = SdeFixedParams{m.spec.solver.method, m.spec.solver.dt};
+  solver.adaptive_params = sde_adaptive_params(m.spec.solver);
+  const torch::Dtype dtype = dtype_from_name(m.spec.dtype, "meta.dtype");
+  return std::make_unique<SdeEnsembleStepper<torch::Tensor>>(
+      "emulator", std::to_string(paths) + " paths of the neural SDE " + model_path, system,
+      torch::zeros({paths, 2}, torch::TensorOptions().dtype(dtype)), 2 * std::size_t(paths), solver,
+      seed, interval);
 }
 
 }  // namespace aeolus::emulators

@@ -37,11 +37,16 @@
 // ODE). The names are the neural ODE's, so a case file uses the same keys for both.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "grids/progress.hpp"
 #include "solvers/sde.hpp"
+
+namespace aeolus {
+class Stepper;  // solvers/stepper.hpp (not included: this header is light)
+}
 
 namespace aeolus::emulators {
 
@@ -149,5 +154,16 @@ struct NeuralSdePrediction {
 // IoError / ModelError for a missing or foreign file, ConfigError for paths < 2.
 NeuralSdePrediction predict_spiral_sde(const std::string& model_path, int paths, std::uint64_t seed,
                                        int threads = 1);
+
+// Behind the Stepper seam (solvers/sde_stepper.hpp), for a run through the time loop: `paths`
+// sample paths of the true spiral SDE (name "classical", with p.method at step p.dt) or of the
+// saved model at model_path (name "emulator", with its training solver and dtype, no gradient),
+// the noise of each output interval seeded from (seed, interval index). The state is
+// [x_0, y_0, x_1, y_1, ...] (small_state_grid(2 paths)). IoError / ModelError as
+// predict_spiral_sde for a missing or foreign model file.
+std::unique_ptr<Stepper> make_spiral_sde_stepper(const SpiralSdeParams& p, int paths,
+                                                 std::uint64_t seed, double interval);
+std::unique_ptr<Stepper> make_neural_sde_stepper(const std::string& model_path, int paths,
+                                                 std::uint64_t seed, double interval);
 
 }  // namespace aeolus::emulators

@@ -9,6 +9,16 @@
 
 namespace aeolus {
 
+// An independent seed for stream `stream` of a run seeded with `seed` (splitmix64 mixing), for
+// random streams that must not overlap (Brownian paths of different chunks, intervals,
+// iterations).
+inline std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t stream) {
+  std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (stream + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 // Uniform in [0, 1) with 53 random bits.
 inline double uniform01(std::mt19937_64& rng) { return double(rng() >> 11) * 0x1.0p-53; }
 

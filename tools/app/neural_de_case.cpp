@@ -302,28 +302,134 @@ class SpiralOdeModel : public CaseModel {
   SeriesOutput* out_ = nullptr;  // owned by the time loop, alive until after diagnose(last)
 };
 
-// The spiral experiments. Both: data, training and evaluation. A neural ODE case also runs
-// through the common time loop (rank 0: the state is 2 numbers): stepper classical integrates
-// the true spiral (dopri5 at physics.spiral.rtol/atol), stepper emulator the trained network.
+// A run of the spiral SDE: an ensemble of stepper.paths sample paths; at each observation time
+// its mean and variance, those of the data's ensemble (physics.spiral: paths, method, dt, seed)
+// and the first path.
+class SpiralSdeModel : public CaseModel {
+ public:
+  SpiralSdeModel(const CaseConfig& c, const CartesianGrid& grid) : c_(c), x_(grid, "state") {}
+
+  std::vector<Field*> fields() override { return {&x_}; }
+  void describe_output(io::OutputSpec&) override {}  // its own file: open_output
+  std::unique_ptr<FrameOutput> open_output(const CartesianGrid&, const io::OutputSpec& spec,
+                                           bool resume, size_t next_frame) override {
+    SeriesFileSpec f;
+    f.path = spec.path;
+    f.samples = size_t(nde(c_).sde.observations);
+    f.time_long_name = "time (nondimensional)";
+    f.series = {{"mean", "1", "ensemble mean of X (stepper.paths paths)", "component", 2},
+                {"variance", "1", "unbiased ensemble variance of X", "component", 2},
+                {"mean_data", "1", "ensemble mean of the data (physics.spiral.paths paths)",
+                 "component", 2},
+                {"variance_data", "1", "unbiased ensemble variance of the data", "component", 2},
+                {"path_0", "1", "the first sample path", "component", 2}};
+    f.text_attributes = {
+        {"title", "Aeolus case " + c_.name},
+        {"source", std::string("aeolus ") + AEOLUS_VERSION + " (" + AEOLUS_GIT_HASH + ")"},
+        {"case", c_.name},
+        {"stepper", spec.attributes.count("stepper") ? spec.attributes.at("stepper") : ""},
+        {"config_hash", c_.config_hash}};
+    f.number_attributes = {{"paths", double(nde(c_).run_paths)},
+                           {"seed", double(nde(c_).run_seed)}};
+    auto out = std::make_unique<SeriesOutput>(
+        std::move(f), [this](real_t t, std::vector<double>& row) { sample(t, row); }, resume,
+        next_frame);
+    out_ = out.get();
+    return out;
+  }
+  void initialise() override {
+    const auto& y0 = nde(c_).sde.y0;
+    const index_t n = x_.grid().local_cells() / 2;
+    for (index_t q = 0; q < n; ++q) {
+      x_.data()[2 * q] = y0[0];
+      x_.data()[2 * q + 1] = y0[1];
+    }
+  }
+  std::vector<double> frame_scalars(real_t) override { return {}; }
+  // The ensemble mean of |X|^2 (not conserved: the progress line shows the ensemble's size).
+  real_t mass() override {
+    const index_t n = x_.grid().local_cells();
+    double s = 0;
+    for (index_t i = 0; i < n; ++i) s += x_.data()[i] * x_.data()[i];
+    return s / double(n / 2);
+  }
+  std::string total_name() const override { return "mean_norm2"; }
+  // The largest differences of the ensemble's moments from the data's over every sample (as
+  // `aeolus eval`'s mean_error and variance_error).
+  void diagnose(real_t, bool last, std::map<std::string, double>& out) override {
+    if (!last || !out_ || out_->times().empty()) return;
+    const auto max_diff = [](const std::vector<double>& a, const std::vector<double>& b) {
+      double m = 0;
+      for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
+      return m;
+    };
+    out["mean_error"] = max_diff(out_->values(0), out_->values(2));
+    out["variance_error"] = max_diff(out_->values(1), out_->values(3));
+  }
+
+ private:
+  void sample(real_t, std::vector<double>& row) {
+    const size_t k = out_->times().size();
+    if (!data_)
+      data_ =
+          std::make_unique<emulators::SpiralMoments>(emulators::spiral_sde_moments(nde(c_).sde));
+    if (k >= data_->t.size()) throw std::logic_error("spiral SDE run: more samples than times");
+    const index_t n = x_.grid().local_cells() / 2;
+    const real_t* x = x_.data();
+    double mean[2] = {0, 0}, var[2] = {0, 0};
+    for (index_t q = 0; q < n; ++q) {
+      for (int i = 0; i < 2; ++i) mean[i] += x[2 * q + i];
+    }
+    for (int i = 0; i < 2; ++i) mean[i] /= double(n);
+    for (index_t q = 0; q < n; ++q) {
+      for (int i = 0; i < 2; ++i) var[i] += (x[2 * q + i] - mean[i]) * (x[2 * q + i] - mean[i]);
+    }
+    for (int i = 0; i < 2; ++i) var[i] /= double(n - 1);
+    const double values[10] = {mean[0],
+                               mean[1],
+                               var[0],
+                               var[1],
+                               data_->mean[k][0],
+                               data_->mean[k][1],
+                               data_->variance[k][0],
+                               data_->variance[k][1],
+                               x[0],
+                               x[1]};
+    std::copy(values, values + 10, row.begin());
+  }
+
+  const CaseConfig& c_;
+  Field x_;
+  std::unique_ptr<emulators::SpiralMoments> data_;  // the data's moments, made at the first sample
+  SeriesOutput* out_ = nullptr;  // owned by the time loop, alive until after diagnose(last)
+};
+
+// The spiral experiments: data, training and evaluation, and a run through the common time loop
+// (rank 0: the state is 2 numbers, or an ensemble of a few thousand): stepper classical steps the
+// true spiral (the ODE with dopri5 at physics.spiral.rtol/atol; the SDE's paths with the data's
+// method and step), stepper emulator the trained network.
 class NeuralDeCase : public TimeSteppingCase {
  public:
-  RunResult run(MPI_Comm comm, const CaseConfig& c, const RunOptions& opt) const override {
-    if (!is_ode(c)) return CaseCommands::run(comm, c, opt);  // neural_sde: no run (yet)
-    return TimeSteppingCase::run(comm, c, opt);
-  }
   bool steps_on_root() const override { return true; }
-  std::unique_ptr<CartesianGrid> make_grid(MPI_Comm comm, const CaseConfig&) const override {
-    return std::make_unique<CartesianGrid>(comm, small_state_grid(2));
+  std::unique_ptr<CartesianGrid> make_grid(MPI_Comm comm, const CaseConfig& c) const override {
+    return std::make_unique<CartesianGrid>(
+        comm, small_state_grid(is_ode(c) ? 2 : 2 * index_t(nde(c).run_paths)));
   }
   std::unique_ptr<Stepper> make_stepper(const std::string& name, const CaseConfig& c,
                                         const CartesianGrid&) const override {
-    if (name == "emulator") {
-      return emulators::make_neural_ode_stepper(c.path(c.model), nde(c).ode_predict);
+    if (name != "classical" && name != "emulator") {
+      throw ConfigError(c.file + ": stepper '" + name + "' is not a stepper of a " + c.equation +
+                        " case (expected classical or emulator)");
     }
-    if (name != "classical") {
-      throw ConfigError(c.file + ": stepper '" + name +
-                        "' is not a stepper of a neural ODE case (expected classical or emulator)");
+    const bool emulator = name == "emulator";
+    if (!is_ode(c)) {
+      const auto& n = nde(c);
+      return emulator ? emulators::make_neural_sde_stepper(c.path(c.model), n.run_paths, n.run_seed,
+                                                           c.output.interval)
+                      : emulators::make_spiral_sde_stepper(n.sde, n.run_paths, n.run_seed,
+                                                           c.output.interval);
     }
+    if (emulator) return emulators::make_neural_ode_stepper(c.path(c.model), nde(c).ode_predict);
     AdaptiveParams p;
     p.rtol = nde(c).ode.rtol;
     p.atol = nde(c).ode.atol;
@@ -337,7 +443,8 @@ class NeuralDeCase : public TimeSteppingCase {
   }
   std::unique_ptr<CaseModel> make_model(const CaseConfig& c,
                                         const CartesianGrid& grid) const override {
-    return std::make_unique<SpiralOdeModel>(c, grid);
+    if (is_ode(c)) return std::make_unique<SpiralOdeModel>(c, grid);
+    return std::make_unique<SpiralSdeModel>(c, grid);
   }
   void dataset(MPI_Comm comm, const CaseConfig& c, bool overwrite) const override {
     generate_neural_de_dataset(comm, c, overwrite);

@@ -15,8 +15,12 @@
 //                         dopri5 at physics.spiral.rtol/atol: solvers/ode_stepper.hpp) or
 //                         emulator (the trained network, --stepper emulator), to
 //                         output/trajectory.nc with the truth and the error at each sample and
-//                         the relative L2 error in logs/run.json. The state is two numbers, so
-//                         rank 0 steps it alone (steps_on_root). neural_sde: no run yet (it
-//                         says so).
+//                         the relative L2 error in logs/run.json. neural_sde: an ensemble of
+//                         stepper.paths sample paths of the true SDE (classical: the data's
+//                         method and step) or of the learned one (emulator), the noise of each
+//                         output interval seeded from (stepper.seed, interval): the ensemble's
+//                         mean and variance against the data's at each observation time, and
+//                         the largest differences in logs/run.json (solvers/sde_stepper.hpp).
+//                         The state is small, so rank 0 steps it alone (steps_on_root).
 // Case type "neural_de": neural_de_config.cpp reads it, neural_de_case.cpp registers its
 // commands.

@@ -31,6 +31,41 @@ void with_file(const CaseConfig& c, const std::function<void()>& check) {
   }
 }
 
+// aeolus run: the spiral from y0 to t_end through the time loop, `samples` equally spaced
+// samples (the data's points or observation times), with the true right-hand side (stepper
+// classical) or the trained network (emulator); a neural SDE case steps an ensemble of
+// stepper.paths sample paths, its noise seeded from stepper.seed.
+void read_spiral_run(io::Section& root, CaseConfig& c, NeuralDeCaseConfig& n, real_t t_end,
+                     int samples) {
+  {
+    auto s = root.section("stepper");
+    c.stepper = s.get_choice("type", c.stepper, {"classical", "emulator"});
+    if (!is_ode(c)) {
+      n.run_paths = int(s.get_int("paths", n.run_paths, Range::closed(2, 1e7)));
+      n.run_seed = std::uint64_t(s.get_int("seed", (long long)n.run_seed, Range::non_negative()));
+    }
+    s.finish();
+  }
+  c.time.t_end = t_end;
+  c.output.interval = t_end / real_t(samples - 1);
+  c.output.file = "trajectory.nc";
+  {
+    auto s = root.section("output");
+    c.output.file = s.get_string("file", c.output.file);
+    if (c.output.file.find('/') != std::string::npos || c.output.file.empty()) {
+      throw ConfigError(s.where("file") + ": output.file = '" + c.output.file +
+                        "' must be a plain file name (it is written under output/)");
+    }
+    s.finish();
+  }
+  {
+    auto s = root.section("checkpoint");
+    c.checkpoint.every_steps = s.get_int("every_steps", 100000, Range::closed(1, 1e15));
+    c.checkpoint.keep = int(s.get_int("keep", c.checkpoint.keep, Range::closed(1, 1000)));
+    s.finish();
+  }
+}
+
 void read_ode(io::Section& root, CaseConfig& c, NeuralDeCaseConfig& cfg) {
   auto& n = cfg;
   {
@@ -92,31 +127,7 @@ void read_ode(io::Section& root, CaseConfig& c, NeuralDeCaseConfig& cfg) {
     emulators::check_neural_ode_params(n.ode_model, n.ode_training, n.ode);
   });
   c.model = "models/neural_ode.pt";
-  // aeolus run: the spiral from y0 to physics.spiral.t_end, a sample at each of the data's
-  // points, with the true right-hand side (stepper classical) or the trained network (emulator).
-  {
-    auto s = root.section("stepper");
-    c.stepper = s.get_choice("type", c.stepper, {"classical", "emulator"});
-    s.finish();
-  }
-  c.time.t_end = n.ode.t_end;
-  c.output.interval = n.ode.t_end / real_t(n.ode.points - 1);
-  c.output.file = "trajectory.nc";
-  {
-    auto s = root.section("output");
-    c.output.file = s.get_string("file", c.output.file);
-    if (c.output.file.find('/') != std::string::npos || c.output.file.empty()) {
-      throw ConfigError(s.where("file") + ": output.file = '" + c.output.file +
-                        "' must be a plain file name (it is written under output/)");
-    }
-    s.finish();
-  }
-  {
-    auto s = root.section("checkpoint");
-    c.checkpoint.every_steps = s.get_int("every_steps", 100000, Range::closed(1, 1e15));
-    c.checkpoint.keep = int(s.get_int("keep", c.checkpoint.keep, Range::closed(1, 1000)));
-    s.finish();
-  }
+  read_spiral_run(root, c, n, n.ode.t_end, n.ode.points);
 }
 
 // The spiral SDE's noise is multiplicative (diagonal), so the additive-noise methods do not
@@ -191,6 +202,7 @@ void read_sde(io::Section& root, CaseConfig& c, NeuralDeCaseConfig& cfg) {
     s.finish();
   }
   c.model = "models/neural_sde.pt";
+  read_spiral_run(root, c, n, n.sde.t_end, n.sde.observations);
 }
 
 void load_neural_de_case(io::Section& root, CaseConfig& c) {

@@ -19,6 +19,8 @@ struct NeuralDeCaseConfig : CaseSettings {
   emulators::NeuralSdeTrainingParams sde_training;  // model + training
   int eval_paths = 10000;                           // eval.paths (neural_sde)
   std::uint64_t eval_seed = 7;                      // eval.seed (neural_sde)
+  int run_paths = 1000;                             // stepper.paths (neural_sde: aeolus run)
+  std::uint64_t run_seed = 11;                      // stepper.seed (neural_sde: aeolus run)
 };
 
 // True for a neural ODE case, false for a neural SDE case.
