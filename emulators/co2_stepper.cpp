@@ -53,7 +53,7 @@ void Co2EmulatorStepper::load_model(const Co2EmulatorStepperParams& p) {
       error = e.what();
     }
   }
-  error = io::detail::broadcast_string(comm, error);
+  error = io::broadcast_string(comm, error);
   if (!error.empty()) throw ModelError(error);
   int next = 0;
   if (model_) {
@@ -118,7 +118,7 @@ void Co2EmulatorStepper::step_alongside(Field& q, const std::vector<Field*>& car
       error = e.what();
     }
   }
-  error = io::detail::broadcast_string(comm, error);
+  error = io::broadcast_string(comm, error);
   if (!error.empty()) {
     throw NumericsError("co2 emulator step at t = " + fmt("%g", t) + ": " + error);
   }

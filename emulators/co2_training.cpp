@@ -56,7 +56,6 @@ std::string str(const T& v) {
 }
 using detail::bad_value;
 
-
 // Runs fn() on every rank; if it throws on any rank, every rank throws: the failing rank its
 // own exception, the others the same type with the lowest failing rank's message. Keeps the
 // ranks in step where a failure may be local (reading, memory).
@@ -914,14 +913,14 @@ class Trainer {
 // all agree). IoError if checkpoints exist and resume is false.
 std::string checkpoint_to_resume(MPI_Comm comm, const std::string& checkpoint_dir, bool resume) {
   std::string ckpt;
-  io::detail::on_root(comm, [&] {
+  io::on_root(comm, [&] {
     const auto found = list_checkpoints(checkpoint_dir);
     if (!found.empty() && !resume)
       throw IoError("CO2 training: " + checkpoint_dir + " holds checkpoints of an earlier run (" +
                     found.back() + "); pass resume to continue it or remove them");
     if (!found.empty()) ckpt = found.back();
   });
-  return io::detail::broadcast_string(comm, ckpt);
+  return io::broadcast_string(comm, ckpt);
 }
 
 // Reads the training and validation splits on every rank (the validation split's first file
@@ -983,7 +982,7 @@ Co2NormStats training_stats(MPI_Comm comm, const Co2ModelParams& model, const Co
                             TrainState& st, const Co2TrainLog& say) {
   const auto stats_start = Clock::now();
   Co2NormStats stats;
-  io::detail::on_root(comm, [&] {
+  io::on_root(comm, [&] {
     Co2StatsAccumulator acc(model);
     for (std::size_t i = 0; i < train.pairs(); ++i) acc.add(train.step_input(i), train.q_next(i));
     stats = acc.finish();
@@ -1127,7 +1126,7 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
 
   const auto checkpoint = [&](const TrainState& s, torch::optim::Optimizer* o) {
     const std::string path = (fs::path(checkpoint_dir) / checkpoint_name(s.pos)).string();
-    io::detail::on_root(comm, [&] {
+    io::on_root(comm, [&] {
       write_checkpoint(path, core, o, s, stats, config);
       const auto all = list_checkpoints(checkpoint_dir);
       for (std::size_t i = 0; i + std::size_t(training.checkpoint_keep) < all.size(); ++i) {
@@ -1154,7 +1153,7 @@ Co2TrainReport train_co2_model(MPI_Comm comm, const Co2ModelParams& model,
   checkpoint(st, nullptr);
   if (!st.best.empty()) Trainer::restore(core, st.best);
   const auto info = trained_model_info(training, train_files, valid_files, st, report, ranks);
-  io::detail::on_root(comm, [&] { net.save(model_path, info); });
+  io::on_root(comm, [&] { net.save(model_path, info); });
   say("saved " + model_path + " (" + report.best_stage + " epoch " + str(report.best_epoch) +
       ", validation loss " + fmt("%.6g", report.best_valid_loss) + "); " +
       fmt("%.1f", st.training_seconds) + " s of training");

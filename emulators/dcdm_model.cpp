@@ -66,7 +66,7 @@ constexpr const char* kFaceNames[3][2] = {{"x_lo", "x_hi"}, {"y_lo", "y_hi"}, {"
 // Errors raised on rank 0 while the other ranks wait: rethrown with the same type everywhere
 // (io/collective.hpp); torch's own errors as ModelError "torch: ...", without torch's backtrace.
 
-using io::detail::Failure;
+using io::Failure;
 
 template <class F>
 void torch_errors_as_model_errors(F&& f) {
@@ -79,12 +79,12 @@ void torch_errors_as_model_errors(F&& f) {
 
 template <class F>
 Failure capture(F&& f) {
-  return io::detail::capture([&] { torch_errors_as_model_errors(f); });
+  return io::capture([&] { torch_errors_as_model_errors(f); });
 }
 
 // Collective: rank 0's failure (if any) is thrown on every rank.
 void rethrow_everywhere(MPI_Comm comm, const Failure& f) {
-  io::detail::rethrow_everywhere<ModelError>(comm, f);
+  io::rethrow_everywhere<ModelError>(comm, f);
 }
 
 // Runs f on rank 0 only; its exception, if any, is thrown on every rank. `patient`: f runs for
@@ -92,9 +92,9 @@ void rethrow_everywhere(MPI_Comm comm, const Failure& f) {
 // collective, which would take the cores that rank 0's torch threads need.
 template <class F>
 void on_root(MPI_Comm comm, F&& f, bool patient = false) {
-  io::detail::on_root<ModelError>(
+  io::on_root<ModelError>(
       comm, [&] { torch_errors_as_model_errors(f); },
-      patient ? io::detail::Wait::sleeping : io::detail::Wait::busy);
+      patient ? io::Wait::sleeping : io::Wait::busy);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -159,8 +159,8 @@ void broadcast_info(MPI_Comm comm, CheckpointInfo& info) {
   info.t = reals[0];
   info.dt = reals[1];
   info.next_output_time = reals[2];
-  info.stepper = detail::broadcast_string(comm, info.stepper);
-  info.config_hash = detail::broadcast_string(comm, info.config_hash);
+  info.stepper = broadcast_string(comm, info.stepper);
+  info.config_hash = broadcast_string(comm, info.config_hash);
   std::vector<std::string> names;
   std::vector<double> values;
   for (const auto& [name, value] : info.extra) {
@@ -173,7 +173,7 @@ void broadcast_info(MPI_Comm comm, CheckpointInfo& info) {
     AEOLUS_MPI(MPI_Bcast(values.data(), int(values.size()), MPI_DOUBLE, 0, comm));
   info.extra.clear();
   for (size_t i = 0; i < names.size(); ++i) {
-    info.extra[detail::broadcast_string(comm, names[i])] = values[i];
+    info.extra[broadcast_string(comm, names[i])] = values[i];
   }
 }
 
@@ -234,8 +234,8 @@ std::string write_checkpoint(const std::string& dir, const CheckpointInfo& info,
       fs::remove(part, ignored);
     }
   }
-  detail::broadcast_error(comm, error);
-  detail::on_root(comm, [&] { prune(dir, keep); });
+  broadcast_error(comm, error);
+  on_root(comm, [&] { prune(dir, keep); });
   return path;
 }
 
@@ -245,7 +245,7 @@ std::string latest_checkpoint(const std::string& dir) {
 
 std::string latest_checkpoint(const std::string& dir, MPI_Comm comm) {
   std::string found;
-  detail::on_root(comm, [&] {
+  on_root(comm, [&] {
     for (const auto& [step, path] : list_checkpoints(dir)) {
       if (is_complete(path)) {
         found = path.string();
@@ -253,7 +253,7 @@ std::string latest_checkpoint(const std::string& dir, MPI_Comm comm) {
       }
     }
   });
-  return detail::broadcast_string(comm, found);
+  return broadcast_string(comm, found);
 }
 
 CheckpointInfo read_checkpoint(const std::string& path, const std::vector<Field*>& fields) {
@@ -264,7 +264,7 @@ CheckpointInfo read_checkpoint(const std::string& path, const std::vector<Field*
 
   CheckpointInfo info;
   std::unique_ptr<NetcdfFile> file;
-  detail::on_root(comm, [&] {
+  on_root(comm, [&] {
     file = std::make_unique<NetcdfFile>(path, NetcdfFile::Mode::read);
     if (!file->has_att("", kComplete) || file->get_att_int64("", kComplete) != 1) {
       throw IoError(path + ": checkpoint is incomplete (global attribute complete != 1)");
@@ -303,7 +303,7 @@ CheckpointInfo read_checkpoint(const std::string& path, const std::vector<Field*
     }
     field->scatter_from_root(values);
   }
-  detail::broadcast_error(comm, error);
+  broadcast_error(comm, error);
   return info;
 }
 

@@ -3,7 +3,7 @@
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
 
-namespace aeolus::io::detail {
+namespace aeolus::io {
 
 std::string broadcast_string(MPI_Comm comm, const std::string& value) {
   int rank = 0;
@@ -66,4 +66,4 @@ void throw_failure(const Failure& failure) {
   }
 }
 
-}  // namespace aeolus::io::detail
+}  // namespace aeolus::io

@@ -1,5 +1,6 @@
 #pragma once
-// Rank-0 work with errors shared by all ranks (io/, emulators/ and the app layer in tools/app).
+// Rank-0 work with errors shared by all ranks (io/, emulators/ and the app layer in tools/app;
+// the API of namespace aeolus::io, no longer a detail).
 //
 // The writers do their file work on rank 0 only. An error found there (file exists, disk full)
 // must reach every rank as the same exception, or the other ranks would wait forever in the
@@ -14,7 +15,7 @@
 #include "grids/error.hpp"
 #include "grids/petsc_util.hpp"
 
-namespace aeolus::io::detail {
+namespace aeolus::io {
 
 // Collective. Throws IoError(message) on every rank when `message` on rank 0 is not empty.
 void broadcast_error(MPI_Comm comm, const std::string& message);
@@ -56,9 +57,9 @@ void throw_failure(const Failure& failure);
 // nothing. The other ranks' `failure` is not read.
 template <class Other = IoError>
 void rethrow_everywhere(MPI_Comm comm, const Failure& failure) {
-  const Failure shared = io::detail::broadcast_failure(comm, failure);
+  const Failure shared = io::broadcast_failure(comm, failure);
   if (shared.kind == Failure::Kind::other) throw Other(shared.message);
-  io::detail::throw_failure(shared);
+  io::throw_failure(shared);
 }
 
 // How the other ranks wait while rank 0 works. busy: in the broadcast that follows (short
@@ -74,9 +75,9 @@ void on_root(MPI_Comm comm, Fn&& fn, Wait wait = Wait::busy) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   Failure failure;
-  if (rank == 0) failure = io::detail::capture(std::forward<Fn>(fn));
+  if (rank == 0) failure = io::capture(std::forward<Fn>(fn));
   if (wait == Wait::sleeping) aeolus::sleeping_barrier(comm, 20);
-  io::detail::rethrow_everywhere<Other>(comm, failure);
+  io::rethrow_everywhere<Other>(comm, failure);
 }
 
-}  // namespace aeolus::io::detail
+}  // namespace aeolus::io

@@ -208,7 +208,7 @@ OutputWriter::OutputWriter(const CartesianGrid& grid, OutputSpec spec, bool resu
       impl_->static_values.push_back(sf.second->gather_to_root());
     }
   }
-  detail::on_root(grid.comm(), [&] {
+  on_root(grid.comm(), [&] {
     if (resume) {
       impl_->reopen(next_frame);
     } else {
@@ -289,14 +289,14 @@ void OutputWriter::write_frame(double t, const std::vector<const Field*>& fields
       error = e.what();
     }
   }
-  detail::broadcast_error(m.comm(), error);
+  broadcast_error(m.comm(), error);
   ++frames_;
 }
 
 void OutputWriter::finalize() {
   Impl& m = *impl_;
   if (m.finalized) return;
-  detail::on_root(m.comm(), [&] {
+  on_root(m.comm(), [&] {
     m.file->put_att("", kComplete, 1);
     m.file->close();
     m.file.reset();

@@ -13,7 +13,7 @@
 #include "io/collective.hpp"
 
 using namespace aeolus;
-using namespace aeolus::io::detail;
+using namespace aeolus::io;
 
 namespace {
 

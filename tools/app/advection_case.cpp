@@ -249,7 +249,7 @@ void train_flux_cnn_case(MPI_Comm comm, const CaseConfig& c, bool overwrite) {
     }
   }
   // Rank 0's verdict on every rank, so that all throw the same error.
-  error = io::detail::broadcast_string(comm, error);
+  error = io::broadcast_string(comm, error);
   if (!error.empty()) throw ModelError(error);
 }
 

@@ -83,7 +83,7 @@ void read_initial_field(const std::string& path, const std::string& var, const s
       error = e.what();
     }
   }
-  error = io::detail::broadcast_string(grid.comm(), error);
+  error = io::broadcast_string(grid.comm(), error);
   if (!error.empty()) throw IoError(error);
   q.scatter_from_root(values);
 }

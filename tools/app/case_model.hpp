@@ -21,6 +21,10 @@ class FrameOutput {
   // Collective: append the frame of time t (the model's state as it is now).
   virtual void write_frame(real_t t) = 0;
   virtual size_t frames_written() const = 0;
+  // Collective: make every frame written so far durable on disk; the loop calls it before each
+  // checkpoint, which records frames_written() for --restart. Default: nothing (a writer that
+  // syncs each frame).
+  virtual void flush() {}
   // Collective: mark the file complete (PATH.part renamed to PATH).
   virtual void finalize() = 0;
 };

@@ -60,7 +60,7 @@ std::string existing_on_root(MPI_Comm comm, const std::vector<std::string>& path
       }
     }
   }
-  return io::detail::broadcast_string(comm, found);
+  return io::broadcast_string(comm, found);
 }
 
 namespace {
@@ -104,7 +104,7 @@ JsonRecord provenance_record(const std::string& case_dir, const std::string& con
 }
 
 void on_rank0(MPI_Comm comm, const std::function<void()>& work) {
-  io::detail::on_root<NumericsError>(comm, work);
+  io::on_root<NumericsError>(comm, work);
 }
 
 void refuse_existing(MPI_Comm comm, const std::string& path, bool overwrite) {

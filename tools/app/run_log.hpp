@@ -63,7 +63,7 @@ void prepare_targets(MPI_Comm comm, const std::vector<std::string>& paths, bool 
 void prepare_target(MPI_Comm comm, const std::string& path, bool overwrite);
 
 // Collective. Runs `work` on rank 0; an exception there is thrown on every rank with the same
-// text and, for Aeolus's errors, the same type (any other as NumericsError): io::detail::on_root.
+// text and, for Aeolus's errors, the same type (any other as NumericsError): io::on_root.
 void on_rank0(MPI_Comm comm, const std::function<void()>& work);
 // IoError if `path` (or path.part) exists from an earlier run and `overwrite` is false; leaves
 // it in place otherwise (a training replaces its model only once the new one is saved).

@@ -134,10 +134,11 @@ void SeriesOutput::write_frame(real_t t) {
     at += width_of(v);
   }
   f.put("time", {k}, {1}, &t);
-  f.sync();
   times_.push_back(t);
   ++written_;
 }
+
+void SeriesOutput::flush() { file_->nc.sync(); }
 
 void SeriesOutput::finalize() {
   if (written_ != spec_.samples) {

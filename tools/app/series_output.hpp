@@ -4,11 +4,13 @@
 // fields on its grid (io::OutputWriter).
 //
 // The number of samples is known when the run starts, so the time dimension has its final size
-// from the start. Each sample is written to PATH.part as it comes and synced (time last: a
-// sample whose time is written is complete); --restart reopens PATH.part and reads the samples
-// so far back, so that end-of-run figures over the whole series (energy drift, ...) are the
-// same as for an uninterrupted run; finalize() renames PATH.part to PATH. Rank 0 only (the loop
-// of such a case runs on rank 0 alone).
+// from the start. Each sample is written to PATH.part as it comes (time last: a sample whose
+// time is written is complete) and synced to disk at flush(), which the time loop calls before
+// each checkpoint (a sync per sample cost 0.2 ms, 10x the 100 steps of Kepler between two
+// samples); --restart reopens PATH.part and reads the samples the checkpoint counts back, so that
+// end-of-run figures over the whole series (energy drift, ...) are the same as for an uninterrupted
+// run; finalize() renames PATH.part to PATH. Rank 0 only (the loop of such a case runs on rank 0
+// alone).
 #include <functional>
 #include <string>
 #include <utility>
@@ -49,6 +51,7 @@ class SeriesOutput : public FrameOutput {
 
   void write_frame(real_t t) override;
   size_t frames_written() const override { return written_; }
+  void flush() override;
   // std::logic_error unless every sample of the spec was written.
   void finalize() override;
 

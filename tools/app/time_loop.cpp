@@ -97,7 +97,7 @@ void claim_run_directory(MPI_Comm comm, const CaseConfig& c, const RunPaths& p,
       }
       if (found.empty() && !checkpoint_files(p.checkpoints).empty()) found = p.checkpoints;
     }
-    found = io::detail::broadcast_string(comm, found);
+    found = io::broadcast_string(comm, found);
     if (!found.empty() && !opt.overwrite) {
       throw IoError(c.path("output") + ": results of an earlier run exist (" + found +
                     "); pass --overwrite to replace them or --restart to continue");
@@ -404,6 +404,7 @@ class TimeLoop {
   }
 
   void save_checkpoint() {
+    output_->flush();  // the frames the checkpoint counts are on disk before it is
     io::CheckpointInfo info;
     info.step = step_;
     info.t = t_;
@@ -504,8 +505,8 @@ class TimeLoop {
     }
     prov_.set_raw("diagnostics", obj + "}");
     bool written = false;
-    io::detail::on_root(
-        comm_, [&] { written = model_->write_diagnostics(paths_.diagnostics, diagnostics_); });
+    io::on_root(comm_,
+                [&] { written = model_->write_diagnostics(paths_.diagnostics, diagnostics_); });
     if (rank_ == 0 && written) prov_.set_string("diagnostics_file", paths_.diagnostics);
   }
 
@@ -560,20 +561,20 @@ RunResult TimeSteppingCase::run(MPI_Comm comm, const CaseConfig& c, const RunOpt
   // Rank 0 steps alone; the others sleep in a barrier (not spinning in MPI on the cores it
   // may use) and get its result, or throw its error.
   RunResult r;
-  io::detail::on_root(
+  io::on_root(
       comm,
       [&] {
         TimeLoop loop(MPI_COMM_SELF, c, opt, *this, stepper_name, paths, ranks);
         r = loop.run();
       },
-      io::detail::Wait::sleeping);
+      io::Wait::sleeping);
   MPI_Bcast(&r.steps, 1, MPI_LONG_LONG, 0, comm);
   double numbers[3] = {r.t, r.mass_initial, r.mass_final};
   MPI_Bcast(numbers, 3, MPI_DOUBLE, 0, comm);
   r.t = numbers[0];
   r.mass_initial = numbers[1];
   r.mass_final = numbers[2];
-  r.output_path = io::detail::broadcast_string(comm, r.output_path);
+  r.output_path = io::broadcast_string(comm, r.output_path);
   return r;
 }
 
