@@ -27,10 +27,56 @@ void validate(const CartesianGridParams& p) {
   }
   if (p.halo < 0) throw ConfigError("grid: halo = " + std::to_string(p.halo) + ", expected >= 0");
 }
+
+// The caller's ownership ranges, checked here so that a mistake is named in the grid's terms
+// rather than as a PETSc error code from DMDACreate.
+const std::array<std::vector<PetscInt>, 3>& checked_ownership(
+    MPI_Comm comm, const CartesianGridParams& p,
+    const std::array<std::vector<PetscInt>, 3>& ownership) {
+  validate(p);
+  long long ranks = 1;
+  for (int d = 0; d < 3; ++d) {
+    const auto& o = ownership[size_t(d)];
+    const std::string name = "grid: ownership[" + std::to_string(d) + "]";
+    if (d >= p.dim) {
+      if (!o.empty()) {
+        throw ConfigError(name + " has " + std::to_string(o.size()) +
+                          " entries for an unused dimension (dim = " + std::to_string(p.dim) +
+                          "); expected none");
+      }
+      continue;
+    }
+    if (o.empty()) throw ConfigError(name + " is empty; expected one count per process column");
+    long long sum = 0;
+    for (size_t i = 0; i < o.size(); ++i) {
+      if (o[i] < 1) {
+        throw ConfigError(name + "[" + std::to_string(i) + "] = " + std::to_string(o[i]) +
+                          "; expected >= 1 cell");
+      }
+      sum += o[i];
+    }
+    if (sum != p.n[size_t(d)]) {
+      throw ConfigError(name + " sums to " + std::to_string(sum) + " cells; expected n[" +
+                        std::to_string(d) + "] = " + std::to_string(p.n[size_t(d)]));
+    }
+    ranks *= static_cast<long long>(o.size());
+  }
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  if (ranks != size) {
+    throw ConfigError("grid: the ownership ranges make " + std::to_string(ranks) +
+                      " process boxes; expected the communicator's size, " + std::to_string(size));
+  }
+  return ownership;
+}
 }  // namespace
 
 CartesianGrid::CartesianGrid(MPI_Comm comm, const CartesianGridParams& params)
     : CartesianGrid(comm, params, nullptr) {}
+
+CartesianGrid::CartesianGrid(MPI_Comm comm, const CartesianGridParams& params,
+                             const std::array<std::vector<PetscInt>, 3>& ownership)
+    : CartesianGrid(comm, params, &checked_ownership(comm, params, ownership)) {}
 
 CartesianGrid::CartesianGrid(MPI_Comm comm, const CartesianGridParams& params,
                              const std::array<std::vector<PetscInt>, 3>* ownership)

@@ -31,6 +31,14 @@ struct CartesianGridParams {
 class CartesianGrid {
  public:
   CartesianGrid(MPI_Comm comm, const CartesianGridParams& params);
+  // A grid with a decomposition chosen by the caller (a host code that has its own, coupled
+  // through the C API): ownership[d] lists the cells owned along used dimension d by each
+  // column of the process grid, as PETSc's lx, ly, lz (unused dimensions: empty). Rank r owns
+  // the box (r % px, r / px % py, r / (px py)) of that tensor product, as in a DMDA.
+  // params.procs is ignored. ConfigError if a count is < 1, the counts along d do not sum to
+  // n[d], or px py pz is not the communicator's size.
+  CartesianGrid(MPI_Comm comm, const CartesianGridParams& params,
+                const std::array<std::vector<PetscInt>, 3>& ownership);
   ~CartesianGrid();
   CartesianGrid(const CartesianGrid&) = delete;
   CartesianGrid& operator=(const CartesianGrid&) = delete;

@@ -2,11 +2,15 @@
 // order, run at 1, 2 and 4 ranks.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <string>
+#include <vector>
 
+#include "common/error_of.hpp"
 #include "grids/error.hpp"
 #include "grids/field.hpp"
+#include "grids/petsc_util.hpp"
 
 using namespace aeolus;
 
@@ -149,4 +153,53 @@ TEST(Grid, RejectsBadParameters) {
   EXPECT_THROW(CartesianGrid(PETSC_COMM_WORLD, p), ConfigError);
   p = params(4, 4, 8, 1, 2);
   EXPECT_THROW(CartesianGrid(PETSC_COMM_WORLD, p), ConfigError);
+}
+
+// A decomposition given by the caller (a host code's own, through the C API): uneven columns
+// along x (one-cell subdomains on all ranks but the last, so the halo of 2 needs the multi-hop
+// scatter), or rows along y; each rank owns the box of its place in the tensor product.
+TEST(Grid, TakesTheCallersOwnershipRanges) {
+  const int size = comm_size(PETSC_COMM_WORLD);
+  const int rank = comm_rank(PETSC_COMM_WORLD);
+  for (const int along : {0, 1}) {
+    std::array<std::vector<PetscInt>, 3> own;
+    own[0] = {10};
+    own[1] = {9};
+    // 10 and 9 cells leave at least one for each of up to 8 ranks.
+    std::vector<PetscInt> split(size_t(size), 1);
+    split.back() = PetscInt(along == 0 ? 10 : 9) - (size - 1);
+    own[size_t(along)] = split;
+    CartesianGrid grid(PETSC_COMM_WORLD, params(2, 10, 9, 1, 2), own);
+    EXPECT_EQ(grid.start(along), rank);
+    EXPECT_EQ(grid.count(along), rank == size - 1 ? split.back() : 1);
+    EXPECT_EQ(grid.start(1 - along), 0);
+    EXPECT_EQ(grid.count(1 - along), along == 0 ? 9 : 10);
+    EXPECT_EQ(grid.ownership(along), split);
+    Field f(grid, "q");
+    fill_owned(f);
+    f.exchange_halos();
+    expect_ghosted(f, 1.0, NAN, along == 0 ? "columns" : "rows");
+  }
+}
+
+TEST(Grid, RefusesOwnershipRangesThatDoNotFit) {
+  const int size = comm_size(PETSC_COMM_WORLD);
+  const auto p = params(2, 10, 7, 1, 1);
+  std::array<std::vector<PetscInt>, 3> own{std::vector<PetscInt>(size_t(size), 1),
+                                           std::vector<PetscInt>{7}, std::vector<PetscInt>{}};
+  own[0].back() = PetscInt(10 - size);  // one cell short of n[0]
+  EXPECT_EQ(test::error_of<ConfigError>([&] { CartesianGrid(PETSC_COMM_WORLD, p, own); }),
+            "grid: ownership[0] sums to 9 cells; expected n[0] = 10");
+  own[0].back() += 1;
+  own[1] = {7, 0};
+  EXPECT_EQ(test::error_of<ConfigError>([&] { CartesianGrid(PETSC_COMM_WORLD, p, own); }),
+            "grid: ownership[1][1] = 0; expected >= 1 cell");
+  own[1] = {3, 4};
+  EXPECT_EQ(test::error_of<ConfigError>([&] { CartesianGrid(PETSC_COMM_WORLD, p, own); }),
+            "grid: the ownership ranges make " + std::to_string(2 * size) +
+                " process boxes; expected the communicator's size, " + std::to_string(size));
+  own[1] = {7};
+  own[2] = {1};
+  EXPECT_EQ(test::error_of<ConfigError>([&] { CartesianGrid(PETSC_COMM_WORLD, p, own); }),
+            "grid: ownership[2] has 1 entries for an unused dimension (dim = 2); expected none");
 }
