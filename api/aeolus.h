@@ -33,6 +33,8 @@ typedef int aeolus_status;
 #define AEOLUS_ERROR_MODEL 3    /* not a model, a newer format, forward failed, shape mismatch */
 #define AEOLUS_ERROR_MEMORY 4   /* out of memory */
 #define AEOLUS_ERROR_INTERNAL 5 /* anything else (a bug: please report the message) */
+#define AEOLUS_ERROR_CASE 6     /* a case.yaml that is invalid or cannot give what was asked */
+#define AEOLUS_ERROR_NUMERICS 7 /* a step that failed (non-finite state, too long a step) */
 
 /* Element types and memory orders of the caller's arrays. */
 typedef int aeolus_dtype;
@@ -95,6 +97,95 @@ AEOLUS_API aeolus_status aeolus_model_forward(aeolus_model* model, const void* i
 
 /* Frees a model; NULL is accepted and does nothing. */
 AEOLUS_API aeolus_status aeolus_model_free(aeolus_model* model);
+
+/* ---- Steppers: an Aeolus scheme or emulator advancing the host's own array ----------------
+ *
+ * A host code with its own time loop and its own domain decomposition builds a stepper that
+ * `aeolus run` would build for a case directory (the same case-type and stepper registries:
+ * a classical scheme, an emulator, or a stepper registered by name), and advances its array by
+ * one step per call.
+ *
+ * MPI. Communicators cross this header as Fortran handles (MPI_Fint) typed as plain int, so
+ * that the header needs no mpi.h: a C host passes MPI_Comm_c2f(comm), a Fortran host its
+ * integer communicator as it is (mpi module; mpi_f08: comm%MPI_VAL). The host calls MPI_Init
+ * (or MPI_Init_thread) itself, before any stepper call. Aeolus uses PETSc: if the host has not
+ * initialised PETSc, aeolus_initialize (or the first aeolus_stepper_create) does, on
+ * MPI_COMM_WORLD, without PETSc's signal handlers; Aeolus never finalises MPI.
+ *
+ * The decomposition. Each rank owns a box of cells of the global grid: start[d] (0-based) and
+ * count[d] cells along each dimension d = 0 (x), 1 (y), 2 (z). The boxes of all ranks must
+ * form a tensor product (as a PETSc DMDA, or a Cartesian MPI topology, decomposes: columns of
+ * widths W0, W1, ... along x times rows of heights H0, H1, ... along y, ...), every rank owning
+ * at least one cell; which rank owns which box is the host's choice.
+ *
+ * The host's array q holds its owned cells only, contiguous with x fastest: a Fortran array
+ * q(count[0], count[1], count[2]) or a C array q[count[2]][count[1]][count[0]] (without the
+ * unused dimensions). It is copied into the stepper's own field (which has the halo the scheme
+ * needs) and back at every call; the host's array is never kept.
+ *
+ * Collective calls (create, max_dt, step, free, initialize, finalize) must be made by every rank
+ * of the communicator, in the same order. Argument errors found on one rank are shared: every
+ * rank returns an error status, and its message names the rank that found it. */
+typedef struct aeolus_stepper aeolus_stepper;
+
+/* Initialises PETSc if neither the host nor Aeolus has (collective over MPI_COMM_WORLD). Only
+ * needed where the first aeolus_stepper_create is not called by every rank of MPI_COMM_WORLD
+ * (e.g. on a sub-communicator); otherwise that call does it. MPI must be initialised. */
+AEOLUS_API aeolus_status aeolus_initialize(void);
+
+/* Finalises what aeolus_initialize started (PETSc), if it started it; does nothing otherwise.
+ * Collective over MPI_COMM_WORLD. Order: free every stepper, call aeolus_finalize, then
+ * MPI_Finalize. After it, no stepper can be created again in this process. Refused
+ * (AEOLUS_ERROR_ARGUMENT) while steppers are alive. */
+AEOLUS_API aeolus_status aeolus_finalize(void);
+
+/* Builds the stepper `stepper` of the case in `case_dir` (its case.yaml, read as `aeolus run`
+ * reads it) on the host's decomposition. Collective over `comm`.
+ *
+ * stepper: a stepper name ("classical", "emulator", or one registered by name); NULL or "" for
+ *   the case's stepper.type.
+ * comm: the communicator as a Fortran handle (MPI_Comm_c2f(comm) in C).
+ * dim: 1, 2 or 3, the case's grid.dim. global_n[dim]: the global grid, which must equal the
+ *   case's grid.n. start[dim], count[dim]: this rank's box (0-based, x first).
+ *
+ * On success *out is a new handle (free it with aeolus_stepper_free); on failure *out is NULL.
+ * Errors: a null pointer, dim or extents out of range, a box outside the grid, boxes that do not
+ * form a tensor product (the message names the rank and box), MPI_COMM_NULL or a communicator
+ * of another size than a decomposition the case insists on (grid.procs), global_n different from
+ * the case's grid.n (both named), an unknown stepper name (the valid ones listed) give
+ * AEOLUS_ERROR_ARGUMENT; a missing case directory or case.yaml AEOLUS_ERROR_IO; an invalid
+ * case.yaml, a case that does not step fields in time, or a stepper the case type does not
+ * have AEOLUS_ERROR_CASE; a missing or bad emulator model AEOLUS_ERROR_MODEL or _IO. Nothing is
+ * written into the case directory (no run log, no output). */
+AEOLUS_API aeolus_status aeolus_stepper_create(const char* case_dir, const char* stepper, int comm,
+                                               int dim, const int64_t* global_n,
+                                               const int64_t* start, const int64_t* count,
+                                               aeolus_stepper** out);
+
+/* The largest step the stepper takes from the state q (the host's owned cells, see above) at
+ * time t: the stability limit of a classical scheme (its CFL number from the case), the trained
+ * step of an emulator. The same value on every rank. Collective. */
+AEOLUS_API aeolus_status aeolus_stepper_max_dt(aeolus_stepper* s, const double* q, double t,
+                                               double* dt);
+
+/* Advances q (the host's owned cells, in place) by one step from time *t. On entry *dt > 0 is
+ * the step asked for: it must not exceed aeolus_stepper_max_dt(q, *t) (not checked here: that
+ * would cost a reduction per step), and a fixed-step stepper (an emulator,
+ * aeolus_stepper_fixed_step) requires it to equal that. On return *t is the new time and *dt the
+ * step taken. Collective. On an error q may hold a partly advanced state. */
+AEOLUS_API aeolus_status aeolus_stepper_step(aeolus_stepper* s, double* q, double* t, double* dt);
+
+/* *fixed = 1 if the stepper takes exactly max_dt and no other step (a trained emulator), else 0.
+ * Not collective. */
+AEOLUS_API aeolus_status aeolus_stepper_fixed_step(const aeolus_stepper* s, int* fixed);
+
+/* The stepper's registry name ("classical", "emulator", ...); *name stays valid until the
+ * handle is freed. Not collective. */
+AEOLUS_API aeolus_status aeolus_stepper_name(const aeolus_stepper* s, const char** name);
+
+/* Frees a stepper; NULL is accepted and does nothing. Collective over the stepper's
+ * communicator (PETSc objects are destroyed). */
+AEOLUS_API aeolus_status aeolus_stepper_free(aeolus_stepper* s);
 
 #ifdef __cplusplus
 }

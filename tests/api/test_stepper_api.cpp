@@ -1,0 +1,322 @@
+// The stepper handle of the C API (aeolus_stepper_*), at 1 and 2 ranks, through the C calls:
+//  - a host's own decomposition (columns along x, rows along y, ranks numbered against the
+//    DMDA's order) steps an advection case bitwise as `aeolus run` (run_case) does;
+//  - a stepper registered by name (register_stepper) is found: one registry for both;
+//  - every refusal: status and message, on every rank (an error of one rank reaches all).
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "aeolus.h"
+#include "common/temp_dir.hpp"
+#include "tools/app/case_commands.hpp"
+#include "tools/case_files.hpp"
+
+namespace {
+
+using aeolus::test::TempDir;
+
+// 32 x 32 cells, u = (1, 0.5): the CFL step 0.5 / (32 + 16) exceeds time.dt_max = 2^-7, so
+// every step of `aeolus run` is exactly 2^-7 (frames at 0, 1/16, 1/8: 8 steps each).
+const char* kCase = R"(grid:
+  dim: 2
+  n: [32, 32]
+  periodic: [true, true]
+physics:
+  equation: advection
+  velocity:
+    type: constant
+    u: [1.0, 0.5]
+  initial_condition:
+    type: gaussian
+    center: [0.3, 0.3]
+    radius: 0.08
+stepper:
+  type: classical
+  scheme:
+    reconstruction: van_leer
+    time_integrator: ssprk3
+time:
+  t_end: 0.125
+  cfl: 0.5
+  dt_max: 0.0078125
+output:
+  interval: 0.0625
+checkpoint:
+  every_steps: 100
+log:
+  progress_every: 1000
+)";
+constexpr double kStep = 0.0078125;
+constexpr int kN = 32;
+
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+int rank_of(MPI_Comm c) {
+  int r = 0;
+  MPI_Comm_rank(c, &r);
+  return r;
+}
+
+int size_of(MPI_Comm c) {
+  int s = 1;
+  MPI_Comm_size(c, &s);
+  return s;
+}
+
+// This rank's box when the 32 x 32 grid is cut along `along` into equal parts; `reversed`
+// numbers the parts from the far end (rank 0 owns the last), against the DMDA's order.
+struct Box {
+  int64_t start[2] = {0, 0}, count[2] = {kN, kN};
+};
+Box split(int along, bool reversed) {
+  const int size = size_of(MPI_COMM_WORLD);
+  const int part = reversed ? size - 1 - rank_of(MPI_COMM_WORLD) : rank_of(MPI_COMM_WORLD);
+  Box b;
+  b.count[along] = kN / size;
+  b.start[along] = part * (kN / size);
+  return b;
+}
+
+// The box's cells of one frame of the global q (frame-major, x fastest).
+std::vector<double> owned(const std::vector<double>& frames, int frame, const Box& b) {
+  std::vector<double> q;
+  for (int64_t j = b.start[1]; j < b.start[1] + b.count[1]; ++j)
+    for (int64_t i = b.start[0]; i < b.start[0] + b.count[0]; ++i)
+      q.push_back(frames[size_t(frame * kN * kN + j * kN + i)]);
+  return q;
+}
+
+aeolus_status create(const std::string& dir, const char* stepper, const Box& b, aeolus_stepper** s,
+                     MPI_Comm comm = MPI_COMM_WORLD) {
+  const int64_t n[2] = {kN, kN};
+  return aeolus_stepper_create(dir.c_str(), stepper, MPI_Comm_c2f(comm), 2, n, b.start, b.count, s);
+}
+
+class StepperApi : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = aeolus::test::write_case(MPI_COMM_WORLD, tmp_, "adv", kCase); }
+  TempDir tmp_{MPI_COMM_WORLD};
+  std::string dir_;
+};
+
+// The host's loop: dt from max_dt, capped at the host's own step (time.dt_max of the case).
+TEST_F(StepperApi, HostDecompositionStepsBitwiseAsAeolusRun) {
+  const std::string ref = aeolus::test::write_case(MPI_COMM_WORLD, tmp_, "ref", kCase);
+  auto c = aeolus::app::load_case(ref);
+  aeolus::app::run_case(MPI_COMM_WORLD, c, aeolus::test::quiet_run());
+  const auto frames = aeolus::test::read_var(c.path("output/fields.nc"), "q");
+  ASSERT_EQ(frames.size(), size_t(3 * kN * kN));
+  for (int along : {0, 1}) {
+    for (bool reversed : {false, true}) {
+      SCOPED_TRACE("split along " + std::to_string(along) + (reversed ? ", reversed" : ""));
+      const Box b = split(along, reversed);
+      aeolus_stepper* s = nullptr;
+      ASSERT_EQ(create(dir_, nullptr, b, &s), AEOLUS_OK) << aeolus_last_error();
+      const char* name = nullptr;
+      ASSERT_EQ(aeolus_stepper_name(s, &name), AEOLUS_OK);
+      EXPECT_STREQ(name, "classical");
+      int fixed = -1;
+      ASSERT_EQ(aeolus_stepper_fixed_step(s, &fixed), AEOLUS_OK);
+      EXPECT_EQ(fixed, 0);
+      std::vector<double> q = owned(frames, 0, b);
+      double t = 0;
+      for (int frame = 1; frame <= 2; ++frame) {
+        for (int k = 0; k < 8; ++k) {
+          double dt = 0;
+          ASSERT_EQ(aeolus_stepper_max_dt(s, q.data(), t, &dt), AEOLUS_OK) << aeolus_last_error();
+          EXPECT_DOUBLE_EQ(dt, 0.5 / (kN * 1.0 + kN * 0.5));  // cfl / sum |u_d| / dx_d
+          dt = std::min(dt, kStep);
+          ASSERT_EQ(aeolus_stepper_step(s, q.data(), &t, &dt), AEOLUS_OK) << aeolus_last_error();
+          EXPECT_EQ(dt, kStep);
+        }
+        EXPECT_EQ(t, frame * 0.0625);
+        const auto expect = owned(frames, frame, b);
+        ASSERT_EQ(q.size(), expect.size());
+        for (size_t i = 0; i < q.size(); ++i)
+          ASSERT_EQ(q[i], expect[i]) << "frame " << frame << ", cell " << i;
+      }
+      EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
+    }
+  }
+}
+
+// A stepper registered by the host process is built by name: the API and the application
+// library share one registry.
+TEST_F(StepperApi, FindsAStepperRegisteredByName) {
+  static int built = 0;
+  aeolus::app::register_stepper("test_registered", [](const auto& c, const auto& grid) {
+    ++built;
+    return aeolus::app::make_stepper("classical", c, grid);
+  });
+  aeolus_stepper* s = nullptr;
+  ASSERT_EQ(create(dir_, "test_registered", split(0, false), &s), AEOLUS_OK) << aeolus_last_error();
+  const char* name = nullptr;
+  ASSERT_EQ(aeolus_stepper_name(s, &name), AEOLUS_OK);
+  EXPECT_STREQ(name, "test_registered");
+  EXPECT_EQ(built, 1);
+  EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
+}
+
+// Each refusal of aeolus_stepper_create: its status, its message, and no handle.
+TEST_F(StepperApi, CreateRefusesBadArguments) {
+  const int size = size_of(MPI_COMM_WORLD);
+  const Box b = split(0, false);
+  const int64_t n[2] = {kN, kN};
+  const int world = MPI_Comm_c2f(MPI_COMM_WORLD);
+  const std::string who = size > 1 ? "rank " + std::to_string(rank_of(MPI_COMM_WORLD)) + ": " : "";
+  static int not_a_handle = 0;
+  aeolus_stepper* const sentinel = reinterpret_cast<aeolus_stepper*>(&not_a_handle);
+  aeolus_stepper* s = sentinel;  // each refusal must set it to NULL
+  auto refused = [&](aeolus_status status, aeolus_status expect, const std::string& part) {
+    EXPECT_EQ(status, expect) << aeolus_last_error();
+    EXPECT_TRUE(contains(aeolus_last_error(), part)) << aeolus_last_error();
+    EXPECT_EQ(s, nullptr);
+    s = sentinel;
+  };
+  EXPECT_EQ(aeolus_stepper_create(dir_.c_str(), nullptr, world, 2, n, b.start, b.count, nullptr),
+            AEOLUS_ERROR_ARGUMENT);
+  EXPECT_TRUE(contains(aeolus_last_error(), "aeolus_stepper_create: " + who + "out is NULL"))
+      << aeolus_last_error();
+  refused(aeolus_stepper_create(nullptr, nullptr, world, 2, n, b.start, b.count, &s),
+          AEOLUS_ERROR_ARGUMENT, who + "case_dir is NULL; expected a case directory");
+  refused(aeolus_stepper_create("", nullptr, world, 2, n, b.start, b.count, &s),
+          AEOLUS_ERROR_ARGUMENT, who + "case_dir is \"\"");
+  refused(aeolus_stepper_create(dir_.c_str(), nullptr, world, 4, n, b.start, b.count, &s),
+          AEOLUS_ERROR_ARGUMENT, who + "dim = 4; expected 1, 2 or 3");
+  refused(aeolus_stepper_create(dir_.c_str(), nullptr, world, 2, nullptr, b.start, b.count, &s),
+          AEOLUS_ERROR_ARGUMENT, who + "global_n is NULL");
+  const int64_t zero[2] = {0, kN};
+  refused(aeolus_stepper_create(dir_.c_str(), nullptr, world, 2, n, b.start, zero, &s),
+          AEOLUS_ERROR_ARGUMENT, who + "count[0] = 0 (count [0, 32]); expected >= 1");
+  const int64_t far[2] = {kN - b.count[0] + 1, 0};  // one cell past the edge on every rank
+  refused(aeolus_stepper_create(dir_.c_str(), nullptr, world, 2, n, far, b.count, &s),
+          AEOLUS_ERROR_ARGUMENT,
+          who + "the box start [" + std::to_string(far[0]) + ", 0], count [" +
+              std::to_string(b.count[0]) + ", 32] reaches outside the grid global_n [32, 32] " +
+              "along x");
+  refused(create(dir_, "rk99", b, &s), AEOLUS_ERROR_ARGUMENT,
+          who + "stepper = \"rk99\" is unknown; expected one of: classical, emulator");
+  refused(create(tmp_.file("nowhere"), nullptr, b, &s), AEOLUS_ERROR_IO,
+          "case_dir = \"" + tmp_.file("nowhere") + "\" is not a directory");
+  refused(create(tmp_.path(), nullptr, b, &s), AEOLUS_ERROR_IO, "has no case.yaml");
+  refused(create(dir_, nullptr, b, &s, MPI_COMM_NULL), AEOLUS_ERROR_ARGUMENT,
+          "aeolus_stepper_create: comm = " + std::to_string(MPI_Comm_c2f(MPI_COMM_NULL)) +
+              " is MPI_COMM_NULL");
+  const int64_t wide[2] = {kN, 2 * kN};
+  refused(aeolus_stepper_create(dir_.c_str(), nullptr, world, 2, wide, b.start, b.count, &s),
+          AEOLUS_ERROR_ARGUMENT,
+          "aeolus_stepper_create: global_n = [32, 64]; the case's grid.n is [32, 32] (" + dir_ +
+              "/case.yaml); expected them equal");
+  refused(aeolus_stepper_create(dir_.c_str(), nullptr, world, 1, n, b.start, b.count, &s),
+          AEOLUS_ERROR_ARGUMENT, "dim = 1; the case's grid.dim is 2");
+  // The emulator needs its trained model, which this case directory does not have.
+  refused(create(dir_, "emulator", b, &s), AEOLUS_ERROR_IO,
+          "model " + dir_ + "/models/emulator.pt does not exist or cannot be read");
+  // A case that insists on another decomposition.
+  std::string procs = kCase;
+  procs.replace(procs.find("  periodic"), 0,
+                "  procs: [" + std::to_string(size == 1 ? 2 : 1) + ", 1]\n");
+  const std::string insists = aeolus::test::write_case(MPI_COMM_WORLD, tmp_, "procs", procs);
+  refused(create(insists, nullptr, b, &s), AEOLUS_ERROR_ARGUMENT,
+          "comm has " + std::to_string(size) + " rank(s) in boxes of [" + std::to_string(size) +
+              ", 1] process columns; the case insists on grid.procs = [" +
+              std::to_string(size == 1 ? 2 : 1) + ", 1]");
+  // An invalid case file: named with its line.
+  std::string bad = kCase;
+  bad.replace(bad.find("cfl: 0.5"), 8, "cfl: fast");
+  const std::string invalid = aeolus::test::write_case(MPI_COMM_WORLD, tmp_, "bad", bad);
+  refused(create(invalid, nullptr, b, &s), AEOLUS_ERROR_CASE, "time.cfl");
+}
+
+// Boxes that do not form a tensor product, and an error of one rank only (2 ranks).
+TEST_F(StepperApi, CreateRefusesBoxesThatAreNoTensorProduct) {
+  if (size_of(MPI_COMM_WORLD) != 2) GTEST_SKIP() << "needs 2 ranks";
+  const int rank = rank_of(MPI_COMM_WORLD);
+  aeolus_stepper* s = nullptr;
+  Box b;
+  b.count[0] = 16;
+  b.start[0] = rank == 0 ? 0 : 20;  // cells 16..19 along x owned by nobody
+  b.count[0] = rank == 0 ? 16 : 12;
+  EXPECT_EQ(create(dir_, nullptr, b, &s), AEOLUS_ERROR_ARGUMENT);
+  EXPECT_TRUE(contains(aeolus_last_error(),
+                       "aeolus_stepper_create: no rank owns cells [16, 20) along x (rank 1 owns "
+                       "start [20, 0], count [12, 32]); expected the boxes of all ranks to form a "
+                       "tensor-product decomposition"))
+      << aeolus_last_error();
+  Box o;  // rank 0: x [0, 16) whole y; rank 1: x [16, 32), y [0, 16) only: y ranges overlap
+  if (rank == 1) {
+    o.start[0] = 16;
+    o.count[0] = 16;
+    o.count[1] = 16;
+  } else {
+    o.count[0] = 16;
+  }
+  EXPECT_EQ(create(dir_, nullptr, o, &s), AEOLUS_ERROR_ARGUMENT);
+  EXPECT_TRUE(contains(aeolus_last_error(),
+                       "rank 1 owns start [16, 0], count [16, 16] and rank 0 start [0, 0], count "
+                       "[16, 32]: along y, cells [0, 16) and [0, 32) overlap"))
+      << aeolus_last_error();
+  const Box same;  // both own everything
+  EXPECT_EQ(create(dir_, nullptr, same, &s), AEOLUS_ERROR_ARGUMENT);
+  EXPECT_TRUE(contains(aeolus_last_error(), "ranks 0 and 1 both own start [0, 0], count [32, 32]"))
+      << aeolus_last_error();
+  // A bad argument on rank 1 only: rank 0 gets the error too, named with rank 1.
+  const int64_t n[2] = {kN, kN};
+  const Box mine = split(0, false);
+  EXPECT_EQ(aeolus_stepper_create(rank == 1 ? nullptr : dir_.c_str(), nullptr,
+                                  MPI_Comm_c2f(MPI_COMM_WORLD), 2, n, mine.start, mine.count, &s),
+            AEOLUS_ERROR_ARGUMENT);
+  EXPECT_STREQ(aeolus_last_error(),
+               "aeolus_stepper_create: rank 1: case_dir is NULL; expected a "
+               "case directory");
+  EXPECT_EQ(s, nullptr);
+}
+
+TEST_F(StepperApi, StepRefusesBadArguments) {
+  const Box b = split(1, false);
+  aeolus_stepper* s = nullptr;
+  ASSERT_EQ(create(dir_, "classical", b, &s), AEOLUS_OK) << aeolus_last_error();
+  std::vector<double> q(size_t(b.count[0] * b.count[1]), 1.0);
+  double t = 0, dt = -1;
+  const std::string who =
+      size_of(MPI_COMM_WORLD) > 1 ? "rank " + std::to_string(rank_of(MPI_COMM_WORLD)) + ": " : "";
+  EXPECT_EQ(aeolus_stepper_step(s, q.data(), &t, &dt), AEOLUS_ERROR_ARGUMENT);
+  EXPECT_STREQ(
+      aeolus_last_error(),
+      ("aeolus_stepper_step: " + who + "*dt = -1.000000; expected a finite step > 0").c_str());
+  dt = 0.001;
+  EXPECT_EQ(aeolus_stepper_step(s, nullptr, &t, &dt), AEOLUS_ERROR_ARGUMENT);
+  EXPECT_TRUE(contains(aeolus_last_error(), "q is NULL")) << aeolus_last_error();
+  EXPECT_EQ(aeolus_stepper_max_dt(s, q.data(), 0.0, nullptr), AEOLUS_ERROR_ARGUMENT);
+  EXPECT_TRUE(contains(aeolus_last_error(), "dt is NULL")) << aeolus_last_error();
+  EXPECT_EQ(aeolus_stepper_step(nullptr, q.data(), &t, &dt), AEOLUS_ERROR_ARGUMENT);
+  EXPECT_STREQ(aeolus_last_error(),
+               "aeolus_stepper_step: s is NULL; expected a handle from aeolus_stepper_create");
+  EXPECT_EQ(t, 0.0);
+  EXPECT_EQ(q.front(), 1.0);  // untouched by the refusals
+  // A uniform state stays uniform (a real step after the refusals).
+  ASSERT_EQ(aeolus_stepper_step(s, q.data(), &t, &dt), AEOLUS_OK) << aeolus_last_error();
+  EXPECT_EQ(t, 0.001);
+  for (double v : q) ASSERT_DOUBLE_EQ(v, 1.0);
+  // Steppers alive: aeolus_finalize refuses.
+  EXPECT_EQ(aeolus_finalize(), AEOLUS_ERROR_ARGUMENT);
+  EXPECT_STREQ(aeolus_last_error(),
+               "aeolus_finalize: 1 stepper(s) not freed; expected "
+               "aeolus_stepper_free of every stepper first");
+  EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
+  EXPECT_EQ(aeolus_stepper_free(nullptr), AEOLUS_OK);
+  // PETSc is this test program's (tests/test_main.cpp): aeolus_finalize leaves it alone.
+  EXPECT_EQ(aeolus_finalize(), AEOLUS_OK);
+  ASSERT_EQ(create(dir_, nullptr, b, &s), AEOLUS_OK) << aeolus_last_error();
+  EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
+}
+
+}  // namespace
