@@ -58,11 +58,7 @@ void read_run_sections(io::Section& root, CaseConfig& c, real_t interval, long l
   {
     auto s = root.section("output");
     c.output.interval = s.get_double("interval", interval, Range::positive());
-    c.output.file = s.get_string("file", c.output.file);
-    if (c.output.file.find('/') != std::string::npos || c.output.file.empty()) {
-      throw ConfigError(s.where("file") + ": output.file = '" + c.output.file +
-                        "' must be a plain file name (it is written under output/)");
-    }
+    read_output_file(s, c);
     s.finish();
   }
   {
@@ -72,6 +68,14 @@ void read_run_sections(io::Section& root, CaseConfig& c, real_t interval, long l
     s.finish();
   }
   read_log_section(root, c, progress_every);
+}
+
+void read_output_file(io::Section& s, CaseConfig& c) {
+  c.output.file = s.get_string("file", c.output.file);
+  if (c.output.file.find('/') != std::string::npos || c.output.file.empty()) {
+    throw ConfigError(s.where("file") + ": output.file = '" + c.output.file +
+                      "' must be a plain file name (it is written under output/)");
+  }
 }
 
 void read_log_section(io::Section& root, CaseConfig& c, long long progress_every) {

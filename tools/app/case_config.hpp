@@ -97,6 +97,9 @@ void read_box(io::Section& s, CartesianGridParams& g, long long min_n);
 void read_run_sections(io::Section& root, CaseConfig& c, real_t interval, long long every_steps,
                        long long progress_every);
 
+// output.file (default: c.output.file): a plain file name, written under output/.
+void read_output_file(io::Section& output, CaseConfig& c);
+
 // The log section alone (progress_every, progress_seconds): cases without output frames.
 void read_log_section(io::Section& root, CaseConfig& c, long long progress_every);
 

@@ -178,7 +178,8 @@ void load_elliptic_case(io::Section& root, CaseConfig& c) {
   read_dcdm(root.section("dcdm"), cfg);
   {
     auto s = root.section("output");
-    c.output.file = s.get_string("file", "solution.nc");
+    c.output.file = "solution.nc";
+    read_output_file(s, c);
     if (c.output.file.find('/') != std::string::npos || c.output.file.empty()) {
       throw ConfigError(s.where("file") + ": output.file = '" + c.output.file +
                         "' must be a plain file name (it is written under output/)");

@@ -133,13 +133,10 @@ std::unique_ptr<FrameOutput> HamiltonianModel::open_output(const CartesianGrid&,
   }
   f.statics = {
       {{"mass", "1", "mass of each component, T = sum p^2 / (2 m)", "component", 0}, h_->masses()}};
-  f.text_attributes = {
-      {"title", "Aeolus case " + c_.name},
-      {"source", std::string("aeolus ") + AEOLUS_VERSION + " (" + AEOLUS_GIT_HASH + ")"},
-      {"case", c_.name},
-      {"system", h_->name()},
-      {"method", symplectic_method_name(symplectic_method_from_name(hc.method))},
-      {"config_hash", c_.config_hash}};
+  f.text_attributes = run_file_attributes(c_);
+  f.text_attributes.push_back({"system", h_->name()});
+  f.text_attributes.push_back(
+      {"method", symplectic_method_name(symplectic_method_from_name(hc.method))});
   f.number_attributes = {{"dt", hc.dt}};
   auto out = std::make_unique<SeriesOutput>(
       std::move(f), [this](real_t t, std::vector<double>& row) { sample(t, row); }, resume,

@@ -104,7 +104,8 @@ void load_hamiltonian_case(io::Section& root, CaseConfig& c) {
   c.time.t_end = h.t_end;
   {
     auto s = root.section("output");
-    c.output.file = s.get_string("file", "trajectory.nc");
+    c.output.file = "trajectory.nc";
+    read_output_file(s, c);
     h.output_every = s.get_int("every", h.output_every, Range::closed(1, 1e15));
     s.finish();
   }

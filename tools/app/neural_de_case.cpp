@@ -209,6 +209,13 @@ void evaluate_neural_de_case(MPI_Comm comm, const CaseConfig& c, bool overwrite)
   log.line("eval: " + nc + ", " + json);
 }
 
+// The spiral's right-hand side on the classical solvers' state type.
+std::vector<double> spiral_rhs_vector(double, const std::vector<double>& y) {
+  std::vector<double> dydt(2);
+  physics::spiral_rhs(y.data(), dydt.data());
+  return dydt;
+}
+
 // The truth at the samples of a run: the spiral from y0 through the times the time loop lands on
 // (k * interval, and t_end last), in one solve with dense output at the data's tolerances.
 std::vector<double> spiral_truth_at_samples(const emulators::SpiralOdeParams& p, real_t interval) {
@@ -218,12 +225,8 @@ std::vector<double> spiral_truth_at_samples(const emulators::SpiralOdeParams& p,
   AdaptiveParams truth;
   truth.rtol = p.rtol;
   truth.atol = p.atol;
-  const auto rhs = [](double, const std::vector<double>& y) {
-    std::vector<double> dydt(2);
-    physics::spiral_rhs(y.data(), dydt.data());
-    return dydt;
-  };
-  const auto sol = solve_adaptive(rhs, t, std::vector<double>{p.y0[0], p.y0[1]}, truth);
+  const auto sol =
+      solve_adaptive(spiral_rhs_vector, t, std::vector<double>{p.y0[0], p.y0[1]}, truth);
   std::vector<double> out;
   for (const auto& y : sol.y) out.insert(out.end(), y.begin(), y.end());
   return out;
@@ -247,12 +250,8 @@ class SpiralOdeModel : public CaseModel {
     f.series = {{"y", "1", "state y of dy/dt = (y^3) A", "component", 2},
                 {"y_true", "1", "truth from y0 (physics.spiral.rtol, atol)", "component", 2},
                 {"error", "1", "|y - y_true|", "", 0}};
-    f.text_attributes = {
-        {"title", "Aeolus case " + c_.name},
-        {"source", std::string("aeolus ") + AEOLUS_VERSION + " (" + AEOLUS_GIT_HASH + ")"},
-        {"case", c_.name},
-        {"stepper", spec.attributes.count("stepper") ? spec.attributes.at("stepper") : ""},
-        {"config_hash", c_.config_hash}};
+    f.text_attributes = run_file_attributes(c_);
+    f.text_attributes.push_back({"stepper", spec.attributes.at("stepper")});
     auto out = std::make_unique<SeriesOutput>(
         std::move(f), [this](real_t t, std::vector<double>& row) { sample(t, row); }, resume,
         next_frame);
@@ -323,12 +322,8 @@ class SpiralSdeModel : public CaseModel {
                  "component", 2},
                 {"variance_data", "1", "unbiased ensemble variance of the data", "component", 2},
                 {"path_0", "1", "the first sample path", "component", 2}};
-    f.text_attributes = {
-        {"title", "Aeolus case " + c_.name},
-        {"source", std::string("aeolus ") + AEOLUS_VERSION + " (" + AEOLUS_GIT_HASH + ")"},
-        {"case", c_.name},
-        {"stepper", spec.attributes.count("stepper") ? spec.attributes.at("stepper") : ""},
-        {"config_hash", c_.config_hash}};
+    f.text_attributes = run_file_attributes(c_);
+    f.text_attributes.push_back({"stepper", spec.attributes.at("stepper")});
     f.number_attributes = {{"paths", double(nde(c_).run_paths)},
                            {"seed", double(nde(c_).run_seed)}};
     auto out = std::make_unique<SeriesOutput>(
@@ -433,13 +428,8 @@ class NeuralDeCase : public TimeSteppingCase {
     AdaptiveParams p;
     p.rtol = nde(c).ode.rtol;
     p.atol = nde(c).ode.atol;
-    const auto rhs = [](double, const std::vector<double>& y) {
-      std::vector<double> dydt(2);
-      physics::spiral_rhs(y.data(), dydt.data());
-      return dydt;
-    };
     return std::make_unique<AdaptiveOdeStepper<std::vector<double>>>(
-        "classical", "spiral dy/dt = (y^3) A", rhs, std::vector<double>(2), p);
+        "classical", "spiral dy/dt = (y^3) A", spiral_rhs_vector, std::vector<double>(2), p);
   }
   std::unique_ptr<CaseModel> make_model(const CaseConfig& c,
                                         const CartesianGrid& grid) const override {

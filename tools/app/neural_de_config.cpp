@@ -51,11 +51,7 @@ void read_spiral_run(io::Section& root, CaseConfig& c, NeuralDeCaseConfig& n, re
   c.output.file = "trajectory.nc";
   {
     auto s = root.section("output");
-    c.output.file = s.get_string("file", c.output.file);
-    if (c.output.file.find('/') != std::string::npos || c.output.file.empty()) {
-      throw ConfigError(s.where("file") + ": output.file = '" + c.output.file +
-                        "' must be a plain file name (it is written under output/)");
-    }
+    read_output_file(s, c);
     s.finish();
   }
   {

@@ -5,6 +5,7 @@
 
 #include "grids/error.hpp"
 #include "io/netcdf_file.hpp"
+#include "tools/app/version.hpp"
 
 namespace aeolus::app {
 
@@ -20,6 +21,13 @@ namespace {
 size_t width_of(const SeriesVariable& v) { return v.width > 0 ? v.width : 1; }
 
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> run_file_attributes(const CaseConfig& c) {
+  return {{"title", "Aeolus case " + c.name},
+          {"source", std::string("aeolus ") + AEOLUS_VERSION + " (" + AEOLUS_GIT_HASH + ")"},
+          {"case", c.name},
+          {"config_hash", c.config_hash}};
+}
 
 SeriesOutput::SeriesOutput(SeriesFileSpec spec, Sampler sample, bool resume, size_t next_sample)
     : spec_(std::move(spec)), sample_(std::move(sample)), part_(spec_.path + ".part") {

@@ -39,6 +39,10 @@ struct SeriesFileSpec {
   std::vector<std::pair<std::string, double>> number_attributes;     // global
 };
 
+// The global attributes every run file has: title, source (program version), case, config_hash;
+// the model appends its own (system, method, stepper, ...).
+std::vector<std::pair<std::string, std::string>> run_file_attributes(const CaseConfig& c);
+
 class SeriesOutput : public FrameOutput {
  public:
   // sample(t, row): the values of the sample at time t, row = every series' values in the
