@@ -14,6 +14,7 @@
 // a restarted run agrees with an uninterrupted one to the tolerance, not bitwise.
 #include <functional>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,7 +54,12 @@ class AdaptiveOdeStepper final : public Stepper {
     if (h_next_ > 0) p.h0 = std::min(h_next_, dt);
     const auto sol = solve_adaptive(f_, {t, t + dt}, y0, p);
     values_ = StateOps<State>::to_values(sol.y.back());
-    std::copy(values_.begin(), values_.begin() + std::min(n, values_.size()), q.data());
+    if (values_.size() != n) {
+      throw std::logic_error(name_ + ": the right-hand side's state has " +
+                             std::to_string(values_.size()) + " values, the field " +
+                             std::to_string(n));
+    }
+    std::copy(values_.begin(), values_.end(), q.data());
     if (sol.h_next > 0) h_next_ = sol.h_next;
     stats_.nfev += sol.stats.nfev;
     stats_.steps += sol.stats.steps;

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -73,8 +74,11 @@ class SdeEnsembleStepper final : public Stepper {
         solver_.adaptive ? solve_sde_adaptive(system_, span, x0, solver_.adaptive_params, path)
                          : solve_sde_fixed(system_, span, x0, solver_.fixed, path);
     values_ = StateOps<State>::to_values(sol.x.back());
-    std::copy(values_.begin(), values_.begin() + std::ptrdiff_t(std::min(n, values_.size())),
-              q.data());
+    if (values_.size() != n) {
+      throw std::logic_error(name_ + ": the system's state has " + std::to_string(values_.size()) +
+                             " values, the field " + std::to_string(n));
+    }
+    std::copy(values_.begin(), values_.end(), q.data());
     stats_.accepted += sol.stats.accepted;
     stats_.rejected += sol.stats.rejected;
     stats_.nf += sol.stats.nf;

@@ -51,12 +51,11 @@ double norm(const std::vector<double>& v) {
 }
 
 // The system, its state field and the diagnostics of each sample.
-class HamiltonianModel : public CaseModel {
+class HamiltonianModel : public SeriesModel {
  public:
   HamiltonianModel(const CaseConfig& c, const CartesianGrid& grid)
-      : c_(c),
+      : SeriesModel(c, grid),
         h_(physics::make_hamiltonian(ham(c).system)),
-        state_(grid, "state"),
         kepler_(dynamic_cast<const physics::Kepler*>(h_.get())),
         oscillator_(dynamic_cast<const physics::HarmonicOscillator*>(h_.get())) {
     h_->initial_state(q0_, p0_);
@@ -70,12 +69,7 @@ class HamiltonianModel : public CaseModel {
     pe_.resize(p0_.size());
   }
 
-  std::vector<Field*> fields() override { return {&state_}; }
-  void describe_output(io::OutputSpec&) override {}  // its own file: open_output
-  std::unique_ptr<FrameOutput> open_output(const CartesianGrid& grid, const io::OutputSpec& spec,
-                                           bool resume, size_t next_frame) override;
   void initialise() override { pack_hamiltonian_state(q0_, p0_, state_); }
-  std::vector<double> frame_scalars(real_t) override { return {}; }
   real_t mass() override { return h_->energy(q(), p()); }
   std::string total_name() const override { return "energy"; }
   void diagnose(real_t t, bool last, std::map<std::string, double>& out) override;
@@ -86,25 +80,20 @@ class HamiltonianModel : public CaseModel {
   bool has_angular() const { return !l0_.empty(); }
   // Systems with an exact solution from the default initial state.
   bool has_exact() const { return kepler_ || oscillator_; }
-  // The values of one sample at time t, in the order of the file's series.
-  void sample(real_t t, std::vector<double>& row);
+  SeriesFileSpec series_file(const io::OutputSpec& spec) override;
+  void sample(real_t t, std::vector<double>& row) override;
 
-  const CaseConfig& c_;
   std::shared_ptr<const physics::SeparableHamiltonian> h_;
-  Field state_;
   const physics::Kepler* kepler_;
   const physics::HarmonicOscillator* oscillator_;
   std::vector<double> q0_, p0_, l0_, qe_, pe_;
   double e0_ = 0, escale_ = 1, lscale_ = 1;
-  SeriesOutput* out_ = nullptr;  // owned by the time loop, alive until after diagnose(last)
   // Indices of the diagnosed series in the file (-1: not written for this system).
   int energy_error_ = -1, angular_error_ = -1, position_error_ = -1;
 };
 
 // output/<file>: (time, component) arrays of q and p, the per-sample diagnostics, the masses.
-std::unique_ptr<FrameOutput> HamiltonianModel::open_output(const CartesianGrid&,
-                                                           const io::OutputSpec& spec, bool resume,
-                                                           size_t next_frame) {
+SeriesFileSpec HamiltonianModel::series_file(const io::OutputSpec& spec) {
   const auto& hc = ham(c_);
   const long long steps = std::llround(hc.t_end / hc.dt);
   const size_t nd = q0_.size(), nl = l0_.size();
@@ -138,11 +127,7 @@ std::unique_ptr<FrameOutput> HamiltonianModel::open_output(const CartesianGrid&,
   f.text_attributes.push_back(
       {"method", symplectic_method_name(symplectic_method_from_name(hc.method))});
   f.number_attributes = {{"dt", hc.dt}};
-  auto out = std::make_unique<SeriesOutput>(
-      std::move(f), [this](real_t t, std::vector<double>& row) { sample(t, row); }, resume,
-      next_frame);
-  out_ = out.get();
-  return out;
+  return f;
 }
 
 void HamiltonianModel::sample(real_t t, std::vector<double>& row) {

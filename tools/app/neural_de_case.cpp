@@ -234,14 +234,11 @@ std::vector<double> spiral_truth_at_samples(const emulators::SpiralOdeParams& p,
 
 // A run of the spiral ODE: the state y, its samples at the output times and their error against
 // the truth (the spiral integrated from y0 at the data's tolerances, physics.spiral.rtol/atol).
-class SpiralOdeModel : public CaseModel {
+class SpiralOdeModel : public SeriesModel {
  public:
-  SpiralOdeModel(const CaseConfig& c, const CartesianGrid& grid) : c_(c), y_(grid, "state") {}
+  using SeriesModel::SeriesModel;
 
-  std::vector<Field*> fields() override { return {&y_}; }
-  void describe_output(io::OutputSpec&) override {}  // its own file: open_output
-  std::unique_ptr<FrameOutput> open_output(const CartesianGrid&, const io::OutputSpec& spec,
-                                           bool resume, size_t next_frame) override {
+  SeriesFileSpec series_file(const io::OutputSpec& spec) override {
     const auto& p = nde(c_).ode;
     SeriesFileSpec f;
     f.path = spec.path;
@@ -252,20 +249,17 @@ class SpiralOdeModel : public CaseModel {
                 {"error", "1", "|y - y_true|", "", 0}};
     f.text_attributes = run_file_attributes(c_);
     f.text_attributes.push_back({"stepper", spec.attributes.at("stepper")});
-    auto out = std::make_unique<SeriesOutput>(
-        std::move(f), [this](real_t t, std::vector<double>& row) { sample(t, row); }, resume,
-        next_frame);
-    out_ = out.get();
-    return out;
+    return f;
   }
   void initialise() override {
     const auto& y0 = nde(c_).ode.y0;
-    y_.data()[0] = y0[0];
-    y_.data()[1] = y0[1];
+    state_.data()[0] = y0[0];
+    state_.data()[1] = y0[1];
   }
-  std::vector<double> frame_scalars(real_t) override { return {}; }
   // |y|^2: not conserved (the spiral decays), but the progress line shows the state's size.
-  real_t mass() override { return y_.data()[0] * y_.data()[0] + y_.data()[1] * y_.data()[1]; }
+  real_t mass() override {
+    return state_.data()[0] * state_.data()[0] + state_.data()[1] * state_.data()[1];
+  }
   std::string total_name() const override { return "norm2"; }
   // The relative L2 error over every sample (as `aeolus eval`'s relative_l2 over the data's
   // times) and the final error.
@@ -283,35 +277,28 @@ class SpiralOdeModel : public CaseModel {
   }
 
  private:
-  void sample(real_t t, std::vector<double>& row) {
+  void sample(real_t, std::vector<double>& row) override {
     const size_t k = out_->times().size();
     if (truth_.empty()) truth_ = spiral_truth_at_samples(nde(c_).ode, c_.output.interval);
     if (k >= truth_.size() / 2) throw std::logic_error("spiral run: more samples than points");
-    row[0] = y_.data()[0];
-    row[1] = y_.data()[1];
+    row[0] = state_.data()[0];
+    row[1] = state_.data()[1];
     row[2] = truth_[2 * k];
     row[3] = truth_[2 * k + 1];
     row[4] = std::hypot(row[0] - row[2], row[1] - row[3]);
-    (void)t;
   }
 
-  const CaseConfig& c_;
-  Field y_;
-  std::vector<double> truth_;    // (points, 2): the truth at every sample time
-  SeriesOutput* out_ = nullptr;  // owned by the time loop, alive until after diagnose(last)
+  std::vector<double> truth_;  // (points, 2): the truth at every sample time
 };
 
 // A run of the spiral SDE: an ensemble of stepper.paths sample paths; at each observation time
 // its mean and variance, those of the data's ensemble (physics.spiral: paths, method, dt, seed)
 // and the first path.
-class SpiralSdeModel : public CaseModel {
+class SpiralSdeModel : public SeriesModel {
  public:
-  SpiralSdeModel(const CaseConfig& c, const CartesianGrid& grid) : c_(c), x_(grid, "state") {}
+  using SeriesModel::SeriesModel;
 
-  std::vector<Field*> fields() override { return {&x_}; }
-  void describe_output(io::OutputSpec&) override {}  // its own file: open_output
-  std::unique_ptr<FrameOutput> open_output(const CartesianGrid&, const io::OutputSpec& spec,
-                                           bool resume, size_t next_frame) override {
+  SeriesFileSpec series_file(const io::OutputSpec& spec) override {
     SeriesFileSpec f;
     f.path = spec.path;
     f.samples = size_t(nde(c_).sde.observations);
@@ -326,26 +313,21 @@ class SpiralSdeModel : public CaseModel {
     f.text_attributes.push_back({"stepper", spec.attributes.at("stepper")});
     f.number_attributes = {{"paths", double(nde(c_).run_paths)},
                            {"seed", double(nde(c_).run_seed)}};
-    auto out = std::make_unique<SeriesOutput>(
-        std::move(f), [this](real_t t, std::vector<double>& row) { sample(t, row); }, resume,
-        next_frame);
-    out_ = out.get();
-    return out;
+    return f;
   }
   void initialise() override {
     const auto& y0 = nde(c_).sde.y0;
-    const index_t n = x_.grid().local_cells() / 2;
+    const index_t n = state_.grid().local_cells() / 2;
     for (index_t q = 0; q < n; ++q) {
-      x_.data()[2 * q] = y0[0];
-      x_.data()[2 * q + 1] = y0[1];
+      state_.data()[2 * q] = y0[0];
+      state_.data()[2 * q + 1] = y0[1];
     }
   }
-  std::vector<double> frame_scalars(real_t) override { return {}; }
   // The ensemble mean of |X|^2 (not conserved: the progress line shows the ensemble's size).
   real_t mass() override {
-    const index_t n = x_.grid().local_cells();
+    const index_t n = state_.grid().local_cells();
     double s = 0;
-    for (index_t i = 0; i < n; ++i) s += x_.data()[i] * x_.data()[i];
+    for (index_t i = 0; i < n; ++i) s += state_.data()[i] * state_.data()[i];
     return s / double(n / 2);
   }
   std::string total_name() const override { return "mean_norm2"; }
@@ -363,14 +345,14 @@ class SpiralSdeModel : public CaseModel {
   }
 
  private:
-  void sample(real_t, std::vector<double>& row) {
+  void sample(real_t, std::vector<double>& row) override {
     const size_t k = out_->times().size();
     if (!data_)
       data_ =
           std::make_unique<emulators::SpiralMoments>(emulators::spiral_sde_moments(nde(c_).sde));
     if (k >= data_->t.size()) throw std::logic_error("spiral SDE run: more samples than times");
-    const index_t n = x_.grid().local_cells() / 2;
-    const real_t* x = x_.data();
+    const index_t n = state_.grid().local_cells() / 2;
+    const real_t* x = state_.data();
     double mean[2] = {0, 0}, var[2] = {0, 0};
     for (index_t q = 0; q < n; ++q) {
       for (int i = 0; i < 2; ++i) mean[i] += x[2 * q + i];
@@ -393,10 +375,7 @@ class SpiralSdeModel : public CaseModel {
     std::copy(values, values + 10, row.begin());
   }
 
-  const CaseConfig& c_;
-  Field x_;
   std::unique_ptr<emulators::SpiralMoments> data_;  // the data's moments, made at the first sample
-  SeriesOutput* out_ = nullptr;  // owned by the time loop, alive until after diagnose(last)
 };
 
 // The spiral experiments: data, training and evaluation, and a run through the common time loop

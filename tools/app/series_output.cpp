@@ -22,6 +22,16 @@ size_t width_of(const SeriesVariable& v) { return v.width > 0 ? v.width : 1; }
 
 }  // namespace
 
+std::unique_ptr<FrameOutput> SeriesModel::open_output(const CartesianGrid&,
+                                                      const io::OutputSpec& spec, bool resume,
+                                                      size_t next_frame) {
+  auto out = std::make_unique<SeriesOutput>(
+      series_file(spec), [this](real_t t, std::vector<double>& row) { sample(t, row); }, resume,
+      next_frame);
+  out_ = out.get();
+  return out;
+}
+
 std::vector<std::pair<std::string, std::string>> run_file_attributes(const CaseConfig& c) {
   return {{"title", "Aeolus case " + c.name},
           {"source", std::string("aeolus ") + AEOLUS_VERSION + " (" + AEOLUS_GIT_HASH + ")"},

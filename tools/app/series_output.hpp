@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "grids/field.hpp"
 #include "tools/app/case_model.hpp"
 
 namespace aeolus::app {
@@ -75,6 +76,31 @@ class SeriesOutput : public FrameOutput {
   std::vector<std::vector<double>> values_;
   struct File;
   std::unique_ptr<File> file_;
+};
+
+// A CaseModel whose state is one small Field ("state", on small_state_grid) and whose output is a
+// SeriesOutput: the Hamiltonian and spiral models. A model gives its file's layout and the values
+// of a sample; describe_output and frame_scalars (the grid writer's) do not apply.
+class SeriesModel : public CaseModel {
+ public:
+  SeriesModel(const CaseConfig& c, const CartesianGrid& grid) : c_(c), state_(grid, "state") {}
+  std::vector<Field*> fields() override { return {&state_}; }
+  void describe_output(io::OutputSpec&) override {}
+  std::vector<double> frame_scalars(real_t) override { return {}; }
+  std::unique_ptr<FrameOutput> open_output(const CartesianGrid& grid, const io::OutputSpec& spec,
+                                           bool resume, size_t next_frame) final;
+
+ protected:
+  // The file: spec.path, the number of samples, the series; run_file_attributes(c_) and the
+  // model's own attributes.
+  virtual SeriesFileSpec series_file(const io::OutputSpec& spec) = 0;
+  // The values of the sample at time t (SeriesOutput::Sampler); out_->times().size() is its
+  // index.
+  virtual void sample(real_t t, std::vector<double>& row) = 0;
+
+  const CaseConfig& c_;
+  Field state_;
+  SeriesOutput* out_ = nullptr;  // owned by the time loop, alive until after diagnose(last)
 };
 
 }  // namespace aeolus::app
