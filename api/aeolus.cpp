@@ -383,6 +383,28 @@ void check_case_procs(const char* f, const app::CaseConfig& c, const aeolus::Car
   }
 }
 
+// The shape a wrapper gives for q (rank 0: none given, nothing to check) against the owned box.
+void check_shape(const aeolus::CartesianGrid& g, int rank, const std::int64_t* shape) {
+  if (rank == 0) return;
+  if (rank < 1 || rank > 3) {
+    throw bad_argument("q_rank = " + std::to_string(rank) + "; expected 1, 2 or 3");
+  }
+  if (!shape) throw bad_argument("q_shape is NULL; expected q_rank extents");
+  const std::int64_t box[3] = {g.count(0), g.count(1), g.count(2)};
+  std::int64_t size = 1;
+  bool same = true;
+  for (int d = 0; d < rank; ++d) {
+    size *= shape[d];
+    same = same && shape[d] == box[d];
+  }
+  if (rank == 1 ? size != g.local_cells() : !same) {
+    throw bad_argument("q has shape " + list_text(shape, rank) + "; expected " +
+                       (rank == 1 ? std::to_string(g.local_cells()) + " elements, the owned box " +
+                                        list_text(box, g.dim())
+                                  : "the owned box " + list_text(box, rank)));
+  }
+}
+
 // The host's owned cells (contiguous, x fastest) into the field's owned cells, and back.
 void copy_in(const double* q, aeolus::Field& field) {
   const auto& g = field.grid();
@@ -598,13 +620,15 @@ aeolus_status aeolus_stepper_create(const char* case_dir, const char* stepper, i
   });
 }
 
-aeolus_status aeolus_stepper_max_dt(aeolus_stepper* s, const double* q, double t, double* dt) {
+aeolus_status aeolus_stepper_max_dt_shaped(aeolus_stepper* s, const double* q, int q_rank,
+                                           const int64_t* q_shape, double t, double* dt) {
   const char* f = "aeolus_stepper_max_dt";
   return guarded(f, [&] {
     require(f, s, "s", "a handle from aeolus_stepper_create");
     QuietPetsc quiet;
     agree(s->comm, f, [&] {
       if (!q) throw bad_argument("q is NULL; expected the owned cells");
+      check_shape(*s->grid, q_rank, q_shape);
       if (!dt) throw bad_argument("dt is NULL; expected a pointer to receive the step");
       if (!std::isfinite(t)) throw bad_argument("t = " + std::to_string(t) + "; expected finite");
     });
@@ -613,13 +637,19 @@ aeolus_status aeolus_stepper_max_dt(aeolus_stepper* s, const double* q, double t
   });
 }
 
-aeolus_status aeolus_stepper_step(aeolus_stepper* s, double* q, double* t, double* dt) {
+aeolus_status aeolus_stepper_max_dt(aeolus_stepper* s, const double* q, double t, double* dt) {
+  return aeolus_stepper_max_dt_shaped(s, q, 0, nullptr, t, dt);
+}
+
+aeolus_status aeolus_stepper_step_shaped(aeolus_stepper* s, double* q, int q_rank,
+                                         const int64_t* q_shape, double* t, double* dt) {
   const char* f = "aeolus_stepper_step";
   return guarded(f, [&] {
     require(f, s, "s", "a handle from aeolus_stepper_create");
     QuietPetsc quiet;
     agree(s->comm, f, [&] {
       if (!q) throw bad_argument("q is NULL; expected the owned cells");
+      check_shape(*s->grid, q_rank, q_shape);
       if (!t) throw bad_argument("t is NULL; expected a pointer to the time");
       if (!dt) throw bad_argument("dt is NULL; expected a pointer to the step");
       if (!std::isfinite(*t))
@@ -635,6 +665,10 @@ aeolus_status aeolus_stepper_step(aeolus_stepper* s, double* q, double* t, doubl
     *t = time;
     *dt = step;
   });
+}
+
+aeolus_status aeolus_stepper_step(aeolus_stepper* s, double* q, double* t, double* dt) {
+  return aeolus_stepper_step_shaped(s, q, 0, nullptr, t, dt);
 }
 
 aeolus_status aeolus_stepper_fixed_step(const aeolus_stepper* s, int* fixed) {

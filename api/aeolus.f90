@@ -13,6 +13,14 @@
 ! assumed-rank and contiguous: a contiguous actual argument is passed as it is, a non-contiguous
 ! section is copied into a temporary by the compiler (and y copied back).
 ! Every procedure returns a status (AEOLUS_OK = 0 or an error); none stops the program.
+!
+! Steppers (a case's classical scheme or emulator on the host's own MPI decomposition):
+!   type(aeolus_stepper) :: st
+!   call aeolus_stepper_create(st, "my_case", MPI_COMM_WORLD, [nx, ny], [is, js], [nxl, nyl], status)
+!   call aeolus_stepper_max_dt(st, q, t, dt, status)   ! q(nxl, nyl): real64, rank 1 to 3
+!   call aeolus_stepper_step(st, q, t, dt, status)     ! t and dt updated
+!   call aeolus_stepper_free(st)
+!   call aeolus_finalize(status)                       ! then MPI_Finalize
 module aeolus
   use, intrinsic :: iso_c_binding, only: c_int, c_int64_t, c_char, c_ptr, c_null_ptr, &
                                          c_null_char, c_loc, c_associated, c_f_pointer, &
@@ -22,17 +30,33 @@ module aeolus
 
   public :: aeolus_model, aeolus_load, aeolus_forward, aeolus_free, aeolus_last_error, &
             aeolus_version
+  public :: aeolus_stepper, aeolus_stepper_create, aeolus_stepper_max_dt, aeolus_stepper_step, &
+            aeolus_stepper_free, aeolus_initialize, aeolus_finalize
   public :: AEOLUS_OK, AEOLUS_ERROR_ARGUMENT, AEOLUS_ERROR_IO, AEOLUS_ERROR_MODEL, &
-            AEOLUS_ERROR_MEMORY, AEOLUS_ERROR_INTERNAL
+            AEOLUS_ERROR_MEMORY, AEOLUS_ERROR_INTERNAL, AEOLUS_ERROR_CASE, AEOLUS_ERROR_NUMERICS
 
   ! The values of aeolus.h.
   integer, parameter :: AEOLUS_OK = 0, AEOLUS_ERROR_ARGUMENT = 1, AEOLUS_ERROR_IO = 2, &
-                        AEOLUS_ERROR_MODEL = 3, AEOLUS_ERROR_MEMORY = 4, AEOLUS_ERROR_INTERNAL = 5
+                        AEOLUS_ERROR_MODEL = 3, AEOLUS_ERROR_MEMORY = 4, &
+                        AEOLUS_ERROR_INTERNAL = 5, AEOLUS_ERROR_CASE = 6, AEOLUS_ERROR_NUMERICS = 7
   integer(c_int), parameter :: AEOLUS_FLOAT32 = 1, AEOLUS_FLOAT64 = 2, AEOLUS_LAYOUT_FORTRAN = 2
 
   type :: aeolus_model
     type(c_ptr) :: handle = c_null_ptr
   end type aeolus_model
+
+  ! A stepper of a case (aeolus_stepper_create) advancing the host's array.
+  type :: aeolus_stepper
+    type(c_ptr) :: handle = c_null_ptr
+  end type aeolus_stepper
+
+  ! Real64 arrays of rank 1 to 3 holding the owned cells (see aeolus_stepper_create).
+  interface aeolus_stepper_max_dt
+    module procedure max_dt_1, max_dt_2, max_dt_3
+  end interface aeolus_stepper_max_dt
+  interface aeolus_stepper_step
+    module procedure step_1, step_2, step_3
+  end interface aeolus_stepper_step
 
   ! One procedure per kind; any rank from 1 to 8 (assumed-rank dummies).
   interface aeolus_forward
@@ -68,6 +92,48 @@ module aeolus
       type(c_ptr), value :: model
       integer(c_int) :: s
     end function c_model_free
+    function c_initialize() bind(c, name="aeolus_initialize") result(s)
+      import :: c_int
+      integer(c_int) :: s
+    end function c_initialize
+    function c_finalize() bind(c, name="aeolus_finalize") result(s)
+      import :: c_int
+      integer(c_int) :: s
+    end function c_finalize
+    function c_stepper_create(case_dir, stepper, comm, dim, global_n, start, count, out) &
+      bind(c, name="aeolus_stepper_create") result(s)
+      import :: c_char, c_ptr, c_int, c_int64_t
+      character(kind=c_char), intent(in) :: case_dir(*)
+      type(c_ptr), value :: stepper
+      integer(c_int), value :: comm, dim
+      integer(c_int64_t), intent(in) :: global_n(*), start(*), count(*)
+      type(c_ptr), intent(out) :: out
+      integer(c_int) :: s
+    end function c_stepper_create
+    function c_stepper_max_dt(stepper, q, q_rank, q_shape, t, dt) &
+      bind(c, name="aeolus_stepper_max_dt_shaped") result(s)
+      import :: c_ptr, c_int, c_int64_t, c_double
+      type(c_ptr), value :: stepper, q
+      integer(c_int), value :: q_rank
+      integer(c_int64_t), intent(in) :: q_shape(*)
+      real(c_double), value :: t
+      real(c_double), intent(out) :: dt
+      integer(c_int) :: s
+    end function c_stepper_max_dt
+    function c_stepper_step(stepper, q, q_rank, q_shape, t, dt) &
+      bind(c, name="aeolus_stepper_step_shaped") result(s)
+      import :: c_ptr, c_int, c_int64_t, c_double
+      type(c_ptr), value :: stepper, q
+      integer(c_int), value :: q_rank
+      integer(c_int64_t), intent(in) :: q_shape(*)
+      real(c_double), intent(inout) :: t, dt
+      integer(c_int) :: s
+    end function c_stepper_step
+    function c_stepper_free(stepper) bind(c, name="aeolus_stepper_free") result(s)
+      import :: c_ptr, c_int
+      type(c_ptr), value :: stepper
+      integer(c_int) :: s
+    end function c_stepper_free
     function c_strlen(p) bind(c, name="strlen") result(n)
       import :: c_ptr, c_size_t
       type(c_ptr), value :: p
@@ -146,5 +212,129 @@ contains
     status = c_model_forward(model%handle, x, int(size(x_shape), c_int), x_shape, dtype, &
                              AEOLUS_LAYOUT_FORTRAN, y, int(size(y_shape), c_int), y_shape)
   end function call_forward
+
+  ! PETSc for the steppers, if the host has not started it (collective over MPI_COMM_WORLD):
+  ! needed only where the first aeolus_stepper_create is not called on every rank of it.
+  subroutine aeolus_initialize(status)
+    integer, intent(out) :: status
+    status = c_initialize()
+  end subroutine aeolus_initialize
+
+  ! Ends what aeolus_initialize (or the first aeolus_stepper_create) started: after every
+  ! aeolus_stepper_free, before MPI_Finalize. Collective over MPI_COMM_WORLD.
+  subroutine aeolus_finalize(status)
+    integer, intent(out) :: status
+    status = c_finalize()
+  end subroutine aeolus_finalize
+
+  ! Builds the stepper of the case in case_dir (the case's stepper.type, or stepper_name) on
+  ! this rank's box of the host's decomposition. Collective over comm.
+  !   comm:     the host's communicator (mpi module: the integer; mpi_f08: comm%MPI_VAL)
+  !   global_n: the global grid, one extent per dimension (x first): the case's grid.n
+  !   first:    global index (1-based) of this rank's first owned cell along each dimension
+  !   count:    owned cells along each dimension
+  ! The boxes of all ranks must form a tensor product (see aeolus.h). The host's arrays are then
+  ! q(count(1)), q(count(1), count(2)) or q(count(1), count(2), count(3)).
+  subroutine aeolus_stepper_create(stepper, case_dir, comm, global_n, first, count, status, &
+                                   stepper_name)
+    type(aeolus_stepper), intent(inout) :: stepper
+    character(len=*), intent(in) :: case_dir
+    integer, intent(in) :: comm
+    integer, intent(in) :: global_n(:), first(:), count(:)
+    integer, intent(out) :: status
+    character(len=*), intent(in), optional :: stepper_name
+    ! Three entries each whatever the caller passed: missing ones read as 0 (named by the C
+    ! API's message), extra ones are never read.
+    integer(c_int64_t) :: n(3), start(3), cells(3)
+    character(kind=c_char), allocatable, target :: name(:)
+    type(c_ptr) :: name_ptr
+    integer :: d
+    n = 0
+    start = 0
+    cells = 0
+    do d = 1, min(3, size(global_n))
+      n(d) = global_n(d)
+    end do
+    do d = 1, min(3, size(first))
+      start(d) = first(d) - 1
+    end do
+    do d = 1, min(3, size(count))
+      cells(d) = count(d)
+    end do
+    name_ptr = c_null_ptr
+    if (present(stepper_name)) then
+      allocate (name(len_trim(stepper_name) + 1))
+      do d = 1, len_trim(stepper_name)
+        name(d) = stepper_name(d:d)
+      end do
+      name(size(name)) = c_null_char
+      name_ptr = c_loc(name)
+    end if
+    status = c_stepper_create(trim(case_dir)//c_null_char, name_ptr, int(comm, c_int), &
+                              int(size(global_n), c_int), n, start, cells, stepper%handle)
+  end subroutine aeolus_stepper_create
+
+  ! The largest step from state q at time t (the same on every rank). Collective.
+  subroutine max_dt_1(stepper, q, t, dt, status)
+    type(aeolus_stepper), intent(in) :: stepper
+    real(c_double), intent(in), target, contiguous :: q(:)
+    real(c_double), intent(in) :: t
+    real(c_double), intent(out) :: dt
+    integer, intent(out) :: status
+    status = c_stepper_max_dt(stepper%handle, c_loc(q), 1_c_int, shape(q, kind=c_int64_t), t, dt)
+  end subroutine max_dt_1
+
+  subroutine max_dt_2(stepper, q, t, dt, status)
+    type(aeolus_stepper), intent(in) :: stepper
+    real(c_double), intent(in), target, contiguous :: q(:, :)
+    real(c_double), intent(in) :: t
+    real(c_double), intent(out) :: dt
+    integer, intent(out) :: status
+    status = c_stepper_max_dt(stepper%handle, c_loc(q), 2_c_int, shape(q, kind=c_int64_t), t, dt)
+  end subroutine max_dt_2
+
+  subroutine max_dt_3(stepper, q, t, dt, status)
+    type(aeolus_stepper), intent(in) :: stepper
+    real(c_double), intent(in), target, contiguous :: q(:, :, :)
+    real(c_double), intent(in) :: t
+    real(c_double), intent(out) :: dt
+    integer, intent(out) :: status
+    status = c_stepper_max_dt(stepper%handle, c_loc(q), 3_c_int, shape(q, kind=c_int64_t), t, dt)
+  end subroutine max_dt_3
+
+  ! Advances q by one step from t: dt in, the step taken out; t advanced. Collective.
+  subroutine step_1(stepper, q, t, dt, status)
+    type(aeolus_stepper), intent(in) :: stepper
+    real(c_double), intent(inout), target, contiguous :: q(:)
+    real(c_double), intent(inout) :: t, dt
+    integer, intent(out) :: status
+    status = c_stepper_step(stepper%handle, c_loc(q), 1_c_int, shape(q, kind=c_int64_t), t, dt)
+  end subroutine step_1
+
+  subroutine step_2(stepper, q, t, dt, status)
+    type(aeolus_stepper), intent(in) :: stepper
+    real(c_double), intent(inout), target, contiguous :: q(:, :)
+    real(c_double), intent(inout) :: t, dt
+    integer, intent(out) :: status
+    status = c_stepper_step(stepper%handle, c_loc(q), 2_c_int, shape(q, kind=c_int64_t), t, dt)
+  end subroutine step_2
+
+  subroutine step_3(stepper, q, t, dt, status)
+    type(aeolus_stepper), intent(in) :: stepper
+    real(c_double), intent(inout), target, contiguous :: q(:, :, :)
+    real(c_double), intent(inout) :: t, dt
+    integer, intent(out) :: status
+    status = c_stepper_step(stepper%handle, c_loc(q), 3_c_int, shape(q, kind=c_int64_t), t, dt)
+  end subroutine step_3
+
+  ! Frees the stepper (a null handle is accepted) and nulls the handle. Collective.
+  subroutine aeolus_stepper_free(stepper, status)
+    type(aeolus_stepper), intent(inout) :: stepper
+    integer, intent(out), optional :: status
+    integer :: s
+    s = c_stepper_free(stepper%handle)
+    stepper%handle = c_null_ptr
+    if (present(status)) status = s
+  end subroutine aeolus_stepper_free
 
 end module aeolus

@@ -175,6 +175,16 @@ AEOLUS_API aeolus_status aeolus_stepper_max_dt(aeolus_stepper* s, const double* 
  * step taken. Collective. On an error q may hold a partly advanced state. */
 AEOLUS_API aeolus_status aeolus_stepper_step(aeolus_stepper* s, double* q, double* t, double* dt);
 
+/* The same two calls for wrappers that know the array's shape (the Fortran module): q of rank
+ * q_rank (1 to 3) and extents q_shape, x first, is checked to hold exactly the owned cells
+ * (rank 1: count[0] count[1] count[2] elements; otherwise extent d = count[d], with count[d] = 1
+ * beyond dim), inside the same collective check as the other arguments. */
+AEOLUS_API aeolus_status aeolus_stepper_max_dt_shaped(aeolus_stepper* s, const double* q,
+                                                      int q_rank, const int64_t* q_shape, double t,
+                                                      double* dt);
+AEOLUS_API aeolus_status aeolus_stepper_step_shaped(aeolus_stepper* s, double* q, int q_rank,
+                                                    const int64_t* q_shape, double* t, double* dt);
+
 /* *fixed = 1 if the stepper takes exactly max_dt and no other step (a trained emulator), else 0.
  * Not collective. */
 AEOLUS_API aeolus_status aeolus_stepper_fixed_step(const aeolus_stepper* s, int* fixed);
