@@ -571,11 +571,18 @@ aeolus_status aeolus_stepper_create(const char* case_dir, const char* stepper, i
     // that leave cells of the wrong grid unowned.
     auto h = std::make_unique<aeolus_stepper>();
     h->config = app::load_case(case_dir);
-    check_case_grid(f, h->config, h->config.grid, dim, global_n);
-
-    // The decomposition, seen alike by every rank.
+    const app::CaseConfig& c = h->config;
+    const app::TimeSteppingCase& type = app::time_stepping_case(c);
     int size = 1;
     AEOLUS_MPI(MPI_Comm_size(host, &size));
+    if (type.steps_on_root() && size > 1) {
+      throw ArgumentError(f, "comm has " + std::to_string(size) + " ranks; expected 1: a " +
+                                 c.equation + " case steps its state on one process (" + c.file +
+                                 ")");
+    }
+    check_case_grid(f, c, c.grid, dim, global_n);
+
+    // The decomposition, seen alike by every rank.
     Box mine;
     for (int d = 0; d < dim; ++d) {
       mine.n[size_t(d)] = global_n[d];
@@ -593,13 +600,6 @@ aeolus_status aeolus_stepper_create(const char* case_dir, const char* stepper, i
     AEOLUS_MPI(MPI_Comm_rank(host, &rank));
     AEOLUS_MPI(MPI_Comm_split(host, 0, key[size_t(rank)], &h->comm));
 
-    const app::CaseConfig& c = h->config;
-    const app::TimeSteppingCase& type = app::time_stepping_case(c);
-    if (type.steps_on_root() && size > 1) {
-      throw ArgumentError(f, "comm has " + std::to_string(size) + " ranks; expected 1: a " +
-                                 c.equation + " case steps its state on one process (" + c.file +
-                                 ")");
-    }
     check_case_procs(f, c, c.grid, ownership, size);
     try {
       app::check_rank_count(c, size);

@@ -236,6 +236,63 @@ TEST_F(StepperApi, CreateRefusesBadArguments) {
   refused(create(invalid, nullptr, b, &s), AEOLUS_ERROR_CASE, "time.cfl");
 }
 
+// Cases the handle cannot step: one without a time loop, one whose state lives on one process
+// (on 2 ranks), from the shipped cases.
+TEST_F(StepperApi, CreateRefusesCasesItCannotStep) {
+  const std::string cases = AEOLUS_SOURCE_DIR "/cases/";
+  aeolus_stepper* s = nullptr;
+  const int64_t n[2] = {256, 256}, start[2] = {0, 0};
+  const int world = MPI_Comm_c2f(MPI_COMM_WORLD);
+  if (size_of(MPI_COMM_WORLD) == 1) {
+    EXPECT_EQ(
+        aeolus_stepper_create((cases + "poisson-2d").c_str(), nullptr, world, 2, n, start, n, &s),
+        AEOLUS_ERROR_CASE);
+    EXPECT_TRUE(contains(aeolus_last_error(), "does not step fields in time"))
+        << aeolus_last_error();
+  } else {
+    EXPECT_EQ(create(cases + "kepler", nullptr, split(0, false), &s), AEOLUS_ERROR_ARGUMENT);
+    EXPECT_TRUE(contains(aeolus_last_error(),
+                         "aeolus_stepper_create: comm has " +
+                             std::to_string(size_of(MPI_COMM_WORLD)) +
+                             " ranks; expected 1: a hamiltonian case steps its state on one "
+                             "process"))
+        << aeolus_last_error();
+  }
+  EXPECT_EQ(s, nullptr);
+}
+
+// A wrapper's array shape (the Fortran module's calls), checked against the owned box.
+TEST_F(StepperApi, ShapedCallsCheckTheArray) {
+  const Box b = split(0, false);
+  aeolus_stepper* s = nullptr;
+  ASSERT_EQ(create(dir_, nullptr, b, &s), AEOLUS_OK) << aeolus_last_error();
+  std::vector<double> q(size_t(b.count[0] * b.count[1]), 0.5);
+  double t = 0, dt = 0;
+  const int64_t flat[1] = {b.count[0] * b.count[1]}, box[2] = {b.count[0], b.count[1]},
+                transposed[2] = {b.count[1], b.count[0]};
+  EXPECT_EQ(aeolus_stepper_max_dt_shaped(s, q.data(), 1, flat, t, &dt), AEOLUS_OK);
+  EXPECT_EQ(aeolus_stepper_max_dt_shaped(s, q.data(), 2, box, t, &dt), AEOLUS_OK);
+  EXPECT_EQ(aeolus_stepper_max_dt_shaped(s, q.data(), 4, box, t, &dt), AEOLUS_ERROR_ARGUMENT);
+  EXPECT_TRUE(contains(aeolus_last_error(), "q_rank = 4; expected 1, 2 or 3"))
+      << aeolus_last_error();
+  dt = 0.001;
+  if (b.count[0] != b.count[1]) {
+    EXPECT_EQ(aeolus_stepper_step_shaped(s, q.data(), 2, transposed, &t, &dt),
+              AEOLUS_ERROR_ARGUMENT);
+    EXPECT_TRUE(contains(aeolus_last_error(),
+                         "q has shape [" + std::to_string(b.count[1]) + ", " +
+                             std::to_string(b.count[0]) + "]; expected the owned box [" +
+                             std::to_string(b.count[0]) + ", " + std::to_string(b.count[1]) + "]"))
+        << aeolus_last_error();
+  }
+  const int64_t short_flat[1] = {flat[0] - 1};
+  EXPECT_EQ(aeolus_stepper_step_shaped(s, q.data(), 1, short_flat, &t, &dt), AEOLUS_ERROR_ARGUMENT);
+  EXPECT_TRUE(contains(aeolus_last_error(), "expected " + std::to_string(flat[0]) + " elements"))
+      << aeolus_last_error();
+  EXPECT_EQ(t, 0.0);
+  EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
+}
+
 // Boxes that do not form a tensor product, and an error of one rank only (2 ranks).
 TEST_F(StepperApi, CreateRefusesBoxesThatAreNoTensorProduct) {
   if (size_of(MPI_COMM_WORLD) != 2) GTEST_SKIP() << "needs 2 ranks";

@@ -168,6 +168,12 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: %s write|check CASE_DIR\n", argv[0]);
     return 2;
   }
+  /* Before MPI_Init: refused, and named (the host owns MPI; Aeolus never starts it). */
+  if (aeolus_initialize() != AEOLUS_ERROR_ARGUMENT ||
+      !strstr(aeolus_last_error(), "aeolus_initialize: MPI is not initialised")) {
+    fprintf(stderr, "FAILED: aeolus_initialize before MPI_Init: %s\n", aeolus_last_error());
+    return 1;
+  }
   MPI_Init(&argc, &argv);
   rc = check(argv[2]);
   MPI_Finalize();
