@@ -172,7 +172,7 @@ AEOLUS_API aeolus_status aeolus_stepper_max_dt(aeolus_stepper* s, const double* 
  * the step asked for: it must not exceed aeolus_stepper_max_dt(q, *t) (not checked here: that
  * would cost a reduction per step), and a fixed-step stepper (an emulator,
  * aeolus_stepper_fixed_step) requires it to equal that. On return *t is the new time and *dt the
- * step taken. Collective. On an error q may hold a partly advanced state. */
+ * step taken. Collective. On an error q, *t and *dt are unchanged. */
 AEOLUS_API aeolus_status aeolus_stepper_step(aeolus_stepper* s, double* q, double* t, double* dt);
 
 /* The same two calls for wrappers that know the array's shape (the Fortran module): q of rank

@@ -121,8 +121,9 @@ static int check(const char* dir) {
   /* A stepper name the registry does not have: refused, with the valid ones listed. */
   status = aeolus_stepper_create(dir, "nope", MPI_Comm_c2f(rows), 2, global_n, start, count, &s);
   if (status != AEOLUS_ERROR_ARGUMENT || s != NULL ||
-      !strstr(aeolus_last_error(), "stepper = \"nope\" is unknown; expected one of: classical, "
-                                   "emulator"))
+      !strstr(aeolus_last_error(),
+              "stepper = \"nope\" is unknown; expected one of: classical, "
+              "emulator"))
     fail(rank, aeolus_last_error());
 
   status = aeolus_stepper_create(dir, NULL, MPI_Comm_c2f(rows), 2, global_n, start, count, &s);
@@ -143,8 +144,8 @@ static int check(const char* dir) {
     if (read_frame(dir, frame, start, count, expect)) return 1;
     for (i = 0; i < cells; ++i) {
       if (q[i] != expect[i]) {
-        snprintf(what, sizeof what, "frame %d, cell %lu of the box: %.17g, aeolus run %.17g",
-                 frame, (unsigned long)i, q[i], expect[i]);
+        snprintf(what, sizeof what, "frame %d, cell %lu of the box: %.17g, aeolus run %.17g", frame,
+                 (unsigned long)i, q[i], expect[i]);
         fail(rank, what);
         break;
       }
@@ -156,8 +157,7 @@ static int check(const char* dir) {
   free(expect);
   MPI_Comm_free(&rows);
   MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  if (rank == 0 && total == 0)
-    printf("%d rank(s): 16 steps bitwise equal to aeolus run\n", size);
+  if (rank == 0 && total == 0) printf("%d rank(s): 16 steps bitwise equal to aeolus run\n", size);
   return total != 0;
 }
 
