@@ -1,6 +1,7 @@
 // The stepper handle of the C API (aeolus_stepper_*), at 1 and 2 ranks, through the C calls:
 //  - a host's own decomposition (columns along x, rows along y, ranks numbered against the
 //    DMDA's order) steps an advection case bitwise as `aeolus run` (run_case) does;
+//  - the case's emulator (a flux CNN trained here) likewise, on aeolus run's decomposition;
 //  - a stepper registered by name (register_stepper) is found: one registry for both;
 //  - every refusal: status and message, on every rank (an error of one rank reaches all).
 #include <gtest/gtest.h>
@@ -9,11 +10,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "aeolus.h"
 #include "common/temp_dir.hpp"
+#include "emulators/flux_cnn_shift_data.hpp"
 #include "tools/app/case_commands.hpp"
 #include "tools/case_files.hpp"
 
@@ -146,6 +149,71 @@ TEST_F(StepperApi, HostDecompositionStepsBitwiseAsAeolusRun) {
       EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
     }
   }
+}
+
+// The case's emulator: a flux CNN trained for one epoch here (what matters is that the handle
+// runs the network `aeolus run` runs), on the decomposition `aeolus run` chooses, since the
+// network's float32 convolutions sum in another order on blocks of another size. Its step is
+// the trained one, dt_frame = 0.5 dx = 2^-6: two steps per frame.
+TEST_F(StepperApi, EmulatorStepsBitwiseAsAeolusRun) {
+  std::string yaml = kCase;
+  yaml.replace(yaml.find("type: classical"), 15, "type: emulator");
+  yaml.replace(yaml.find("  dt_max: 0.0078125\n"), 20, "");
+  yaml.replace(yaml.find("t_end: 0.125"), 12, "t_end: 0.0625");
+  yaml.replace(yaml.find("interval: 0.0625"), 16, "interval: 0.03125");
+  const std::string dir = aeolus::test::write_case(MPI_COMM_WORLD, tmp_, "emulator", yaml);
+  if (rank_of(MPI_COMM_WORLD) == 0) {
+    aeolus::emulators::FluxCnnParams p;
+    p.channels = 8;
+    p.layers = 3;
+    p.stencil = 6;
+    p.threads = 1;
+    aeolus::emulators::FluxCnnTrainingParams t;
+    t.epochs = 1;
+    t.batch_size = 8;
+    t.learning_rate = 5e-3;
+    t.threads = 1;
+    std::filesystem::create_directories(dir + "/models");
+    aeolus::emulators::train_flux_cnn(p, t, aeolus::test::make_shift_dataset(kN, 4, 4, 0.5, 51),
+                                      aeolus::test::make_shift_dataset(kN, 1, 4, 0.5, 52),
+                                      dir + "/models/emulator.pt", tmp_.file("train.csv"));
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  auto c = aeolus::app::load_case(dir);
+  aeolus::app::run_case(MPI_COMM_WORLD, c, aeolus::test::quiet_run());
+  const auto frames = aeolus::test::read_var(c.path("output/fields.nc"), "q");
+  ASSERT_EQ(frames.size(), size_t(3 * kN * kN));
+
+  auto grid = aeolus::app::make_grid(MPI_COMM_WORLD, c);  // the decomposition aeolus run uses
+  Box b;
+  for (int d = 0; d < 2; ++d) {
+    b.start[d] = grid->start(d);
+    b.count[d] = grid->count(d);
+  }
+  aeolus_stepper* s = nullptr;
+  ASSERT_EQ(create(dir, nullptr, b, &s), AEOLUS_OK) << aeolus_last_error();
+  const char* name = nullptr;
+  ASSERT_EQ(aeolus_stepper_name(s, &name), AEOLUS_OK);
+  EXPECT_STREQ(name, "emulator");
+  int fixed = 0;
+  ASSERT_EQ(aeolus_stepper_fixed_step(s, &fixed), AEOLUS_OK);
+  EXPECT_EQ(fixed, 1);
+  std::vector<double> q = owned(frames, 0, b);
+  double t = 0;
+  for (int frame = 1; frame <= 2; ++frame) {
+    for (int k = 0; k < 2; ++k) {
+      double dt = 0;
+      ASSERT_EQ(aeolus_stepper_max_dt(s, q.data(), t, &dt), AEOLUS_OK) << aeolus_last_error();
+      EXPECT_EQ(dt, 0.015625);
+      ASSERT_EQ(aeolus_stepper_step(s, q.data(), &t, &dt), AEOLUS_OK) << aeolus_last_error();
+    }
+    EXPECT_EQ(t, frame * 0.03125);
+    const auto expect = owned(frames, frame, b);
+    for (size_t i = 0; i < q.size(); ++i) {
+      ASSERT_EQ(q[i], expect[i]) << "frame " << frame << ", cell " << i;
+    }
+  }
+  EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
 }
 
 // A stepper registered by the host process is built by name: the API and the application
