@@ -153,7 +153,7 @@ TEST_F(StepperApi, HostDecompositionStepsBitwiseAsAeolusRun) {
 
 // The case's emulator: a flux CNN trained for one epoch here (what matters is that the handle
 // runs the network `aeolus run` runs), on the decomposition `aeolus run` chooses, since the
-// network's float32 convolutions sum in another order on blocks of another size. Its step is
+// network's convolutions sum in another order on blocks of another size. Its step is
 // the trained one, dt_frame = 0.5 dx = 2^-6: two steps per frame.
 TEST_F(StepperApi, EmulatorStepsBitwiseAsAeolusRun) {
   std::string yaml = kCase;
