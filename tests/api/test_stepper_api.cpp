@@ -151,6 +151,54 @@ TEST_F(StepperApi, HostDecompositionStepsBitwiseAsAeolusRun) {
   }
 }
 
+// A 3D case (8^3 cells, u = (1, 0.5, 0.25): CFL step 0.5 / 14 above time.dt_max = 2^-5), the
+// host's slabs along z: the copies in and out of the stepper's field cover the third index.
+TEST_F(StepperApi, ThreeDimensionalSlabsStepBitwiseAsAeolusRun) {
+  std::string yaml = kCase;
+  yaml.replace(yaml.find("dim: 2"), 6, "dim: 3");
+  yaml.replace(yaml.find("n: [32, 32]"), 11, "n: [8, 8, 8]");
+  yaml.replace(yaml.find("periodic: [true, true]"), 22, "periodic: [true, true, true]");
+  yaml.replace(yaml.find("u: [1.0, 0.5]"), 13, "u: [1.0, 0.5, 0.25]");
+  yaml.replace(yaml.find("center: [0.3, 0.3]"), 18, "center: [0.3, 0.3, 0.6]");
+  yaml.replace(yaml.find("radius: 0.08"), 12, "radius: 0.2");
+  yaml.replace(yaml.find("dt_max: 0.0078125"), 17, "dt_max: 0.03125");
+  const std::string dir = aeolus::test::write_case(MPI_COMM_WORLD, tmp_, "cube", yaml);
+  auto c = aeolus::app::load_case(dir);
+  aeolus::app::run_case(MPI_COMM_WORLD, c, aeolus::test::quiet_run());
+  const auto frames = aeolus::test::read_var(c.path("output/fields.nc"), "q");
+  constexpr int m = 8;
+  ASSERT_EQ(frames.size(), size_t(3 * m * m * m));
+  const int size = size_of(MPI_COMM_WORLD), rank = rank_of(MPI_COMM_WORLD);
+  const int64_t n[3] = {m, m, m}, start[3] = {0, 0, rank * (m / size)}, count[3] = {m, m, m / size};
+  aeolus_stepper* s = nullptr;
+  ASSERT_EQ(aeolus_stepper_create(dir.c_str(), nullptr, MPI_Comm_c2f(MPI_COMM_WORLD), 3, n, start,
+                                  count, &s),
+            AEOLUS_OK)
+      << aeolus_last_error();
+  // The slab of frame f, x fastest.
+  auto slab = [&](int f) {
+    const auto first = frames.begin() + (f * m * m * m + start[2] * m * m);
+    return std::vector<double>(first, first + count[2] * m * m);
+  };
+  std::vector<double> q = slab(0);
+  double t = 0;
+  for (int frame = 1; frame <= 2; ++frame) {
+    for (int k = 0; k < 2; ++k) {
+      double dt = 0;
+      ASSERT_EQ(aeolus_stepper_max_dt(s, q.data(), t, &dt), AEOLUS_OK) << aeolus_last_error();
+      dt = std::min(dt, 0.03125);
+      ASSERT_EQ(aeolus_stepper_step(s, q.data(), &t, &dt), AEOLUS_OK) << aeolus_last_error();
+    }
+    EXPECT_EQ(t, frame * 0.0625);
+    const auto expect = slab(frame);
+    EXPECT_NE(expect, slab(0));  // the pulse has moved
+    for (size_t i = 0; i < q.size(); ++i) {
+      ASSERT_EQ(q[i], expect[i]) << "frame " << frame << ", cell " << i;
+    }
+  }
+  EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
+}
+
 // The case's emulator: a flux CNN trained for one epoch here (what matters is that the handle
 // runs the network `aeolus run` runs), on the decomposition `aeolus run` chooses, since the
 // network's convolutions sum in another order on blocks of another size. Its step is
