@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -149,6 +150,10 @@ TEST_F(StepperApi, HostDecompositionStepsBitwiseAsAeolusRun) {
       EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
     }
   }
+  // The handle writes nothing into the case directory: no run log, no output, no checkpoints.
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_),
+                          std::filesystem::directory_iterator()),
+            1);  // case.yaml
 }
 
 // A 3D case (8^3 cells, u = (1, 0.5, 0.25): CFL step 0.5 / 14 above time.dt_max = 2^-5), the
