@@ -12,19 +12,12 @@
 #include "api/test_models.hpp"
 #include "common/temp_dir.hpp"
 
+using aeolus::test::batch_input;
 using aeolus::test::kIn;
 using aeolus::test::kOut;
 using aeolus::test::linear_tanh;
 
 namespace {
-
-// x[b][k] = 0.3 b - 0.2 k + 0.05 for a batch of 4, row major.
-std::vector<double> batch_input() {
-  std::vector<double> x(4 * kIn);
-  for (int b = 0; b < 4; ++b)
-    for (int k = 0; k < kIn; ++k) x[b * kIn + k] = 0.3 * b - 0.2 * k + 0.05;
-  return x;
-}
 
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;

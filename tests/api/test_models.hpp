@@ -18,6 +18,14 @@ inline constexpr int kIn = 3, kOut = 2;
 inline constexpr double kW[kOut][kIn] = {{0.5, -0.25, 0.125}, {-1.0, 0.75, 0.3}};
 inline constexpr double kB[kOut] = {0.1, -0.2};
 
+// A batch of 4 rows of kIn features, row major: x[b][k] = 0.3 b - 0.2 k + 0.05.
+inline std::vector<double> batch_input() {
+  std::vector<double> x(4 * kIn);
+  for (int b = 0; b < 4; ++b)
+    for (int k = 0; k < kIn; ++k) x[b * kIn + k] = 0.3 * b - 0.2 * k + 0.05;
+  return x;
+}
+
 inline double linear_tanh(const double x[kIn], int o) {
   double s = kB[o];
   for (int k = 0; k < kIn; ++k) s += kW[o][k] * x[k];

@@ -15,20 +15,13 @@
 #include "grids/error.hpp"
 
 namespace em = aeolus::emulators;
+using aeolus::test::batch_input;
 using aeolus::test::kIn;
 using aeolus::test::kOut;
 using aeolus::test::linear_tanh;
 using aeolus::test::save_test_model;
 
 namespace {
-
-// A batch of 4 rows of 3 features, row major: x[b][k] = 0.3 b - 0.2 k + 0.05.
-std::vector<double> batch_input() {
-  std::vector<double> x(4 * kIn);
-  for (int b = 0; b < 4; ++b)
-    for (int k = 0; k < kIn; ++k) x[b * kIn + k] = 0.3 * b - 0.2 * k + 0.05;
-  return x;
-}
 
 // Message of the exception `f` throws as E (fails the test if it throws nothing or another type).
 template <class E, class F>

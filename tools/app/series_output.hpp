@@ -6,11 +6,11 @@
 // The number of samples is known when the run starts, so the time dimension has its final size
 // from the start. Each sample is written to PATH.part as it comes (time last: a sample whose
 // time is written is complete) and synced to disk at flush(), which the time loop calls before
-// each checkpoint (a sync per sample cost 0.2 ms, 10x the 100 steps of Kepler between two
-// samples); --restart reopens PATH.part and reads the samples the checkpoint counts back, so that
-// end-of-run figures over the whole series (energy drift, ...) are the same as for an uninterrupted
-// run; finalize() renames PATH.part to PATH. Rank 0 only (the loop of such a case runs on rank 0
-// alone).
+// each checkpoint (a sync per sample costs more than the steps between two samples of a
+// Hamiltonian run); --restart reopens PATH.part and reads the samples the checkpoint counts back,
+// so that end-of-run figures over the whole series (energy drift, ...) are the same as for an
+// uninterrupted run; finalize() renames PATH.part to PATH. Rank 0 only (the loop of such a case
+// runs on rank 0 alone).
 #include <functional>
 #include <string>
 #include <utility>
