@@ -1,7 +1,7 @@
 // Linear advection on a Cartesian box (physics.equation: advection): `aeolus run` steps the
-// field q through the common time loop with the finite-volume scheme or the flux-CNN emulator;
-// `aeolus dataset / train / eval` are the emulator's data set, training and evaluation, built
-// on the same steppers.
+// field q through the common time loop with the finite-volume scheme, the flux-CNN emulator or a
+// TorchScript model (stepper torchscript); `aeolus dataset / train / eval` are the emulator's
+// data set, training and evaluation, built on the same steppers.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -476,6 +476,19 @@ class AdvectionCase : public TimeSteppingCase {
       }
       return emulators::make_flux_cnn_stepper(grid, a.velocity, c.path(c.model), grid.dx(0),
                                               grid.dx(1));
+    }
+    if (name == "torchscript") {
+      emulators::TorchScriptStepperParams p = a.torchscript;
+      if (!(p.dt > 0)) {
+        throw ConfigError(c.file + ": the torchscript stepper needs torchscript.dt (s, the step " +
+                          "the model was trained for)");
+      }
+      p.model = c.path(p.model);
+      try {
+        return emulators::make_torchscript_stepper(grid, p);
+      } catch (const ConfigError& e) {
+        throw ConfigError(c.file + ": " + e.what());
+      }
     }
     throw ConfigError(c.file + ": unknown stepper '" + name + "' for an advection case");
   }

@@ -174,6 +174,26 @@ class AdvectionReader : public CaseReader {
       s.finish();
     }
     {
+      // stepper.type torchscript: a TorchScript model (emulators/torchscript_stepper.hpp has its
+      // contract); the defaults are TorchScriptStepperParams'. dt is required with that stepper
+      // (also given by --stepper torchscript: make_stepper refuses a missing one).
+      auto s = root.section("torchscript");
+      auto& p = a.torchscript;
+      p.model = s.get_string("model", p.model);
+      p.halo = int(s.get_int("halo", p.halo, Range::closed(0, 1024)));
+      p.output = s.get_choice("output", p.output, {"increment", "state"});
+      if (c.stepper == "torchscript" || s.has("dt")) {
+        p.dt = s.require_double("dt", Range::positive());
+      }
+      p.mass_fixer = s.get_choice("mass_fixer", p.mass_fixer, {"none", "scale", "shift"});
+      p.threads = int(s.get_int("threads", p.threads, Range::closed(1, 1024)));
+      if (p.model.empty()) {
+        throw ConfigError(s.where("model") + ": torchscript.model is empty; expected a " +
+                          "TorchScript file (relative to the case directory)");
+      }
+      s.finish();
+    }
+    {
       auto s = root.section("dataset");
       auto& ds = a.dataset;
       ds.train = int(s.get_int("train", ds.train, Range::closed(1, 1e7)));
@@ -208,5 +228,11 @@ class AdvectionReader : public CaseReader {
 }  // namespace
 
 AEOLUS_REGISTER_CASE_READER(AdvectionReader)
+
+// The case type's built-in steppers beyond classical and emulator, for the schema's choices of
+// stepper.type and --stepper (made by AdvectionCase::make_stepper).
+namespace {
+const bool advection_torchscript_stepper_named = (register_stepper_name("torchscript"), true);
+}  // namespace
 
 }  // namespace aeolus::app

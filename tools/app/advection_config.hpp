@@ -2,6 +2,7 @@
 // The configuration of an advection case (physics.equation: advection, grid.type: cartesian).
 
 #include "emulators/flux_cnn.hpp"
+#include "emulators/torchscript_stepper.hpp"
 #include "physics/advection.hpp"
 #include "solvers/fv_advection.hpp"
 #include "tools/app/case_config.hpp"
@@ -38,14 +39,16 @@ struct EvalParams {
 };
 
 // physics.equation: advection on a Cartesian box (grid.type cartesian): the velocity, the
-// initial condition, the classical scheme, and the flux-CNN emulator with its data set,
-// training and evaluation (tools/app/advection_case.cpp runs them).
+// initial condition, the classical scheme, the flux-CNN emulator with its data set, training
+// and evaluation, and a TorchScript model as a stepper (tools/app/advection_case.cpp runs them).
 struct AdvectionCaseConfig : CaseSettings {
   physics::VelocityParams velocity;
   InitialConditionConfig initial;
   FvSchemeParams scheme;
   emulators::FluxCnnParams emulator;
   emulators::FluxCnnTrainingParams training;
+  // stepper.type torchscript; model as written (relative to the case dir, resolved by the case).
+  emulators::TorchScriptStepperParams torchscript;
   DatasetParams dataset;
   EvalParams eval;
 };
