@@ -6,10 +6,12 @@ AEOLUS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 AEOLUS_BUILD="${AEOLUS_BUILD:-$AEOLUS_ROOT/build}"
 # Installed with --no-install-recommends: list everything the build runs (make is CMake's
 # default generator's build program; nothing else pulls it in; gfortran builds the Fortran module
-# api/aeolus.f90, which configure skips, saying so, where there is no Fortran compiler).
+# api/aeolus.f90, which configure skips, saying so, where there is no Fortran compiler;
+# python3-torch exports the models of examples/c-torchscript, whose test is skipped without it).
 AEOLUS_PACKAGES=(petsc-dev libeigen3-dev libfftw3-dev libfftw3-mpi-dev libnetcdf-dev netcdf-bin
   libopenmpi-dev openmpi-bin libtorch-dev libopenblas0-pthread libyaml-cpp-dev libgtest-dev
-  pkg-config cmake make g++ gfortran git python3-numpy python3-netcdf4 python3-matplotlib)
+  pkg-config cmake make g++ gfortran git python3-numpy python3-netcdf4 python3-matplotlib
+  python3-torch)
 
 aeolus_install_packages() {
   local missing=()

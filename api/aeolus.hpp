@@ -1,0 +1,211 @@
+// Aeolus C++ API: a thin header-only layer over the C API (aeolus.h), for C++17 host codes.
+//
+//   #include <aeolus.hpp>
+//   aeolus::Model model("model.pt");                        // throws aeolus::Error
+//   std::vector<double> y = model.forward(x, {4, 3}, {4, 2});
+//   aeolus::Stepper st("my_case", MPI_Comm_c2f(comm), {nx, ny}, {i0, j0}, {nxl, nyl});
+//   double dt = st.max_dt(q, t);
+//   st.step(q, t, dt);                                      // q, t updated
+//
+// - Handles are RAII: Model and Stepper free their C handle in the destructor; they move but do
+//   not copy. A Stepper's destructor is collective (aeolus_stepper_free): let every rank's
+//   Stepper go out of scope at the same point, before aeolus::finalize() and MPI_Finalize.
+// - Every failing call throws aeolus::Error, which carries the status (AEOLUS_ERROR_*) and
+//   aeolus_last_error()'s message; destructors never throw.
+// - Arrays: a pointer and a shape (std::vector<int64_t>, the logical extents), or a
+//   std::vector whose size is checked against the shape before the C call. No MPI header is
+//   needed: communicators are Fortran handles (MPI_Comm_c2f(comm)), as in aeolus.h.
+#ifndef AEOLUS_HPP
+#define AEOLUS_HPP
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "aeolus.h"
+
+namespace aeolus {
+
+using Shape = std::vector<int64_t>;
+
+enum class Layout : int { C = AEOLUS_LAYOUT_C, Fortran = AEOLUS_LAYOUT_FORTRAN };
+
+// A failed call: status() is the C status, what() the C API's message.
+class Error : public std::runtime_error {
+ public:
+  Error(aeolus_status status, const std::string& message)
+      : std::runtime_error(message), status_(status) {}
+  aeolus_status status() const noexcept { return status_; }
+
+ private:
+  aeolus_status status_;
+};
+
+namespace detail {
+
+inline void check(aeolus_status status) {
+  if (status != AEOLUS_OK) throw Error(status, aeolus_last_error());
+}
+
+template <class T>
+constexpr aeolus_dtype dtype_of() {
+  static_assert(std::is_same<T, float>::value || std::is_same<T, double>::value,
+                "aeolus: arrays of float or double");
+  return std::is_same<T, float>::value ? AEOLUS_FLOAT32 : AEOLUS_FLOAT64;
+}
+
+inline std::string to_string(const Shape& shape) {
+  std::string s = "[";
+  for (size_t d = 0; d < shape.size(); ++d) s += (d ? ", " : "") + std::to_string(shape[d]);
+  return s + "]";
+}
+
+// Elements of `shape`; a negative extent is left to the C API to name.
+inline size_t elements(const Shape& shape) {
+  size_t n = 1;
+  for (int64_t e : shape) n *= e > 0 ? size_t(e) : 0;
+  return n;
+}
+
+inline void check_size(const char* call, const char* name, size_t size, const Shape& shape) {
+  if (size != elements(shape)) {
+    throw Error(AEOLUS_ERROR_ARGUMENT, std::string(call) + ": " + name + " has " +
+                                           std::to_string(size) + " elements; its shape " +
+                                           to_string(shape) + " needs " +
+                                           std::to_string(elements(shape)));
+  }
+}
+
+}  // namespace detail
+
+struct Version {
+  int major, minor, patch;
+};
+
+inline Version version() {
+  Version v{0, 0, 0};
+  detail::check(aeolus_version(&v.major, &v.minor, &v.patch));
+  return v;
+}
+
+// PETSc for the steppers, if nobody has started it (collective over MPI_COMM_WORLD); only
+// needed where the first Stepper is not created on every rank of MPI_COMM_WORLD.
+inline void initialize() { detail::check(aeolus_initialize()); }
+// After every Stepper is destroyed, before MPI_Finalize (collective over MPI_COMM_WORLD).
+inline void finalize() { detail::check(aeolus_finalize()); }
+
+// A TorchScript model (aeolus_model_load), run on the caller's arrays.
+class Model {
+ public:
+  explicit Model(const std::string& path) { detail::check(aeolus_model_load(path.c_str(), &m_)); }
+  ~Model() { aeolus_model_free(m_); }
+  Model(Model&& other) noexcept : m_(std::exchange(other.m_, nullptr)) {}
+  Model& operator=(Model&& other) noexcept {
+    std::swap(m_, other.m_);
+    return *this;
+  }
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // out = forward(in): both of element type T (float or double), in `layout`, shapes as the
+  // arrays are declared (see aeolus_model_forward). `in` is read in place, not copied.
+  template <class T>
+  void forward(const T* in, const Shape& in_shape, T* out, const Shape& out_shape,
+               Layout layout = Layout::C) const {
+    detail::check(aeolus_model_forward(m_, in, int(in_shape.size()), in_shape.data(),
+                                       detail::dtype_of<T>(), int(layout), out,
+                                       int(out_shape.size()), out_shape.data()));
+  }
+
+  // The same on std::vectors, whose sizes must match the shapes; returns the output.
+  template <class T>
+  std::vector<T> forward(const std::vector<T>& in, const Shape& in_shape, const Shape& out_shape,
+                         Layout layout = Layout::C) const {
+    detail::check_size("aeolus::Model::forward", "in", in.size(), in_shape);
+    std::vector<T> out(detail::elements(out_shape));
+    forward(in.data(), in_shape, out.data(), out_shape, layout);
+    return out;
+  }
+
+  aeolus_model* get() const noexcept { return m_; }
+
+ private:
+  aeolus_model* m_ = nullptr;
+};
+
+// A case's stepper on the host's decomposition (aeolus_stepper_create): global_n, start
+// (0-based) and count per dimension, x first. comm: a Fortran handle, MPI_Comm_c2f(comm).
+// stepper: "" for the case's stepper.type, or "classical", "emulator", a registered name.
+class Stepper {
+ public:
+  Stepper(const std::string& case_dir, int comm, const Shape& global_n, const Shape& start,
+          const Shape& count, const std::string& stepper = "") {
+    if (start.size() != global_n.size() || count.size() != global_n.size()) {
+      throw Error(AEOLUS_ERROR_ARGUMENT,
+                  "aeolus::Stepper: global_n " + detail::to_string(global_n) + ", start " +
+                      detail::to_string(start) + " and count " + detail::to_string(count) +
+                      " must have one entry per dimension each");
+    }
+    detail::check(aeolus_stepper_create(
+        case_dir.c_str(), stepper.empty() ? nullptr : stepper.c_str(), comm, int(global_n.size()),
+        global_n.data(), start.data(), count.data(), &s_));
+  }
+  ~Stepper() { aeolus_stepper_free(s_); }
+  Stepper(Stepper&& other) noexcept : s_(std::exchange(other.s_, nullptr)) {}
+  Stepper& operator=(Stepper&& other) noexcept {
+    std::swap(s_, other.s_);
+    return *this;
+  }
+  Stepper(const Stepper&) = delete;
+  Stepper& operator=(const Stepper&) = delete;
+
+  // The largest step from the owned cells q at time t (the same on every rank). Collective.
+  double max_dt(const double* q, double t) const {
+    double dt = 0;
+    detail::check(aeolus_stepper_max_dt(s_, q, t, &dt));
+    return dt;
+  }
+  // The same on a std::vector, whose size the C API checks against the owned box.
+  double max_dt(const std::vector<double>& q, double t) const {
+    const int64_t n = int64_t(q.size());
+    double dt = 0;
+    detail::check(aeolus_stepper_max_dt_shaped(s_, q.data(), 1, &n, t, &dt));
+    return dt;
+  }
+
+  // Advances q by one step of dt from t; t becomes the new time. Returns the step taken.
+  // Collective.
+  double step(double* q, double& t, double dt) const {
+    detail::check(aeolus_stepper_step(s_, q, &t, &dt));
+    return dt;
+  }
+  double step(std::vector<double>& q, double& t, double dt) const {
+    const int64_t n = int64_t(q.size());
+    detail::check(aeolus_stepper_step_shaped(s_, q.data(), 1, &n, &t, &dt));
+    return dt;
+  }
+
+  // True for a stepper that takes exactly max_dt (a trained emulator).
+  bool fixed_step() const {
+    int fixed = 0;
+    detail::check(aeolus_stepper_fixed_step(s_, &fixed));
+    return fixed != 0;
+  }
+  std::string name() const {
+    const char* n = nullptr;
+    detail::check(aeolus_stepper_name(s_, &n));
+    return n;
+  }
+
+  aeolus_stepper* get() const noexcept { return s_; }
+
+ private:
+  aeolus_stepper* s_ = nullptr;
+};
+
+}  // namespace aeolus
+
+#endif  // AEOLUS_HPP
