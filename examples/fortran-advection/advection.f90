@@ -34,8 +34,10 @@ program advection_host
     output_every, flux, case_dir, stepper, px, py, output
 
   type(MPI_Comm) :: cart
+  type(MPI_Datatype) :: column                         ! one column of owned cells, strided
   integer :: nranks, rank, coords(2), is, js, nxl, nyl   ! this rank's box: is..is+nxl-1, ...
   real(real64), allocatable :: q(:, :), work(:, :)     ! q(0:nxl+1, 0:nyl+1): one halo cell
+  real(real64), allocatable :: fx(:, :), fy(:, :)      ! upwind fluxes through x and y faces
   real(real64) :: dx, dy, dt, t, mass0
   type(aeolus_stepper) :: st
   integer :: step, status, out_unit
@@ -46,7 +48,9 @@ program advection_host
   call decompose()
   dx = lx/nx
   dy = ly/ny
-  allocate (q(0:nxl + 1, 0:nyl + 1), work(nxl, nyl))
+  allocate (q(0:nxl + 1, 0:nyl + 1), work(nxl, nyl), fx(0:nxl, nyl), fy(nxl, 0:nyl))
+  call MPI_Type_vector(nyl, 1, nxl + 2, MPI_DOUBLE_PRECISION, column)
+  call MPI_Type_commit(column)
   call initial_condition()
   t = 0
   mass0 = total_mass()
@@ -94,6 +98,7 @@ program advection_host
     call aeolus_finalize(status)   ! ends PETSc, which the first stepper started
     call check(status, 'aeolus_finalize')
   end if
+  call MPI_Type_free(column)
   call MPI_Comm_free(cart)
   call MPI_Finalize()
 
@@ -195,10 +200,7 @@ contains
   ! Halo cells from the four neighbours of the periodic Cartesian communicator: columns along x
   ! (a strided MPI type), rows along y (contiguous, with the corners, which upwind never reads).
   subroutine exchange_halo()
-    type(MPI_Datatype) :: column
     integer :: left, right, down, up
-    call MPI_Type_vector(nyl, 1, nxl + 2, MPI_DOUBLE_PRECISION, column)
-    call MPI_Type_commit(column)
     call MPI_Cart_shift(cart, 0, 1, left, right)
     call MPI_Cart_shift(cart, 1, 1, down, up)
     call MPI_Sendrecv(q(nxl, 1), 1, column, right, 0, q(0, 1), 1, column, left, 0, cart, &
@@ -209,12 +211,10 @@ contains
                       MPI_DOUBLE_PRECISION, down, 2, cart, MPI_STATUS_IGNORE)
     call MPI_Sendrecv(q(0, 1), nxl + 2, MPI_DOUBLE_PRECISION, down, 3, q(0, nyl + 1), nxl + 2, &
                       MPI_DOUBLE_PRECISION, up, 3, cart, MPI_STATUS_IGNORE)
-    call MPI_Type_free(column)
   end subroutine exchange_halo
 
   ! First-order upwind in flux form: conservative, exact shift at Courant number 1.
   subroutine upwind_step()
-    real(real64) :: fx(0:nxl, nyl), fy(nxl, 0:nyl)
     integer :: i, j
     do j = 1, nyl
       do i = 0, nxl

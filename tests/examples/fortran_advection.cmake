@@ -29,7 +29,8 @@ endif()
 file(COPY ${SOURCE}/case DESTINATION ${WORK})
 run("aeolus dataset" ${aeolus} dataset case)
 run("aeolus train" ${aeolus} train case)
-run("aeolus run, ${RANKS} rank(s)" ${MPIEXEC} -n ${RANKS} --oversubscribe ${aeolus} run case --quiet)
+run("aeolus run --stepper emulator, ${RANKS} rank(s)" ${MPIEXEC} -n ${RANKS} --oversubscribe
+  ${aeolus} run case --stepper emulator --quiet)
 run("the host with the emulator, ${RANKS} rank(s)" ${host} "flux='aeolus'" "case_dir='case'"
   "output='emulator.dat'")
 run("emulator: the host against aeolus run" ${CHECK} nc emulator.dat case/output/fields.nc)
