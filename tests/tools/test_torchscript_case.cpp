@@ -197,6 +197,9 @@ TEST(TorchScriptCase, EveryRankCountGivesTheSameField) {
     CartesianGridParams gp = grid_params();
     if (size == 2) gp.procs = {1, 2, 1};  // 6 rows per rank: halo 7 is wider than a block
     CartesianGrid grid(PETSC_COMM_WORLD, gp);
+    if (size == 2) {
+      ASSERT_EQ(grid.count(1), 6);
+    }
     const auto distributed = run_stepper(grid, params(model, halo), 30);
     if (rank_of(MPI_COMM_WORLD) == 0) {
       CartesianGrid serial_grid(PETSC_COMM_SELF, grid_params());
