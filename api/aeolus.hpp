@@ -1,16 +1,21 @@
 // Aeolus C++ API: a thin header-only layer over the C API (aeolus.h), for C++17 host codes.
 //
 //   #include <aeolus.hpp>
-//   aeolus::Model model("model.pt");                        // throws aeolus::Error
+//   namespace ae = aeolus::host;
+//   ae::Model model("model.pt");                            // throws ae::Error
 //   std::vector<double> y = model.forward(x, {4, 3}, {4, 2});
-//   aeolus::Stepper st("my_case", MPI_Comm_c2f(comm), {nx, ny}, {i0, j0}, {nxl, nyl});
+//   ae::Stepper st("my_case", MPI_Comm_c2f(comm), {nx, ny}, {i0, j0}, {nxl, nyl});
 //   double dt = st.max_dt(q, t);
 //   st.step(q, t, dt);                                      // q, t updated
 //
+// Namespace aeolus::host, not aeolus: Aeolus's own C++ library (libaeolus_app.so, which
+// libaeolus_api.so loads) has its own aeolus::Error and aeolus::Stepper, and a host may include
+// both headers; classes of the same name in one namespace would also share their type
+// information across the libraries of one process (exceptions caught as the wrong type).
 // - Handles are RAII: Model and Stepper free their C handle in the destructor; they move but do
 //   not copy. A Stepper's destructor is collective (aeolus_stepper_free): let every rank's
-//   Stepper go out of scope at the same point, before aeolus::finalize() and MPI_Finalize.
-// - Every failing call throws aeolus::Error, which carries the status (AEOLUS_ERROR_*) and
+//   Stepper go out of scope at the same point, before aeolus::host::finalize() and MPI_Finalize.
+// - Every failing call throws aeolus::host::Error, which carries the status (AEOLUS_ERROR_*) and
 //   aeolus_last_error()'s message; destructors never throw.
 // - Arrays: a pointer and a shape (std::vector<int64_t>, the logical extents), or a
 //   std::vector whose size is checked against the shape before the C call. No MPI header is
@@ -27,7 +32,7 @@
 
 #include "aeolus.h"
 
-namespace aeolus {
+namespace aeolus::host {
 
 using Shape = std::vector<int64_t>;
 
@@ -53,7 +58,7 @@ inline void check(aeolus_status status) {
 template <class T>
 constexpr aeolus_dtype dtype_of() {
   static_assert(std::is_same<T, float>::value || std::is_same<T, double>::value,
-                "aeolus: arrays of float or double");
+                "aeolus::host: arrays of float or double");
   return std::is_same<T, float>::value ? AEOLUS_FLOAT32 : AEOLUS_FLOAT64;
 }
 
@@ -124,7 +129,7 @@ class Model {
   template <class T>
   std::vector<T> forward(const std::vector<T>& in, const Shape& in_shape, const Shape& out_shape,
                          Layout layout = Layout::C) const {
-    detail::check_size("aeolus::Model::forward", "in", in.size(), in_shape);
+    detail::check_size("aeolus::host::Model::forward", "in", in.size(), in_shape);
     std::vector<T> out(detail::elements(out_shape));
     forward(in.data(), in_shape, out.data(), out_shape, layout);
     return out;
@@ -145,7 +150,7 @@ class Stepper {
           const Shape& count, const std::string& stepper = "") {
     if (start.size() != global_n.size() || count.size() != global_n.size()) {
       throw Error(AEOLUS_ERROR_ARGUMENT,
-                  "aeolus::Stepper: global_n " + detail::to_string(global_n) + ", start " +
+                  "aeolus::host::Stepper: global_n " + detail::to_string(global_n) + ", start " +
                       detail::to_string(start) + " and count " + detail::to_string(count) +
                       " must have one entry per dimension each");
     }
@@ -206,6 +211,6 @@ class Stepper {
   aeolus_stepper* s_ = nullptr;
 };
 
-}  // namespace aeolus
+}  // namespace aeolus::host
 
 #endif  // AEOLUS_HPP

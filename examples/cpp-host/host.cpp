@@ -1,14 +1,14 @@
-// A C++17 MPI host on the header-only C++ API (aeolus.hpp):
+// A C++17 MPI host on the header-only C++ API (aeolus.hpp, namespace aeolus::host):
 //
 //   mpiexec -n 2 cpp_host AFFINE_MODEL CASE_DIR
 //
 // AFFINE_MODEL: a TorchScript file whose forward is y = 2 x + 1 (float64; make_model.py writes
 // one). CASE_DIR: case/ here, an advection case whose classical stepper advances the host's own
 // rows of a 32 x 32 grid. Checks real numbers and exits 1 if one is off:
-//  - the model: y = 2 x + 1 exactly, in C and Fortran order; a missing file is an aeolus::Error
+//  - the model: y = 2 x + 1 exactly, in C and Fortran order; a missing file is an Error
 //    with AEOLUS_ERROR_IO;
 //  - the stepper: mass conserved to round-off, no new extrema, and the pulse's maximum in the
-//    cell where the exact solution has it; an array of the wrong size is an aeolus::Error.
+//    cell where the exact solution has it; an array of the wrong size is an Error.
 #include <mpi.h>
 
 #include <aeolus.hpp>
@@ -17,6 +17,8 @@
 #include <cstdio>
 #include <string>
 #include <vector>
+
+namespace ae = aeolus::host;
 
 namespace {
 
@@ -30,18 +32,18 @@ void expect(bool ok, int rank, const std::string& what) {
 }
 
 void check_model(const std::string& path, int rank) {
-  aeolus::Model model(path);
+  ae::Model model(path);
   const std::vector<double> x{-1.5, 0.0, 0.25, 3.0, 1e3, -7.0};
-  for (auto layout : {aeolus::Layout::C, aeolus::Layout::Fortran}) {
+  for (auto layout : {ae::Layout::C, ae::Layout::Fortran}) {
     const std::vector<double> y = model.forward(x, {2, 3}, {2, 3}, layout);
     for (size_t i = 0; i < x.size(); ++i) {
       expect(y[i] == 2 * x[i] + 1, rank, "model: y[" + std::to_string(i) + "] is not 2 x + 1");
     }
   }
   try {
-    aeolus::Model missing(path + ".missing");
+    ae::Model missing(path + ".missing");
     expect(false, rank, "a missing model file was loaded");
-  } catch (const aeolus::Error& e) {
+  } catch (const ae::Error& e) {
     expect(e.status() == AEOLUS_ERROR_IO, rank, std::string("missing model: ") + e.what());
     if (rank == 0) std::printf("model: y = 2x + 1 in C and Fortran order; refused: %s\n", e.what());
   }
@@ -58,8 +60,8 @@ void check_stepper(const std::string& case_dir, int rank, int size) {
   // The host's decomposition: rows along y, n / size each (the first ranks one more).
   const int64_t n = 32, rows = n / size + (rank < n % size ? 1 : 0);
   const int64_t first_row = rank * (n / size) + std::min<int64_t>(rank, n % size);
-  aeolus::Stepper st(case_dir, MPI_Comm_c2f(MPI_COMM_WORLD), {n, n}, {0, first_row}, {n, rows},
-                     "classical");
+  ae::Stepper st(case_dir, MPI_Comm_c2f(MPI_COMM_WORLD), {n, n}, {0, first_row}, {n, rows},
+                 "classical");
   expect(st.name() == "classical" && !st.fixed_step(), rank, "stepper name or fixed step");
 
   // The host's initial state: point values of the case's Gaussian at the cell centres (the host
@@ -111,12 +113,12 @@ void check_stepper(const std::string& case_dir, int rank, int size) {
         int(best.cell / n));
   }
 
-  // An array that is not the owned box: an aeolus::Error naming both.
+  // An array that is not the owned box: an ae::Error naming both.
   std::vector<double> wrong(q.size() - 1);
   try {
     st.max_dt(wrong, t);
     expect(false, rank, "a wrongly sized array was accepted");
-  } catch (const aeolus::Error& e) {
+  } catch (const ae::Error& e) {
     expect(e.status() == AEOLUS_ERROR_ARGUMENT, rank, e.what());
     if (rank == 0) std::printf("refused: %s\n", e.what());
   }
@@ -135,13 +137,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    const auto v = aeolus::version();
+    const auto v = ae::version();
     if (rank == 0) std::printf("Aeolus %d.%d.%d\n", v.major, v.minor, v.patch);
     check_model(argv[1], rank);
     check_stepper(argv[2], rank, size);  // the Stepper is freed (collectively) on return
-    aeolus::finalize();
-  } catch (const aeolus::Error& e) {
-    std::fprintf(stderr, "[rank %d] aeolus::Error %d: %s\n", rank, e.status(), e.what());
+    ae::finalize();
+  } catch (const ae::Error& e) {
+    std::fprintf(stderr, "[rank %d] ae::Error %d: %s\n", rank, e.status(), e.what());
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
   int total = 0;
