@@ -23,15 +23,23 @@
 #include <vector>
 
 #include "emulators/torchscript_model.hpp"
+#include "emulators/torchscript_training.hpp"
 #include "grids/error.hpp"
 #include "grids/field.hpp"
 #include "grids/petsc_util.hpp"
 #include "solvers/stepper.hpp"
 #include "tools/app/case_commands.hpp"
 #include "tools/app/case_type.hpp"
+#include "training_config.hpp"
 
 struct aeolus_model {
   aeolus::emulators::TorchScriptModel model;
+  bool has_trainer = false;  // aeolus_model_free refuses the model while its trainer lives
+};
+
+struct aeolus_trainer {
+  aeolus_model* model = nullptr;
+  std::unique_ptr<aeolus::emulators::TorchScriptTrainer> trainer;
 };
 
 // The stepper's own communicator is the host's ranks renumbered in the DMDA's order (rank r
@@ -115,27 +123,52 @@ aeolus_status guarded(const char* function, Body&& body) noexcept {
   }
 }
 
+// ArgumentError of `function`, or without a function (nullptr) a plain std::invalid_argument:
+// the trainer's checks, whose message may be shared with other ranks before guarded() names
+// the call.
+[[noreturn]] void refuse(const char* function, const std::string& what) {
+  if (function) throw ArgumentError(function, what);
+  throw std::invalid_argument(what);
+}
+
 void require(const char* function, const void* p, const char* name, const char* expected) {
-  if (!p) throw ArgumentError(function, std::string(name) + " is NULL; expected " + expected);
+  if (!p) refuse(function, std::string(name) + " is NULL; expected " + expected);
 }
 
 // The shape argument `name` of rank `rank`, checked.
 std::vector<std::int64_t> shape_arg(const char* function, const char* rank_name, int rank,
                                     const char* name, const std::int64_t* shape) {
   if (rank < 1 || rank > AEOLUS_MAX_RANK) {
-    throw ArgumentError(function, std::string(rank_name) + " = " + std::to_string(rank) +
-                                      "; expected 1 to " + std::to_string(AEOLUS_MAX_RANK));
+    refuse(function, std::string(rank_name) + " = " + std::to_string(rank) + "; expected 1 to " +
+                         std::to_string(AEOLUS_MAX_RANK));
   }
   require(function, shape, name, "an array of extents");
   std::vector<std::int64_t> s(shape, shape + rank);
   for (int k = 0; k < rank; ++k) {
     if (s[k] < 0) {
-      throw ArgumentError(function, std::string(name) + "[" + std::to_string(k) +
-                                        "] = " + std::to_string(s[k]) + " (shape " +
-                                        em::shape_text(s) + "); expected an extent >= 0");
+      refuse(function, std::string(name) + "[" + std::to_string(k) + "] = " + std::to_string(s[k]) +
+                           " (shape " + em::shape_text(s) + "); expected an extent >= 0");
     }
   }
   return s;
+}
+
+em::DType dtype_arg(const char* function, aeolus_dtype dtype) {
+  if (dtype != AEOLUS_FLOAT32 && dtype != AEOLUS_FLOAT64) {
+    refuse(function, "dtype = " + std::to_string(dtype) + "; expected AEOLUS_FLOAT32 (" +
+                         std::to_string(AEOLUS_FLOAT32) + ") or AEOLUS_FLOAT64 (" +
+                         std::to_string(AEOLUS_FLOAT64) + ")");
+  }
+  return dtype == AEOLUS_FLOAT32 ? em::DType::float32 : em::DType::float64;
+}
+
+em::Layout layout_arg(const char* function, aeolus_layout layout) {
+  if (layout != AEOLUS_LAYOUT_C && layout != AEOLUS_LAYOUT_FORTRAN) {
+    refuse(function, "layout = " + std::to_string(layout) + "; expected AEOLUS_LAYOUT_C (" +
+                         std::to_string(AEOLUS_LAYOUT_C) + ") or AEOLUS_LAYOUT_FORTRAN (" +
+                         std::to_string(AEOLUS_LAYOUT_FORTRAN) + ")");
+  }
+  return layout == AEOLUS_LAYOUT_C ? em::Layout::c : em::Layout::fortran;
 }
 
 // ---- Steppers -----------------------------------------------------------------------------
@@ -466,18 +499,8 @@ aeolus_status aeolus_model_forward(aeolus_model* model, const void* in, int in_r
     require(f, model, "model", "a handle from aeolus_model_load");
     require(f, in, "in", "the input array");
     require(f, out, "out", "the output array");
-    if (dtype != AEOLUS_FLOAT32 && dtype != AEOLUS_FLOAT64) {
-      throw ArgumentError(f, "dtype = " + std::to_string(dtype) + "; expected AEOLUS_FLOAT32 (" +
-                                 std::to_string(AEOLUS_FLOAT32) + ") or AEOLUS_FLOAT64 (" +
-                                 std::to_string(AEOLUS_FLOAT64) + ")");
-    }
-    if (layout != AEOLUS_LAYOUT_C && layout != AEOLUS_LAYOUT_FORTRAN) {
-      throw ArgumentError(f, "layout = " + std::to_string(layout) + "; expected AEOLUS_LAYOUT_C (" +
-                                 std::to_string(AEOLUS_LAYOUT_C) + ") or AEOLUS_LAYOUT_FORTRAN (" +
-                                 std::to_string(AEOLUS_LAYOUT_FORTRAN) + ")");
-    }
-    const em::DType t = dtype == AEOLUS_FLOAT32 ? em::DType::float32 : em::DType::float64;
-    const em::Layout l = layout == AEOLUS_LAYOUT_C ? em::Layout::c : em::Layout::fortran;
+    const em::DType t = dtype_arg(f, dtype);
+    const em::Layout l = layout_arg(f, layout);
     em::ConstArrayRef x{in, t, shape_arg(f, "in_rank", in_rank, "in_shape", in_shape), l};
     em::ArrayRef y{out, t, shape_arg(f, "out_rank", out_rank, "out_shape", out_shape), l};
     model->model.forward(x, y);
@@ -485,7 +508,14 @@ aeolus_status aeolus_model_forward(aeolus_model* model, const void* in, int in_r
 }
 
 aeolus_status aeolus_model_free(aeolus_model* model) {
-  return guarded("aeolus_model_free", [&] { delete model; });
+  return guarded("aeolus_model_free", [&] {
+    if (model && model->has_trainer) {
+      throw ArgumentError("aeolus_model_free",
+                          "model has a trainer; expected aeolus_trainer_free of it first (the "
+                          "trainer works on the model; nothing was freed)");
+    }
+    delete model;
+  });
 }
 
 aeolus_status aeolus_initialize(void) {
@@ -695,6 +725,132 @@ aeolus_status aeolus_stepper_free(aeolus_stepper* s) {
     QuietPetsc quiet;
     delete s;
     --live_steppers;
+  });
+}
+
+// ---- Online training ------------------------------------------------------------------------
+// Checks that could differ between ranks are made inside a try and shared over the
+// communicator (TorchScriptTrainer::agree, share_outcome, refuse_step) before any other
+// collective, so that an error on one rank is an error on all instead of a hang. Their
+// messages carry no call name (refuse(nullptr, ...)): guarded() adds it once.
+
+aeolus_status aeolus_trainer_create(aeolus_model* model, const char* config_path,
+                                    const char* section, int comm, aeolus_trainer** out) {
+  const char* f = "aeolus_trainer_create";
+  return guarded(f, [&] {
+    if (out) *out = nullptr;
+    // The communicator is checked alone first: the other checks are shared over it.
+    if (comm != AEOLUS_COMM_NONE) {
+      int up = 0, down = 0;
+      MPI_Initialized(&up);
+      MPI_Finalized(&down);
+      if (!up || down) {
+        refuse(nullptr, "comm = " + std::to_string(comm) + " but MPI is " +
+                            (down ? "finalized" : "not initialised") +
+                            "; expected MPI_Init by the host first, or AEOLUS_COMM_NONE (" +
+                            std::to_string(AEOLUS_COMM_NONE) + ") for no MPI");
+      }
+      const MPI_Comm c = MPI_Comm_f2c(MPI_Fint(comm));
+      if (c == MPI_COMM_NULL || c == MPI_Comm{}) {
+        refuse(nullptr, "comm = " + std::to_string(comm) +
+                            " is MPI_COMM_NULL or no communicator's handle; expected a "
+                            "communicator as a Fortran handle (MPI_Comm_c2f(comm) in C), or "
+                            "AEOLUS_COMM_NONE (" +
+                            std::to_string(AEOLUS_COMM_NONE) + ") for no MPI");
+      }
+    }
+    em::OnlineTrainingSettings settings;
+    std::exception_ptr failure;
+    try {
+      require(nullptr, out, "out", "a pointer to an aeolus_trainer* to receive the handle");
+      require(nullptr, model, "model", "a handle from aeolus_model_load");
+      require(nullptr, config_path, "config_path", "the YAML file of the training settings");
+      if (!*config_path) refuse(nullptr, "config_path is \"\"; expected a YAML file");
+      require(nullptr, section, "section",
+              "the dotted path of the settings' mapping, e.g. \"training\"");
+      if (model->has_trainer) {
+        refuse(nullptr, "model " + model->model.path() +
+                            " already has a trainer; expected one trainer per model at a time");
+      }
+      settings = aeolus::api::read_training_settings(config_path, section);
+      em::TorchScriptTrainer::check(model->model, settings, comm);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    em::share_outcome(comm, failure);
+    auto h = std::make_unique<aeolus_trainer>();
+    h->model = model;
+    h->trainer = std::make_unique<em::TorchScriptTrainer>(model->model, settings, comm);
+    model->has_trainer = true;
+    *out = h.release();
+  });
+}
+
+aeolus_status aeolus_trainer_step(aeolus_trainer* tr, const void* in, int in_rank,
+                                  const int64_t* in_shape, const void* target, int target_rank,
+                                  const int64_t* target_shape, aeolus_dtype dtype,
+                                  aeolus_layout layout, double* loss) {
+  const char* f = "aeolus_trainer_step";
+  return guarded(f, [&] {
+    require(f, tr, "tr", "a handle from aeolus_trainer_create");
+    em::ConstArrayRef x, t;
+    std::exception_ptr bad;
+    try {
+      require(nullptr, in, "in", "the input array");
+      require(nullptr, target, "target", "the target array");
+      require(nullptr, loss, "loss", "a pointer to receive the loss");
+      const em::DType d = dtype_arg(nullptr, dtype);
+      const em::Layout l = layout_arg(nullptr, layout);
+      x = {in, d, shape_arg(nullptr, "in_rank", in_rank, "in_shape", in_shape), l};
+      t = {target, d, shape_arg(nullptr, "target_rank", target_rank, "target_shape", target_shape),
+           l};
+    } catch (...) {
+      bad = std::current_exception();
+    }
+    if (bad) tr->trainer->refuse_step(bad);
+    *loss = tr->trainer->step(x, t);
+  });
+}
+
+aeolus_status aeolus_trainer_save(aeolus_trainer* tr, const char* model_path,
+                                  const char* state_path) {
+  const char* f = "aeolus_trainer_save";
+  return guarded(f, [&] {
+    require(f, tr, "tr", "a handle from aeolus_trainer_create");
+    tr->trainer->save(model_path ? model_path : "", state_path ? state_path : "");
+  });
+}
+
+aeolus_status aeolus_trainer_restore(aeolus_trainer* tr, const char* state_path) {
+  const char* f = "aeolus_trainer_restore";
+  return guarded(f, [&] {
+    require(f, tr, "tr", "a handle from aeolus_trainer_create");
+    std::exception_ptr bad;
+    try {
+      require(nullptr, state_path, "state_path", "a file written by aeolus_trainer_save");
+      if (!*state_path) refuse(nullptr, "state_path is \"\"; expected a file name");
+    } catch (...) {
+      bad = std::current_exception();
+    }
+    tr->trainer->agree(bad);
+    tr->trainer->restore(state_path);
+  });
+}
+
+aeolus_status aeolus_trainer_steps(const aeolus_trainer* tr, int64_t* steps) {
+  const char* f = "aeolus_trainer_steps";
+  return guarded(f, [&] {
+    require(f, tr, "tr", "a handle from aeolus_trainer_create");
+    require(f, steps, "steps", "a pointer to an int64_t");
+    *steps = tr->trainer->steps();
+  });
+}
+
+aeolus_status aeolus_trainer_free(aeolus_trainer* tr) {
+  return guarded("aeolus_trainer_free", [&] {
+    if (!tr) return;
+    tr->model->has_trainer = false;
+    delete tr;
   });
 }
 

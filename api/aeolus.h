@@ -197,6 +197,86 @@ AEOLUS_API aeolus_status aeolus_stepper_name(const aeolus_stepper* s, const char
  * communicator (PETSc objects are destroyed). */
 AEOLUS_API aeolus_status aeolus_stepper_free(aeolus_stepper* s);
 
+/* ---- Online training: a loss on the host's arrays and an optimizer step ------------------
+ *
+ * A trainer makes a loaded model (aeolus_model_load) trainable and takes one optimizer step per
+ * call on the host's arrays: forward, a loss against the host's target, backward, gradients
+ * averaged over the host's MPI communicator (data parallel), an optional clip of their global
+ * norm, the optimizer's step. aeolus_model_forward on the same model uses the weights as they
+ * are after the last step. The optimizer and its settings come from a YAML mapping (keys in
+ * docs/coupling.md: optimizer, learning_rate, weight_decay, momentum, betas, loss, grad_clip,
+ * threads).
+ *
+ * MPI. comm is a communicator as its Fortran handle (MPI_Comm_c2f(comm) in C), over which the
+ * gradients are averaged, or AEOLUS_COMM_NONE: no MPI call at all (MPI need not be
+ * initialised). With a communicator, create, step, save and restore are collective (every rank,
+ * the same order) and an error found on one rank is returned on every rank, its message naming
+ * the rank ("rank 1: ..."); no rank is left waiting. The trainer works on a duplicate of comm:
+ * free it before MPI_Finalize. */
+typedef struct aeolus_trainer aeolus_trainer;
+#define AEOLUS_COMM_NONE (-1)
+
+/* Makes `model` trainable (its floating-point parameters require grad; train mode during each
+ * step, eval mode between steps) with the optimizer of the YAML mapping at the dotted path
+ * `section` ("training", "emulator.online_training") of the file `config_path`. With a
+ * communicator, rank 0's parameters are broadcast so that every rank starts from the same ones.
+ * The model must outlive the trainer (aeolus_model_free refuses a model whose trainer is alive)
+ * and has at most one trainer at a time. On success *out is a new handle; on failure NULL.
+ * Errors: a null pointer, an empty section path, a model that has a trainer, an invalid
+ * communicator AEOLUS_ERROR_ARGUMENT; a missing config file AEOLUS_ERROR_IO; a YAML error, a
+ * missing section, an unknown key (with the closest valid one), a bad value (file:line, key,
+ * value and the expected range) AEOLUS_ERROR_CASE; a model without floating-point parameters
+ * AEOLUS_ERROR_MODEL. Collective over comm. */
+AEOLUS_API aeolus_status aeolus_trainer_create(aeolus_model* model, const char* config_path,
+                                               const char* section, int comm,
+                                               aeolus_trainer** out);
+
+/* One optimizer step: forward on `in`, the loss (the section's `loss`: mse or l1, the mean over
+ * the output's elements) against `target`, backward, the gradients averaged over the ranks,
+ * the clip (grad_clip), the optimizer's step. Arrays as in aeolus_model_forward: `in` and
+ * `target` of element type `dtype` and memory order `layout`, shapes in the array's logical
+ * order, converted to the parameters' dtype where they are not of it; target's shape must equal
+ * the output's. *loss is the loss before the step, averaged over the ranks (the same value on
+ * every rank). Each rank's loss is the mean over its own elements: with equal local sizes the
+ * average is the mean over all elements (the gradient is that of the global mean), otherwise
+ * each rank weighs equally. Collective.
+ * Errors (nothing changed on any rank: parameters, optimizer state, step count): a null
+ * pointer, a rank, extent, dtype or layout out of range, a target of another shape than the
+ * output (both named) AEOLUS_ERROR_ARGUMENT; forward or backward failing AEOLUS_ERROR_MODEL; a
+ * loss that is not finite AEOLUS_ERROR_NUMERICS. */
+AEOLUS_API aeolus_status aeolus_trainer_step(aeolus_trainer* tr, const void* in, int in_rank,
+                                             const int64_t* in_shape, const void* target,
+                                             int target_rank, const int64_t* target_shape,
+                                             aeolus_dtype dtype, aeolus_layout layout,
+                                             double* loss);
+
+/* Writes the model as a TorchScript file to model_path (loadable by aeolus_model_load, by
+ * PyTorch's torch.jit.load, by `aeolus run`'s torchscript stepper) and the training state (the
+ * optimizer's state, e.g. Adam's moments, and the step count) to state_path; NULL (or "")
+ * skips either. Rank 0 writes, each file atomically (a temporary file beside it renamed over
+ * it: a failed save leaves the previous file intact); the paths other ranks pass are not used.
+ * Errors: tr NULL AEOLUS_ERROR_ARGUMENT; a file that cannot be written AEOLUS_ERROR_IO.
+ * Collective. */
+AEOLUS_API aeolus_status aeolus_trainer_save(aeolus_trainer* tr, const char* model_path,
+                                             const char* state_path);
+
+/* Restores the training state of aeolus_trainer_save into this trainer: the optimizer's state
+ * and the step count; the settings stay those of this trainer's section. Weights are restored
+ * by loading the saved model file (aeolus_model_load) before aeolus_trainer_create: then the
+ * steps that follow are those of an uninterrupted run, bitwise. Rank 0 reads the file and
+ * broadcasts it. Errors (the trainer unchanged): a missing file AEOLUS_ERROR_IO; a file that is
+ * not such a state or is truncated, a state of another optimizer or of other parameters (names,
+ * shapes, dtypes; the first difference named) AEOLUS_ERROR_MODEL. Collective. */
+AEOLUS_API aeolus_status aeolus_trainer_restore(aeolus_trainer* tr, const char* state_path);
+
+/* The optimizer steps taken (counting those of a restored state). Not collective. */
+AEOLUS_API aeolus_status aeolus_trainer_steps(const aeolus_trainer* tr, int64_t* steps);
+
+/* Frees a trainer (NULL accepted): the model's parameters back to their requires_grad, the
+ * model in eval mode with the trained weights. Collective over comm (MPI_Comm_free of the
+ * trainer's duplicate): before MPI_Finalize. */
+AEOLUS_API aeolus_status aeolus_trainer_free(aeolus_trainer* tr);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,7 @@
 #include "emulators/torchscript_model.hpp"
 
 #include <caffe2/serialize/versions.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 #include <torch/version.h>
 
@@ -12,6 +13,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "emulators/torchscript_model_impl.hpp"
 #include "grids/error.hpp"
 
 namespace aeolus::emulators {
@@ -220,21 +222,6 @@ void check_archive(const std::string& path) {
   }
 }
 
-// The last non-empty line of a TorchScript error (the interpreter prefixes a traceback of the
-// serialized code; the cause is at the end).
-std::string torch_cause(const std::string& what) {
-  std::istringstream lines(what);
-  std::string line, last;
-  while (std::getline(lines, line)) {
-    if (line.find_first_not_of(" \t") != std::string::npos) last = line;
-  }
-  return last;
-}
-
-c10::ScalarType scalar_type(DType t) {
-  return t == DType::float32 ? torch::kFloat32 : torch::kFloat64;
-}
-
 std::vector<std::int64_t> strides_of(const std::vector<std::int64_t>& shape, Layout layout) {
   std::vector<std::int64_t> s(shape.size());
   std::int64_t step = 1;
@@ -262,13 +249,36 @@ void check_array(const std::string& what, const void* data,
   }
 }
 
+}  // namespace
+
+namespace detail {
+
+// The last non-empty line of a TorchScript error (the interpreter prefixes a traceback of the
+// serialized code; the cause is at the end).
+std::string torch_cause(const std::string& what) {
+  std::istringstream lines(what);
+  std::string line, last;
+  while (std::getline(lines, line)) {
+    if (line.find_first_not_of(" \t") != std::string::npos) last = line;
+  }
+  return last;
+}
+
+c10::ScalarType scalar_type(DType t) {
+  return t == DType::float32 ? torch::kFloat32 : torch::kFloat64;
+}
+
 // A tensor over the caller's memory (no copy); the model must not modify its input in place.
 torch::Tensor wrap(void* data, DType dtype, const std::vector<std::int64_t>& shape, Layout layout) {
   return torch::from_blob(data, shape, strides_of(shape, layout),
                           torch::TensorOptions().dtype(scalar_type(dtype)));
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::scalar_type;
+using detail::torch_cause;
+using detail::wrap;
 
 const char* dtype_name(DType t) { return t == DType::float32 ? "float32" : "float64"; }
 std::size_t dtype_size(DType t) { return t == DType::float32 ? 4 : 8; }
@@ -284,37 +294,38 @@ std::int64_t max_torchscript_file_format() {
   return std::int64_t(caffe2::serialize::kMaxSupportedFileFormatVersion);
 }
 
-struct TorchScriptModel::Impl {
-  std::string path;
-  torch::jit::Module module;
-  DType dtype = DType::float32;
-
-  torch::Tensor run(const ConstArrayRef& in) const {
-    check_array("input", in.data, in.shape);
-    c10::InferenceMode guard;
-    torch::Tensor x = wrap(const_cast<void*>(in.data), in.dtype, in.shape, in.layout);
-    if (in.dtype != dtype) x = x.to(scalar_type(dtype));  // the one documented copy
-    c10::IValue y;
-    try {
-      // forward is const in meaning but not in LibTorch's signature.
-      y = const_cast<torch::jit::Module&>(module).forward({x});
-    } catch (const c10::Error& e) {
-      throw ModelError("model " + path + ": forward failed on an input of shape " +
-                       shape_text(in.shape) + " (" + dtype_name(in.dtype) +
-                       "): " + torch_cause(e.what_without_backtrace()));
-    } catch (const std::exception& e) {
-      // The interpreter's own errors (torch::jit::JITException) are not c10::Errors.
-      throw ModelError("model " + path + ": forward failed on an input of shape " +
-                       shape_text(in.shape) + " (" + dtype_name(in.dtype) +
-                       "): " + torch_cause(e.what()));
-    }
-    if (!y.isTensor()) {
-      throw ModelError("model " + path + ": forward returned a " + y.tagKind() +
-                       "; expected one tensor");
-    }
-    return y.toTensor();
+torch::Tensor TorchScriptModel::Impl::run(const ConstArrayRef& in, bool grad) const {
+  check_array("input", in.data, in.shape);
+  // Inference mode unless the caller trains (then the graph is recorded for backward).
+  c10::InferenceMode guard(!grad);
+  // While a trainer works on the module, its forwards (training or not) run the graph without
+  // the executor's optimisations: the optimised plan of a module whose parameters require grad
+  // differentiates inside the graph and saves its input for backward, which an inference-mode
+  // forward cannot ("Inference tensors cannot be saved for backward"); the plain plan records
+  // the gradient through autograd only where grad mode is on. (A thread-local setting.)
+  torch::jit::GraphOptimizerEnabledGuard plain(!(grad || training));
+  torch::Tensor x = wrap(const_cast<void*>(in.data), in.dtype, in.shape, in.layout);
+  if (in.dtype != dtype) x = x.to(scalar_type(dtype));  // the one documented copy
+  c10::IValue y;
+  try {
+    // forward is const in meaning but not in LibTorch's signature.
+    y = const_cast<torch::jit::Module&>(module).forward({x});
+  } catch (const c10::Error& e) {
+    throw ModelError("model " + path + ": forward failed on an input of shape " +
+                     shape_text(in.shape) + " (" + dtype_name(in.dtype) +
+                     "): " + torch_cause(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    // The interpreter's own errors (torch::jit::JITException) are not c10::Errors.
+    throw ModelError("model " + path + ": forward failed on an input of shape " +
+                     shape_text(in.shape) + " (" + dtype_name(in.dtype) +
+                     "): " + torch_cause(e.what()));
   }
-};
+  if (!y.isTensor()) {
+    throw ModelError("model " + path + ": forward returned a " + y.tagKind() +
+                     "; expected one tensor");
+  }
+  return y.toTensor();
+}
 
 TorchScriptModel::TorchScriptModel(const std::string& path) : impl_(std::make_unique<Impl>()) {
   impl_->path = path;

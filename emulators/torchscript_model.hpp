@@ -45,6 +45,8 @@ struct ModelOutput {
   std::vector<double> values;
 };
 
+struct TorchScriptModelAccess;  // torchscript_model_impl.hpp
+
 class TorchScriptModel {
  public:
   // Loads `path` onto the CPU, whatever device it was saved from. The model must have a forward
@@ -69,7 +71,8 @@ class TorchScriptModel {
   ModelOutput forward(const ConstArrayRef& in) const;
 
  private:
-  struct Impl;
+  friend struct TorchScriptModelAccess;
+  struct Impl;  // torchscript_model_impl.hpp
   std::unique_ptr<Impl> impl_;
 };
 
