@@ -38,10 +38,11 @@ int rank_of(MPI_Comm comm) {
 }
 
 // kind: increment (f = the upwind Euler increment, plus growth * q), state (f = q + that
-// increment), wrong_shape (returns its input), nan (sqrt of a negative number). halo: the
-// model's ghost width (kernel 2 halo + 1). Written by rank 0; collective.
+// increment), wrong_shape (returns its input), nan (sqrt of a negative number), nan_above_2
+// (the increment, NaN where q > 2). halo: the model's ghost width (kernel 2 halo + 1). dtype:
+// the parameters'. Written by rank 0; collective.
 void save_model(MPI_Comm comm, const std::string& path, const std::string& kind, int halo,
-                double growth = 0) {
+                double growth = 0, torch::Dtype dtype = torch::kFloat64) {
   if (rank_of(comm) == 0) {
     const int k = 2 * halo + 1;
     std::vector<double> w(size_t(k * k), 0.0);
@@ -54,7 +55,7 @@ void save_model(MPI_Comm comm, const std::string& path, const std::string& kind,
     m.register_parameter(
         "w",
         torch::from_blob(w.data(), {1, 1, k, k}, torch::TensorOptions().dtype(torch::kFloat64))
-            .clone(),
+            .to(dtype, false, true),
         false);
     const std::string h = std::to_string(halo);
     if (kind == "increment") {
@@ -64,6 +65,9 @@ void save_model(MPI_Comm comm, const std::string& path, const std::string& kind,
                "] + torch.conv2d(x, self.w)\n");
     } else if (kind == "wrong_shape") {
       m.define("def forward(self, x):\n    return x * self.w[0, 0, 0, 0]\n");
+    } else if (kind == "nan_above_2") {
+      m.define("def forward(self, x):\n    c = x[:, :, " + h + ":-" + h + ", " + h + ":-" + h +
+               "]\n    return torch.conv2d(x, self.w) + torch.sqrt(2.0 - c) * 0.0\n");
     } else if (kind == "nan") {
       m.define("def forward(self, x):\n    return torch.sqrt(torch.conv2d(x, self.w) - 10.0)\n");
     } else {
@@ -385,4 +389,75 @@ TEST(TorchScriptCase, CaseKeys) {
       [&] { app::run_case(MPI_COMM_WORLD, app::load_case(d3), test::quiet_run()); });
   EXPECT_NE(e.find("the case grid is 3D"), std::string::npos) << e;
   EXPECT_NE(e.find(d3 + "/case.yaml"), std::string::npos) << e;
+}
+
+// A float32 model gets its input in float32 (one conversion of the block) and its output back
+// in float64: the float64 model's field to float32 round-off, and visibly not bitwise.
+TEST(TorchScriptCase, Float32ModelRunsInItsOwnDtype) {
+  test::TempDir dir;
+  save_model(MPI_COMM_WORLD, dir.file("f64.pt"), "increment", 1);
+  save_model(MPI_COMM_WORLD, dir.file("f32.pt"), "increment", 1, 0, torch::kFloat32);
+  CartesianGrid grid(PETSC_COMM_WORLD, grid_params());
+  EXPECT_NE(emulators::make_torchscript_stepper(grid, params(dir.file("f32.pt"), 1))
+                ->describe()
+                .find("(float32, halo 1, output increment"),
+            std::string::npos);
+  const auto q64 = run_stepper(grid, params(dir.file("f64.pt"), 1), 20);
+  const auto q32 = run_stepper(grid, params(dir.file("f32.pt"), 1), 20);
+  if (rank_of(MPI_COMM_WORLD) == 0) {
+    const double d = max_abs_diff(q64, q32);
+    EXPECT_LT(d, 20 * 3 * 2.5 * 1.2e-7);  // 20 steps, |q| <= 2.5, a few float32 roundings each
+    EXPECT_GT(d, 1e-9);
+  }
+}
+
+// The time loop's checkpoints and --restart hold for this stepper too: an interrupted and
+// restarted run ends bitwise equal to an uninterrupted one.
+TEST(TorchScriptCase, RestartIsBitwise) {
+  test::TempDir dir;
+  const std::string yaml = case_yaml("torchscript", "torchscript:\n  halo: 1\n  dt: 0.01\n");
+  const std::string full_dir = test::write_case(MPI_COMM_WORLD, dir, "full", yaml);
+  const std::string split_dir = test::write_case(MPI_COMM_WORLD, dir, "split", yaml);
+  save_model(MPI_COMM_WORLD, full_dir + "/models/online.pt", "increment", 1);
+  save_model(MPI_COMM_WORLD, split_dir + "/models/online.pt", "increment", 1);
+  const auto full = app::load_case(full_dir), split = app::load_case(split_dir);
+  app::run_case(MPI_COMM_WORLD, full, test::quiet_run());
+  auto opt = test::quiet_run();
+  opt.stop_after_steps = 13;  // between output times
+  EXPECT_EQ(app::run_case(MPI_COMM_WORLD, split, opt).steps, 13);
+  opt.stop_after_steps = 0;
+  opt.restart = true;
+  const auto r = app::run_case(MPI_COMM_WORLD, split, opt);
+  EXPECT_DOUBLE_EQ(r.t, 0.4);
+  if (rank_of(MPI_COMM_WORLD) == 0) {
+    const auto a = test::read_var(full_dir + "/output/fields.nc", "q");
+    const auto b = test::read_var(split_dir + "/output/fields.nc", "q");
+    ASSERT_EQ(a.size(), size_t(5 * kNx * kNy));
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t k = 0; k < a.size(); ++k) ASSERT_EQ(a[k], b[k]) << "value " << k;
+  }
+}
+
+// A non-finite output on one rank only (rows y < 3, all on rank 0 of 2): every rank throws
+// that rank's error, so none is left waiting in the next collective call.
+TEST(TorchScriptCase, NonFiniteOutputOnOneRankStopsEveryRank) {
+  test::TempDir dir;
+  save_model(MPI_COMM_WORLD, dir.file("nan2.pt"), "nan_above_2", 1);
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  CartesianGridParams gp = grid_params();
+  if (size == 2) gp.procs = {1, 2, 1};
+  CartesianGrid grid(PETSC_COMM_WORLD, gp);
+  auto s = emulators::make_torchscript_stepper(grid, params(dir.file("nan2.pt"), 1));
+  Field q(grid, "q");
+  std::vector<double> q0(size_t(kNx * kNy), 1.0);
+  for (int j = 0; j < 3; ++j)
+    for (int i = 2; i < 5; ++i) q0[size_t(j * kNx + i)] = 3.0;
+  q.scatter_from_root(q0);
+  double t = 0.5, dt = kDt;
+  const std::string e = test::error_of<NumericsError>([&] { s->step(q, t, dt); });
+  EXPECT_NE(e.find("returned 9 non-finite values"), std::string::npos) << e;
+  EXPECT_NE(e.find("at step 1 from t = 0.5 s to t = 0.51 s"), std::string::npos) << e;
+  EXPECT_NE(e.find("at cell x = 2, y = 0)"), std::string::npos)
+      << e;  // rank 0's cell, also on rank 1
 }
