@@ -21,6 +21,14 @@
 !   call aeolus_stepper_step(st, q, t, dt, status)     ! t and dt updated
 !   call aeolus_stepper_free(st)
 !   call aeolus_finalize(status)                       ! then MPI_Finalize
+!
+! Online training (a loss on the host's arrays and an optimizer step; settings from YAML):
+!   type(aeolus_trainer) :: tr
+!   call aeolus_trainer_create(tr, model, "train.yaml", "training", status)   ! comm=: MPI
+!   call aeolus_train_step(tr, x, target, loss, status)   ! real32 or real64, any rank 1 to 8
+!   call aeolus_trainer_save(tr, status, model_path="m.pt", state_path="m.state")
+!   call aeolus_trainer_restore(tr, "m.state", status)
+!   call aeolus_trainer_free(tr)
 module aeolus
   use, intrinsic :: iso_c_binding, only: c_int, c_int64_t, c_char, c_ptr, c_null_ptr, &
                                          c_null_char, c_loc, c_associated, c_f_pointer, &
@@ -32,6 +40,8 @@ module aeolus
             aeolus_version
   public :: aeolus_stepper, aeolus_stepper_create, aeolus_stepper_max_dt, aeolus_stepper_step, &
             aeolus_stepper_free, aeolus_initialize, aeolus_finalize
+  public :: aeolus_trainer, aeolus_trainer_create, aeolus_train_step, aeolus_trainer_save, &
+            aeolus_trainer_restore, aeolus_trainer_steps, aeolus_trainer_free, AEOLUS_COMM_NONE
   public :: AEOLUS_OK, AEOLUS_ERROR_ARGUMENT, AEOLUS_ERROR_IO, AEOLUS_ERROR_MODEL, &
             AEOLUS_ERROR_MEMORY, AEOLUS_ERROR_INTERNAL, AEOLUS_ERROR_CASE, AEOLUS_ERROR_NUMERICS
 
@@ -40,6 +50,8 @@ module aeolus
                         AEOLUS_ERROR_MODEL = 3, AEOLUS_ERROR_MEMORY = 4, &
                         AEOLUS_ERROR_INTERNAL = 5, AEOLUS_ERROR_CASE = 6, AEOLUS_ERROR_NUMERICS = 7
   integer(c_int), parameter :: AEOLUS_FLOAT32 = 1, AEOLUS_FLOAT64 = 2, AEOLUS_LAYOUT_FORTRAN = 2
+  ! No MPI for a trainer (aeolus_trainer_create's default).
+  integer, parameter :: AEOLUS_COMM_NONE = -1
 
   type :: aeolus_model
     type(c_ptr) :: handle = c_null_ptr
@@ -49,6 +61,16 @@ module aeolus
   type :: aeolus_stepper
     type(c_ptr) :: handle = c_null_ptr
   end type aeolus_stepper
+
+  ! An online trainer of a model (aeolus_trainer_create).
+  type :: aeolus_trainer
+    type(c_ptr) :: handle = c_null_ptr
+  end type aeolus_trainer
+
+  ! One procedure per kind; any rank from 1 to 8 (assumed-rank dummies).
+  interface aeolus_train_step
+    module procedure train_step_real32, train_step_real64
+  end interface aeolus_train_step
 
   ! Real64 arrays of rank 1 to 3 holding the owned cells (see aeolus_stepper_create).
   interface aeolus_stepper_max_dt
@@ -134,6 +156,48 @@ module aeolus
       type(c_ptr), value :: stepper
       integer(c_int) :: s
     end function c_stepper_free
+    function c_trainer_create(model, config_path, section, comm, out) &
+      bind(c, name="aeolus_trainer_create") result(s)
+      import :: c_char, c_ptr, c_int
+      type(c_ptr), value :: model
+      character(kind=c_char), intent(in) :: config_path(*), section(*)
+      integer(c_int), value :: comm
+      type(c_ptr), intent(out) :: out
+      integer(c_int) :: s
+    end function c_trainer_create
+    function c_trainer_step(trainer, in, in_rank, in_shape, target, target_rank, target_shape, &
+                            dtype, layout, loss) bind(c, name="aeolus_trainer_step") result(s)
+      import :: c_ptr, c_int, c_int64_t, c_double
+      type(c_ptr), value :: trainer, in, target
+      integer(c_int), value :: in_rank, target_rank, dtype, layout
+      integer(c_int64_t), intent(in) :: in_shape(*), target_shape(*)
+      real(c_double), intent(out) :: loss
+      integer(c_int) :: s
+    end function c_trainer_step
+    function c_trainer_save(trainer, model_path, state_path) &
+      bind(c, name="aeolus_trainer_save") result(s)
+      import :: c_ptr, c_int
+      type(c_ptr), value :: trainer, model_path, state_path
+      integer(c_int) :: s
+    end function c_trainer_save
+    function c_trainer_restore(trainer, state_path) bind(c, name="aeolus_trainer_restore") &
+      result(s)
+      import :: c_ptr, c_int, c_char
+      type(c_ptr), value :: trainer
+      character(kind=c_char), intent(in) :: state_path(*)
+      integer(c_int) :: s
+    end function c_trainer_restore
+    function c_trainer_steps(trainer, steps) bind(c, name="aeolus_trainer_steps") result(s)
+      import :: c_ptr, c_int, c_int64_t
+      type(c_ptr), value :: trainer
+      integer(c_int64_t), intent(out) :: steps
+      integer(c_int) :: s
+    end function c_trainer_steps
+    function c_trainer_free(trainer) bind(c, name="aeolus_trainer_free") result(s)
+      import :: c_ptr, c_int
+      type(c_ptr), value :: trainer
+      integer(c_int) :: s
+    end function c_trainer_free
     function c_strlen(p) bind(c, name="strlen") result(n)
       import :: c_ptr, c_size_t
       type(c_ptr), value :: p
@@ -336,5 +400,115 @@ contains
     stepper%handle = c_null_ptr
     if (present(status)) status = s
   end subroutine aeolus_stepper_free
+
+  ! ---- Online training ------------------------------------------------------------------
+
+  ! Makes model trainable with the optimizer of the YAML mapping at the dotted path section
+  ! ("training", "emulator.online_training") of config_path. comm: the communicator over which
+  ! gradients are averaged (mpi module: the integer; mpi_f08: comm%MPI_VAL), collective over
+  ! it; absent (or AEOLUS_COMM_NONE): no MPI. The model must outlive the trainer.
+  subroutine aeolus_trainer_create(trainer, model, config_path, section, status, comm)
+    type(aeolus_trainer), intent(inout) :: trainer
+    type(aeolus_model), intent(in) :: model
+    character(len=*), intent(in) :: config_path, section
+    integer, intent(out) :: status
+    integer, intent(in), optional :: comm
+    integer(c_int) :: c
+    c = int(AEOLUS_COMM_NONE, c_int)
+    if (present(comm)) c = int(comm, c_int)
+    status = c_trainer_create(model%handle, trim(config_path)//c_null_char, &
+                              trim(section)//c_null_char, c, trainer%handle)
+  end subroutine aeolus_trainer_create
+
+  ! One optimizer step on x against target (the model's output shape), both of one kind, any
+  ! rank; loss: the loss before the step, averaged over the ranks. Collective.
+  subroutine train_step_real32(trainer, x, target, loss, status)
+    type(aeolus_trainer), intent(in) :: trainer
+    real(c_float), intent(in), target, contiguous :: x(..), target(..)
+    real(c_double), intent(out) :: loss
+    integer, intent(out) :: status
+    status = call_train_step(trainer, c_loc(x), shape(x, kind=c_int64_t), c_loc(target), &
+                             shape(target, kind=c_int64_t), AEOLUS_FLOAT32, loss)
+  end subroutine train_step_real32
+
+  subroutine train_step_real64(trainer, x, target, loss, status)
+    type(aeolus_trainer), intent(in) :: trainer
+    real(c_double), intent(in), target, contiguous :: x(..), target(..)
+    real(c_double), intent(out) :: loss
+    integer, intent(out) :: status
+    status = call_train_step(trainer, c_loc(x), shape(x, kind=c_int64_t), c_loc(target), &
+                             shape(target, kind=c_int64_t), AEOLUS_FLOAT64, loss)
+  end subroutine train_step_real64
+
+  integer function call_train_step(trainer, x, x_shape, t, t_shape, dtype, loss) result(status)
+    type(aeolus_trainer), intent(in) :: trainer
+    type(c_ptr), intent(in) :: x, t
+    integer(c_int64_t), intent(in) :: x_shape(:), t_shape(:)
+    integer(c_int), intent(in) :: dtype
+    real(c_double), intent(out) :: loss
+    status = c_trainer_step(trainer%handle, x, int(size(x_shape), c_int), x_shape, t, &
+                            int(size(t_shape), c_int), t_shape, dtype, AEOLUS_LAYOUT_FORTRAN, loss)
+  end function call_train_step
+
+  ! Writes the model (TorchScript) to model_path and/or the training state to state_path (an
+  ! absent one is skipped); rank 0 writes, atomically. Collective.
+  subroutine aeolus_trainer_save(trainer, status, model_path, state_path)
+    type(aeolus_trainer), intent(in) :: trainer
+    integer, intent(out) :: status
+    character(len=*), intent(in), optional :: model_path, state_path
+    character(kind=c_char), allocatable, target :: m(:), st(:)
+    type(c_ptr) :: mp, sp
+    mp = c_null_ptr
+    sp = c_null_ptr
+    if (present(model_path)) then
+      call to_c_string(model_path, m)
+      mp = c_loc(m)
+    end if
+    if (present(state_path)) then
+      call to_c_string(state_path, st)
+      sp = c_loc(st)
+    end if
+    status = c_trainer_save(trainer%handle, mp, sp)
+  end subroutine aeolus_trainer_save
+
+  ! Restores the training state written by aeolus_trainer_save (the weights come with the
+  ! saved model file, loaded before aeolus_trainer_create). Collective.
+  subroutine aeolus_trainer_restore(trainer, state_path, status)
+    type(aeolus_trainer), intent(in) :: trainer
+    character(len=*), intent(in) :: state_path
+    integer, intent(out) :: status
+    status = c_trainer_restore(trainer%handle, trim(state_path)//c_null_char)
+  end subroutine aeolus_trainer_restore
+
+  ! The optimizer steps taken (with those of a restored state).
+  subroutine aeolus_trainer_steps(trainer, steps, status)
+    type(aeolus_trainer), intent(in) :: trainer
+    integer(c_int64_t), intent(out) :: steps
+    integer, intent(out) :: status
+    status = c_trainer_steps(trainer%handle, steps)
+  end subroutine aeolus_trainer_steps
+
+  ! Frees the trainer (a null handle is accepted) and nulls the handle; the model keeps the
+  ! trained weights. Collective over the trainer's communicator.
+  subroutine aeolus_trainer_free(trainer, status)
+    type(aeolus_trainer), intent(inout) :: trainer
+    integer, intent(out), optional :: status
+    integer :: s
+    s = c_trainer_free(trainer%handle)
+    trainer%handle = c_null_ptr
+    if (present(status)) status = s
+  end subroutine aeolus_trainer_free
+
+  ! text without trailing blanks, NUL-terminated.
+  subroutine to_c_string(text, chars)
+    character(len=*), intent(in) :: text
+    character(kind=c_char), allocatable, intent(out) :: chars(:)
+    integer :: i
+    allocate (chars(len_trim(text) + 1))
+    do i = 1, len_trim(text)
+      chars(i) = text(i:i)
+    end do
+    chars(size(chars)) = c_null_char
+  end subroutine to_c_string
 
 end module aeolus

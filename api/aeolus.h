@@ -228,8 +228,7 @@ typedef struct aeolus_trainer aeolus_trainer;
  * value and the expected range) AEOLUS_ERROR_CASE; a model without floating-point parameters
  * AEOLUS_ERROR_MODEL. Collective over comm. */
 AEOLUS_API aeolus_status aeolus_trainer_create(aeolus_model* model, const char* config_path,
-                                               const char* section, int comm,
-                                               aeolus_trainer** out);
+                                               const char* section, int comm, aeolus_trainer** out);
 
 /* One optimizer step: forward on `in`, the loss (the section's `loss`: mse or l1, the mean over
  * the output's elements) against `target`, backward, the gradients averaged over the ranks,
