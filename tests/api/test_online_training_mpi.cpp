@@ -220,3 +220,38 @@ TEST_F(OnlineTrainingMpi, SaveRestoreContinuesBitwise) {
   EXPECT_EQ(aeolus_trainer_free(tr), AEOLUS_OK);
   EXPECT_EQ(aeolus_model_free(m), AEOLUS_OK);
 }
+
+TEST_F(OnlineTrainingMpi, Float32ModelAveragesInFloat32) {
+  // A float32 model: the gradients cross MPI as float32; the ranks stay identical and follow the
+  // whole-batch run to float32's precision.
+  if (rank_ == 0) {
+    save_linear_model(dir_.file("m32.pt"), kW0, kB0, torch::kFloat32);
+    write_text(dir_.file("sgd.yaml"), "training:\n  optimizer: sgd\n  learning_rate: 0.1\n");
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  aeolus_model *m = nullptr, *ref = nullptr;
+  aeolus_trainer *tr = nullptr, *one = nullptr;
+  ASSERT_EQ(aeolus_model_load(dir_.file("m32.pt").c_str(), &m), AEOLUS_OK);
+  ASSERT_EQ(aeolus_model_load(dir_.file("m32.pt").c_str(), &ref), AEOLUS_OK);
+  ASSERT_EQ(aeolus_trainer_create(m, dir_.file("sgd.yaml").c_str(), "training", world_, &tr),
+            AEOLUS_OK)
+      << aeolus_last_error();
+  ASSERT_EQ(
+      aeolus_trainer_create(ref, dir_.file("sgd.yaml").c_str(), "training", AEOLUS_COMM_NONE, &one),
+      AEOLUS_OK);
+  for (int s = 0; s < 10; ++s) {
+    double loss = 0, whole = 0;
+    ASSERT_EQ(local_step(tr, &loss), AEOLUS_OK) << aeolus_last_error();
+    ASSERT_EQ(full_step(one, &whole), AEOLUS_OK);
+    EXPECT_NEAR(loss, whole, 1e-5 * whole);
+    expect_same_on_all_ranks({loss});
+  }
+  const std::vector<double> p = linear_parameters(m), q = linear_parameters(ref);
+  ASSERT_EQ(p.size(), q.size());
+  for (size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(p[i], q[i], 1e-5) << i;
+  expect_same_on_all_ranks(p);
+  EXPECT_EQ(aeolus_trainer_free(tr), AEOLUS_OK);
+  EXPECT_EQ(aeolus_trainer_free(one), AEOLUS_OK);
+  EXPECT_EQ(aeolus_model_free(m), AEOLUS_OK);
+  EXPECT_EQ(aeolus_model_free(ref), AEOLUS_OK);
+}
