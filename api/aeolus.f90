@@ -12,6 +12,10 @@
 ! a tensor of shape [n1, ..., nk] (a strided view of x, no copy; see aeolus.h). Dummy arrays are
 ! assumed-rank and contiguous: a contiguous actual argument is passed as it is, a non-contiguous
 ! section is copied into a temporary by the compiler (and y copied back).
+! reverse_dims=.true. (aeolus_forward, aeolus_train_step; TorchFort's convention): the model sees
+! x(n1, ..., nk) as the C-order tensor [nk, ..., n1] over the same memory (contiguous, no view,
+! no copy), and y, target likewise: a Fortran q(nx, ny, 1, 1) is the [1, 1, ny, nx] of a CNN, an
+! x(features, batch) the [batch, features] of a linear layer.
 ! Every procedure returns a status (AEOLUS_OK = 0 or an error); none stops the program.
 !
 ! Steppers (a case's classical scheme or emulator on the host's own MPI decomposition):
@@ -49,7 +53,8 @@ module aeolus
   integer, parameter :: AEOLUS_OK = 0, AEOLUS_ERROR_ARGUMENT = 1, AEOLUS_ERROR_IO = 2, &
                         AEOLUS_ERROR_MODEL = 3, AEOLUS_ERROR_MEMORY = 4, &
                         AEOLUS_ERROR_INTERNAL = 5, AEOLUS_ERROR_CASE = 6, AEOLUS_ERROR_NUMERICS = 7
-  integer(c_int), parameter :: AEOLUS_FLOAT32 = 1, AEOLUS_FLOAT64 = 2, AEOLUS_LAYOUT_FORTRAN = 2
+  integer(c_int), parameter :: AEOLUS_FLOAT32 = 1, AEOLUS_FLOAT64 = 2, AEOLUS_LAYOUT_FORTRAN = 2, &
+                               AEOLUS_LAYOUT_C = 1
   ! No MPI for a trainer (aeolus_trainer_create's default).
   integer, parameter :: AEOLUS_COMM_NONE = -1
 
@@ -249,33 +254,51 @@ contains
     if (present(status)) status = s
   end subroutine aeolus_free
 
-  subroutine forward_real32(model, x, y, status)
+  subroutine forward_real32(model, x, y, status, reverse_dims)
     type(aeolus_model), intent(in) :: model
     real(c_float), intent(in), target, contiguous :: x(..)
     real(c_float), intent(inout), target, contiguous :: y(..)
     integer, intent(out) :: status
+    logical, intent(in), optional :: reverse_dims
     status = call_forward(model, c_loc(x), shape(x, kind=c_int64_t), c_loc(y), &
-                          shape(y, kind=c_int64_t), AEOLUS_FLOAT32)
+                          shape(y, kind=c_int64_t), AEOLUS_FLOAT32, reverse_dims)
   end subroutine forward_real32
 
-  subroutine forward_real64(model, x, y, status)
+  subroutine forward_real64(model, x, y, status, reverse_dims)
     type(aeolus_model), intent(in) :: model
     real(c_double), intent(in), target, contiguous :: x(..)
     real(c_double), intent(inout), target, contiguous :: y(..)
     integer, intent(out) :: status
+    logical, intent(in), optional :: reverse_dims
     status = call_forward(model, c_loc(x), shape(x, kind=c_int64_t), c_loc(y), &
-                          shape(y, kind=c_int64_t), AEOLUS_FLOAT64)
+                          shape(y, kind=c_int64_t), AEOLUS_FLOAT64, reverse_dims)
   end subroutine forward_real64
 
   ! Ranks are checked by the C API (1 to AEOLUS_MAX_RANK = 8), whose message names them.
-  integer function call_forward(model, x, x_shape, y, y_shape, dtype) result(status)
+  ! reverse_dims (absent: .false.): x(n1, ..., nk) is passed as the C-order array of shape
+  ! [nk, ..., n1] over the same memory (AEOLUS_LAYOUT_C, the extents reversed): no view, no copy.
+  integer function call_forward(model, x, x_shape, y, y_shape, dtype, reverse_dims) &
+    result(status)
     type(aeolus_model), intent(in) :: model
     type(c_ptr), intent(in) :: x, y
     integer(c_int64_t), intent(in) :: x_shape(:), y_shape(:)
     integer(c_int), intent(in) :: dtype
-    status = c_model_forward(model%handle, x, int(size(x_shape), c_int), x_shape, dtype, &
-                             AEOLUS_LAYOUT_FORTRAN, y, int(size(y_shape), c_int), y_shape)
+    logical, intent(in), optional :: reverse_dims
+    if (reversed(reverse_dims)) then
+      status = c_model_forward(model%handle, x, int(size(x_shape), c_int), &
+                               x_shape(size(x_shape):1:-1), dtype, AEOLUS_LAYOUT_C, y, &
+                               int(size(y_shape), c_int), y_shape(size(y_shape):1:-1))
+    else
+      status = c_model_forward(model%handle, x, int(size(x_shape), c_int), x_shape, dtype, &
+                               AEOLUS_LAYOUT_FORTRAN, y, int(size(y_shape), c_int), y_shape)
+    end if
   end function call_forward
+
+  logical function reversed(reverse_dims)
+    logical, intent(in), optional :: reverse_dims
+    reversed = .false.
+    if (present(reverse_dims)) reversed = reverse_dims
+  end function reversed
 
   ! PETSc for the steppers, if the host has not started it (collective over MPI_COMM_WORLD):
   ! needed only where the first aeolus_stepper_create is not called on every rank of it.
@@ -422,32 +445,43 @@ contains
 
   ! One optimizer step on x against target (the model's output shape), both of one kind, any
   ! rank; loss: the loss before the step, averaged over the ranks. Collective.
-  subroutine train_step_real32(trainer, x, target, loss, status)
+  subroutine train_step_real32(trainer, x, target, loss, status, reverse_dims)
     type(aeolus_trainer), intent(in) :: trainer
     real(c_float), intent(in), target, contiguous :: x(..), target(..)
     real(c_double), intent(out) :: loss
     integer, intent(out) :: status
+    logical, intent(in), optional :: reverse_dims
     status = call_train_step(trainer, c_loc(x), shape(x, kind=c_int64_t), c_loc(target), &
-                             shape(target, kind=c_int64_t), AEOLUS_FLOAT32, loss)
+                             shape(target, kind=c_int64_t), AEOLUS_FLOAT32, loss, reverse_dims)
   end subroutine train_step_real32
 
-  subroutine train_step_real64(trainer, x, target, loss, status)
+  subroutine train_step_real64(trainer, x, target, loss, status, reverse_dims)
     type(aeolus_trainer), intent(in) :: trainer
     real(c_double), intent(in), target, contiguous :: x(..), target(..)
     real(c_double), intent(out) :: loss
     integer, intent(out) :: status
+    logical, intent(in), optional :: reverse_dims
     status = call_train_step(trainer, c_loc(x), shape(x, kind=c_int64_t), c_loc(target), &
-                             shape(target, kind=c_int64_t), AEOLUS_FLOAT64, loss)
+                             shape(target, kind=c_int64_t), AEOLUS_FLOAT64, loss, reverse_dims)
   end subroutine train_step_real64
 
-  integer function call_train_step(trainer, x, x_shape, t, t_shape, dtype, loss) result(status)
+  integer function call_train_step(trainer, x, x_shape, t, t_shape, dtype, loss, reverse_dims) &
+    result(status)
     type(aeolus_trainer), intent(in) :: trainer
     type(c_ptr), intent(in) :: x, t
     integer(c_int64_t), intent(in) :: x_shape(:), t_shape(:)
     integer(c_int), intent(in) :: dtype
     real(c_double), intent(out) :: loss
-    status = c_trainer_step(trainer%handle, x, int(size(x_shape), c_int), x_shape, t, &
-                            int(size(t_shape), c_int), t_shape, dtype, AEOLUS_LAYOUT_FORTRAN, loss)
+    logical, intent(in), optional :: reverse_dims
+    if (reversed(reverse_dims)) then
+      status = c_trainer_step(trainer%handle, x, int(size(x_shape), c_int), &
+                              x_shape(size(x_shape):1:-1), t, int(size(t_shape), c_int), &
+                              t_shape(size(t_shape):1:-1), dtype, AEOLUS_LAYOUT_C, loss)
+    else
+      status = c_trainer_step(trainer%handle, x, int(size(x_shape), c_int), x_shape, t, &
+                              int(size(t_shape), c_int), t_shape, dtype, AEOLUS_LAYOUT_FORTRAN, &
+                              loss)
+    end if
   end function call_train_step
 
   ! Writes the model (TorchScript) to model_path and/or the training state to state_path (an

@@ -1,7 +1,9 @@
 ! The Fortran module (api/aeolus.f90) as a host code uses it: DIR/linear_tanh.pt and
 ! DIR/affine.pt (float64 parameters, made by make_test_model; DIR is the first argument) run on
 ! Fortran arrays of real64 and real32, ranks 1 to 4 and a non-contiguous section; outputs
-! against the same arithmetic done here. Stops with status 1 on any failure.
+! against the same arithmetic done here. reverse_dims (aeolus_forward, aeolus_train_step): an
+! x(features, batch) seen as the C-order [batch, features], against the same model in Fortran
+! order on the transposed array. Stops with status 1 on any failure.
 program test_fortran
   use aeolus
   use, intrinsic :: iso_fortran_env, only: real32, real64
@@ -12,7 +14,11 @@ program test_fortran
   real(real64), parameter :: c(2) = [0.1d0, -0.2d0]
   character(len=4096) :: dir
   character(len=:), allocatable :: msg
-  type(aeolus_model) :: lin, aff, none
+  type(aeolus_model) :: lin, aff, none, m1, m2
+  type(aeolus_trainer) :: t1, t2
+  real(real64) :: xt(3, 4), yt(2, 4), badt(4, 2), tgt(4, 2), tgtt(2, 4), loss1, loss2
+  real(real32) :: xst(3, 4), yst(2, 4)
+  integer :: unit
   real(real64) :: x(4, 3), y(4, 2), y2(2, 2), bad(4, 3), a1(5), b1(5), a3(2, 3, 4), b3(2, 3, 4)
   real(real32) :: xs(4, 3), ys(4, 2), a4(2, 3, 4, 5), b4(2, 3, 4, 5)
   integer :: status, i, j, k, failures
@@ -42,6 +48,56 @@ program test_fortran
   call aeolus_forward(lin, x(1:4:2, :), y2, status)
   call expect(status == AEOLUS_OK, 'forward section: '//aeolus_last_error())
   call expect(maxval(abs(y2 - y(1:4:2, :))) < 1d-14, 'section values')
+
+  ! reverse_dims: x(features, batch) is the model's [batch, features], with no copy; y likewise.
+  xt = transpose(x)
+  call aeolus_forward(lin, xt, yt, status, reverse_dims=.true.)
+  call expect(status == AEOLUS_OK, 'forward reverse_dims: '//aeolus_last_error())
+  call expect(maxval(abs(transpose(yt) - expected(x))) < 1d-14, 'reverse_dims real64 values')
+  xst = transpose(xs)
+  call aeolus_forward(lin, xst, yst, status, reverse_dims=.true.)
+  call expect(status == AEOLUS_OK .and. maxval(abs(transpose(yst) - ys)) < 1e-6, &
+              'reverse_dims real32: '//aeolus_last_error())
+  call aeolus_forward(lin, xt, yt, status, reverse_dims=.false.)
+  msg = aeolus_last_error()
+  call expect(status == AEOLUS_ERROR_MODEL, 'reverse_dims=.false. is Fortran order: '//msg)
+  ! The shapes the model sees are the reversed ones: an output (4, 2) is [2, 4] to it.
+  badt = -7
+  call aeolus_forward(lin, xt, badt, status, reverse_dims=.true.)
+  msg = aeolus_last_error()
+  call expect(status == AEOLUS_ERROR_MODEL .and. index(msg, 'output array has shape [2, 4]') > 0 &
+              .and. all(badt == -7), 'reverse_dims wrong output shape: '//msg)
+  ! A train step with reverse_dims on (features, batch) arrays equals one in Fortran order on the
+  ! transposed arrays: the same losses, the same trained model (two copies, three SGD steps).
+  open (newunit=unit, file=trim(dir)//'/train.yaml', status='replace', action='write')
+  write (unit, '(a)') 'training: {optimizer: sgd, learning_rate: 0.5, threads: 1}'
+  close (unit)
+  call aeolus_load(m1, trim(dir)//'/linear_tanh.pt', status)
+  call aeolus_load(m2, trim(dir)//'/linear_tanh.pt', status)
+  call aeolus_trainer_create(t1, m1, trim(dir)//'/train.yaml', 'training', status)
+  call expect(status == AEOLUS_OK, 'trainer 1: '//aeolus_last_error())
+  call aeolus_trainer_create(t2, m2, trim(dir)//'/train.yaml', 'training', status)
+  call expect(status == AEOLUS_OK, 'trainer 2: '//aeolus_last_error())
+  tgt = 0.25d0 * x(:, 1:2) - 0.1d0
+  tgtt = transpose(tgt)
+  do k = 1, 3
+    call aeolus_train_step(t1, x, tgt, loss1, status)
+    call expect(status == AEOLUS_OK, 'train step: '//aeolus_last_error())
+    call aeolus_train_step(t2, xt, tgtt, loss2, status, reverse_dims=.true.)
+    call expect(status == AEOLUS_OK, 'train step reverse_dims: '//aeolus_last_error())
+    call expect(abs(loss2 - loss1) <= 1d-14 * loss1 .and. loss1 > 0, 'reverse_dims losses')
+    if (k == 1) then
+      call expect(abs(loss1 - sum((expected(x) - tgt)**2) / 8) < 1d-14, 'first loss by hand')
+    end if
+  end do
+  call aeolus_forward(m1, x, y, status)
+  call aeolus_forward(m2, xt, yt, status, reverse_dims=.true.)
+  call expect(maxval(abs(transpose(yt) - y)) < 1d-14 .and. maxval(abs(y - expected(x))) > 1d-3, &
+              'reverse_dims trained models')
+  call aeolus_trainer_free(t1)
+  call aeolus_trainer_free(t2)
+  call aeolus_free(m1)
+  call aeolus_free(m2)
 
   ! y = 2 x + 1 element by element, ranks 1, 3 and 4.
   a1 = [(0.5d0 * i - 1d0, i = 1, 5)]
