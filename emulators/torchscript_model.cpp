@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -303,7 +304,8 @@ torch::Tensor TorchScriptModel::Impl::run(const ConstArrayRef& in, bool grad) co
   // differentiates inside the graph and saves its input for backward, which an inference-mode
   // forward cannot ("Inference tensors cannot be saved for backward"); the plain plan records
   // the gradient through autograd only where grad mode is on. (A thread-local setting.)
-  torch::jit::GraphOptimizerEnabledGuard plain(!(grad || training));
+  std::optional<torch::jit::GraphOptimizerEnabledGuard> plain;
+  if (grad || training) plain.emplace(false);
   torch::Tensor x = wrap(const_cast<void*>(in.data), in.dtype, in.shape, in.layout);
   if (in.dtype != dtype) x = x.to(scalar_type(dtype));  // the one documented copy
   c10::IValue y;

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <new>
@@ -424,8 +425,39 @@ TorchScriptTrainer::TorchScriptTrainer(TorchScriptModel& model,
   if (t.flat_type != torch::kFloat32) t.flat_type = torch::kFloat64;
   if (comm != kNoComm) {
     TS_MPI(MPI_Comm_dup(host_comm(comm), &t.comm));
+    // MPI errors on the trainer's communicator come back as codes (exceptions), not aborts.
+    TS_MPI(MPI_Comm_set_errhandler(t.comm, MPI_ERRORS_RETURN));
     TS_MPI(MPI_Comm_rank(t.comm, &t.rank));
     TS_MPI(MPI_Comm_size(t.comm, &t.size));
+    // The same parameters (names, shapes, dtypes) on every rank, or the flat buffers would not
+    // match: one reduction of a hash of their list and its complement (max of both: all equal
+    // iff max(h) == ~max(~h)).
+    const std::string layout = t.layout_text();
+    unsigned long long h[2] = {std::hash<std::string>{}(layout), 0};
+    h[1] = ~h[0];
+    TS_MPI(MPI_Allreduce(MPI_IN_PLACE, h, 2, MPI_UNSIGNED_LONG_LONG, MPI_MAX, t.comm));
+    if (h[0] != ~h[1]) {
+      std::exception_ptr differs;
+      // Rank 0's list against each rank's own: the ranks whose list differs say so.
+      std::string zero = layout;
+      long long length = (long long)zero.size();
+      TS_MPI(MPI_Bcast(&length, 1, MPI_LONG_LONG, 0, t.comm));
+      zero.resize(size_t(length));
+      TS_MPI(MPI_Bcast(zero.data(), int(length), MPI_CHAR, 0, t.comm));
+      if (zero != layout) {
+        auto lines = [](const std::string& text) {
+          std::string out;
+          for (char c : text) out += c == '\n' ? std::string("; ") : std::string(1, c);
+          return out.empty() ? out : out.substr(0, out.size() - 2);
+        };
+        differs = std::make_exception_ptr(std::invalid_argument(
+            "model " + t.model->path + " has the parameters " + lines(layout) + ", rank 0's " +
+            lines(zero) + "; expected the same model on every rank of comm"));
+      }
+      MPI_Comm_free(&t.comm);
+      share_outcome(comm, differs);
+      throw std::logic_error("parameter lists differ but no rank says so");
+    }
     // Rank 0's parameters everywhere, in one broadcast.
     torch::NoGradGuard no_grad;
     const std::int64_t n = t.numel();

@@ -255,3 +255,38 @@ TEST_F(OnlineTrainingMpi, Float32ModelAveragesInFloat32) {
   EXPECT_EQ(aeolus_model_free(m), AEOLUS_OK);
   EXPECT_EQ(aeolus_model_free(ref), AEOLUS_OK);
 }
+
+TEST_F(OnlineTrainingMpi, OtherParametersOnSomeRankAreRefused) {
+  if (size_ < 2) GTEST_SKIP() << "needs 2 ranks";
+  if (rank_ == 0) {
+    torch::jit::Module m("Wider");
+    m.register_parameter("w", torch::zeros({kLout, kLin + 1}, torch::kFloat64), false);
+    m.register_parameter("b", torch::zeros({kLout}, torch::kFloat64), false);
+    m.define("def forward(self, x):\n    return torch.matmul(x, self.w.t()) + self.b\n");
+    m.save(dir_.file("wider.pt"));
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  ::testing::internal::CaptureStderr();
+  aeolus_model* m = nullptr;
+  aeolus_trainer* tr = nullptr;
+  ASSERT_EQ(aeolus_model_load(dir_.file(rank_ == 1 ? "wider.pt" : "m0.pt").c_str(), &m), AEOLUS_OK);
+  EXPECT_EQ(aeolus_trainer_create(m, dir_.file("t.yaml").c_str(), "training", world_, &tr),
+            AEOLUS_ERROR_ARGUMENT);
+  EXPECT_EQ(tr, nullptr);
+  EXPECT_TRUE(contains(aeolus_last_error(),
+                       "aeolus_trainer_create: rank 1: model " + dir_.file("wider.pt") +
+                           " has the parameters w [2, 4] float64; b [2] float64, rank 0's w [2, "
+                           "3] float64; b [2] float64; expected the same model on every rank"))
+      << aeolus_last_error();
+  // The model is free of a trainer and trains with a matching one afterwards.
+  aeolus_model_free(m);
+  ASSERT_EQ(aeolus_model_load(dir_.file("m0.pt").c_str(), &m), AEOLUS_OK);
+  ASSERT_EQ(aeolus_trainer_create(m, dir_.file("t.yaml").c_str(), "training", world_, &tr),
+            AEOLUS_OK)
+      << aeolus_last_error();
+  double loss = 0;
+  EXPECT_EQ(local_step(tr, &loss), AEOLUS_OK);
+  EXPECT_EQ(aeolus_trainer_free(tr), AEOLUS_OK);
+  EXPECT_EQ(aeolus_model_free(m), AEOLUS_OK);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
