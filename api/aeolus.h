@@ -223,7 +223,8 @@ typedef struct aeolus_trainer aeolus_trainer;
  * The model must outlive the trainer (aeolus_model_free refuses a model whose trainer is alive)
  * and has at most one trainer at a time. On success *out is a new handle; on failure NULL.
  * Errors: a null pointer, an empty section path, a model that has a trainer, an invalid
- * communicator AEOLUS_ERROR_ARGUMENT; a missing config file AEOLUS_ERROR_IO; a YAML error, a
+ * communicator, a model whose parameters (names, shapes, dtypes) differ between the ranks
+ * AEOLUS_ERROR_ARGUMENT; a missing config file AEOLUS_ERROR_IO; a YAML error, a
  * missing section, an unknown key (with the closest valid one), a bad value (file:line, key,
  * value and the expected range) AEOLUS_ERROR_CASE; a model without floating-point parameters
  * AEOLUS_ERROR_MODEL. Collective over comm. */
