@@ -2,10 +2,12 @@
 //  - a host's own decomposition (columns along x, rows along y, ranks numbered against the
 //    DMDA's order) steps an advection case bitwise as `aeolus run` (run_case) does;
 //  - the case's emulator (a flux CNN trained here) likewise, on aeolus run's decomposition;
+//  - a TorchScript model (stepper torchscript) likewise, on the host's own decompositions;
 //  - a stepper registered by name (register_stepper) is found: one registry for both;
 //  - every refusal: status and message, on every rank (an error of one rank reaches all).
 #include <gtest/gtest.h>
 #include <mpi.h>
+#include <torch/script.h>
 
 #include <algorithm>
 #include <cmath>
@@ -267,6 +269,67 @@ TEST_F(StepperApi, EmulatorStepsBitwiseAsAeolusRun) {
     }
   }
   EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
+}
+
+// The `torchscript` stepper (a model exported from PyTorch, here made in C++): a nonlinear,
+// element-wise increment of the ghosted block (halo 1, float64), so that every cell's value is
+// the same arithmetic on any block: bitwise as `aeolus run` on the host's own columns and rows.
+TEST_F(StepperApi, TorchScriptModelStepsBitwiseAsAeolusRun) {
+  std::string yaml = kCase;
+  yaml.replace(yaml.find("type: classical"), 15, "type: torchscript");
+  yaml += "torchscript:\n  model: models/online.pt\n  halo: 1\n  dt: 0.0078125\n";
+  const std::string dir = aeolus::test::write_case(MPI_COMM_WORLD, tmp_, "torchscript", yaml);
+  if (rank_of(MPI_COMM_WORLD) == 0) {
+    torch::jit::Module m("Increment");
+    m.register_parameter("c", torch::tensor({0.2, 0.1}, torch::kFloat64), false);
+    m.define(
+        "def forward(self, x):\n"
+        "    q = x[:, :, 1:-1, 1:-1]\n"
+        "    gx = x[:, :, 1:-1, 2:] - x[:, :, 1:-1, :-2]\n"
+        "    gy = x[:, :, 2:, 1:-1] - x[:, :, :-2, 1:-1]\n"
+        "    return -self.c[0] * torch.tanh(gx) - self.c[1] * gy * (1.0 + q * q)\n");
+    std::filesystem::create_directories(dir + "/models");
+    m.save(dir + "/models/online.pt");
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  auto c = aeolus::app::load_case(dir);
+  aeolus::app::run_case(MPI_COMM_WORLD, c, aeolus::test::quiet_run());
+  const auto frames = aeolus::test::read_var(c.path("output/fields.nc"), "q");
+  ASSERT_EQ(frames.size(), size_t(3 * kN * kN));
+  // Not a trivial map: the field has moved away from the initial one.
+  double moved = 0;
+  for (size_t i = 0; i < size_t(kN * kN); ++i)
+    moved = std::max(moved, std::abs(frames[size_t(2 * kN * kN) + i] - frames[i]));
+  EXPECT_GT(moved, 0.05);
+  for (int along : {0, 1}) {
+    for (bool reversed : {false, true}) {
+      SCOPED_TRACE("split along " + std::to_string(along) + (reversed ? ", reversed" : ""));
+      const Box b = split(along, reversed);
+      aeolus_stepper* s = nullptr;
+      ASSERT_EQ(create(dir, nullptr, b, &s), AEOLUS_OK) << aeolus_last_error();
+      const char* name = nullptr;
+      ASSERT_EQ(aeolus_stepper_name(s, &name), AEOLUS_OK);
+      EXPECT_STREQ(name, "torchscript");
+      int fixed = 0;
+      ASSERT_EQ(aeolus_stepper_fixed_step(s, &fixed), AEOLUS_OK);
+      EXPECT_EQ(fixed, 1);
+      std::vector<double> q = owned(frames, 0, b);
+      double t = 0;
+      for (int frame = 1; frame <= 2; ++frame) {
+        for (int k = 0; k < 8; ++k) {
+          double dt = 0;
+          ASSERT_EQ(aeolus_stepper_max_dt(s, q.data(), t, &dt), AEOLUS_OK) << aeolus_last_error();
+          EXPECT_EQ(dt, kStep);
+          ASSERT_EQ(aeolus_stepper_step(s, q.data(), &t, &dt), AEOLUS_OK) << aeolus_last_error();
+        }
+        EXPECT_EQ(t, frame * 0.0625);
+        const auto expect = owned(frames, frame, b);
+        for (size_t i = 0; i < q.size(); ++i)
+          ASSERT_EQ(q[i], expect[i]) << "frame " << frame << ", cell " << i;
+      }
+      EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
+    }
+  }
 }
 
 // A stepper registered by the host process is built by name: the API and the application
