@@ -106,6 +106,37 @@ aeolus_status create(const std::string& dir, const char* stepper, const Box& b, 
   return aeolus_stepper_create(dir.c_str(), stepper, MPI_Comm_c2f(comm), 2, n, b.start, b.count, s);
 }
 
+// A fixed-step stepper (emulator, torchscript) built on box `b` from case `dir`, stepped from
+// frame 0 of `frames` (aeolus run's output), `per_frame` steps of `dt` per frame: every cell of
+// frames 1 and 2 bitwise.
+void expect_fixed_steps_as_run(const std::string& dir, const char* expected_name,
+                               const std::vector<double>& frames, const Box& b, int per_frame,
+                               double dt_expected) {
+  aeolus_stepper* s = nullptr;
+  ASSERT_EQ(create(dir, nullptr, b, &s), AEOLUS_OK) << aeolus_last_error();
+  const char* name = nullptr;
+  ASSERT_EQ(aeolus_stepper_name(s, &name), AEOLUS_OK);
+  EXPECT_STREQ(name, expected_name);
+  int fixed = 0;
+  ASSERT_EQ(aeolus_stepper_fixed_step(s, &fixed), AEOLUS_OK);
+  EXPECT_EQ(fixed, 1);
+  std::vector<double> q = owned(frames, 0, b);
+  double t = 0;
+  for (int frame = 1; frame <= 2; ++frame) {
+    for (int k = 0; k < per_frame; ++k) {
+      double dt = 0;
+      ASSERT_EQ(aeolus_stepper_max_dt(s, q.data(), t, &dt), AEOLUS_OK) << aeolus_last_error();
+      EXPECT_EQ(dt, dt_expected);
+      ASSERT_EQ(aeolus_stepper_step(s, q.data(), &t, &dt), AEOLUS_OK) << aeolus_last_error();
+    }
+    EXPECT_EQ(t, frame * per_frame * dt_expected);
+    const auto expect = owned(frames, frame, b);
+    for (size_t i = 0; i < q.size(); ++i)
+      ASSERT_EQ(q[i], expect[i]) << "frame " << frame << ", cell " << i;
+  }
+  EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
+}
+
 class StepperApi : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = aeolus::test::write_case(MPI_COMM_WORLD, tmp_, "adv", kCase); }
@@ -245,30 +276,7 @@ TEST_F(StepperApi, EmulatorStepsBitwiseAsAeolusRun) {
     b.start[d] = grid->start(d);
     b.count[d] = grid->count(d);
   }
-  aeolus_stepper* s = nullptr;
-  ASSERT_EQ(create(dir, nullptr, b, &s), AEOLUS_OK) << aeolus_last_error();
-  const char* name = nullptr;
-  ASSERT_EQ(aeolus_stepper_name(s, &name), AEOLUS_OK);
-  EXPECT_STREQ(name, "emulator");
-  int fixed = 0;
-  ASSERT_EQ(aeolus_stepper_fixed_step(s, &fixed), AEOLUS_OK);
-  EXPECT_EQ(fixed, 1);
-  std::vector<double> q = owned(frames, 0, b);
-  double t = 0;
-  for (int frame = 1; frame <= 2; ++frame) {
-    for (int k = 0; k < 2; ++k) {
-      double dt = 0;
-      ASSERT_EQ(aeolus_stepper_max_dt(s, q.data(), t, &dt), AEOLUS_OK) << aeolus_last_error();
-      EXPECT_EQ(dt, 0.015625);
-      ASSERT_EQ(aeolus_stepper_step(s, q.data(), &t, &dt), AEOLUS_OK) << aeolus_last_error();
-    }
-    EXPECT_EQ(t, frame * 0.03125);
-    const auto expect = owned(frames, frame, b);
-    for (size_t i = 0; i < q.size(); ++i) {
-      ASSERT_EQ(q[i], expect[i]) << "frame " << frame << ", cell " << i;
-    }
-  }
-  EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
+  expect_fixed_steps_as_run(dir, "emulator", frames, b, 2, 0.015625);
 }
 
 // The `torchscript` stepper (a model exported from PyTorch, here made in C++): a nonlinear,
@@ -304,30 +312,7 @@ TEST_F(StepperApi, TorchScriptModelStepsBitwiseAsAeolusRun) {
   for (int along : {0, 1}) {
     for (bool reversed : {false, true}) {
       SCOPED_TRACE("split along " + std::to_string(along) + (reversed ? ", reversed" : ""));
-      const Box b = split(along, reversed);
-      aeolus_stepper* s = nullptr;
-      ASSERT_EQ(create(dir, nullptr, b, &s), AEOLUS_OK) << aeolus_last_error();
-      const char* name = nullptr;
-      ASSERT_EQ(aeolus_stepper_name(s, &name), AEOLUS_OK);
-      EXPECT_STREQ(name, "torchscript");
-      int fixed = 0;
-      ASSERT_EQ(aeolus_stepper_fixed_step(s, &fixed), AEOLUS_OK);
-      EXPECT_EQ(fixed, 1);
-      std::vector<double> q = owned(frames, 0, b);
-      double t = 0;
-      for (int frame = 1; frame <= 2; ++frame) {
-        for (int k = 0; k < 8; ++k) {
-          double dt = 0;
-          ASSERT_EQ(aeolus_stepper_max_dt(s, q.data(), t, &dt), AEOLUS_OK) << aeolus_last_error();
-          EXPECT_EQ(dt, kStep);
-          ASSERT_EQ(aeolus_stepper_step(s, q.data(), &t, &dt), AEOLUS_OK) << aeolus_last_error();
-        }
-        EXPECT_EQ(t, frame * 0.0625);
-        const auto expect = owned(frames, frame, b);
-        for (size_t i = 0; i < q.size(); ++i)
-          ASSERT_EQ(q[i], expect[i]) << "frame " << frame << ", cell " << i;
-      }
-      EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
+      expect_fixed_steps_as_run(dir, "torchscript", frames, split(along, reversed), 8, kStep);
     }
   }
 }
