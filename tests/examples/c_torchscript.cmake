@@ -6,12 +6,7 @@
 #   cmake -DPREFIX= -DSOURCE=<examples/c-torchscript> -DWORK= -DPYTHON=/usr/bin/python3
 #         -P c_torchscript.cmake
 include(${CMAKE_CURRENT_LIST_DIR}/common.cmake)
-execute_process(COMMAND ${PYTHON} -s -c "import torch" RESULT_VARIABLE rc OUTPUT_QUIET
-  ERROR_QUIET)
-if(NOT rc EQUAL 0)
-  message("SKIPPED: ${PYTHON} cannot import torch (install Debian's python3-torch: tools/setup.sh)")
-  return()
-endif()
+skip_unless_torch()
 configure_and_build(${SOURCE} ${WORK}/build)
 run("export the models with PyTorch" ${PYTHON} -s ${SOURCE}/export_models.py ${WORK})
 run("the C host" ${WORK}/build/c_torchscript_host ${WORK})

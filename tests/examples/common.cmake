@@ -17,5 +17,17 @@ function(configure_and_build source build)
   run("build ${source}" ${CMAKE_COMMAND} --build ${build})
 endfunction()
 
+# skip_unless_torch(): ends the calling script with "SKIPPED: ..." (the tests'
+# SKIP_REGULAR_EXPRESSION) when ${PYTHON} cannot import torch. A macro, so that its return()
+# leaves the calling script.
+macro(skip_unless_torch)
+  execute_process(COMMAND ${PYTHON} -s -c "import torch" RESULT_VARIABLE torch_rc OUTPUT_QUIET
+    ERROR_QUIET)
+  if(NOT torch_rc EQUAL 0)
+    message("SKIPPED: ${PYTHON} cannot import torch (install Debian's python3-torch: tools/setup.sh)")
+    return()
+  endif()
+endmacro()
+
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})

@@ -21,12 +21,7 @@
 include(${CMAKE_CURRENT_LIST_DIR}/common.cmake)
 set(LOSS_FACTOR 20)
 set(ERROR_FACTOR 4)
-execute_process(COMMAND ${PYTHON} -s -c "import torch" RESULT_VARIABLE rc OUTPUT_QUIET
-  ERROR_QUIET)
-if(NOT rc EQUAL 0)
-  message("SKIPPED: ${PYTHON} cannot import torch (install Debian's python3-torch: tools/setup.sh)")
-  return()
-endif()
+skip_unless_torch()
 configure_and_build(${SOURCE} ${WORK}/build -DCMAKE_Fortran_COMPILER=${FORTRAN})
 set(host ${MPIEXEC} -n ${RANKS} --oversubscribe ${WORK}/build/advection)
 set(aeolus ${MPIEXEC} -n ${RANKS} --oversubscribe ${PREFIX}/bin/aeolus)
