@@ -507,6 +507,30 @@ aeolus_status aeolus_model_forward(aeolus_model* model, const void* in, int in_r
   });
 }
 
+aeolus_status aeolus_model_output_shape(aeolus_model* model, int in_rank, const int64_t* in_shape,
+                                        aeolus_layout layout, int* out_rank,
+                                        int64_t out_shape[AEOLUS_MAX_RANK]) {
+  const char* f = "aeolus_model_output_shape";
+  return guarded(f, [&] {
+    require(f, model, "model", "a handle from aeolus_model_load");
+    const std::vector<std::int64_t> shape = shape_arg(f, "in_rank", in_rank, "in_shape", in_shape);
+    const em::Layout l = layout_arg(f, layout);
+    require(f, out_rank, "out_rank", "a pointer to an int to receive the output's rank");
+    require(f, out_shape, "out_shape", "an array of AEOLUS_MAX_RANK extents");
+    const std::vector<std::int64_t> y = model->model.output_shape(shape, l);
+    if (y.empty() || y.size() > size_t(AEOLUS_MAX_RANK)) {
+      throw aeolus::ModelError("model " + model->model.path() + ": output has rank " +
+                               std::to_string(y.size()) +
+                               (y.empty() ? " (a scalar)" : " (shape " + em::shape_text(y) + ")") +
+                               " for an input of shape " + em::shape_text(shape) +
+                               "; expected rank 1 to " + std::to_string(AEOLUS_MAX_RANK) +
+                               " (AEOLUS_MAX_RANK), which aeolus_model_forward writes");
+    }
+    std::copy(y.begin(), y.end(), out_shape);
+    *out_rank = int(y.size());
+  });
+}
+
 aeolus_status aeolus_model_free(aeolus_model* model) {
   return guarded("aeolus_model_free", [&] {
     if (model && model->has_trainer) {
@@ -515,6 +539,24 @@ aeolus_status aeolus_model_free(aeolus_model* model) {
                           "trainer works on the model; nothing was freed)");
     }
     delete model;
+  });
+}
+
+aeolus_status aeolus_set_num_threads(int n) {
+  const char* f = "aeolus_set_num_threads";
+  return guarded(f, [&] {
+    if (n < 1) {
+      throw ArgumentError(f, "n = " + std::to_string(n) + "; expected a thread count >= 1");
+    }
+    em::set_intra_op_threads(n);
+  });
+}
+
+aeolus_status aeolus_get_num_threads(int* n) {
+  const char* f = "aeolus_get_num_threads";
+  return guarded(f, [&] {
+    require(f, n, "n", "a pointer to an int");
+    *n = em::intra_op_threads();
   });
 }
 

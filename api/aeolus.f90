@@ -18,6 +18,12 @@
 ! x(features, batch) the [batch, features] of a linear layer.
 ! Every procedure returns a status (AEOLUS_OK = 0 or an error); none stops the program.
 !
+! The output's shape before the first forward (one forward on zeros), and LibTorch's threads:
+!   integer(int64), allocatable :: ys(:)
+!   call aeolus_output_shape(model, shape(x), ys, status)   ! ys = [n1, ..., nk] of y
+!   call aeolus_set_num_threads(1, status)                  ! process-wide; ranks x n <= cores
+!   call aeolus_get_num_threads(n, status)
+!
 ! Steppers (a case's classical scheme or emulator on the host's own MPI decomposition):
 !   type(aeolus_stepper) :: st
 !   call aeolus_stepper_create(st, "my_case", MPI_COMM_WORLD, [nx, ny], [is, js], [nxl, nyl], status)
@@ -34,14 +40,14 @@
 !   call aeolus_trainer_restore(tr, "m.state", status)
 !   call aeolus_trainer_free(tr)
 module aeolus
-  use, intrinsic :: iso_c_binding, only: c_int, c_int64_t, c_char, c_ptr, c_null_ptr, &
-                                         c_null_char, c_loc, c_associated, c_f_pointer, &
-                                         c_float, c_double, c_size_t
+  use, intrinsic :: iso_c_binding, only: c_int, c_int32_t, c_int64_t, c_char, c_ptr, &
+                                         c_null_ptr, c_null_char, c_loc, c_associated, &
+                                         c_f_pointer, c_float, c_double, c_size_t
   implicit none
   private
 
   public :: aeolus_model, aeolus_load, aeolus_forward, aeolus_free, aeolus_last_error, &
-            aeolus_version
+            aeolus_version, aeolus_output_shape, aeolus_set_num_threads, aeolus_get_num_threads
   public :: aeolus_stepper, aeolus_stepper_create, aeolus_stepper_max_dt, aeolus_stepper_step, &
             aeolus_stepper_free, aeolus_initialize, aeolus_finalize
   public :: aeolus_trainer, aeolus_trainer_create, aeolus_train_step, aeolus_trainer_save, &
@@ -90,6 +96,11 @@ module aeolus
     module procedure forward_real32, forward_real64
   end interface aeolus_forward
 
+  ! in_shape as integer(int32) (shape(x), default integers) or integer(int64).
+  interface aeolus_output_shape
+    module procedure output_shape_int32, output_shape_int64
+  end interface aeolus_output_shape
+
   interface
     function c_last_error() bind(c, name="aeolus_last_error") result(p)
       import :: c_ptr
@@ -114,6 +125,26 @@ module aeolus
       integer(c_int64_t), intent(in) :: in_shape(*), out_shape(*)
       integer(c_int) :: s
     end function c_model_forward
+    function c_model_output_shape(model, in_rank, in_shape, layout, out_rank, out_shape) &
+      bind(c, name="aeolus_model_output_shape") result(s)
+      import :: c_ptr, c_int, c_int64_t
+      type(c_ptr), value :: model
+      integer(c_int), value :: in_rank, layout
+      integer(c_int64_t), intent(in) :: in_shape(*)
+      integer(c_int), intent(out) :: out_rank
+      integer(c_int64_t), intent(inout) :: out_shape(*)
+      integer(c_int) :: s
+    end function c_model_output_shape
+    function c_set_num_threads(n) bind(c, name="aeolus_set_num_threads") result(s)
+      import :: c_int
+      integer(c_int), value :: n
+      integer(c_int) :: s
+    end function c_set_num_threads
+    function c_get_num_threads(n) bind(c, name="aeolus_get_num_threads") result(s)
+      import :: c_int
+      integer(c_int), intent(out) :: n
+      integer(c_int) :: s
+    end function c_get_num_threads
     function c_model_free(model) bind(c, name="aeolus_model_free") result(s)
       import :: c_ptr, c_int
       type(c_ptr), value :: model
@@ -293,6 +324,64 @@ contains
                                AEOLUS_LAYOUT_FORTRAN, y, int(size(y_shape), c_int), y_shape)
     end if
   end function call_forward
+
+  ! The shape aeolus_forward would give y for an x of shape in_shape (shape(x)): the model runs
+  ! once on zeros of that shape (one forward, no gradient; see aeolus_model_output_shape).
+  ! out_shape is allocated to the output's rank (1 to 8) on success, left unallocated on an
+  ! error, so that allocate(y(out_shape(1), out_shape(2))) follows. reverse_dims as on
+  ! aeolus_forward: in_shape is passed reversed and out_shape comes back reversed, so it is the
+  ! shape of the Fortran y that aeolus_forward(..., reverse_dims=.true.) takes.
+  subroutine output_shape_int32(model, in_shape, out_shape, status, reverse_dims)
+    type(aeolus_model), intent(in) :: model
+    integer(c_int32_t), intent(in) :: in_shape(:)
+    integer(c_int64_t), allocatable, intent(out) :: out_shape(:)
+    integer, intent(out) :: status
+    logical, intent(in), optional :: reverse_dims
+    call output_shape_int64(model, int(in_shape, c_int64_t), out_shape, status, reverse_dims)
+  end subroutine output_shape_int32
+
+  subroutine output_shape_int64(model, in_shape, out_shape, status, reverse_dims)
+    type(aeolus_model), intent(in) :: model
+    integer(c_int64_t), intent(in) :: in_shape(:)
+    integer(c_int64_t), allocatable, intent(out) :: out_shape(:)
+    integer, intent(out) :: status
+    logical, intent(in), optional :: reverse_dims
+    integer(c_int64_t) :: extents(8)
+    integer(c_int) :: rank
+    extents = 0
+    rank = 0
+    if (reversed(reverse_dims)) then
+      status = c_model_output_shape(model%handle, int(size(in_shape), c_int), &
+                                    in_shape(size(in_shape):1:-1), AEOLUS_LAYOUT_C, rank, extents)
+    else
+      status = c_model_output_shape(model%handle, int(size(in_shape), c_int), in_shape, &
+                                    AEOLUS_LAYOUT_FORTRAN, rank, extents)
+    end if
+    if (status /= AEOLUS_OK) return
+    if (reversed(reverse_dims)) then
+      out_shape = extents(rank:1:-1)
+    else
+      out_shape = extents(1:rank)
+    end if
+  end subroutine output_shape_int64
+
+  ! LibTorch's intra-op threads, n >= 1: one setting of the process (see aeolus.h: with R MPI
+  ! ranks per node keep R x n <= the node's cores).
+  subroutine aeolus_set_num_threads(n, status)
+    integer, intent(in) :: n
+    integer, intent(out) :: status
+    status = c_set_num_threads(int(n, c_int))
+  end subroutine aeolus_set_num_threads
+
+  ! The intra-op thread count LibTorch uses on the calling thread.
+  subroutine aeolus_get_num_threads(n, status)
+    integer, intent(out) :: n
+    integer, intent(out) :: status
+    integer(c_int) :: c
+    c = 0
+    status = c_get_num_threads(c)
+    n = c
+  end subroutine aeolus_get_num_threads
 
   logical function reversed(reverse_dims)
     logical, intent(in), optional :: reverse_dims

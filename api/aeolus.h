@@ -46,7 +46,7 @@ typedef int aeolus_layout;
 /* Column major: the first index runs fastest, as in a Fortran array x(n1, ..., nk). */
 #define AEOLUS_LAYOUT_FORTRAN 2
 
-/* Highest array rank that aeolus_model_forward accepts. */
+/* Highest array rank that aeolus_model_forward accepts (and aeolus_model_output_shape gives). */
 #define AEOLUS_MAX_RANK 8
 
 /* A loaded model. */
@@ -95,8 +95,59 @@ AEOLUS_API aeolus_status aeolus_model_forward(aeolus_model* model, const void* i
                                               aeolus_layout layout, void* out, int out_rank,
                                               const int64_t* out_shape);
 
+/* The shape aeolus_model_forward would give the output for an input of rank in_rank and extents
+ * in_shape in memory order `layout` (both in the array's logical order, as for forward; the
+ * output's extents come back in the same logical order), so that a host can allocate `out`
+ * before its first forward. It costs one forward: the model runs once, without gradient, on an
+ * array of zeros of that shape in the dtype of the model's parameters, laid out as `layout`
+ * lays it out (a strided view for AEOLUS_LAYOUT_FORTRAN), so it fails where forward on such an
+ * array would. On success *out_rank is the output's rank (1 to AEOLUS_MAX_RANK) and
+ * out_shape[0 .. *out_rank - 1] its extents; the other entries of out_shape are left as they
+ * were. The model's weights, a trainer's state and the input are not changed.
+ *
+ * Errors (*out_rank and out_shape unchanged): a null pointer, in_rank or an extent out of range,
+ * an unknown layout AEOLUS_ERROR_ARGUMENT; a shape the model does not take (forward fails: the
+ * message names the input's shape and dtype and LibTorch's reason), an output that is not one
+ * tensor, or an output of rank 0 or above AEOLUS_MAX_RANK (which aeolus_model_forward cannot
+ * write; its shape named) AEOLUS_ERROR_MODEL. */
+AEOLUS_API aeolus_status aeolus_model_output_shape(aeolus_model* model, int in_rank,
+                                                   const int64_t* in_shape, aeolus_layout layout,
+                                                   int* out_rank,
+                                                   int64_t out_shape[AEOLUS_MAX_RANK]);
+
 /* Frees a model; NULL is accepted and does nothing. */
 AEOLUS_API aeolus_status aeolus_model_free(aeolus_model* model);
+
+/* ---- Threads ------------------------------------------------------------------------------
+ *
+ * LibTorch's intra-op threads: how many threads one operation of a model (a matmul, a
+ * convolution) may use, in aeolus_model_forward, aeolus_model_output_shape, aeolus_trainer_step
+ * and the steppers' emulators.
+ *
+ * Process-wide: one setting of LibTorch (at::set_num_threads), not of a handle. It applies to
+ * the calling thread and to every thread that first uses LibTorch after the call. With
+ * LibTorch's OpenMP backend (Debian's build) a thread that had already run LibTorch before the
+ * call keeps the count it had (measured with LibTorch 1.13.1): set it from the thread that runs
+ * the models, or before other threads use them. Each change rebuilds LibTorch's thread pool
+ * (milliseconds): set it once, not around each call. aeolus_trainer_create also sets it, to its
+ * section's `threads` (default 1; 0 leaves it as it is), and so do the emulator steppers to
+ * their case's `threads`.
+ *
+ * At the start it is LibTorch's default: OMP_NUM_THREADS (or MKL_NUM_THREADS) where set, else a
+ * count LibTorch derives from the machine's cores. Measured with at::get_num_threads() at the
+ * start of a process: Debian's LibTorch 1.13.1 starts at 1 thread on the 2-core x86-64 machine
+ * of the tests (2 with OMP_NUM_THREADS=2); elsewhere it may start with more, up to all cores.
+ *
+ * MPI: the ranks on one node share its cores. With R ranks per node and n threads each, keep
+ * R x n <= the node's cores (n = 1 with one rank per core); beyond that the ranks' threads
+ * oversubscribe the cores and compete for them. */
+
+/* Sets the intra-op thread count to n >= 1. Errors: n < 1 AEOLUS_ERROR_ARGUMENT (the value
+ * named), the setting unchanged. */
+AEOLUS_API aeolus_status aeolus_set_num_threads(int n);
+
+/* The intra-op thread count that LibTorch uses on the calling thread. */
+AEOLUS_API aeolus_status aeolus_get_num_threads(int* n);
 
 /* ---- Steppers: an Aeolus scheme or emulator advancing the host's own array ----------------
  *

@@ -3,7 +3,12 @@
 //   #include <aeolus.hpp>
 //   namespace ae = aeolus::host;
 //   ae::Model model("model.pt");                            // throws ae::Error
-//   std::vector<double> y = model.forward(x, {4, 3}, {4, 2});
+//   ae::Shape out_shape = model.output_shape({4, 3});       // {4, 2}: one forward on zeros
+//   std::vector<double> y = model.forward(x, {4, 3}, out_shape);
+//   ae::Trainer tr(model, "train.yaml", "training");        // comm: MPI_Comm_c2f(comm)
+//   double loss = tr.step(x, {4, 3}, target, {4, 2});       // one optimizer step
+//   tr.save("trained.pt", "trained.state");                 // "" skips either
+//   ae::set_num_threads(1);                                 // LibTorch's, process-wide
 //   ae::Stepper st("my_case", MPI_Comm_c2f(comm), {nx, ny}, {i0, j0}, {nxl, nyl});
 //   double dt = st.max_dt(q, t);
 //   st.step(q, t, dt);                                      // q, t updated
@@ -12,9 +17,11 @@
 // libaeolus_api.so loads) has its own aeolus::Error and aeolus::Stepper, and a host may include
 // both headers; classes of the same name in one namespace would also share their type
 // information across the libraries of one process (exceptions caught as the wrong type).
-// - Handles are RAII: Model and Stepper free their C handle in the destructor; they move but do
-//   not copy. A Stepper's destructor is collective (aeolus_stepper_free): let every rank's
-//   Stepper go out of scope at the same point, before aeolus::host::finalize() and MPI_Finalize.
+// - Handles are RAII: Model, Trainer and Stepper free their C handle in the destructor; they
+//   move but do not copy. A Stepper's destructor is collective (aeolus_stepper_free): let every
+//   rank's Stepper go out of scope at the same point, before aeolus::host::finalize() and
+//   MPI_Finalize; so is a Trainer's with a communicator (before MPI_Finalize). A Trainer works
+//   on its Model, which must outlive it: declare the Model first.
 // - Every failing call throws aeolus::host::Error, which carries the status (AEOLUS_ERROR_*) and
 //   aeolus_last_error()'s message; destructors never throw.
 // - Arrays: a pointer and a shape (std::vector<int64_t>, the logical extents), or a
@@ -102,6 +109,16 @@ inline void initialize() { detail::check(aeolus_initialize()); }
 // After every Stepper is destroyed, before MPI_Finalize (collective over MPI_COMM_WORLD).
 inline void finalize() { detail::check(aeolus_finalize()); }
 
+// LibTorch's intra-op threads (aeolus_set_num_threads): one setting of the process, n >= 1.
+// With R ranks per node keep R x n <= the node's cores.
+inline void set_num_threads(int n) { detail::check(aeolus_set_num_threads(n)); }
+// The intra-op thread count LibTorch uses on the calling thread.
+inline int num_threads() {
+  int n = 0;
+  detail::check(aeolus_get_num_threads(&n));
+  return n;
+}
+
 // A TorchScript model (aeolus_model_load), run on the caller's arrays.
 class Model {
  public:
@@ -135,10 +152,84 @@ class Model {
     return out;
   }
 
+  // The shape forward gives the output for an input of shape in_shape in `layout` (both
+  // logical): one forward on zeros, without gradient (aeolus_model_output_shape).
+  Shape output_shape(const Shape& in_shape, Layout layout = Layout::C) const {
+    int rank = 0;
+    int64_t out[AEOLUS_MAX_RANK] = {0};
+    detail::check(aeolus_model_output_shape(m_, int(in_shape.size()), in_shape.data(), int(layout),
+                                            &rank, out));
+    return Shape(out, out + rank);
+  }
+
   aeolus_model* get() const noexcept { return m_; }
 
  private:
   aeolus_model* m_ = nullptr;
+};
+
+// Online training of a Model (aeolus_trainer_create): the optimizer of the YAML mapping at the
+// dotted path `section` of `config_path`; comm: a Fortran handle (MPI_Comm_c2f(comm)) over which
+// gradients are averaged, or AEOLUS_COMM_NONE (no MPI). With a communicator the constructor,
+// step, save, restore and the destructor are collective. The model must outlive the trainer;
+// between steps model.forward runs the current weights.
+class Trainer {
+ public:
+  Trainer(Model& model, const std::string& config_path, const std::string& section,
+          int comm = AEOLUS_COMM_NONE) {
+    detail::check(
+        aeolus_trainer_create(model.get(), config_path.c_str(), section.c_str(), comm, &t_));
+  }
+  ~Trainer() { aeolus_trainer_free(t_); }
+  Trainer(Trainer&& other) noexcept : t_(std::exchange(other.t_, nullptr)) {}
+  Trainer& operator=(Trainer&& other) noexcept {
+    std::swap(t_, other.t_);
+    return *this;
+  }
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  // One optimizer step on `in` against `target` (the output's shape), both of element type T
+  // (float or double) in `layout`; returns the loss before the step (averaged over the ranks).
+  template <class T>
+  double step(const T* in, const Shape& in_shape, const T* target, const Shape& target_shape,
+              Layout layout = Layout::C) {
+    double loss = 0;
+    detail::check(aeolus_trainer_step(t_, in, int(in_shape.size()), in_shape.data(), target,
+                                      int(target_shape.size()), target_shape.data(),
+                                      detail::dtype_of<T>(), int(layout), &loss));
+    return loss;
+  }
+
+  // The same on std::vectors, whose sizes must match the shapes.
+  template <class T>
+  double step(const std::vector<T>& in, const Shape& in_shape, const std::vector<T>& target,
+              const Shape& target_shape, Layout layout = Layout::C) {
+    detail::check_size("aeolus::host::Trainer::step", "in", in.size(), in_shape);
+    detail::check_size("aeolus::host::Trainer::step", "target", target.size(), target_shape);
+    return step(in.data(), in_shape, target.data(), target_shape, layout);
+  }
+
+  // Writes the model (TorchScript) to model_path and the training state to state_path; ""
+  // skips either. Rank 0 writes, each file atomically.
+  void save(const std::string& model_path, const std::string& state_path = "") const {
+    detail::check(aeolus_trainer_save(t_, model_path.c_str(), state_path.c_str()));
+  }
+  // The optimizer's state and the step count of a file written by save().
+  void restore(const std::string& state_path) {
+    detail::check(aeolus_trainer_restore(t_, state_path.c_str()));
+  }
+  // The optimizer steps taken (with those of a restored state).
+  int64_t steps() const {
+    int64_t n = 0;
+    detail::check(aeolus_trainer_steps(t_, &n));
+    return n;
+  }
+
+  aeolus_trainer* get() const noexcept { return t_; }
+
+ private:
+  aeolus_trainer* t_ = nullptr;
 };
 
 // A case's stepper on the host's decomposition (aeolus_stepper_create): global_n, start

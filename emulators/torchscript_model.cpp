@@ -1,5 +1,6 @@
 #include "emulators/torchscript_model.hpp"
 
+#include <ATen/Parallel.h>
 #include <caffe2/serialize/versions.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
@@ -393,5 +394,29 @@ ModelOutput TorchScriptModel::forward(const ConstArrayRef& in) const {
   out.values.assign(p, p + y.numel());
   return out;
 }
+
+std::vector<std::int64_t> TorchScriptModel::output_shape(const std::vector<std::int64_t>& in_shape,
+                                                         Layout layout) const {
+  torch::Tensor zeros;
+  {
+    c10::InferenceMode guard;
+    zeros = torch::zeros(in_shape, torch::TensorOptions().dtype(scalar_type(impl_->dtype)));
+  }
+  // An empty tensor may have no memory; the wrapped view reads none.
+  double none = 0;
+  const ConstArrayRef in{zeros.numel() > 0 ? zeros.data_ptr() : &none, impl_->dtype, in_shape,
+                         layout};
+  const torch::Tensor y = impl_->run(in);
+  return {y.sizes().begin(), y.sizes().end()};
+}
+
+void set_intra_op_threads(int n) {
+  if (n < 1) {
+    throw std::invalid_argument("n = " + std::to_string(n) + "; expected a thread count >= 1");
+  }
+  at::set_num_threads(n);
+}
+
+int intra_op_threads() { return at::get_num_threads(); }
 
 }  // namespace aeolus::emulators

@@ -69,12 +69,23 @@ class TorchScriptModel {
   void forward(const ConstArrayRef& in, const ArrayRef& out) const;
   // Same, returning the output (for callers that do not know its shape beforehand).
   ModelOutput forward(const ConstArrayRef& in) const;
+  // The shape forward returns for an input of logical shape `in_shape` in `layout`: forward
+  // once (no gradient) on zeros of the parameters' dtype laid out with that layout's strides,
+  // so that it fails where forward on such an array would (ModelError, as forward's).
+  std::vector<std::int64_t> output_shape(const std::vector<std::int64_t>& in_shape,
+                                         Layout layout) const;
 
  private:
   friend struct TorchScriptModelAccess;
   struct Impl;  // torchscript_model_impl.hpp
   std::unique_ptr<Impl> impl_;
 };
+
+// LibTorch's intra-op threads (at::set_num_threads, at::get_num_threads): the process's
+// setting, which with LibTorch's OpenMP backend reaches the calling thread and threads that
+// first use LibTorch afterwards. std::invalid_argument if n < 1.
+void set_intra_op_threads(int n);
+int intra_op_threads();
 
 // The version of the LibTorch this build links ("1.13.0") and the newest TorchScript file
 // format version it reads.

@@ -3,10 +3,12 @@
 ! Fortran arrays of real64 and real32, ranks 1 to 4 and a non-contiguous section; outputs
 ! against the same arithmetic done here. reverse_dims (aeolus_forward, aeolus_train_step): an
 ! x(features, batch) seen as the C-order [batch, features], against the same model in Fortran
-! order on the transposed array. Stops with status 1 on any failure.
+! order on the transposed array. aeolus_output_shape (default and int64 extents, reverse_dims, a
+! refused shape) against the shapes by hand; aeolus_set_num_threads / aeolus_get_num_threads.
+! Stops with status 1 on any failure.
 program test_fortran
   use aeolus
-  use, intrinsic :: iso_fortran_env, only: real32, real64
+  use, intrinsic :: iso_fortran_env, only: real32, real64, int64
   implicit none
   ! The weights of test_models.hpp: w(o, k), y(b, o) = tanh(c(o) + sum_k w(o, k) x(b, k)).
   real(real64), parameter :: w(2, 3) = reshape([0.5d0, -1.0d0, -0.25d0, 0.75d0, 0.125d0, 0.3d0], &
@@ -21,7 +23,8 @@ program test_fortran
   integer :: unit
   real(real64) :: x(4, 3), y(4, 2), y2(2, 2), bad(4, 3), a1(5), b1(5), a3(2, 3, 4), b3(2, 3, 4)
   real(real32) :: xs(4, 3), ys(4, 2), a4(2, 3, 4, 5), b4(2, 3, 4, 5)
-  integer :: status, i, j, k, failures
+  integer :: status, i, j, k, failures, threads0, threads
+  integer(int64), allocatable :: oshape(:)
   failures = 0
   call get_command_argument(1, dir)
 
@@ -116,6 +119,44 @@ program test_fortran
   call aeolus_forward(aff, a4, b4, status)
   call expect(status == AEOLUS_OK .and. all(b4 == 2 * a4 + 1), 'affine rank 4')
 
+  ! The output's shape before forward: x(4, 3) gives y(4, 2) (the last extent 3 -> 2), an
+  ! x(features, batch) with reverse_dims the y(2, batch) that forward takes; affine keeps it.
+  call aeolus_output_shape(lin, shape(x), oshape, status)
+  call expect(status == AEOLUS_OK, 'output_shape: '//aeolus_last_error())
+  call expect(shape_is(oshape, [4_int64, 2_int64]), 'output_shape (4, 3)')
+  call expect(shape_is(oshape, shape(y, kind=int64)), 'output_shape is forward''s y')
+  call aeolus_output_shape(lin, [7_int64, 3_int64], oshape, status)
+  call expect(shape_is(oshape, [7_int64, 2_int64]), 'output_shape int64: '//aeolus_last_error())
+  call aeolus_output_shape(lin, shape(xt), oshape, status, reverse_dims=.true.)
+  call expect(shape_is(oshape, [2_int64, 4_int64]) .and. shape_is(oshape, shape(yt, kind=int64)), &
+              'output_shape reverse_dims: '//aeolus_last_error())
+  call aeolus_output_shape(lin, [3, 5, 9], oshape, status, reverse_dims=.true.)
+  call expect(shape_is(oshape, [2_int64, 5_int64, 9_int64]), 'output_shape reverse_dims rank 3')
+  call aeolus_output_shape(aff, shape(a4), oshape, status)
+  call expect(status == AEOLUS_OK .and. shape_is(oshape, shape(a4, kind=int64)), &
+              'output_shape affine rank 4')
+  call aeolus_output_shape(lin, [4, 5], oshape, status)
+  msg = aeolus_last_error()
+  call expect(status == AEOLUS_ERROR_MODEL .and. .not. allocated(oshape) .and. &
+              index(msg, 'forward failed on an input of shape [4, 5]') > 0 .and. &
+              index(msg, '4x5 and 3x2') > 0, 'output_shape refused: '//msg)
+
+  ! LibTorch's threads: a round trip and a refusal that leaves the setting.
+  call aeolus_get_num_threads(threads0, status)
+  call expect(status == AEOLUS_OK .and. threads0 >= 1, 'get_num_threads')
+  call aeolus_set_num_threads(2, status)
+  call aeolus_get_num_threads(threads, status)
+  call expect(status == AEOLUS_OK .and. threads == 2, 'set_num_threads(2)')
+  call aeolus_set_num_threads(0, status)
+  msg = aeolus_last_error()
+  call expect(status == AEOLUS_ERROR_ARGUMENT .and. &
+              msg == 'aeolus_set_num_threads: n = 0; expected a thread count >= 1', &
+              'set_num_threads(0): '//msg)
+  call aeolus_get_num_threads(threads, status)
+  call expect(threads == 2, 'threads unchanged by a refusal')
+  call aeolus_set_num_threads(threads0, status)
+  call expect(status == AEOLUS_OK, 'set_num_threads back')
+
   ! Refusals: an output of the wrong shape (left unchanged), a missing file, a null model.
   bad = -7
   call aeolus_forward(lin, x, bad, status)
@@ -148,6 +189,16 @@ contains
       end do
     end do
   end function expected
+
+  ! s is allocated and equals want.
+  logical function shape_is(s, want)
+    integer(int64), allocatable, intent(in) :: s(:)
+    integer(int64), intent(in) :: want(:)
+    shape_is = .false.
+    if (.not. allocated(s)) return
+    if (size(s) /= size(want)) return
+    shape_is = all(s == want)
+  end function shape_is
 
   subroutine expect(ok, what)
     logical, intent(in) :: ok
