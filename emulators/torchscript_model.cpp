@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 
 #include "emulators/torchscript_model_impl.hpp"
@@ -224,8 +225,10 @@ void check_archive(const std::string& path) {
   }
 }
 
-std::vector<std::int64_t> strides_of(const std::vector<std::int64_t>& shape, Layout layout) {
-  std::vector<std::int64_t> s(shape.size());
+// On the stack up to rank 8 (AEOLUS_MAX_RANK): no allocation per call.
+c10::SmallVector<std::int64_t, 8> strides_of(const std::vector<std::int64_t>& shape,
+                                             Layout layout) {
+  c10::SmallVector<std::int64_t, 8> s(shape.size());
   std::int64_t step = 1;
   if (layout == Layout::fortran) {
     for (std::size_t k = 0; k < shape.size(); ++k) {
@@ -241,19 +244,159 @@ std::vector<std::int64_t> strides_of(const std::vector<std::int64_t>& shape, Lay
   return s;
 }
 
-void check_array(const std::string& what, const void* data,
-                 const std::vector<std::int64_t>& shape) {
-  if (!data) throw std::invalid_argument(what + " data is a null pointer");
-  if (shape.empty()) throw std::invalid_argument(what + " has rank 0; expected rank >= 1");
-  for (std::int64_t n : shape) {
-    if (n < 0)
-      throw std::invalid_argument(what + " shape " + shape_text(shape) + " has a negative extent");
+void check_array(const char* what, const void* data, const std::vector<std::int64_t>& shape) {
+  if (!data) throw std::invalid_argument(std::string(what) + " data is a null pointer");
+  if (shape.empty()) {
+    throw std::invalid_argument(std::string(what) + " has rank 0; expected rank >= 1");
   }
+  for (std::int64_t n : shape) {
+    if (n < 0) {
+      throw std::invalid_argument(std::string(what) + " shape " + shape_text(shape) +
+                                  " has a negative extent");
+    }
+  }
+}
+
+// --- The output's copy --------------------------------------------------------------------
+// LibTorch's copy_ into a Fortran-order view runs its inner loop along the destination's unit
+// stride, the first index, which in the row-major source is the slowest one (the channels of a
+// [1, 36, 256, 256] CNN output, 65536 elements apart): every read misses the cache. These plain
+// loops read and write both arrays in runs instead.
+
+template <class S, class D>
+void convert(const S* s, D* d, std::int64_t n) {
+  if constexpr (std::is_same_v<S, D>) {
+    std::memcpy(d, s, std::size_t(n) * sizeof(S));
+  } else {
+    for (std::int64_t i = 0; i < n; ++i) d[i] = static_cast<D>(s[i]);
+  }
+}
+
+// d (column major) = s (row major), same logical shape. The extents other than 1 form a leading
+// group of axes A (product >= kTile, or all of them) and a trailing group Z (product >= kTile
+// among the rest, or the rest): s is contiguous along Z's row-major index and d along A's
+// column-major index, so a kTile x kTile tile of (A, Z) is read from s in runs of kTile, turned
+// in a buffer on the stack and written to d in runs of kTile. The axes between the groups are
+// the outer loop. Offsets are carried by odometers (no division).
+template <class S, class D>
+void reverse_copy(const S* s, D* d, const std::int64_t* shape, std::size_t rank) {
+  constexpr std::int64_t kTile = 16;
+  c10::SmallVector<std::int64_t, 8> m;  // the extents other than 1
+  std::int64_t n = 1;
+  for (std::size_t k = 0; k < rank; ++k) {
+    if (shape[k] != 1) m.push_back(shape[k]);
+    n *= shape[k];
+  }
+  if (n == 0) return;
+  const int r = int(m.size());
+  if (r <= 1) {
+    convert(s, d, n);
+    return;
+  }
+  // cs: strides of s (row major); fs: strides of d (column major); i: odometers' indices.
+  c10::SmallVector<std::int64_t, 8> cs(r), fs(r), i(r, 0);
+  cs[r - 1] = 1;
+  for (int k = r - 1; k-- > 0;) cs[k] = cs[k + 1] * m[k + 1];
+  fs[0] = 1;
+  for (int k = 1; k < r; ++k) fs[k] = fs[k - 1] * m[k - 1];
+  int p = 0;  // A: axes [0, p)
+  std::int64_t pa = 1;
+  while (p < r && pa < kTile) pa *= m[p++];
+  int q = r;  // Z: axes [q, r)
+  std::int64_t pz = 1;
+  while (q > p && pz < kTile) pz *= m[--q];
+  std::int64_t sa[kTile], dz[kTile];  // offsets of a tile's rows in s and in d
+  D buf[kTile][kTile];
+  std::int64_t ms = 0, md = 0;  // the middle axes' offsets in s and in d
+  for (std::int64_t j = 0, middle = n / (pa * pz); j < middle; ++j) {
+    std::int64_t off_a = ms;
+    for (int k = 0; k < p; ++k) i[k] = 0;
+    for (std::int64_t a0 = 0; a0 < pa; a0 += kTile) {
+      const std::int64_t na = std::min(kTile, pa - a0);
+      for (std::int64_t a = 0; a < na; ++a) {
+        sa[a] = off_a;
+        for (int k = 0; k < p; ++k) {
+          off_a += cs[k];
+          if (++i[k] < m[k]) break;
+          off_a -= m[k] * cs[k];
+          i[k] = 0;
+        }
+      }
+      std::int64_t off_z = md;
+      for (int k = q; k < r; ++k) i[k] = 0;
+      for (std::int64_t z0 = 0; z0 < pz; z0 += kTile) {
+        const std::int64_t nz = std::min(kTile, pz - z0);
+        for (std::int64_t z = 0; z < nz; ++z) {
+          dz[z] = off_z;
+          for (int k = r; k-- > q;) {
+            off_z += fs[k];
+            if (++i[k] < m[k]) break;
+            off_z -= m[k] * fs[k];
+            i[k] = 0;
+          }
+        }
+        const S* sz = s + z0;
+        D* da = d + a0;
+        if (na == kTile && nz == kTile) {  // a full tile: constant trip counts
+          for (std::int64_t a = 0; a < kTile; ++a) {
+            for (std::int64_t z = 0; z < kTile; ++z) buf[z][a] = static_cast<D>(sz[sa[a] + z]);
+          }
+          for (std::int64_t z = 0; z < kTile; ++z) {
+            for (std::int64_t a = 0; a < kTile; ++a) da[dz[z] + a] = buf[z][a];
+          }
+        } else {
+          for (std::int64_t a = 0; a < na; ++a) {
+            for (std::int64_t z = 0; z < nz; ++z) buf[z][a] = static_cast<D>(sz[sa[a] + z]);
+          }
+          for (std::int64_t z = 0; z < nz; ++z) {
+            for (std::int64_t a = 0; a < na; ++a) da[dz[z] + a] = buf[z][a];
+          }
+        }
+      }
+    }
+    for (int k = q; k-- > p;) {  // the next middle index, the last middle axis fastest
+      ms += cs[k];
+      md += fs[k];
+      if (++i[k] < m[k]) break;
+      ms -= m[k] * cs[k];
+      md -= m[k] * fs[k];
+      i[k] = 0;
+    }
+  }
+}
+
+template <class S, class D>
+void copy_typed(const void* src, void* dst, const std::int64_t* shape, std::size_t rank,
+                Layout layout) {
+  const S* s = static_cast<const S*>(src);
+  D* d = static_cast<D*>(dst);
+  if (layout == Layout::fortran) {
+    reverse_copy(s, d, shape, rank);
+    return;
+  }
+  std::int64_t n = 1;
+  for (std::size_t k = 0; k < rank; ++k) n *= shape[k];
+  if (n > 0) convert(s, d, n);
 }
 
 }  // namespace
 
 namespace detail {
+
+void copy_array(const void* src, DType src_dtype, void* dst, DType dst_dtype,
+                const std::int64_t* shape, std::size_t rank, Layout layout) {
+  if (src_dtype == DType::float32) {
+    if (dst_dtype == DType::float32) {
+      copy_typed<float, float>(src, dst, shape, rank, layout);
+    } else {
+      copy_typed<float, double>(src, dst, shape, rank, layout);
+    }
+  } else if (dst_dtype == DType::float32) {
+    copy_typed<double, float>(src, dst, shape, rank, layout);
+  } else {
+    copy_typed<double, double>(src, dst, shape, rank, layout);
+  }
+}
 
 // The last non-empty line of a TorchScript error (the interpreter prefixes a traceback of the
 // serialized code; the cause is at the end).
@@ -296,17 +439,22 @@ std::int64_t max_torchscript_file_format() {
   return std::int64_t(caffe2::serialize::kMaxSupportedFileFormatVersion);
 }
 
-torch::Tensor TorchScriptModel::Impl::run(const ConstArrayRef& in, bool grad) const {
+namespace {
+
+// Impl::run without its inference-mode scope: the caller opens it.
+torch::Tensor run_in_mode(const TorchScriptModelAccess::Impl& impl, const ConstArrayRef& in,
+                          bool grad) {
+  const std::string& path = impl.path;
+  const DType dtype = impl.dtype;
+  const torch::jit::Module& module = impl.module;
   check_array("input", in.data, in.shape);
-  // Inference mode unless the caller trains (then the graph is recorded for backward).
-  c10::InferenceMode guard(!grad);
   // While a trainer works on the module, its forwards (training or not) run the graph without
   // the executor's optimisations: the optimised plan of a module whose parameters require grad
   // differentiates inside the graph and saves its input for backward, which an inference-mode
   // forward cannot ("Inference tensors cannot be saved for backward"); the plain plan records
   // the gradient through autograd only where grad mode is on. (A thread-local setting.)
   std::optional<torch::jit::GraphOptimizerEnabledGuard> plain;
-  if (grad || training) plain.emplace(false);
+  if (grad || impl.training) plain.emplace(false);
   torch::Tensor x = wrap(const_cast<void*>(in.data), in.dtype, in.shape, in.layout);
   if (in.dtype != dtype) x = x.to(scalar_type(dtype));  // the one documented copy
   c10::IValue y;
@@ -327,7 +475,36 @@ torch::Tensor TorchScriptModel::Impl::run(const ConstArrayRef& in, bool grad) co
     throw ModelError("model " + path + ": forward returned a " + y.tagKind() +
                      "; expected one tensor");
   }
-  return y.toTensor();
+  return std::move(y).toTensor();
+}
+
+// The model's output into `out` (its shape checked by the caller): by the plain loops above when
+// the output is a contiguous float32 or float64 tensor apart from out's memory (as the model's
+// own outputs are), else by LibTorch's copy_ (converts and writes through out's strides).
+void copy_output(const torch::Tensor& y, const ArrayRef& out) {
+  const c10::ScalarType t = y.scalar_type();
+  if ((t == torch::kFloat32 || t == torch::kFloat64) && y.is_contiguous()) {
+    const DType yt = t == torch::kFloat32 ? DType::float32 : DType::float64;
+    const auto n = std::size_t(y.numel());
+    const auto* y0 = static_cast<const char*>(y.data_ptr());
+    const auto* o0 = static_cast<const char*>(out.data);
+    const bool apart =
+        n == 0 || y0 + n * dtype_size(yt) <= o0 || o0 + n * dtype_size(out.dtype) <= y0;
+    if (apart) {
+      detail::copy_array(y0, yt, out.data, out.dtype, out.shape.data(), out.shape.size(),
+                         out.layout);
+      return;
+    }
+  }
+  wrap(out.data, out.dtype, out.shape, out.layout).copy_(y);
+}
+
+}  // namespace
+
+torch::Tensor TorchScriptModel::Impl::run(const ConstArrayRef& in, bool grad) const {
+  // Inference mode unless the caller trains (then the graph is recorded for backward).
+  c10::InferenceMode guard(!grad);
+  return run_in_mode(*this, in, grad);
 }
 
 TorchScriptModel::TorchScriptModel(const std::string& path) : impl_(std::make_unique<Impl>()) {
@@ -374,16 +551,15 @@ DType TorchScriptModel::parameter_dtype() const { return impl_->dtype; }
 
 void TorchScriptModel::forward(const ConstArrayRef& in, const ArrayRef& out) const {
   check_array("output", out.data, out.shape);
-  const torch::Tensor y = impl_->run(in);
-  const std::vector<std::int64_t> got(y.sizes().begin(), y.sizes().end());
-  if (got != out.shape) {
+  c10::InferenceMode guard;  // one scope for the forward and the copy
+  const torch::Tensor y = run_in_mode(*impl_, in, /*grad=*/false);
+  if (!y.sizes().equals(out.shape)) {
+    const std::vector<std::int64_t> got(y.sizes().begin(), y.sizes().end());
     throw ModelError("model " + impl_->path + ": output has shape " + shape_text(got) +
                      " for an input of shape " + shape_text(in.shape) +
                      "; the output array has shape " + shape_text(out.shape));
   }
-  c10::InferenceMode guard;
-  // copy_ converts the dtype and writes through the output's strides in one pass.
-  wrap(out.data, out.dtype, out.shape, out.layout).copy_(y);
+  copy_output(y, out);
 }
 
 ModelOutput TorchScriptModel::forward(const ConstArrayRef& in) const {

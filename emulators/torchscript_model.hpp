@@ -87,6 +87,15 @@ class TorchScriptModel {
 void set_intra_op_threads(int n);
 int intra_op_threads();
 
+namespace detail {
+// Copies the row-major array `src` of logical shape shape[0..rank) into `dst`, stored in
+// `layout`, converting each element with static_cast (as LibTorch's copy_ does): one pass for
+// Layout::c, a cache-blocked reversal of the index order for Layout::fortran. The arrays must
+// not overlap. (forward's output copy; public for its test.)
+void copy_array(const void* src, DType src_dtype, void* dst, DType dst_dtype,
+                const std::int64_t* shape, std::size_t rank, Layout layout);
+}  // namespace detail
+
 // The version of the LibTorch this build links ("1.13.0") and the newest TorchScript file
 // format version it reads.
 std::string libtorch_version();

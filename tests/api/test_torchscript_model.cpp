@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -113,6 +115,74 @@ TEST(TorchScriptModel, Rank4AffineInBothLayouts) {
   y = x;
   model.forward({y.data(), em::DType::float64, shape}, {y.data(), em::DType::float64, shape});
   for (int i = 0; i < 120; ++i) EXPECT_DOUBLE_EQ(y[i], 2 * x[i] + 1) << i;
+}
+
+namespace {
+
+// The output copy by the definition: element i (row-major multi-index) of src to its place in
+// `layout`, converted with static_cast.
+template <class S, class D>
+std::vector<D> naive_copy(const std::vector<S>& src, const std::vector<std::int64_t>& shape,
+                          em::Layout layout) {
+  std::vector<D> out(src.size());
+  std::vector<std::int64_t> index(shape.size(), 0);
+  for (std::size_t c = 0; c < src.size(); ++c) {
+    std::size_t at = c;
+    if (layout == em::Layout::fortran) {
+      at = 0;
+      for (std::size_t k = shape.size(); k-- > 0;) at = at * shape[k] + index[k];
+    }
+    out[at] = static_cast<D>(src[c]);
+    for (std::size_t k = shape.size(); k-- > 0;) {
+      if (++index[k] < shape[k]) break;
+      index[k] = 0;
+    }
+  }
+  return out;
+}
+
+// detail::copy_array (forward's output copy, tiled in Fortran order) against naive_copy, bitwise.
+template <class S, class D>
+void expect_copy_as_naive(const std::vector<std::int64_t>& shape, std::mt19937& rng) {
+  std::size_t n = 1;
+  for (std::int64_t e : shape) n *= std::size_t(e);
+  std::uniform_real_distribution<double> value(-1e3, 1e3);
+  std::vector<S> src(n);
+  for (S& v : src) v = static_cast<S>(value(rng));  // not exact in float32 when S is double
+  const em::DType st = sizeof(S) == 4 ? em::DType::float32 : em::DType::float64;
+  const em::DType dt = sizeof(D) == 4 ? em::DType::float32 : em::DType::float64;
+  for (em::Layout layout : {em::Layout::c, em::Layout::fortran}) {
+    const std::vector<D> want = naive_copy<S, D>(src, shape, layout);
+    std::vector<D> got(n, D(-7));
+    em::detail::copy_array(src.data(), st, got.data(), dt, shape.data(), shape.size(), layout);
+    ASSERT_EQ(std::memcmp(got.data(), want.data(), n * sizeof(D)), 0)
+        << em::shape_text(shape) << " " << em::dtype_name(st) << " -> " << em::dtype_name(dt)
+        << (layout == em::Layout::c ? " C order" : " Fortran order");
+  }
+}
+
+}  // namespace
+
+TEST(TorchScriptModel, OutputCopyMatchesTheNaiveCopy) {
+  std::mt19937 rng(19);
+  std::vector<std::vector<std::int64_t>> shapes{
+      {1},          {37},    {1, 1, 1},       {16, 16},     {17, 15},
+      {1024, 16},   {1, 16}, {1, 36, 40, 40}, {2, 3, 4, 5}, {3, 1, 37, 1, 2},
+      {37, 37, 37}, {0, 5},  {4, 0, 3}};
+  std::uniform_int_distribution<int> rank(1, 5), extent(1, 37);
+  while (shapes.size() < 400) {
+    std::vector<std::int64_t> s(std::size_t(rank(rng)));
+    std::int64_t n = 1;
+    for (std::int64_t& e : s) n *= e = extent(rng);
+    if (n <= 200000) shapes.push_back(s);
+  }
+  for (const std::vector<std::int64_t>& s : shapes) {
+    expect_copy_as_naive<float, float>(s, rng);
+    expect_copy_as_naive<float, double>(s, rng);
+    expect_copy_as_naive<double, float>(s, rng);
+    expect_copy_as_naive<double, double>(s, rng);
+    if (HasFatalFailure()) return;
+  }
 }
 
 TEST(TorchScriptModel, MissingFileIsAnIoErrorNamingIt) {
