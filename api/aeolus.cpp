@@ -409,9 +409,15 @@ void check_case_procs(const char* f, const app::CaseConfig& c, const aeolus::Car
     if (g.procs[size_t(d)] > 0 && g.procs[size_t(d)] != have) {
       std::vector<std::int64_t> procs(g.procs.begin(), g.procs.begin() + g.dim), mine;
       for (int e = 0; e < g.dim; ++e) mine.push_back(std::int64_t(ownership[size_t(e)].size()));
+      // The case type's own rule (its grid, not the case file's grid.procs): named by type.
+      const std::string rule = g.procs == c.grid.procs
+                                   ? "the case insists on grid.procs = " + em::shape_text(procs)
+                                   : "its case type, " + c.type + ", decomposes this grid into " +
+                                         em::shape_text(procs) + " process columns on " +
+                                         std::to_string(size) + " rank(s)";
       throw ArgumentError(f, "comm has " + std::to_string(size) + " rank(s) in boxes of " +
-                                 em::shape_text(mine) + " process columns; the case insists on " +
-                                 "grid.procs = " + em::shape_text(procs) + " (" + c.file + ")");
+                                 em::shape_text(mine) + " process columns; " + rule + " (" +
+                                 c.file + ")");
     }
   }
 }
@@ -672,15 +678,23 @@ aeolus_status aeolus_stepper_create(const char* case_dir, const char* stepper, i
     AEOLUS_MPI(MPI_Comm_rank(host, &rank));
     AEOLUS_MPI(MPI_Comm_split(host, 0, key[size_t(rank)], &h->comm));
 
-    check_case_procs(f, c, c.grid, ownership, size);
     try {
       app::check_rank_count(c, size);
     } catch (const aeolus::ConfigError& e) {
       throw ArgumentError(f, "comm has " + std::to_string(size) + " ranks: " + e.what());
     }
     // The case type's grid gives what the stepper needs beyond the case file (its halo, a
-    // decomposition it insists on); the stepper's grid is that grid on the host's boxes.
-    aeolus::CartesianGridParams params = app::make_grid(h->comm, c)->params();
+    // decomposition it insists on); the stepper's grid is that grid on the host's boxes. The
+    // case's own grid.procs is checked first only where that grid cannot be laid out on this
+    // many ranks, to name it: a case type may decompose by the rank count (a sphere case's
+    // latitude bands, one per rank unless grid.procs says, which c.grid cannot know).
+    aeolus::CartesianGridParams params;
+    try {
+      params = app::make_grid(h->comm, c)->params();
+    } catch (const aeolus::Error&) {
+      check_case_procs(f, c, c.grid, ownership, size);
+      throw;
+    }
     check_case_grid(f, c, params, dim, global_n);
     check_case_procs(f, c, params, ownership, size);
     h->grid = std::make_unique<aeolus::CartesianGrid>(h->comm, params, ownership);

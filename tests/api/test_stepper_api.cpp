@@ -545,4 +545,161 @@ TEST_F(StepperApi, StepRefusesBadArguments) {
   EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
 }
 
+// Williamson et al. (1992) case 1 on 32 x 16 cells (11.25 deg): solid-body rotation over the
+// poles (alpha = pi/2) of two Gaussian hills, at 80 deg N, so that it crosses the north pole (the
+// ghost rows beyond a pole are the cells 180 degrees away), and at 34 deg S: nonzero in every
+// cell, so that every band of every layout below changes. The stepper's CFL step (about
+// 14700 s) is above time.dt_max = 2^13 s: every step of `aeolus run` is exactly 2^13 s (frames
+// at 0, 2^15, 2^16 s: 4 steps each).
+const char* kLatLonCase = R"(grid:
+  type: latlon
+  nlon: 32
+  nlat: 16
+physics:
+  flow:
+    type: williamson
+    alpha: 1.5707963267948966
+    period: 1036800
+  tracers:
+    h:
+      type: gaussian_hills
+      centers: [4.71238898038469, 1.4, 1.5707963267948966, -0.6]
+stepper:
+  type: classical
+  scheme:
+    reconstruction: ppm
+    limiter: monotone
+time:
+  t_end: 65536
+  cfl: 0.9
+  dt_max: 8192
+output:
+  interval: 32768
+checkpoint:
+  every_steps: 100
+log:
+  progress_every: 1000
+)";
+
+// A latitude-longitude (sphere_transport) case `yaml` (32 x 16 cells, tracer h, steps of 2^13 s
+// below its CFL step, 4 per frame) stepped on the host's latitude bands, the only decomposition of
+// that case type: halves, halves numbered from the north, uneven bands, and a band of 2 rows
+// (below the scheme's halo: its ghost rows come from beyond the neighbour). Every cell of both
+// later frames bitwise as `aeolus run`; `steady`: max_dt is the same on every call.
+void expect_latlon_bands_as_run(const TempDir& tmp, const std::string& name,
+                                const std::string& yaml, bool steady) {
+  constexpr int64_t nlon = 32, nlat = 16;
+  constexpr double step = 8192;
+  const std::string dir = aeolus::test::write_case(MPI_COMM_WORLD, tmp, name, yaml);
+  const std::string ref = aeolus::test::write_case(MPI_COMM_WORLD, tmp, name + "_ref", yaml);
+  auto c = aeolus::app::load_case(ref);
+  aeolus::app::run_case(MPI_COMM_WORLD, c, aeolus::test::quiet_run());
+  const auto frames = aeolus::test::read_var(c.path("output/fields.nc"), "h");
+  ASSERT_EQ(frames.size(), size_t(3 * nlon * nlat));
+  double moved = 0;
+  for (size_t i = 0; i < size_t(nlon * nlat); ++i)
+    moved = std::max(moved, std::abs(frames[size_t(2 * nlon * nlat) + i] - frames[i]));
+  EXPECT_GT(moved, 0.1);  // of hills 0.95 high
+  const int size = size_of(MPI_COMM_WORLD), rank = rank_of(MPI_COMM_WORLD);
+  // First rows of the bands of ranks 0 and 1 (2 ranks), rows of rank 0 (the rest are rank 1's).
+  struct Bands {
+    const char* what;
+    int64_t first[2], rows[2];
+  };
+  const std::vector<Bands> layouts =
+      size == 1 ? std::vector<Bands>{{"one band", {0, 0}, {nlat, 0}}}
+                : std::vector<Bands>{{"halves", {0, 8}, {8, 8}},
+                                     {"halves numbered from the north", {8, 0}, {8, 8}},
+                                     {"5 + 11 rows", {0, 5}, {5, 11}},
+                                     {"14 + 2 rows", {0, 14}, {14, 2}}};
+  double cfl_step = 0;  // the first max_dt (steady: the same on every call, for every layout)
+  for (const Bands& l : layouts) {
+    SCOPED_TRACE(l.what);
+    const int64_t n[2] = {nlon, nlat}, start[2] = {0, l.first[rank]},
+                  count[2] = {nlon, l.rows[rank]};
+    aeolus_stepper* s = nullptr;
+    ASSERT_EQ(aeolus_stepper_create(dir.c_str(), nullptr, MPI_Comm_c2f(MPI_COMM_WORLD), 2, n, start,
+                                    count, &s),
+              AEOLUS_OK)
+        << aeolus_last_error();
+    const char* stepper = nullptr;
+    ASSERT_EQ(aeolus_stepper_name(s, &stepper), AEOLUS_OK);
+    EXPECT_STREQ(stepper, "classical");
+    auto band = [&](int f) {
+      const auto first = frames.begin() + (f * nlon * nlat + start[1] * nlon);
+      return std::vector<double>(first, first + count[1] * nlon);
+    };
+    std::vector<double> q = band(0);
+    double t = 0;
+    for (int frame = 1; frame <= 2; ++frame) {
+      for (int k = 0; k < 4; ++k) {
+        double dt = 0;
+        ASSERT_EQ(aeolus_stepper_max_dt(s, q.data(), t, &dt), AEOLUS_OK) << aeolus_last_error();
+        if (cfl_step == 0) cfl_step = dt;
+        if (steady) EXPECT_EQ(dt, cfl_step);
+        EXPECT_GT(dt, step);
+        dt = std::min(dt, step);
+        ASSERT_EQ(aeolus_stepper_step(s, q.data(), &t, &dt), AEOLUS_OK) << aeolus_last_error();
+        EXPECT_EQ(dt, step);
+      }
+      EXPECT_EQ(t, frame * 4 * step);
+      const auto expect = band(frame);
+      EXPECT_NE(expect, band(0));
+      for (size_t i = 0; i < q.size(); ++i)
+        ASSERT_EQ(q[i], expect[i]) << "frame " << frame << ", cell " << i;
+    }
+    EXPECT_EQ(aeolus_stepper_free(s), AEOLUS_OK);
+  }
+}
+
+// Solid-body rotation: the stepper's state is the tracer alone.
+TEST_F(StepperApi, LatLonBandsStepBitwiseAsAeolusRun) {
+  expect_latlon_bands_as_run(tmp_, "tc1", kLatLonCase, true);
+}
+
+// A divergent flow (Nair and Lauritzen case 3, hills at their default centres): the tracer is a
+// mixing ratio and the stepper carries the air density (starting at 1) as its own state, which
+// the handle keeps between calls and advances with each step: right for a host that steps the
+// tracer once per step from the case's initial time, as `aeolus run` does.
+TEST_F(StepperApi, LatLonDivergentFlowStepsBitwiseAsAeolusRun) {
+  std::string yaml = kLatLonCase;
+  const std::string flow = "    type: williamson\n    alpha: 1.5707963267948966\n";
+  yaml.replace(yaml.find(flow), flow.size(), "    type: nair_lauritzen\n    nl_case: 3\n");
+  const std::string centers = "      centers: [4.71238898038469, 1.4, 1.5707963267948966, -0.6]\n";
+  yaml.replace(yaml.find(centers), centers.size(), "");
+  expect_latlon_bands_as_run(tmp_, "nl3", yaml, false);
+}
+
+// The host's boxes against the latitude bands of a sphere_transport case: columns along x (2
+// ranks), or a rank count the case's grid.procs does not allow (1 rank).
+TEST_F(StepperApi, LatLonCreateRefusesBoxesThatAreNoBands) {
+  const int size = size_of(MPI_COMM_WORLD), rank = rank_of(MPI_COMM_WORLD);
+  aeolus_stepper* s = nullptr;
+  const int64_t n[2] = {32, 16};
+  const int world = MPI_Comm_c2f(MPI_COMM_WORLD);
+  if (size == 2) {
+    const std::string dir = aeolus::test::write_case(MPI_COMM_WORLD, tmp_, "tc1", kLatLonCase);
+    const int64_t start[2] = {16 * rank, 0}, count[2] = {16, 16};
+    EXPECT_EQ(aeolus_stepper_create(dir.c_str(), nullptr, world, 2, n, start, count, &s),
+              AEOLUS_ERROR_ARGUMENT);
+    EXPECT_EQ(std::string(aeolus_last_error()),
+              "aeolus_stepper_create: comm has 2 rank(s) in boxes of [2, 1] process columns; its "
+              "case type, sphere_transport, decomposes this grid into [1, 2] process columns on 2 "
+              "rank(s) (" +
+                  dir + "/case.yaml)");
+  } else {
+    std::string yaml = kLatLonCase;
+    yaml.replace(yaml.find("  nlat: 16\n"), 11, "  nlat: 16\n  procs: 2\n");
+    const std::string dir = aeolus::test::write_case(MPI_COMM_WORLD, tmp_, "tc1_procs", yaml);
+    const int64_t start[2] = {0, 0};
+    EXPECT_EQ(aeolus_stepper_create(dir.c_str(), nullptr, world, 2, n, start, n, &s),
+              AEOLUS_ERROR_ARGUMENT);
+    EXPECT_EQ(std::string(aeolus_last_error()),
+              "aeolus_stepper_create: comm has 1 ranks: " + dir +
+                  "/case.yaml: grid: procs = 2 latitude bands on 1 ranks; the sphere grid is "
+                  "decomposed in latitude bands only, so procs must equal the rank count (or 0)");
+  }
+  EXPECT_EQ(s, nullptr);
+}
+
 }  // namespace
