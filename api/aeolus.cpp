@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "emulators/torch_warnings.hpp"
 #include "emulators/torchscript_model.hpp"
 #include "emulators/torchscript_training.hpp"
 #include "grids/error.hpp"
@@ -85,9 +86,11 @@ class StatusError : public std::runtime_error {
   aeolus_status status;
 };
 
-// Runs `body` and turns whatever it throws into a status and the thread's last error.
+// Runs `body` and turns whatever it throws into a status and the thread's last error. LibTorch's
+// warnings on this thread are kept (aeolus_last_warnings), not printed, while it runs.
 template <class Body>
 aeolus_status guarded(const char* function, Body&& body) noexcept {
+  const em::WarningCapture quiet_torch;
   auto fail = [&](aeolus_status status, const std::string& message) {
     try {
       last_error = message;
@@ -474,6 +477,41 @@ void copy_out(const aeolus::Field& field, double* q) {
 extern "C" {
 
 const char* aeolus_last_error(void) { return last_error.c_str(); }
+
+const char* aeolus_last_warnings(void) {
+  try {
+    return em::captured_warnings().c_str();
+  } catch (...) {
+    return "";  // no memory to join them: none given, none lost
+  }
+}
+
+aeolus_status aeolus_clear_warnings(void) {
+  em::clear_warnings();
+  return AEOLUS_OK;
+}
+
+aeolus_status aeolus_set_warnings(int mode) {
+  const char* f = "aeolus_set_warnings";
+  return guarded(f, [&] {
+    if (mode != AEOLUS_WARNINGS_CAPTURE && mode != AEOLUS_WARNINGS_PRINT) {
+      refuse(f, "mode = " + std::to_string(mode) + "; expected AEOLUS_WARNINGS_CAPTURE (" +
+                    std::to_string(AEOLUS_WARNINGS_CAPTURE) + ") or AEOLUS_WARNINGS_PRINT (" +
+                    std::to_string(AEOLUS_WARNINGS_PRINT) + ")");
+    }
+    em::set_warning_mode(mode == AEOLUS_WARNINGS_CAPTURE ? em::WarningMode::capture
+                                                         : em::WarningMode::print);
+  });
+}
+
+aeolus_status aeolus_get_warnings(int* mode) {
+  const char* f = "aeolus_get_warnings";
+  return guarded(f, [&] {
+    require(f, mode, "mode", "a pointer to an int");
+    *mode = em::warning_mode() == em::WarningMode::capture ? AEOLUS_WARNINGS_CAPTURE
+                                                           : AEOLUS_WARNINGS_PRINT;
+  });
+}
 
 aeolus_status aeolus_version(int* major, int* minor, int* patch) {
   return guarded("aeolus_version", [&] {

@@ -23,6 +23,7 @@
 !   call aeolus_output_shape(model, shape(x), ys, status)   ! ys = [n1, ..., nk] of y
 !   call aeolus_set_num_threads(1, status)                  ! process-wide; ranks x n <= cores
 !   call aeolus_get_num_threads(n, status)
+!   print *, aeolus_last_warnings()    ! LibTorch's warnings, kept instead of printed
 !
 ! Steppers (a case's classical scheme or emulator on the host's own MPI decomposition):
 !   type(aeolus_stepper) :: st
@@ -48,6 +49,8 @@ module aeolus
 
   public :: aeolus_model, aeolus_load, aeolus_forward, aeolus_free, aeolus_last_error, &
             aeolus_version, aeolus_output_shape, aeolus_set_num_threads, aeolus_get_num_threads
+  public :: aeolus_last_warnings, aeolus_clear_warnings, aeolus_set_warnings, &
+            AEOLUS_WARNINGS_CAPTURE, AEOLUS_WARNINGS_PRINT
   public :: aeolus_stepper, aeolus_stepper_create, aeolus_stepper_max_dt, aeolus_stepper_step, &
             aeolus_stepper_free, aeolus_initialize, aeolus_finalize
   public :: aeolus_trainer, aeolus_trainer_create, aeolus_train_step, aeolus_trainer_save, &
@@ -61,6 +64,8 @@ module aeolus
                         AEOLUS_ERROR_INTERNAL = 5, AEOLUS_ERROR_CASE = 6, AEOLUS_ERROR_NUMERICS = 7
   integer(c_int), parameter :: AEOLUS_FLOAT32 = 1, AEOLUS_FLOAT64 = 2, AEOLUS_LAYOUT_FORTRAN = 2, &
                                AEOLUS_LAYOUT_C = 1
+  ! LibTorch's warnings during the calls: kept per thread (the default) or printed.
+  integer, parameter :: AEOLUS_WARNINGS_CAPTURE = 0, AEOLUS_WARNINGS_PRINT = 1
   ! No MPI for a trainer (aeolus_trainer_create's default).
   integer, parameter :: AEOLUS_COMM_NONE = -1
 
@@ -106,6 +111,19 @@ module aeolus
       import :: c_ptr
       type(c_ptr) :: p
     end function c_last_error
+    function c_last_warnings() bind(c, name="aeolus_last_warnings") result(p)
+      import :: c_ptr
+      type(c_ptr) :: p
+    end function c_last_warnings
+    function c_clear_warnings() bind(c, name="aeolus_clear_warnings") result(s)
+      import :: c_int
+      integer(c_int) :: s
+    end function c_clear_warnings
+    function c_set_warnings(mode) bind(c, name="aeolus_set_warnings") result(s)
+      import :: c_int
+      integer(c_int), value :: mode
+      integer(c_int) :: s
+    end function c_set_warnings
     function c_version(major, minor, patch) bind(c, name="aeolus_version") result(s)
       import :: c_int
       integer(c_int), intent(out) :: major, minor, patch
@@ -257,6 +275,36 @@ contains
       message(i:i) = chars(i)
     end do
   end function aeolus_last_error
+
+  ! LibTorch's warnings captured on this thread since aeolus_clear_warnings, one per line
+  ! (new_line('a') between them), oldest first, the latest 100; "" if none (see aeolus.h).
+  function aeolus_last_warnings() result(text)
+    character(len=:), allocatable :: text
+    type(c_ptr) :: p
+    character(kind=c_char), pointer :: chars(:)
+    integer :: n, i
+    p = c_last_warnings()
+    n = int(c_strlen(p))
+    call c_f_pointer(p, chars, [n])
+    allocate (character(len=n) :: text)
+    do i = 1, n
+      text(i:i) = chars(i)
+    end do
+  end function aeolus_last_warnings
+
+  ! Empties this thread's list of warnings.
+  subroutine aeolus_clear_warnings(status)
+    integer, intent(out) :: status
+    status = c_clear_warnings()
+  end subroutine aeolus_clear_warnings
+
+  ! AEOLUS_WARNINGS_CAPTURE (the default: kept, not printed) or AEOLUS_WARNINGS_PRINT (LibTorch's
+  ! own handler prints them); process-wide.
+  subroutine aeolus_set_warnings(mode, status)
+    integer, intent(in) :: mode
+    integer, intent(out) :: status
+    status = c_set_warnings(int(mode, c_int))
+  end subroutine aeolus_set_warnings
 
   subroutine aeolus_version(major, minor, patch, status)
     integer, intent(out) :: major, minor, patch, status

@@ -4,7 +4,8 @@
  * Errors: every call returns AEOLUS_OK (0) or an error status; aeolus_last_error() gives the
  * message of the last failed call on the calling thread (it names the argument, its value and
  * what was expected, or the file and what is wrong with it). Nothing prints, nothing aborts:
- * every exception is caught at this boundary.
+ * every exception is caught at this boundary, LibTorch's warnings are kept
+ * (aeolus_last_warnings), not printed.
  *
  * Threads: calls on different handles may run on different threads at once; a handle is used by
  * one thread at a time.
@@ -55,6 +56,38 @@ typedef struct aeolus_model aeolus_model;
 /* The message of the last failed call on this thread ("" if none has failed). The pointer stays
  * valid until the next failing call on this thread; successful calls leave it unchanged. */
 AEOLUS_API const char* aeolus_last_error(void);
+
+/* Warnings. LibTorch's warnings (TORCH_WARN in its operators, TorchScript's warnings.warn in a
+ * model, the optimizers') raised on the calling thread during an Aeolus call are not printed:
+ * they are kept in the thread's list, which aeolus_last_warnings gives. Aeolus swaps LibTorch's
+ * thread-local warning handler for its own at the start of each call and puts the one it found
+ * back before returning (a pointer swap; nothing is allocated unless a warning is raised), so a
+ * host that uses LibTorch itself keeps its own handler outside Aeolus's calls. A warning raised
+ * on one of LibTorch's worker threads (inside a parallel region of an operator) goes to that
+ * thread's handler, LibTorch's default, which prints it. A TorchScript warnings.warn in a
+ * model's forward warns at every forward (measured with LibTorch 1.13.1). */
+#define AEOLUS_WARNINGS_CAPTURE 0 /* the default: kept, not printed */
+#define AEOLUS_WARNINGS_PRINT 1   /* given to the thread's handler (LibTorch's default prints) */
+
+/* The warnings captured on this thread since its last aeolus_clear_warnings (or its start), one
+ * per line, oldest first: "message [file:line]" (where LibTorch names a source: its own C++
+ * file, or the model's TorchScript code, "code/__torch__.py:7"; a message is cut after 2000
+ * characters). At most the latest 100 are kept; if more
+ * were raised, the first line says how many earlier ones were dropped. "" if none. The pointer
+ * stays valid until the next aeolus_last_warnings or aeolus_clear_warnings on this thread. */
+AEOLUS_API const char* aeolus_last_warnings(void);
+
+/* Empties this thread's list of warnings. Always AEOLUS_OK. */
+AEOLUS_API aeolus_status aeolus_clear_warnings(void);
+
+/* Process-wide: AEOLUS_WARNINGS_CAPTURE (the default) or AEOLUS_WARNINGS_PRINT (nothing is
+ * captured: each thread's handler, LibTorch's default unless the host set one, gets them, as
+ * without Aeolus). Takes effect at the next call on each thread. Errors: another mode
+ * AEOLUS_ERROR_ARGUMENT (the value named), the mode unchanged. */
+AEOLUS_API aeolus_status aeolus_set_warnings(int mode);
+
+/* The mode set by aeolus_set_warnings. */
+AEOLUS_API aeolus_status aeolus_get_warnings(int* mode);
 
 /* This library's version (major.minor.patch). */
 AEOLUS_API aeolus_status aeolus_version(int* major, int* minor, int* patch);

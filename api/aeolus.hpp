@@ -9,6 +9,7 @@
 //   double loss = tr.step(x, {4, 3}, target, {4, 2});       // one optimizer step
 //   tr.save("trained.pt", "trained.state");                 // "" skips either
 //   ae::set_num_threads(1);                                 // LibTorch's, process-wide
+//   std::string w = ae::last_warnings();                    // LibTorch's, kept, not printed
 //   ae::Stepper st("my_case", MPI_Comm_c2f(comm), {nx, ny}, {i0, j0}, {nxl, nyl});
 //   double dt = st.max_dt(q, t);
 //   st.step(q, t, dt);                                      // q, t updated
@@ -118,6 +119,19 @@ inline int num_threads() {
   detail::check(aeolus_get_num_threads(&n));
   return n;
 }
+
+// LibTorch's warnings during Aeolus's calls (aeolus_last_warnings): kept per thread, not
+// printed, unless set_warnings(Warnings::Print) (process-wide).
+enum class Warnings : int { Capture = AEOLUS_WARNINGS_CAPTURE, Print = AEOLUS_WARNINGS_PRINT };
+inline void set_warnings(Warnings mode) { detail::check(aeolus_set_warnings(int(mode))); }
+inline Warnings warnings_mode() {
+  int mode = AEOLUS_WARNINGS_CAPTURE;
+  detail::check(aeolus_get_warnings(&mode));
+  return Warnings(mode);
+}
+// This thread's captured warnings since clear_warnings(), one per line ("" if none).
+inline std::string last_warnings() { return aeolus_last_warnings(); }
+inline void clear_warnings() { detail::check(aeolus_clear_warnings()); }
 
 // A TorchScript model (aeolus_model_load), run on the caller's arrays.
 class Model {

@@ -10,7 +10,7 @@
 int main(int argc, char** argv) {
   if (argc < 3 || argc > 4) {
     std::fprintf(stderr,
-                 "usage: make_test_model linear_tanh|affine|tuple PATH [float32|float64]\n");
+                 "usage: make_test_model linear_tanh|affine|warn|tuple PATH [float32|float64]\n");
     return 2;
   }
   const std::string dtype = argc == 4 ? argv[3] : "float32";

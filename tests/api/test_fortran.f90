@@ -5,6 +5,8 @@
 ! x(features, batch) seen as the C-order [batch, features], against the same model in Fortran
 ! order on the transposed array. aeolus_output_shape (default and int64 extents, reverse_dims, a
 ! refused shape) against the shapes by hand; aeolus_set_num_threads / aeolus_get_num_threads.
+! LibTorch's warnings: DIR/warn.pt (y = x and a TorchScript warning) kept by aeolus_last_warnings,
+! emptied by aeolus_clear_warnings, an unknown aeolus_set_warnings mode refused.
 ! Stops with status 1 on any failure.
 program test_fortran
   use aeolus
@@ -16,7 +18,7 @@ program test_fortran
   real(real64), parameter :: c(2) = [0.1d0, -0.2d0]
   character(len=4096) :: dir
   character(len=:), allocatable :: msg
-  type(aeolus_model) :: lin, aff, none, m1, m2
+  type(aeolus_model) :: lin, aff, none, m1, m2, wm
   type(aeolus_trainer) :: t1, t2
   real(real64) :: xt(3, 4), yt(2, 4), badt(4, 2), tgt(4, 2), tgtt(2, 4), loss1, loss2
   real(real32) :: xst(3, 4), yst(2, 4)
@@ -156,6 +158,26 @@ program test_fortran
   call expect(threads == 2, 'threads unchanged by a refusal')
   call aeolus_set_num_threads(threads0, status)
   call expect(status == AEOLUS_OK, 'set_num_threads back')
+
+  ! LibTorch's warnings: kept on this thread, not printed (the C++ test checks stderr).
+  call aeolus_clear_warnings(status)
+  call expect(status == AEOLUS_OK .and. aeolus_last_warnings() == '', 'clear_warnings')
+  call aeolus_load(wm, trim(dir)//'/warn.pt', status)
+  call expect(status == AEOLUS_OK, 'load warn: '//aeolus_last_error())
+  call aeolus_forward(wm, x, bad, status)
+  call expect(status == AEOLUS_OK .and. all(bad == x), 'forward warn: '//aeolus_last_error())
+  msg = aeolus_last_warnings()
+  call expect(index(msg, 'aeolus test warning') == 1 .and. index(msg, new_line('a')) == 0, &
+              'last_warnings: '//msg)
+  call aeolus_clear_warnings(status)
+  call expect(status == AEOLUS_OK .and. len(aeolus_last_warnings()) == 0, 'cleared')
+  call aeolus_set_warnings(3, status)
+  msg = aeolus_last_error()
+  call expect(status == AEOLUS_ERROR_ARGUMENT .and. index(msg, 'mode = 3') > 0, &
+              'set_warnings(3): '//msg)
+  call aeolus_set_warnings(AEOLUS_WARNINGS_CAPTURE, status)
+  call expect(status == AEOLUS_OK, 'set_warnings capture')
+  call aeolus_free(wm)
 
   ! Refusals: an output of the wrong shape (left unchanged), a missing file, a null model.
   bad = -7

@@ -32,8 +32,8 @@ inline double linear_tanh(const double x[kIn], int o) {
   return std::tanh(s);
 }
 
-// kind: "linear_tanh" (above), "affine" (y = 2 x + 1, any shape), "tuple" (returns (x, x): not
-// one tensor). dtype: the parameters' dtype (float32 or float64).
+// kind: "linear_tanh" (above), "affine" (y = 2 x + 1, any shape), "warn" (y = x and a warning),
+// "tuple" (returns (x, x): not one tensor). dtype: the parameters' dtype (float32 or float64).
 inline void save_test_model(const std::string& kind, const std::string& path,
                             torch::Dtype dtype = torch::kFloat32) {
   torch::jit::Module m("TestModel");
@@ -55,6 +55,14 @@ def forward(self, x):
     m.define(R"(
 def forward(self, x):
     return x * self.a + self.c
+)");
+  } else if (kind == "warn") {
+    // y = x, raising a LibTorch warning (TorchScript's warnings.warn, at every forward).
+    m.register_parameter("a", torch::ones({1}, torch::TensorOptions().dtype(dtype)), false);
+    m.define(R"(
+def forward(self, x):
+    torch.warn("aeolus test warning")
+    return x * self.a
 )");
   } else if (kind == "tuple") {
     m.define(R"(
