@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "emulators/array_model.hpp"
 #include "emulators/torch_warnings.hpp"
 #include "emulators/torchscript_model.hpp"
 #include "emulators/torchscript_training.hpp"
@@ -34,7 +35,8 @@
 #include "training_config.hpp"
 
 struct aeolus_model {
-  aeolus::emulators::TorchScriptModel model;
+  // A TorchScript file or an Aeolus archive (emulators/array_model.hpp).
+  std::unique_ptr<aeolus::emulators::ArrayModel> model;
   bool has_trainer = false;  // aeolus_model_free refuses the model while its trainer lives
 };
 
@@ -530,7 +532,7 @@ aeolus_status aeolus_model_load(const char* path, aeolus_model** out) {
     *out = nullptr;
     require("aeolus_model_load", path, "path", "the model file's path");
     if (!*path) throw ArgumentError("aeolus_model_load", "path is \"\"; expected a file name");
-    *out = new aeolus_model{em::TorchScriptModel(path)};
+    *out = new aeolus_model{em::load_array_model(path)};
   });
 }
 
@@ -547,7 +549,7 @@ aeolus_status aeolus_model_forward(aeolus_model* model, const void* in, int in_r
     const em::Layout l = layout_arg(f, layout);
     em::ConstArrayRef x{in, t, shape_arg(f, "in_rank", in_rank, "in_shape", in_shape), l};
     em::ArrayRef y{out, t, shape_arg(f, "out_rank", out_rank, "out_shape", out_shape), l};
-    model->model.forward(x, y);
+    model->model->forward(x, y);
   });
 }
 
@@ -561,9 +563,9 @@ aeolus_status aeolus_model_output_shape(aeolus_model* model, int in_rank, const 
     const em::Layout l = layout_arg(f, layout);
     require(f, out_rank, "out_rank", "a pointer to an int to receive the output's rank");
     require(f, out_shape, "out_shape", "an array of AEOLUS_MAX_RANK extents");
-    const std::vector<std::int64_t> y = model->model.output_shape(shape, l);
+    const std::vector<std::int64_t> y = model->model->output_shape(shape, l);
     if (y.empty() || y.size() > size_t(AEOLUS_MAX_RANK)) {
-      throw aeolus::ModelError("model " + model->model.path() + ": output has rank " +
+      throw aeolus::ModelError("model " + model->model->path() + ": output has rank " +
                                std::to_string(y.size()) +
                                (y.empty() ? " (a scalar)" : " (shape " + em::shape_text(y) + ")") +
                                " for an input of shape " + em::shape_text(shape) +
@@ -863,18 +865,24 @@ aeolus_status aeolus_trainer_create(aeolus_model* model, const char* config_path
       require(nullptr, section, "section",
               "the dotted path of the settings' mapping, e.g. \"training\"");
       if (model->has_trainer) {
-        refuse(nullptr, "model " + model->model.path() +
+        refuse(nullptr, "model " + model->model->path() +
                             " already has a trainer; expected one trainer per model at a time");
       }
+      if (!model->model->torchscript()) {
+        refuse(nullptr, "model " + model->model->path() + " is an " + model->model->kind() +
+                            ": online training takes TorchScript models; an Aeolus archive is "
+                            "trained with aeolus train");
+      }
       settings = aeolus::api::read_training_settings(config_path, section);
-      em::TorchScriptTrainer::check(model->model, settings, comm);
+      em::TorchScriptTrainer::check(*model->model->torchscript(), settings, comm);
     } catch (...) {
       failure = std::current_exception();
     }
     em::share_outcome(comm, failure);
     auto h = std::make_unique<aeolus_trainer>();
     h->model = model;
-    h->trainer = std::make_unique<em::TorchScriptTrainer>(model->model, settings, comm);
+    h->trainer =
+        std::make_unique<em::TorchScriptTrainer>(*model->model->torchscript(), settings, comm);
     model->has_trainer = true;
     *out = h.release();
   });

@@ -93,7 +93,12 @@ AEOLUS_API aeolus_status aeolus_get_warnings(int* mode);
 AEOLUS_API aeolus_status aeolus_version(int* major, int* minor, int* patch);
 
 /* Loads the model file `path` onto the CPU: a TorchScript file (torch.jit.save of a scripted or
- * traced module whose forward takes one tensor and returns one tensor). On success *out is a new
+ * traced module whose forward takes one tensor and returns one tensor), or an Aeolus model archive
+ * written by `aeolus train` (pinn, neural_ode_spiral, neural_sde_spiral, flux_stencil_cnn,
+ * dcdm_cnn, co2_model), whose forward is the emulator's network on raw quantities with a fixed
+ * array contract per kind (docs/coupling.md, "Aeolus archives"; a shape outside it gives
+ * AEOLUS_ERROR_MODEL naming the contract). Archives are for inference only: aeolus_trainer_create
+ * refuses them. On success *out is a new
  * handle (free it with aeolus_model_free); on failure *out is NULL. A missing or unreadable file
  * gives AEOLUS_ERROR_IO; a file that is not a TorchScript archive (not a zip, truncated, no
  * TorchScript records), was written by a newer PyTorch than the LibTorch this library links

@@ -5,9 +5,11 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <utility>
 
+#include "emulators/array_model_impl.hpp"
 #include "emulators/co2_models_impl.hpp"
 #include "emulators/device_impl.hpp"
 #include "emulators/model_archive.hpp"
@@ -1098,5 +1100,106 @@ Co2Model Co2Model::load(const std::string& path) {
   model.info_ = std::move(info);
   return model;
 }
+
+namespace {
+
+// The raw fields of one step as array channels: "co2[k]" (q, kg/kg) for every level, then each
+// 3D field the network reads (fields3d) per level, then the 3D fields predict_step needs besides
+// (airmass, airmass_next when not among them) per level, then the 2D fields the network reads
+// (fields2d), then the 2D fields needed besides (co2flux_land, co2flux_ocean, co2flux_anthro,
+// cell_area when not among them). Each entry: the field's name and whether it has levels.
+std::vector<std::pair<std::string, bool>> co2_raw_channels(const Co2ModelParams& p) {
+  std::vector<std::pair<std::string, bool>> c{{"q", true}};
+  const auto add = [&](const std::string& f, bool levels) {
+    for (const auto& x : c)
+      if (x.first == f) return;
+    c.emplace_back(f, levels);
+  };
+  for (const auto& f : p.inputs.fields3d) add(f, true);
+  for (const char* f : {"airmass", "airmass_next"}) add(f, true);
+  for (const auto& f : p.inputs.fields2d) add(f, false);
+  for (const char* f : {"co2flux_land", "co2flux_ocean", "co2flux_anthro", "cell_area"})
+    add(f, false);
+  return c;
+}
+
+std::string co2_raw_channel_text(const Co2ModelParams& p) {
+  std::string s;
+  for (const auto& [f, levels] : co2_raw_channels(p)) {
+    s += (s.empty() ? "" : ", ") + (f == "q" ? std::string("co2") : f) +
+         (levels ? "[0.." + str(p.inputs.nlev - 1) + "]" : "");
+  }
+  return s;
+}
+
+int co2_raw_channel_count(const Co2ModelParams& p) {
+  int n = 0;
+  for (const auto& c : co2_raw_channels(p)) n += c.second ? p.inputs.nlev : 1;
+  return n;
+}
+
+// The C API's view of a CO2 archive (emulators/array_model.hpp): predict_step, the emulator's
+// whole step (normalisation, float32 network, conservation in double), on raw SI fields:
+// in [B, C, nlat, nlon] with the C = co2_raw_channel_count channels of co2_raw_channels (levels
+// k = 0 top .. nlev - 1 surface; cell_area constant along longitude, column 0 read) -> out
+// [B, nlev, nlat, nlon] q at t + dt (the archive's dt), mass conserved up to the surface source.
+class Co2ArrayModel : public ArchiveArrayModel {
+ public:
+  explicit Co2ArrayModel(const std::string& path, Co2Model m)
+      : ArchiveArrayModel(path, std::string("Aeolus CO2 transport archive (") + kFormatName + ")",
+                          contract_of(m.params()), DType::float64),
+        model_(std::move(m)) {}
+
+  static std::string contract_of(const Co2ModelParams& p) {
+    const std::string grid = str(p.inputs.nlat) + ", " + str(p.inputs.nlon) + "]";
+    return "[B, " + str(co2_raw_channel_count(p)) + ", " + grid + " (" + co2_raw_channel_text(p) +
+           ") -> [B, " + str(p.inputs.nlev) + ", " + grid + " q after dt = " + str(p.dt) + " s";
+  }
+
+ protected:
+  std::vector<std::int64_t> shape_for(const std::vector<std::int64_t>& s) const override {
+    const Co2InputParams& in = model_.params().inputs;
+    if (s.size() != 4 || s[1] != co2_raw_channel_count(model_.params()) || s[2] != in.nlat ||
+        s[3] != in.nlon)
+      refuse(s);
+    return {s[0], in.nlev, in.nlat, in.nlon};
+  }
+  torch::Tensor compute(const torch::Tensor& x) const override {
+    const Co2ModelParams& p = model_.params();
+    const std::int64_t nlev = p.inputs.nlev, n2 = std::int64_t(p.inputs.nlat) * p.inputs.nlon;
+    torch::Tensor out = torch::empty({x.size(0), nlev, p.inputs.nlat, p.inputs.nlon},
+                                     torch::TensorOptions().dtype(torch::kFloat64));
+    for (std::int64_t b = 0; b < x.size(0); ++b) {
+      const double* v = x[b].data_ptr<double>();
+      Co2StepInput in;
+      in.dt = p.dt;
+      for (const auto& [f, levels] : co2_raw_channels(p)) {
+        auto& field = const_cast<std::vector<double>&>(step_field(in, f));
+        if (f == "cell_area") {
+          for (int j = 0; j < p.inputs.nlat; ++j)
+            field.push_back(v[std::int64_t(j) * p.inputs.nlon]);
+        } else {
+          field.assign(v, v + (levels ? nlev : 1) * n2);
+        }
+        v += (levels ? nlev : 1) * n2;
+      }
+      const Co2StepOutput y = model_.predict_step(in);
+      std::copy(y.q.begin(), y.q.end(), out[b].data_ptr<double>());
+    }
+    return out;
+  }
+
+ private:
+  Co2Model model_;
+};
+
+std::unique_ptr<ArrayModel> load_co2_array_model(const std::string& path) {
+  return std::make_unique<Co2ArrayModel>(path, Co2Model::load(path));
+}
+
+[[maybe_unused]] const bool kArrayModelRegistered =
+    register_archive_model(kFormatName, &load_co2_array_model);
+
+}  // namespace
 
 }  // namespace aeolus::emulators

@@ -38,9 +38,11 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <random>
 #include <sstream>
 
+#include "emulators/array_model_impl.hpp"
 #include "emulators/device_impl.hpp"
 #include "emulators/model_archive.hpp"
 #include "grids/error.hpp"
@@ -574,6 +576,49 @@ class CnnDirection final : public DirectionModel {
   int threads_;
   torch::Device device_;
 };
+
+// The C API's view of a DCDM archive (emulators/array_model.hpp): the network's search
+// direction for residuals, in [B, ny, nx] (2D model) or [B, nz, ny, nx] (3D), x fastest as the
+// operator's natural order, each extent even -> out of the same shape, the direction
+// CnnDirection gives the solver (float32 network, unnormalised: dcdm_solve scales it by its
+// line search). The padding follows the trained boundary kinds; any even grid size runs (the
+// network is convolutional), the trained one is what it learned on.
+class DcdmArrayModel : public ArchiveArrayModel {
+ public:
+  DcdmArrayModel(const std::string& path, LoadedModel m)
+      : ArchiveArrayModel(path, "Aeolus DCDM archive (" + std::string(kFormatName) + ")",
+                          contract_of(m.spec), DType::float32),
+        model_(std::move(m)) {}
+
+  static std::string contract_of(const NetSpec& s) {
+    const std::string dims = s.dim == 2 ? "[B, ny, nx]" : "[B, nz, ny, nx]";
+    return dims + " residuals, even extents -> " + dims + " search directions";
+  }
+
+ protected:
+  std::vector<std::int64_t> shape_for(const std::vector<std::int64_t>& s) const override {
+    if (s.size() != std::size_t(model_.spec.dim + 1)) refuse(s);
+    for (std::size_t d = 1; d < s.size(); ++d) {
+      if (s[d] < 2 || s[d] % 2 != 0) refuse(s, "the network pools by 2: extents must be even");
+    }
+    return s;
+  }
+  torch::Tensor compute(const torch::Tensor& x) const override {
+    if (x.size(0) == 0) return x.clone();
+    DcdmNet& net = const_cast<DcdmNet&>(model_.net);  // forward is const in meaning
+    return net->forward(x.unsqueeze(1)).squeeze(1);
+  }
+
+ private:
+  LoadedModel model_;
+};
+
+std::unique_ptr<ArrayModel> load_dcdm_array_model(const std::string& path) {
+  return std::make_unique<DcdmArrayModel>(path, load_model(path, true));
+}
+
+[[maybe_unused]] const bool kArrayModelRegistered =
+    register_archive_model(kFormatName, &load_dcdm_array_model);
 
 // ---------------------------------------------------------------------------------------------
 // The dataset.

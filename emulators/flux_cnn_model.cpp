@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <utility>
 
+#include "emulators/array_model_impl.hpp"
 #include "emulators/model_archive.hpp"
 #include "grids/error.hpp"
 
@@ -305,5 +308,59 @@ std::pair<FluxStencilNet, ModelSpec> load_model(const std::string& path) {
   net->eval();
   return {net, spec};
 }
+
+namespace {
+
+// The C API's view of a flux-stencil archive (emulators/array_model.hpp): one emulator step on a
+// periodic domain, in [B, 3, ny, nx] = (q, cx, cy) with cx, cy the Courant numbers (u dt / dx,
+// v dt / dy) of each cell's low x- and y-face for the trained step -> out [B, ny, nx] q after
+// the step. It is advance, the step training uses, on inputs padded periodically (periodic_pad),
+// with the archive's mass fixer and without the FCT limiter: the limiter is the stepper's
+// (it needs the outgoing Courant numbers of a whole field on its grid, with positivity
+// bounds), not the network's. The network runs in the stepper's precision (float64 for
+// inputs = courant, else as saved); q's normalisation (q_mean, q_std) is applied inside.
+class FluxStencilArrayModel : public ArchiveArrayModel {
+ public:
+  FluxStencilArrayModel(const std::string& path, std::pair<FluxStencilNet, ModelSpec> m)
+      : ArchiveArrayModel(path,
+                          "Aeolus flux-stencil CNN archive (" + std::string(kFormatName) + ")",
+                          "[B, 3, ny, nx] (q, cx, cy), cx and cy the Courant numbers of each "
+                          "cell's low x- and y-face -> [B, ny, nx] q after one periodic step",
+                          DType::float64),
+        net_(m.first),
+        spec_(m.second),
+        halo_(halo_width(m.second.params)) {
+    if (spec_.params.inputs == "courant") net_->to(torch::kFloat64);
+  }
+
+ protected:
+  std::vector<std::int64_t> shape_for(const std::vector<std::int64_t>& s) const override {
+    if (s.size() != 4 || s[1] != 3) refuse(s);
+    if (s[2] < 1 || s[3] < 1) refuse(s, "an empty grid");
+    return {s[0], s[2], s[3]};
+  }
+  torch::Tensor compute(const torch::Tensor& x) const override {
+    if (x.size(0) == 0) return torch::zeros({0, x.size(2), x.size(3)}, x.options());
+    PeriodicBoundary boundary(spec_.params.mass_fixer);
+    const torch::Tensor q = periodic_pad(x.select(1, 0), halo_);
+    const torch::Tensor cx = periodic_pad(x.select(1, 1), halo_);
+    const torch::Tensor cy = periodic_pad(x.select(1, 2), halo_);
+    return advance(const_cast<FluxStencilNet&>(net_), spec_, q, cx, cy, boundary);
+  }
+
+ private:
+  FluxStencilNet net_;
+  ModelSpec spec_;
+  int halo_;
+};
+
+std::unique_ptr<ArrayModel> load_flux_stencil_array_model(const std::string& path) {
+  return std::make_unique<FluxStencilArrayModel>(path, load_model(path));
+}
+
+[[maybe_unused]] const bool kArrayModelRegistered =
+    register_archive_model(kFormatName, &load_flux_stencil_array_model);
+
+}  // namespace
 
 }  // namespace aeolus::emulators::detail

@@ -12,6 +12,7 @@
 #include <random>
 #include <sstream>
 
+#include "emulators/array_model_impl.hpp"
 #include "emulators/device_impl.hpp"  // detail::ThreadScope
 #include "emulators/model_archive.hpp"
 #include "emulators/neural_ode_impl.hpp"
@@ -429,6 +430,37 @@ LoadedSpiralModel load_spiral_model(const std::string& path) {
   file.load_weights(*m.net);
   return m;
 }
+
+// The C API's view of a spiral neural ODE archive (emulators/array_model.hpp): the learned
+// vector field, [N, 2] states y -> [N, 2] dy/dt = net(y^3) (net(y) without cube_input), in
+// float64 as trained.
+class SpiralOdeArrayModel : public ArchiveArrayModel {
+ public:
+  SpiralOdeArrayModel(const std::string& path, LoadedSpiralModel m)
+      : ArchiveArrayModel(path,
+                          "Aeolus neural ODE (spiral) archive (" + std::string(kFormatName) + ")",
+                          m.params.cube_input ? "[N, 2] y -> [N, 2] dy/dt = net(y^3)"
+                                              : "[N, 2] y -> [N, 2] dy/dt = net(y)",
+                          DType::float64),
+        f_(spiral_function(m.net, m.params.cube_input)) {}
+
+ protected:
+  std::vector<std::int64_t> shape_for(const std::vector<std::int64_t>& s) const override {
+    if (s.size() != 2 || s[1] != 2) refuse(s);
+    return s;
+  }
+  torch::Tensor compute(const torch::Tensor& x) const override { return f_(0.0, x); }
+
+ private:
+  OdeFunction f_;
+};
+
+std::unique_ptr<ArrayModel> load_spiral_ode_array_model(const std::string& path) {
+  return std::make_unique<SpiralOdeArrayModel>(path, load_spiral_model(path));
+}
+
+[[maybe_unused]] const bool kArrayModelRegistered =
+    register_archive_model(kFormatName, &load_spiral_ode_array_model);
 
 }  // namespace
 

@@ -9,9 +9,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "emulators/array_model_impl.hpp"
 #include "emulators/device_impl.hpp"  // detail::ThreadScope
 #include "emulators/model_archive.hpp"
 #include "emulators/neural_sde_impl.hpp"
@@ -232,6 +234,40 @@ Evaluation evaluate(SpiralSdeNet& net, const ModelSpec& s, const MomentTensors& 
   e.stats = sol.stats;
   return e;
 }
+
+// The C API's view of a spiral neural SDE archive (emulators/array_model.hpp): the learned
+// coefficients of dY = f(Y) dt + g(Y) dW (diagonal noise), in [N, 2] states y -> out [N, 4] =
+// (f_1, f_2, g_1, g_2): the drift f(y) = net(y^3) then the diagonal diffusion g(y), in the
+// archive's dtype.
+class SpiralSdeArrayModel : public ArchiveArrayModel {
+ public:
+  SpiralSdeArrayModel(const std::string& path, LoadedModel m)
+      : ArchiveArrayModel(path,
+                          "Aeolus neural SDE (spiral) archive (" + std::string(kFormatName) + ")",
+                          "[N, 2] y -> [N, 4] (drift f_1, f_2, diffusion g_1, g_2)",
+                          m.spec.dtype == "float32" ? DType::float32 : DType::float64),
+        net_(m.net) {}
+
+ protected:
+  std::vector<std::int64_t> shape_for(const std::vector<std::int64_t>& s) const override {
+    if (s.size() != 2 || s[1] != 2) refuse(s);
+    return {s[0], 4};
+  }
+  torch::Tensor compute(const torch::Tensor& x) const override {
+    SpiralSdeNet& net = const_cast<SpiralSdeNet&>(net_);  // forward is const in meaning
+    return torch::cat({net->drift(x), net->diffusion(x)}, 1);
+  }
+
+ private:
+  SpiralSdeNet net_;
+};
+
+std::unique_ptr<ArrayModel> load_spiral_sde_array_model(const std::string& path) {
+  return std::make_unique<SpiralSdeArrayModel>(path, load_model(path));
+}
+
+[[maybe_unused]] const bool kArrayModelRegistered =
+    register_archive_model(kFormatName, &load_spiral_sde_array_model);
 
 }  // namespace
 

@@ -7,9 +7,12 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <sstream>
+#include <utility>
 
+#include "emulators/array_model_impl.hpp"
 #include "emulators/device_impl.hpp"  // detail::ThreadScope
 #include "emulators/model_archive.hpp"
 #include "emulators/param_text.hpp"
@@ -726,13 +729,23 @@ PinnTrainReport train_pinn(const PinnParams& p, const std::string& model_path,
   return report;
 }
 
-PinnEvaluation evaluate_pinn(const std::string& model_path, const PinnEvaluationParams& e) {
+namespace {
+
+// A saved model with its parameters and problem, in eval mode.
+struct LoadedPinn {
+  PinnParams params;
+  std::unique_ptr<PinnProblem> problem;
+  PinnModel model{nullptr};
+};
+
+LoadedPinn load_pinn(const std::string& model_path) {
   detail::ModelArchive file(model_path, kFormatName, "Aeolus PINN model");
   const std::int64_t version = file.read("meta.version").toInt();
   if (version != kFormatVersion)
     throw ModelError("model " + model_path + " has PINN format version " + str(version) +
                      "; this build reads version " + str(kFormatVersion));
-  PinnParams p;
+  LoadedPinn m;
+  PinnParams& p = m.params;
   try {
     p.pde.type = file.read("meta.pde.type").toStringRef();
     p.pde.beta = file.read("meta.pde.beta").toDouble();
@@ -750,22 +763,74 @@ PinnEvaluation evaluate_pinn(const std::string& model_path, const PinnEvaluation
     throw ModelError("model " + model_path +
                      " has malformed PINN metadata: " + err.what_without_backtrace());
   }
-  p.evaluation = e;
   try {
     check_pinn_params(p);
   } catch (const ConfigError& err) {
     throw ModelError("model " + model_path + ": " + err.what());
   }
-  const auto problem = make_pinn_problem(p.pde);
-  PinnModel model(p, *problem);
+  m.problem = make_pinn_problem(p.pde);
+  m.model = PinnModel(p, *m.problem);
   try {
-    model->load(file.archive());
+    m.model->load(file.archive());
   } catch (const c10::Error& err) {
     throw ModelError("model " + model_path +
                      " does not match its PINN metadata: " + err.what_without_backtrace());
   }
-  model->eval();
-  return evaluate_model(model, *problem, p, e);
+  m.model->eval();
+  return m;
+}
+
+// The C API's view of a PINN archive (emulators/array_model.hpp): the network's own function
+// on raw coordinates. pinn: [N, 2] (x, t) (poisson2d: (x, y)) -> [N, 1] u. lpinn: [N, 2]
+// (x0, t) -> [N, 2] (x_L(x0, t), u(x0, t)), the characteristic's position and the state
+// along it (the Eulerian u needs the interpolation evaluate_pinn does).
+class PinnArrayModel : public ArchiveArrayModel {
+ public:
+  PinnArrayModel(const std::string& path, LoadedPinn m)
+      : ArchiveArrayModel(
+            path, "Aeolus PINN archive (" + std::string(kFormatName) + ")", contract_of(m.params),
+            m.params.training.precision == "float32" ? DType::float32 : DType::float64),
+        m_(std::move(m)) {}
+
+  static std::string contract_of(const PinnParams& p) {
+    if (p.formulation == "lpinn") return "[N, 2] (x0, t) -> [N, 2] (x_L, u)";
+    if (p.pde.type == "poisson2d") return "[N, 2] (x, y) -> [N, 1] u";
+    return "[N, 2] (x, t) -> [N, 1] u";
+  }
+
+ protected:
+  std::vector<std::int64_t> shape_for(const std::vector<std::int64_t>& s) const override {
+    if (s.size() != 2 || s[1] != 2) refuse(s);
+    return {s[0], m_.model->lagrangian() ? 2 : 1};
+  }
+  torch::Tensor compute(const torch::Tensor& x) const override {
+    PinnModel& model = const_cast<PinnModel&>(m_.model);  // forward is const in meaning
+    if (!model->lagrangian()) return model->u(x);
+    return torch::cat({model->x_l(x), model->u(x)}, 1);
+  }
+
+ private:
+  LoadedPinn m_;
+};
+
+std::unique_ptr<ArrayModel> load_pinn_array_model(const std::string& path) {
+  return std::make_unique<PinnArrayModel>(path, load_pinn(path));
+}
+
+[[maybe_unused]] const bool kArrayModelRegistered =
+    register_archive_model(kFormatName, &load_pinn_array_model);
+
+}  // namespace
+
+PinnEvaluation evaluate_pinn(const std::string& model_path, const PinnEvaluationParams& e) {
+  LoadedPinn m = load_pinn(model_path);
+  m.params.evaluation = e;
+  try {
+    check_pinn_params(m.params);
+  } catch (const ConfigError& err) {
+    throw ModelError("model " + model_path + ": " + err.what());
+  }
+  return evaluate_model(m.model, *m.problem, m.params, e);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -523,13 +523,14 @@ TorchScriptModel::TorchScriptModel(const std::string& path) : impl_(std::make_un
   }
   if (!impl_->module.find_method("forward")) {
     // What `aeolus train` writes is a torch archive too (the same zip), but weights and
-    // metadata only: running it needs its case's numerics around the network (the stepper).
+    // metadata only: running it needs the network rebuilt from its metadata (its format's
+    // adapter, emulators/array_model.hpp).
     if (impl_->module.hasattr("meta.format")) {
       const c10::IValue f = impl_->module.attr("meta.format");
       throw ModelError("model " + path + " is an Aeolus model archive (format '" +
                        (f.isString() ? f.toStringRef() : std::string("?")) +
-                       "'), not a TorchScript model: it has no forward method; run it with "
-                       "aeolus run (the C API cannot run Aeolus archives yet)");
+                       "'), not a TorchScript model: it has no forward method; load it with "
+                       "load_array_model (emulators/array_model.hpp), as aeolus_model_load does");
     }
     throw ModelError("model " + path + " has no forward method: not an exported PyTorch model");
   }
