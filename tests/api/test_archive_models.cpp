@@ -560,3 +560,46 @@ TEST(ArchiveModels, Co2ForwardIsPredictStepOnTheRawFields) {
                      std::to_string(nlon) + "] (co2[0.." + std::to_string(nlev - 1) + "], ");
   expect_trainer_refused(m.h, "Aeolus CO2 transport archive (aeolus.co2_model)");
 }
+
+TEST(ArchiveModels, AnArchiveOfAnUnknownFormatIsRefusedWithTheFormatsThatRun) {
+  aeolus::test::TempDir dir;
+  const std::string path = dir.file("other.pt");
+  torch::serialize::OutputArchive archive;
+  archive.write("meta.format", c10::IValue(std::string("aeolus.some_future_kind")));
+  archive.write("weight", torch::ones({2, 2}));
+  archive.save_to(path);
+  aeolus_model* m = nullptr;
+  EXPECT_EQ(aeolus_model_load(path.c_str(), &m), AEOLUS_ERROR_MODEL);
+  EXPECT_EQ(m, nullptr);
+  const std::string what = aeolus_last_error();
+  EXPECT_NE(what.find("is an Aeolus model archive of format 'aeolus.some_future_kind', which the "
+                      "C API does not run; it runs TorchScript models and the Aeolus archives of "
+                      "formats aeolus.co2_model, aeolus.dcdm_cnn, aeolus.flux_stencil_cnn, "
+                      "aeolus.neural_ode_spiral, aeolus.neural_sde_spiral, aeolus.pinn"),
+            std::string::npos)
+      << what;
+}
+
+TEST(ArchiveModels, Float32ArraysAreConvertedToTheModelsDtypeAndBack) {
+  aeolus::test::TempDir dir;
+  const em::PinnParams p = tiny_pinn("convection", "pinn");  // float64
+  const std::string path = dir.file("pinn.pt");
+  em::train_pinn(p, path);
+  Model m(path);
+  ASSERT_NE(m.h, nullptr);
+  const std::vector<double> in64 = {0.1, 0.2, 3.0, 0.5, 6.0, 0.9};
+  std::vector<double> out64;
+  ASSERT_EQ(forward(m.h, in64, {3, 2}, out64, {3, 1}), AEOLUS_OK) << aeolus_last_error();
+  const std::vector<float> in32(in64.begin(), in64.end());
+  std::vector<float> out32(3, -7.0f);
+  const std::int64_t in_shape[2] = {3, 2}, out_shape[2] = {3, 1};
+  ASSERT_EQ(aeolus_model_forward(m.h, in32.data(), 2, in_shape, AEOLUS_FLOAT32, AEOLUS_LAYOUT_C,
+                                 out32.data(), 2, out_shape),
+            AEOLUS_OK)
+      << aeolus_last_error();
+  std::vector<double> from32;
+  const std::vector<double> in_rounded(in32.begin(), in32.end());
+  ASSERT_EQ(forward(m.h, in_rounded, {3, 2}, from32, {3, 1}), AEOLUS_OK);
+  // float32 in: converted to float64 exactly, the float64 output rounded once to float32.
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(out32[std::size_t(k)], float(from32[std::size_t(k)]));
+}
