@@ -60,19 +60,6 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-void check_array(const char* what, const void* data, const std::vector<std::int64_t>& shape) {
-  if (!data) throw std::invalid_argument(std::string(what) + " data is a null pointer");
-  if (shape.empty()) {
-    throw std::invalid_argument(std::string(what) + " has rank 0; expected rank >= 1");
-  }
-  for (std::int64_t n : shape) {
-    if (n < 0) {
-      throw std::invalid_argument(std::string(what) + " shape " + shape_text(shape) +
-                                  " has a negative extent");
-    }
-  }
-}
-
 }  // namespace
 
 bool register_archive_model(const std::string& format, ArchiveModelFactory factory) {
@@ -113,7 +100,7 @@ void ArchiveArrayModel::refuse(const std::vector<std::int64_t>& in_shape,
 }
 
 torch::Tensor ArchiveArrayModel::run(const ConstArrayRef& in) const {
-  check_array("input", in.data, in.shape);
+  detail::check_array("input", in.data, in.shape);
   const std::vector<std::int64_t> expected = shape_for(in.shape);
   torch::Tensor x = detail::wrap(const_cast<void*>(in.data), in.dtype, in.shape, in.layout);
   x = x.to(detail::scalar_type(dtype_)).contiguous();
@@ -133,7 +120,7 @@ torch::Tensor ArchiveArrayModel::run(const ConstArrayRef& in) const {
 }
 
 void ArchiveArrayModel::forward(const ConstArrayRef& in, const ArrayRef& out) const {
-  check_array("output", out.data, out.shape);
+  detail::check_array("output", out.data, out.shape);
   c10::InferenceMode guard;
   const std::vector<std::int64_t> expected = shape_for(in.shape);
   if (expected != out.shape) {

@@ -244,19 +244,6 @@ c10::SmallVector<std::int64_t, 8> strides_of(const std::vector<std::int64_t>& sh
   return s;
 }
 
-void check_array(const char* what, const void* data, const std::vector<std::int64_t>& shape) {
-  if (!data) throw std::invalid_argument(std::string(what) + " data is a null pointer");
-  if (shape.empty()) {
-    throw std::invalid_argument(std::string(what) + " has rank 0; expected rank >= 1");
-  }
-  for (std::int64_t n : shape) {
-    if (n < 0) {
-      throw std::invalid_argument(std::string(what) + " shape " + shape_text(shape) +
-                                  " has a negative extent");
-    }
-  }
-}
-
 // --- The output's copy --------------------------------------------------------------------
 // LibTorch's copy_ into a Fortran-order view runs its inner loop along the destination's unit
 // stride, the first index, which in the row-major source is the slowest one (the channels of a
@@ -383,6 +370,19 @@ void copy_typed(const void* src, void* dst, const std::int64_t* shape, std::size
 
 namespace detail {
 
+void check_array(const char* what, const void* data, const std::vector<std::int64_t>& shape) {
+  if (!data) throw std::invalid_argument(std::string(what) + " data is a null pointer");
+  if (shape.empty()) {
+    throw std::invalid_argument(std::string(what) + " has rank 0; expected rank >= 1");
+  }
+  for (std::int64_t n : shape) {
+    if (n < 0) {
+      throw std::invalid_argument(std::string(what) + " shape " + shape_text(shape) +
+                                  " has a negative extent");
+    }
+  }
+}
+
 void copy_array(const void* src, DType src_dtype, void* dst, DType dst_dtype,
                 const std::int64_t* shape, std::size_t rank, Layout layout) {
   if (src_dtype == DType::float32) {
@@ -447,7 +447,7 @@ torch::Tensor run_in_mode(const TorchScriptModelAccess::Impl& impl, const ConstA
   const std::string& path = impl.path;
   const DType dtype = impl.dtype;
   const torch::jit::Module& module = impl.module;
-  check_array("input", in.data, in.shape);
+  detail::check_array("input", in.data, in.shape);
   // While a trainer works on the module, its forwards (training or not) run the graph without
   // the executor's optimisations: the optimised plan of a module whose parameters require grad
   // differentiates inside the graph and saves its input for backward, which an inference-mode
@@ -551,7 +551,7 @@ const std::string& TorchScriptModel::path() const { return impl_->path; }
 DType TorchScriptModel::parameter_dtype() const { return impl_->dtype; }
 
 void TorchScriptModel::forward(const ConstArrayRef& in, const ArrayRef& out) const {
-  check_array("output", out.data, out.shape);
+  detail::check_array("output", out.data, out.shape);
   c10::InferenceMode guard;  // one scope for the forward and the copy
   const torch::Tensor y = run_in_mode(*impl_, in, /*grad=*/false);
   if (!y.sizes().equals(out.shape)) {

@@ -33,6 +33,9 @@ namespace detail {
 c10::ScalarType scalar_type(DType t);
 // A tensor over the caller's memory (no copy), with the strides of `layout`.
 torch::Tensor wrap(void* data, DType dtype, const std::vector<std::int64_t>& shape, Layout layout);
+// std::invalid_argument naming `what` unless data is non-null and shape has rank >= 1 and no
+// negative extent.
+void check_array(const char* what, const void* data, const std::vector<std::int64_t>& shape);
 // The last non-empty line of a LibTorch error (its cause, after the traceback).
 std::string torch_cause(const std::string& what);
 }  // namespace detail

@@ -28,13 +28,6 @@ bool differs(double a, double b) {
   return std::abs(a - b) > 1e-12 * std::max(std::abs(a), std::abs(b));
 }
 
-std::string full(double v) {
-  std::ostringstream os;
-  os.precision(17);
-  os << v;
-  return os.str();
-}
-
 // Runs f on every rank; if it throws an aeolus::Error on some rank, every rank throws the
 // error of the lowest such rank (same type and text), so that no rank is left waiting in the
 // next collective call. One MPI_Allreduce when nothing fails.
@@ -122,8 +115,9 @@ class TorchScriptStepper final : public Stepper {
 
   void step(Field& q, real_t& t, real_t& dt) override {
     if (differs(dt, p_.dt)) {
-      throw ModelError("torchscript model " + p_.model + " was trained for steps of dt = " +
-                       full(p_.dt) + " s (torchscript.dt) and cannot take dt = " + full(dt) + " s");
+      throw ModelError("torchscript model " + p_.model +
+                       " was trained for steps of dt = " + fmt_exact(p_.dt) +
+                       " s (torchscript.dt) and cannot take dt = " + fmt_exact(dt) + " s");
     }
     const long long step_no = calls_ + 1;
     wide_->copy_owned_from(q);
@@ -154,7 +148,7 @@ class TorchScriptStepper final : public Stepper {
                         ")");
     }
     if (!(p_.dt > 0) || !std::isfinite(p_.dt)) {
-      throw ConfigError(what + ": torchscript.dt = " + full(p_.dt) +
+      throw ConfigError(what + ": torchscript.dt = " + fmt_exact(p_.dt) +
                         "; expected the step the model was trained for, > 0 s");
     }
     if (p_.halo < 0) {

@@ -19,6 +19,7 @@
 
 #include "emulators/torchscript_model_impl.hpp"
 #include "grids/error.hpp"
+#include "grids/format.hpp"
 
 namespace aeolus::emulators {
 
@@ -121,13 +122,6 @@ std::vector<std::int64_t> sizes_of(const torch::Tensor& t) {
   return std::vector<std::int64_t>(t.sizes().begin(), t.sizes().end());
 }
 
-std::string number(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
-}
-
 // Writes through `write(temporary)` then renames the temporary over `path`: a failed write
 // leaves a previous file intact. IoError naming `what` and the path otherwise.
 template <class Write>
@@ -172,22 +166,22 @@ void check_settings(const OnlineTrainingSettings& s) {
     fail("loss = '" + s.loss + "'; expected one of: " + comma_list(losses));
   }
   if (!(s.learning_rate > 0) || !std::isfinite(s.learning_rate)) {
-    fail("learning_rate = " + number(s.learning_rate) + "; expected a finite number > 0");
+    fail("learning_rate = " + fmt_exact(s.learning_rate) + "; expected a finite number > 0");
   }
   if (!(s.weight_decay >= 0) || !std::isfinite(s.weight_decay)) {
-    fail("weight_decay = " + number(s.weight_decay) + "; expected a finite number >= 0");
+    fail("weight_decay = " + fmt_exact(s.weight_decay) + "; expected a finite number >= 0");
   }
   if (!(s.momentum >= 0 && s.momentum < 1)) {
-    fail("momentum = " + number(s.momentum) + "; expected a number in [0, 1)");
+    fail("momentum = " + fmt_exact(s.momentum) + "; expected a number in [0, 1)");
   }
   for (int k = 0; k < 2; ++k) {
     if (!(s.betas[size_t(k)] >= 0 && s.betas[size_t(k)] < 1)) {
-      fail("betas[" + std::to_string(k) + "] = " + number(s.betas[size_t(k)]) +
+      fail("betas[" + std::to_string(k) + "] = " + fmt_exact(s.betas[size_t(k)]) +
            "; expected a number in [0, 1)");
     }
   }
   if (!(s.grad_clip >= 0) || !std::isfinite(s.grad_clip)) {
-    fail("grad_clip = " + number(s.grad_clip) + "; expected a finite number >= 0 (0: no clip)");
+    fail("grad_clip = " + fmt_exact(s.grad_clip) + "; expected a finite number >= 0 (0: no clip)");
   }
   if (s.threads < 0) {
     fail("threads = " + std::to_string(s.threads) +
@@ -297,7 +291,7 @@ struct TorchScriptTrainer::Impl {
   // After the gradients are final: the loss check, clip, optimizer step.
   double apply(double loss) {
     if (!std::isfinite(loss)) {
-      throw NumericsError("the loss is " + number(loss) +
+      throw NumericsError("the loss is " + fmt_exact(loss) +
                           (size > 1 ? " (averaged over " + std::to_string(size) + " ranks)" : "") +
                           "; no step taken (parameters unchanged)");
     }

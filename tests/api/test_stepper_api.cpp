@@ -636,7 +636,9 @@ void expect_latlon_bands_as_run(const TempDir& tmp, const std::string& name,
         double dt = 0;
         ASSERT_EQ(aeolus_stepper_max_dt(s, q.data(), t, &dt), AEOLUS_OK) << aeolus_last_error();
         if (cfl_step == 0) cfl_step = dt;
-        if (steady) EXPECT_EQ(dt, cfl_step);
+        if (steady) {
+          EXPECT_EQ(dt, cfl_step);
+        }
         EXPECT_GT(dt, step);
         dt = std::min(dt, step);
         ASSERT_EQ(aeolus_stepper_step(s, q.data(), &t, &dt), AEOLUS_OK) << aeolus_last_error();
