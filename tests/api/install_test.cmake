@@ -18,7 +18,7 @@ function(step what)
 endfunction()
 
 step("install" ${CMAKE_COMMAND} --install ${BUILD} --prefix ${prefix})
-foreach(kind linear_tanh affine)
+foreach(kind linear_tanh affine warn)
   step("model ${kind}" ${MAKER} ${kind} ${tmp}/models/${kind}.pt float64)
 endforeach()
 
